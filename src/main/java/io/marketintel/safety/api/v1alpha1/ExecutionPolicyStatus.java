@@ -1,0 +1,150 @@
+package io.marketintel.safety.api.v1alpha1;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import io.fabric8.kubernetes.api.model.Condition;
+
+/**
+ * Everything the operator knows about a policy lives here, not in memory, so a restarted operator resumes
+ * any step (DESIGN §7) and the last safe state is a data question (Flink operator style).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ExecutionPolicyStatus {
+    @JsonPropertyDescription("The metadata.generation this status describes.")
+    public Long observedGeneration;
+
+    @JsonPropertyDescription("Effective mode: the mode every target currently runs in.")
+    public ExecutionMode mode;
+
+    public Phase phase;
+
+    @JsonPropertyDescription("kstatus conditions (Ready, Reconciling, Stalled) and domain ones (Approved, GuardsPassed, EmergencyStopped).")
+    public List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("The transition in flight, if any.")
+    public Transition transition;
+
+    @JsonPropertyDescription("Per-workload state.")
+    public List<WorkloadState> workloads;
+
+    @JsonPropertyDescription("What an escalation is waiting for: the token approvals must name, and who has approved.")
+    public ApprovalState approval;
+
+    @JsonPropertyDescription("Latest guard results.")
+    public List<GuardResult> guards;
+
+    public EmergencyStop emergencyStop;
+
+    public CircuitBreakerState circuitBreaker;
+
+    @JsonPropertyDescription("When the effective mode was last reached; the DryRun soak is measured from here.")
+    public String modeSince;
+
+    @JsonPropertyDescription("The most recent transitions, newest first.")
+    public List<TransitionRecord> history;
+
+    public enum Phase {
+        /** Not evaluated yet. */
+        Pending,
+        /** Targets are being reconfigured. */
+        Transitioning,
+        /** Every target runs in the desired mode. */
+        Active,
+        /** An escalation waits for approvals. */
+        AwaitingApproval,
+        /** An escalation is refused or a guard fails; a person must act. */
+        Blocked,
+        /** Latched emergency stop or tripped circuit breaker: everything scaled to zero. */
+        EmergencyStopped,
+        /** The operator cannot act on this policy (bad reference, conflict); see conditions. */
+        Failed
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Transition {
+        public ExecutionMode from;
+        public ExecutionMode to;
+        @JsonPropertyDescription("Actuation step reached: ScalingDown, Drained, Reconfigured, ScalingUp.")
+        public String step;
+        public String startedAt;
+        public String requester;
+        public String trigger;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class WorkloadState {
+        public String kind;
+        public String name;
+        public ExecutionMode mode;
+        @JsonPropertyDescription("Replica count before the operator first scaled this workload; restored when a mode has no count of its own.")
+        public Integer originalReplicas;
+        public Integer replicas;
+        public Integer readyReplicas;
+        public String message;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ApprovalState {
+        @JsonPropertyDescription("Approvals must name this token; it is bound to the exact spec and stop epoch.")
+        public String token;
+        public Integer required;
+        public String requester;
+        public List<Approver> approvedBy;
+        public List<Approver> rejected;
+        public String expiresAt;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Approver {
+        public String user;
+        public String at;
+        public String reason;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class GuardResult {
+        public String name;
+        public String type;
+        @JsonPropertyDescription("Pass, Fail or Error.")
+        public String result;
+        public String message;
+        public Long durationMillis;
+        public String evaluatedAt;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class EmergencyStop {
+        public Boolean active;
+        @JsonPropertyDescription("Policy, Namespace or Cluster.")
+        public String scope;
+        public String reason;
+        public String stoppedBy;
+        public String stoppedAt;
+        @JsonPropertyDescription("Increments on every stop; approvals from an earlier epoch never count again.")
+        public Long epoch;
+        public Long latencyMillis;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class CircuitBreakerState {
+        @JsonPropertyDescription("Closed or Open.")
+        public String state;
+        public List<String> failures;
+        public String openedAt;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class TransitionRecord {
+        public ExecutionMode from;
+        public ExecutionMode to;
+        public String at;
+        public String trigger;
+        public String outcome;
+        public String requester;
+        public List<String> approvers;
+    }
+}

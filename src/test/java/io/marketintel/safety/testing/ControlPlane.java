@@ -1,0 +1,268 @@
+package io.marketintel.safety.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+/**
+ * A real Kubernetes control plane for tests and for the local run: etcd and kube-apiserver through Fabric8
+ * kube-api-test, plus kube-controller-manager (Deployments get ReplicaSets and Pods), kube-scheduler and
+ * kwok (a fake kubelet: pods on its node become Running/Ready without containers). Binaries come from
+ * {@code hack/build-tools.sh}. Started once per JVM and shared; stopped by a shutdown hook.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
+    public static final String FAKE_NODE = "kwok-node-0";
+
+    private static ControlPlane shared;
+
+    private final Path workDir;
+    private final Path binDir;
+    private final Path certDir;
+    private final Path kubeconfig;
+    private final KubeAPIServer apiServer;
+    private final List<Process> processes = new ArrayList<>();
+    private final String serverVersion;
+
+    /** The one control plane of this JVM, started on first use. */
+    public static synchronized ControlPlane shared() {
+        if (shared == null) {
+            shared = start(Path.of("target", "control-plane").toAbsolutePath(), true);
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "control-plane-stop"));
+        }
+        return shared;
+    }
+
+    public static ControlPlane start(Path workDir, boolean applyCrds) {
+        return new ControlPlane(workDir, applyCrds);
+    }
+
+    private ControlPlane(Path workDir, boolean applyCrds) {
+        String version = System.getProperty("kube.version", "1.36.3");
+        this.certDir = Path.of(System.getenv().getOrDefault("KUBE_API_TEST_DIR",
+                System.getProperty("user.home") + File.separator + ".kubeapitest"));
+        this.binDir = certDir.resolve("k8s").resolve(version + "-linux-amd64");
+        this.workDir = workDir;
+        for (String b : List.of("etcd", "kube-apiserver", "kubectl", "kube-controller-manager", "kube-scheduler", "kwok")) {
+            if (!Files.isExecutable(binDir.resolve(b))) {
+                throw new IllegalStateException("missing " + binDir.resolve(b) + ": run hack/build-tools.sh first");
+            }
+        }
+        try {
+            Files.createDirectories(workDir);
+            long started = System.nanoTime();
+            apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                    .withTestDir(certDir.toString())
+                    .withApiServerVersion(version)
+                    .withOfflineMode(true)
+                    .withUpdateKubeConfig(false)
+                    .withStartupTimeout(120_000)
+                    .build());
+            apiServer.start();
+            kubeconfig = workDir.resolve("kubeconfig");
+            Files.writeString(kubeconfig, apiServer.getKubeConfigYaml());
+
+            startProcess("kube-controller-manager",
+                    "--kubeconfig=" + kubeconfig,
+                    "--leader-elect=false",
+                    "--secure-port=0",
+                    "--use-service-account-credentials=false",
+                    "--service-account-private-key-file=" + certDir.resolve("apiserver.key"),
+                    "--root-ca-file=" + certDir.resolve("apiserver.crt"),
+                    "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route");
+            startProcess("kube-scheduler", "--kubeconfig=" + kubeconfig, "--leader-elect=false", "--secure-port=0");
+            startProcess("kwok", "--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
+                    "--config=" + Path.of("hack", "kwok", "stages.yaml").toAbsolutePath(),
+                    "--cidr=10.244.0.0/16", "--node-ip=10.96.0.10");
+
+            try (KubernetesClient client = client()) {
+                serverVersion = client.getKubernetesVersion().getGitVersion();
+                registerFakeNode(client);
+                if (applyCrds) {
+                    applyCrds(client, Path.of("k8s", "crds"));
+                }
+            }
+            LOG.info("control plane up in {} ms: kube-apiserver {} (binaries {}), kubeconfig {}",
+                    (System.nanoTime() - started) / 1_000_000, serverVersion, binDir, kubeconfig);
+        } catch (IOException e) {
+            close();
+            throw new IllegalStateException("control plane failed to start", e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startProcess(String binary, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(binDir.resolve(binary).toString());
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(workDir.resolve(binary + ".log").toFile())
+                .start();
+        processes.add(p);
+        p.onExit().thenAccept(done -> {
+            if (processes.contains(done)) {
+                LOG.error("{} exited with {}; see {}", binary, done.exitValue(), workDir.resolve(binary + ".log"));
+            }
+        });
+    }
+
+    /** A node kwok plays the kubelet for; the scheduler places every test pod on it. */
+    private static void registerFakeNode(KubernetesClient client) {
+        client.nodes().resource(new NodeBuilder()
+                .withNewMetadata()
+                .withName(FAKE_NODE)
+                .withAnnotations(Map.of("kwok.x-k8s.io/node", "fake"))
+                .withLabels(Map.of("type", "kwok", "kubernetes.io/hostname", FAKE_NODE))
+                .endMetadata()
+                .withNewStatus()
+                .withAllocatable(Map.of("cpu", new Quantity("64"), "memory", new Quantity("256Gi"),
+                        "pods", new Quantity("500")))
+                .withCapacity(Map.of("cpu", new Quantity("64"), "memory", new Quantity("256Gi"),
+                        "pods", new Quantity("500")))
+                .endStatus()
+                .build()).serverSideApply();
+        await("fake node " + FAKE_NODE + " Ready").atMost(Duration.ofSeconds(60)).until(() -> {
+            var node = client.nodes().withName(FAKE_NODE).get();
+            return node != null && node.getStatus() != null && node.getStatus().getConditions() != null
+                    && node.getStatus().getConditions().stream()
+                            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        });
+        // Admission taints a new node not-ready; the node-lifecycle controller that would lift it is off
+        // (kwok sends no heartbeats, so it would evict everything), so lift it here once kwok says Ready.
+        client.nodes().withName(FAKE_NODE).edit(n -> {
+            n.getSpec().setTaints(List.of());
+            return n;
+        });
+        // The ServiceAccount admission plugin is off (kube-api-test), but pods still name "default".
+        await("default ServiceAccount").atMost(Duration.ofSeconds(60))
+                .until(() -> client.serviceAccounts().inNamespace("default").withName("default").get() != null);
+    }
+
+    /** Applies every CRD in {@code dir} and waits until the API server serves them. */
+    public static void applyCrds(KubernetesClient client, Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    CustomResourceDefinition crd = client.getKubernetesSerialization()
+                            .unmarshal(in, CustomResourceDefinition.class);
+                    client.apiextensions().v1().customResourceDefinitions().resource(crd)
+                            .forceConflicts().serverSideApply();
+                    await("CRD " + crd.getMetadata().getName() + " established").atMost(Duration.ofSeconds(30))
+                            .until(() -> {
+                                var live = client.apiextensions().v1().customResourceDefinitions()
+                                        .withName(crd.getMetadata().getName()).get();
+                                return live.getStatus() != null && live.getStatus().getConditions().stream()
+                                        .anyMatch(c -> "Established".equals(c.getType())
+                                                && "True".equals(c.getStatus()));
+                            });
+                }
+            }
+        }
+    }
+
+    public KubernetesClient client() {
+        return new KubernetesClientBuilder().withConfig(config()).build();
+    }
+
+    public Config config() {
+        return Config.fromKubeconfig(readKubeconfig());
+    }
+
+    private String readKubeconfig() {
+        try {
+            return Files.readString(kubeconfig, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    public Path kubectl() {
+        return binDir.resolve("kubectl");
+    }
+
+    public String serverVersion() {
+        return serverVersion;
+    }
+
+    /** Settings that point the in-process operator's Kubernetes client at this control plane. */
+    public Map<String, String> quarkusClientConfig() {
+        Config c = config();
+        return Map.of(
+                "quarkus.kubernetes-client.api-server-url", c.getMasterUrl(),
+                "quarkus.kubernetes-client.ca-cert-data", nullToEmpty(c.getCaCertData()),
+                "quarkus.kubernetes-client.client-cert-data", nullToEmpty(c.getClientCertData()),
+                "quarkus.kubernetes-client.client-key-data", nullToEmpty(c.getClientKeyData()),
+                "quarkus.kubernetes-client.ca-cert-file", nullToEmpty(c.getCaCertFile()),
+                "quarkus.kubernetes-client.client-cert-file", nullToEmpty(c.getClientCertFile()),
+                "quarkus.kubernetes-client.client-key-file", nullToEmpty(c.getClientKeyFile()));
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    @Override
+    public synchronized void close() {
+        List<Process> running = new ArrayList<>(processes);
+        processes.clear();
+        for (Process p : running) {
+            p.destroy();
+        }
+        for (Process p : running) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (apiServer != null) {
+            apiServer.stop();
+        }
+    }
+
+    /**
+     * Local run: starts a control plane, writes its kubeconfig to the given path and keeps it up until
+     * the process is stopped. Used by {@code hack/run.sh}.
+     */
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "target/local-cluster").toAbsolutePath();
+        ControlPlane plane = start(dir, false);
+        Runtime.getRuntime().addShutdownHook(new Thread(plane::close, "control-plane-stop"));
+        Files.writeString(dir.resolve("ready"), plane.serverVersion() + System.lineSeparator());
+        System.out.println("control plane ready: kube-apiserver " + plane.serverVersion() + ", KUBECONFIG="
+                + plane.kubeconfig());
+        Thread.currentThread().join();
+    }
+}
