@@ -56,6 +56,6 @@ build kube "$KUBE_LDFLAGS" "kube-apiserver kube-controller-manager kube-schedule
 build etcd "" etcd go.etcd.io/etcd/server/v3
 build kwok "" kwok sigs.k8s.io/kwok/cmd/kwok
 build helm "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" helm helm.sh/helm/v3/cmd/helm
-build chainsaw "" chainsaw github.com/kyverno/chainsaw
+GOTOOLCHAIN="$CHAINSAW_GOTOOLCHAIN" build chainsaw "" chainsaw github.com/kyverno/chainsaw
 
 echo "$OUT"

@@ -8,3 +8,7 @@ kube_bin_dir() {
   arch="$(go env GOARCH 2>/dev/null || echo amd64)"
   echo "${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${KUBE_VERSION}-linux-${arch}"
 }
+
+# chainsaw v0.2.12 wraps testing.MainStart and does not compile with Go >= 1.25; its build uses this
+# toolchain, which the go command fetches from the Go module proxy (golang.org/toolchain).
+CHAINSAW_GOTOOLCHAIN=go1.24.13

@@ -1,9 +1,9 @@
 // Builds kyverno chainsaw, the declarative end-to-end test runner.
 module execution-safety-operator/hack/tools/chainsaw
 
-go 1.26.0
+go 1.24.0
 
-require github.com/kyverno/chainsaw v0.2.12
+require github.com/kyverno/chainsaw v0.2.12 // indirect
 
 require (
 	cel.dev/expr v0.16.1 // indirect
