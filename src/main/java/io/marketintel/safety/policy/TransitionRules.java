@@ -1,0 +1,159 @@
+package io.marketintel.safety.policy;
+
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST;
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN;
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.LIVE;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.policy.Decision.Action;
+
+/**
+ * DESIGN §3 as one pure function. Order of precedence:
+ * <ol>
+ * <li>An emergency stop wins over everything.</li>
+ * <li>A transition in flight is finished, unless the wanted mode became safer than its target (then we go
+ * there at once) or it is an escalation past its timeout (then it is rolled back to the safer mode it
+ * left).</li>
+ * <li>Otherwise: same mode → hold; safer → go now; riskier → only from DryRun for Live, after the soak,
+ * with every guard passing and enough approvals.</li>
+ * </ol>
+ * A policy seen for the first time has no known effective mode; it is treated as coming from Backtest,
+ * the safest assumption, and brought to Backtest when the wanted mode is not allowed yet.
+ */
+public final class TransitionRules {
+    private TransitionRules() {
+    }
+
+    public static Decision decide(TransitionInput in) {
+        if (in.emergencyStopped()) {
+            return new Decision(Action.STOP, Optional.empty(), in.effective(), Reason.EmergencyStopped,
+                    "emergency stop latched: every target is held at zero replicas until re-armed", List.of());
+        }
+        if (in.inFlight().isPresent()) {
+            return decideInFlight(in, in.inFlight().get());
+        }
+        if (in.effective().isEmpty()) {
+            return adopt(in);
+        }
+        ExecutionMode effective = in.effective().get();
+        ExecutionMode desired = in.desired();
+        if (desired == effective) {
+            return new Decision(Action.HOLD, Optional.of(effective), Optional.empty(), Reason.InDesiredMode,
+                    "every target runs in " + effective, List.of());
+        }
+        if (effective.isRiskierThan(desired)) {
+            return start(effective, desired, Reason.DeEscalation,
+                    "de-escalating from " + effective + " to " + desired + " (always allowed)");
+        }
+        List<Blocker> blockers = escalationBlockers(in, effective);
+        if (blockers.isEmpty()) {
+            return start(effective, desired, Reason.EscalationAllowed,
+                    "escalating from " + effective + " to " + desired + ": guards pass and approvals are complete");
+        }
+        return refuse(effective, desired, blockers);
+    }
+
+    private static Decision decideInFlight(TransitionInput in, InFlight f) {
+        if (in.desired().compareTo(f.to()) < 0) {
+            // The wanted mode is now safer than where we are heading: go there at once.
+            return start(f.to(), in.desired(), Reason.DeEscalation,
+                    "wanted mode changed to " + in.desired() + " during the transition to " + f.to()
+                            + "; de-escalating now (always allowed)");
+        }
+        if (f.isEscalation() && !in.now().isBefore(f.startedAt().plus(in.transitionTimeout()))) {
+            return start(f.to(), f.from(), Reason.TransitionTimedOut,
+                    "escalation to " + f.to() + " did not complete within " + human(in.transitionTimeout())
+                            + "; rolling back to " + f.from());
+        }
+        String then = in.desired() == f.to() ? ""
+                : "; " + in.desired() + " is evaluated once " + f.to() + " is reached";
+        return new Decision(Action.CONTINUE, Optional.of(f.to()), Optional.of(f.from()), Reason.TransitionInProgress,
+                "transition from " + f.from() + " to " + f.to() + " in progress" + then, List.of());
+    }
+
+    /** First sight: no known mode. Go to the wanted mode if it could be reached from Backtest, else Backtest. */
+    private static Decision adopt(TransitionInput in) {
+        if (in.desired() == BACKTEST) {
+            return new Decision(Action.START, Optional.of(BACKTEST), Optional.empty(), Reason.Adopting,
+                    "adopting the targets in Backtest", List.of());
+        }
+        List<Blocker> blockers = escalationBlockers(in, BACKTEST);
+        if (blockers.isEmpty()) {
+            return new Decision(Action.START, Optional.of(in.desired()), Optional.empty(), Reason.Adopting,
+                    "adopting the targets in " + in.desired() + ": guards pass and approvals are complete", List.of());
+        }
+        return new Decision(Action.START, Optional.of(BACKTEST), Optional.empty(), Reason.Adopting,
+                "adopting the targets in Backtest, the safest mode; " + in.desired() + " is not allowed yet: "
+                        + blockers.get(0).message(),
+                blockers.stream().map(Blocker::message).toList());
+    }
+
+    private record Blocker(Reason reason, String message) {
+    }
+
+    private static List<Blocker> escalationBlockers(TransitionInput in, ExecutionMode from) {
+        ExecutionMode to = in.desired();
+        List<Blocker> blockers = new ArrayList<>();
+        if (from == BACKTEST && to == LIVE) {
+            blockers.add(new Blocker(Reason.BacktestToLiveRefused,
+                    "Live is reachable only from DryRun: set mode: DryRun, let it run"
+                            + in.dryRunSoak().map(s -> " for " + human(s)).orElse("") + ", then set mode: Live"));
+            return blockers; // structural: nothing else can make this allowed
+        }
+        if (to == LIVE && in.dryRunSoak().isPresent() && !in.dryRunSoak().get().isZero()) {
+            Duration soak = in.dryRunSoak().get();
+            Duration soaked = from == DRY_RUN
+                    ? in.modeSince().map(since -> Duration.between(since, in.now())).filter(d -> !d.isNegative())
+                            .orElse(Duration.ZERO)
+                    : Duration.ZERO;
+            if (soaked.compareTo(soak) < 0) {
+                blockers.add(new Blocker(Reason.DryRunSoakIncomplete,
+                        "DryRun soak incomplete: " + human(soaked) + " of " + human(soak) + " done, "
+                                + human(soak.minus(soaked)) + " left"));
+            }
+        }
+        if (!in.guards().passed()) {
+            blockers.add(new Blocker(Reason.GuardsNotPassing,
+                    "guards not passing: " + String.join("; ", in.guards().problems())));
+        }
+        if (in.validApprovals() < in.requiredApprovals()) {
+            blockers.add(new Blocker(Reason.AwaitingApproval,
+                    in.validApprovals() + " of " + in.requiredApprovals() + " approvals for " + to));
+        }
+        return blockers;
+    }
+
+    private static Decision start(ExecutionMode from, ExecutionMode to, Reason reason, String message) {
+        return new Decision(Action.START, Optional.of(to), Optional.of(from), reason, message, List.of());
+    }
+
+    private static Decision refuse(ExecutionMode effective, ExecutionMode desired, List<Blocker> blockers) {
+        return new Decision(Action.REFUSE, Optional.of(effective), Optional.empty(), blockers.get(0).reason(),
+                desired + " refused, staying in " + effective + ": " + blockers.get(0).message(),
+                blockers.stream().map(Blocker::message).toList());
+    }
+
+    /** 90s → "1m30s": durations as people write them in the spec. */
+    static String human(Duration d) {
+        long s = d.getSeconds();
+        if (s == 0 && d.toMillis() > 0) {
+            return d.toMillis() + "ms";
+        }
+        StringBuilder b = new StringBuilder();
+        if (s >= 3600) {
+            b.append(s / 3600).append('h');
+        }
+        if (s % 3600 >= 60) {
+            b.append(s % 3600 / 60).append('m');
+        }
+        if (s % 60 > 0 || b.length() == 0) {
+            b.append(s % 60).append('s');
+        }
+        return b.toString();
+    }
+}
