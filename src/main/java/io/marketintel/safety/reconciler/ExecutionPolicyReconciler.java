@@ -1,64 +1,347 @@
 package io.marketintel.safety.reconciler;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.observability.EventRecorder;
+import io.marketintel.safety.policy.Decision;
+import io.marketintel.safety.policy.Decision.Action;
+import io.marketintel.safety.policy.GuardVerdict;
+import io.marketintel.safety.policy.InFlight;
+import io.marketintel.safety.policy.TransitionInput;
+import io.marketintel.safety.policy.TransitionRules;
 import io.marketintel.safety.status.Conditions;
 
 /**
- * Read → decide → act → report for one {@link ExecutionPolicy}. This first version observes the policy
- * and reports kstatus conditions stamped with the generation; transitions, guards, approvals and the
- * kill switch plug in at the "decide" and "act" steps.
+ * Read → decide → act → report for one {@link ExecutionPolicy}:
+ * <ol>
+ * <li>read the targets and their pods ({@link Workloads});</li>
+ * <li>decide the next move with the pure {@link TransitionRules};</li>
+ * <li>act: converge the targets stop-then-start ({@link Convergence}) with server-side apply;</li>
+ * <li>report: status (effective mode, transition step, per-workload state, history, conditions), one
+ * Event and one log line per decision.</li>
+ * </ol>
+ * Everything needed to resume lives in status and on the workloads, so a restarted operator picks up
+ * any step where it was.
  */
 @ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public static final String NAME = "executionpolicy";
+    static final Duration BUSY_RESYNC = Duration.ofSeconds(2);
+    static final Duration IDLE_RESYNC = Duration.ofSeconds(60);
+    static final int HISTORY_LIMIT = 20;
     private static final Logger LOG = Logger.getLogger(ExecutionPolicyReconciler.class);
 
     private final Clock clock;
     private final KubernetesSerialization serialization;
+    private final Workloads workloads;
+    private final EventRecorder events;
 
-    public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization) {
+    public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
+            EventRecorder events) {
         this.clock = clock;
         this.serialization = serialization;
+        this.workloads = workloads;
+        this.events = events;
+    }
+
+    /** Workloads and pods carry the policy label once configured: any change to them wakes the policy. */
+    @Override
+    public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
+        return List.of(labelled(Pod.class, context), labelled(Deployment.class, context), labelled(StatefulSet.class, context));
+    }
+
+    private static <R extends HasMetadata> EventSource<?, ExecutionPolicy> labelled(Class<R> type,
+            EventSourceContext<ExecutionPolicy> context) {
+        return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, ExecutionPolicy.class)
+                .withName(type.getSimpleName().toLowerCase())
+                .withLabelSelector(Markers.POLICY_LABEL)
+                .withSecondaryToPrimaryMapper(r -> Set.of(new ResourceID(
+                        r.getMetadata().getLabels().get(Markers.POLICY_LABEL), r.getMetadata().getNamespace())))
+                .build(), context);
     }
 
     @Override
     public UpdateControl<ExecutionPolicy> reconcile(ExecutionPolicy policy, Context<ExecutionPolicy> context) {
         Instant now = clock.instant();
-        long generation = policy.getMetadata().getGeneration() == null ? 0 : policy.getMetadata().getGeneration();
+        String ns = policy.getMetadata().getNamespace();
+        String name = policy.getMetadata().getName();
+        long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
+        ExecutionPolicySpec spec = policy.getSpec();
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
         ExecutionPolicyStatus after = serialization.clone(before);
+        String envVar = spec.modeInjection != null && spec.modeInjection.envVar != null ? spec.modeInjection.envVar
+                : ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR;
 
-        after.observedGeneration = generation;
-        after.phase = ExecutionPolicyStatus.Phase.Active;
-        after.conditions = Conditions.set(after.conditions, Conditions.RECONCILING, false, "Observed",
-                "generation " + generation + " observed", generation, now);
-        after.conditions = Conditions.set(after.conditions, Conditions.STALLED, false, "Observed",
-                "nothing is blocking this policy", generation, now);
-        after.conditions = Conditions.set(after.conditions, Conditions.READY, true, "Observed",
-                "policy observed at generation " + generation, generation, now);
+        // Read.
+        Workloads.Resolution targets = workloads.resolve(policy, envVar);
+        List<String> problems = new ArrayList<>(targets.problems());
 
-        if (serialization.asJson(before).equals(serialization.asJson(after))) {
-            return UpdateControl.noUpdate();
+        // Decide.
+        Inputs inputs = Inputs.of(spec, before, targets, now);
+        problems.addAll(inputs.problems());
+        Decision decision = TransitionRules.decide(inputs.input());
+
+        // Act.
+        Convergence.Plan plan = decision.action() == Action.STOP
+                ? Convergence.toZero(targets.workloads())
+                : Convergence.toMode(targets.workloads(), decision.target().orElseThrow(),
+                        w -> Inputs.replicasFor(spec, decision.target().get(), w));
+        for (Convergence.Write write : plan.writes()) {
+            try {
+                workloads.apply(ns, name, envVar, write);
+            } catch (KubernetesClientException e) {
+                problems.add("could not write " + write.workload().id() + ": " + e.getStatus().getMessage());
+            }
         }
-        LOG.debugf("policy %s/%s: status updated for generation %d", policy.getMetadata().getNamespace(),
-                policy.getMetadata().getName(), generation);
+
+        // Report.
+        Report report = report(policy, before, after, decision, plan, problems, targets.workloads(), generation, now);
+        announce(policy, before, after, decision, plan, report);
+
+        Duration resync = after.transition != null || !plan.converged() || !problems.isEmpty() ? BUSY_RESYNC : IDLE_RESYNC;
+        if (serialization.asJson(before).equals(serialization.asJson(after))) {
+            return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(resync);
+        }
         ExecutionPolicy patch = new ExecutionPolicy();
-        patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-                .withName(policy.getMetadata().getName())
-                .withNamespace(policy.getMetadata().getNamespace())
-                .build());
+        patch.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
         patch.setStatus(after);
-        return UpdateControl.patchStatus(patch);
+        return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
+    }
+
+    /** What changed in this pass, for Events and the decision log. */
+    private record Report(boolean started, boolean completed, String completedFrom) {
+    }
+
+    private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
+            Decision decision, Convergence.Plan plan, List<String> problems, List<WorkloadState> observed,
+            long generation, Instant now) {
+        ExecutionMode desired = policy.getSpec().mode;
+        after.observedGeneration = generation;
+        after.workloads = observed.stream().map(w -> {
+            var s = new ExecutionPolicyStatus.WorkloadState();
+            s.kind = WorkloadState.kindName(w.kind());
+            s.name = w.name();
+            s.mode = w.templateMode().orElse(null);
+            s.replicas = w.replicas();
+            s.readyReplicas = w.readyReplicas();
+            s.originalReplicas = w.originalReplicas().orElse(null);
+            return s;
+        }).toList();
+
+        boolean started = false;
+        if (decision.action() == Action.START) {
+            started = before.transition == null || before.transition.to != decision.target().orElse(null);
+            var t = new ExecutionPolicyStatus.Transition();
+            t.from = decision.from().orElse(null);
+            t.to = decision.target().orElseThrow();
+            t.startedAt = started || before.transition == null ? now.toString() : before.transition.startedAt;
+            t.trigger = decision.reason().name();
+            after.transition = t;
+        } else if (decision.action() != Action.CONTINUE) {
+            after.transition = null;
+        }
+        if (after.transition != null) {
+            after.transition.step = plan.step().name();
+        }
+        boolean completed = false;
+        String completedFrom = null;
+        if (decision.isTransition() && plan.converged() && problems.isEmpty()) {
+            completed = true;
+            completedFrom = after.transition.from == null ? "none" : after.transition.from.wireName();
+            var h = new ExecutionPolicyStatus.TransitionRecord();
+            h.from = after.transition.from;
+            h.to = after.transition.to;
+            h.at = now.toString();
+            h.trigger = after.transition.trigger;
+            h.outcome = "TransitionTimedOut".equals(after.transition.trigger) ? "RolledBack" : "Succeeded";
+            List<ExecutionPolicyStatus.TransitionRecord> history = new ArrayList<>();
+            history.add(h);
+            if (before.history != null) {
+                history.addAll(before.history.subList(0, Math.min(before.history.size(), HISTORY_LIMIT - 1)));
+            }
+            after.history = history;
+            after.mode = after.transition.to;
+            after.modeSince = now.toString();
+            after.transition = null;
+        }
+
+        boolean stalled = decision.action() == Action.REFUSE || !problems.isEmpty();
+        boolean reconciling = after.transition != null || !plan.converged();
+        boolean ready = !stalled && !reconciling && after.mode == desired;
+        String stalledReason = !problems.isEmpty() ? "TargetsNotUsable" : decision.reason().name();
+        String stalledMessage = !problems.isEmpty() ? String.join("; ", problems) : decision.message();
+        String reconcilingReason = after.transition != null ? after.transition.trigger
+                : !plan.converged() ? "CorrectingDrift" : "Converged";
+
+        after.conditions = Conditions.set(after.conditions, Conditions.STALLED, stalled,
+                stalled ? stalledReason : "NotStalled", stalled ? stalledMessage : "nothing needs a person", generation, now);
+        after.conditions = Conditions.set(after.conditions, Conditions.RECONCILING, reconciling, reconcilingReason,
+                reconciling ? (after.transition != null ? decision.message() + "; " : "") + plan.message()
+                        : "no transition in progress",
+                generation, now);
+        after.conditions = Conditions.set(after.conditions, Conditions.READY, ready,
+                ready ? "InDesiredMode" : stalled ? stalledReason : reconcilingReason,
+                ready ? "every target runs in " + desired : stalled ? stalledMessage : plan.message(), generation, now);
+
+        if (decision.action() == Action.STOP) {
+            after.phase = Phase.EmergencyStopped;
+        } else if (stalled && decision.action() == Action.REFUSE
+                && decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval) {
+            after.phase = Phase.AwaitingApproval;
+        } else if (stalled) {
+            after.phase = observed.isEmpty() ? Phase.Failed : Phase.Blocked;
+        } else if (reconciling) {
+            after.phase = Phase.Transitioning;
+        } else {
+            after.phase = ready ? Phase.Active : Phase.Pending;
+        }
+        return new Report(started, completed, completedFrom);
+    }
+
+    /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
+    private void announce(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
+            Decision decision, Convergence.Plan plan, Report report) {
+        List<String[]> said = new ArrayList<>();
+        if (report.started()) {
+            said.add(new String[] { decision.reason() == io.marketintel.safety.policy.Reason.TransitionTimedOut ? "Warning" : "Normal",
+                    decision.reason().name(), decision.message() });
+        }
+        if (!decision.isTransition() && !plan.writes().isEmpty()) {
+            said.add(new String[] { "Warning", "DriftCorrected",
+                    "targets drifted from " + decision.target().map(ExecutionMode::wireName).orElse("zero replicas") + ": "
+                            + String.join("; ", plan.writes().stream().map(Convergence.Write::why).toList()) });
+        }
+        if (report.completed()) {
+            said.add(new String[] { "Normal", "TransitionCompleted",
+                    "transition from " + report.completedFrom() + " to " + after.mode + " completed; every target runs in " + after.mode });
+        }
+        var stalledBefore = Conditions.find(before.conditions, Conditions.STALLED);
+        var stalledAfter = Conditions.find(after.conditions, Conditions.STALLED).orElseThrow();
+        if (Conditions.TRUE.equals(stalledAfter.getStatus()) && (stalledBefore.isEmpty()
+                || !Objects.equals(stalledBefore.get().getStatus(), stalledAfter.getStatus())
+                || !Objects.equals(stalledBefore.get().getMessage(), stalledAfter.getMessage()))) {
+            said.add(new String[] { "Warning", stalledAfter.getReason(), stalledAfter.getMessage() });
+        }
+        for (String[] e : said) {
+            if ("Warning".equals(e[0])) {
+                events.warning(policy, e[1], e[2]);
+            } else {
+                events.normal(policy, e[1], e[2]);
+            }
+            decisionLog(policy, decision, e[1], e[2]);
+        }
+    }
+
+    private static void decisionLog(ExecutionPolicy policy, Decision decision, String reason, String message) {
+        MDC.put("policy", policy.getMetadata().getName());
+        MDC.put("namespace", policy.getMetadata().getNamespace());
+        MDC.put("decision", decision.action().name());
+        MDC.put("reason", reason);
+        try {
+            LOG.infof("decision policy=%s/%s action=%s target=%s reason=%s message=\"%s\"",
+                    policy.getMetadata().getNamespace(), policy.getMetadata().getName(), decision.action(),
+                    decision.target().map(ExecutionMode::wireName).orElse("zero"), reason, message);
+        } finally {
+            MDC.remove("policy");
+            MDC.remove("namespace");
+            MDC.remove("decision");
+            MDC.remove("reason");
+        }
+    }
+
+    /** Builds the pure decision input from spec, status and the clock; what cannot be read fails safe. */
+    record Inputs(TransitionInput input, List<String> problems) {
+        static Inputs of(ExecutionPolicySpec spec, ExecutionPolicyStatus status, Workloads.Resolution targets, Instant now) {
+            List<String> problems = new ArrayList<>();
+            List<String> guardProblems = new ArrayList<>(targets.problems());
+            if (spec.guards != null && !spec.guards.isEmpty()) {
+                guardProblems.add("guards " + String.join(", ", spec.guards.stream().map(g -> g.name).toList())
+                        + " are not evaluated yet by this operator version");
+            }
+            Duration timeout = duration(spec.transitionTimeout, "5m", "transitionTimeout", problems);
+            Optional<Duration> soak = spec.dryRunSoak == null ? Optional.empty()
+                    : Optional.of(duration(spec.dryRunSoak, "0", "dryRunSoak", problems));
+            guardProblems.addAll(problems);
+            Optional<InFlight> inFlight = Optional.empty();
+            if (status.transition != null && status.transition.to != null) {
+                inFlight = Optional.of(new InFlight(
+                        status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
+                        status.transition.to, instant(status.transition.startedAt).orElse(now)));
+            }
+            var approval = spec.approval;
+            int required = switch (spec.mode) {
+                case LIVE -> approval == null || approval.requiredForLive == null ? 2 : approval.requiredForLive;
+                case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? 0 : approval.requiredForDryRun;
+                case BACKTEST -> 0;
+            };
+            TransitionInput input = new TransitionInput(spec.mode, Optional.ofNullable(status.mode), inFlight,
+                    instant(status.modeSince), guardProblems.isEmpty() ? GuardVerdict.pass()
+                            : GuardVerdict.fail(guardProblems.toArray(String[]::new)),
+                    0, required, false, soak, timeout, now);
+            return new Inputs(input, problems);
+        }
+
+        /** Replicas in {@code mode}: the spec's count for it, else the workload's remembered original count. */
+        static int replicasFor(ExecutionPolicySpec spec, ExecutionMode mode, WorkloadState w) {
+            Integer count = spec.replicas == null ? null : switch (mode) {
+                case LIVE -> spec.replicas.live;
+                case DRY_RUN -> spec.replicas.dryRun;
+                case BACKTEST -> spec.replicas.backtest;
+            };
+            return count != null ? count : w.originalReplicas().orElse(w.replicas());
+        }
+
+        private static Duration duration(String text, String fallback, String field, List<String> problems) {
+            try {
+                return Durations.parseOr(text, fallback);
+            } catch (IllegalArgumentException e) {
+                problems.add("spec." + field + ": " + e.getMessage());
+                return Durations.parse(fallback);
+            }
+        }
+
+        private static Optional<Instant> instant(String text) {
+            try {
+                return text == null ? Optional.empty() : Optional.of(Instant.parse(text));
+            } catch (RuntimeException e) {
+                return Optional.empty();
+            }
+        }
     }
 }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
@@ -25,7 +24,7 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
 class ExecutionPolicyReconcilerIT {
-    static final Duration DEADLINE = Duration.ofSeconds(60);
+    static final Duration DEADLINE = Duration.ofSeconds(90);
 
     KubernetesClient client;
     Kubectl kubectl;
@@ -40,6 +39,7 @@ class ExecutionPolicyReconcilerIT {
 
     @Test
     void reportsReadyForEachGenerationAndKubectlWaitReturns() {
+        io.marketintel.safety.testing.TradingSystem.deployment(client, ns, "momentum-trader", "momentum", 1);
         Kubectl.Result applied = kubectl.runWithInput("""
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
@@ -49,7 +49,7 @@ class ExecutionPolicyReconcilerIT {
                   mode: Backtest
                   workloads:
                     selector:
-                      matchLabels: {app: momentum}
+                      matchLabels: {app.kubernetes.io/part-of: momentum}
                 """, "apply", "-n", ns, "-f", "-");
         assertThat(applied.exitCode()).as(applied.output()).isZero();
 
@@ -71,7 +71,7 @@ class ExecutionPolicyReconcilerIT {
 
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum")
                 .edit(p -> {
-                    p.getSpec().mode = ExecutionMode.DRY_RUN;
+                    p.getSpec().transitionTimeout = "10m"; // a new generation that keeps the mode
                     return p;
                 });
         ExecutionPolicy second = awaitObserved(2);
@@ -80,7 +80,7 @@ class ExecutionPolicyReconcilerIT {
                 .as("Ready stayed True, so its lastTransitionTime must not move").isEqualTo(readySince);
 
         Kubectl.Result get = kubectl.run("get", "xp", "-n", ns, "momentum", "--no-headers");
-        assertThat(get.stdout()).containsPattern("momentum\\s+DryRun\\s+(<none>)?\\s*Active\\s+True");
+        assertThat(get.stdout()).containsPattern("momentum\\s+Backtest\\s+Backtest\\s+Active\\s+True");
     }
 
     private ExecutionPolicy awaitObserved(long generation) {

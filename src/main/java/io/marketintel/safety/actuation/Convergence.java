@@ -1,0 +1,103 @@
+package io.marketintel.safety.actuation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.ToIntFunction;
+
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+
+/**
+ * Stop-then-start (DESIGN §7) as a pure, level-based plan: from what is observed now, the next writes.
+ * Because it never relies on memory, an operator restarted at any step computes the same next step.
+ * <ol>
+ * <li>ScalingDown: every workload with a pod or template not in the target mode goes to zero (its template
+ * untouched).</li>
+ * <li>Draining: wait until no pod of another mode remains anywhere in the trading system.</li>
+ * <li>Reconfiguring: with nothing running, templates get the target mode (env var, annotation, label).</li>
+ * <li>ScalingUp: replicas to the target mode's count; done when every workload is ready.</li>
+ * </ol>
+ * A new-mode pod is therefore never created while an old-mode pod exists in any workload of the system.
+ */
+public final class Convergence {
+    private Convergence() {
+    }
+
+    public enum Step {
+        ScalingDown, Draining, Reconfiguring, ScalingUp, Converged
+    }
+
+    /**
+     * One write: server-side apply of {@code replicas}, and of the template mode when {@code templateMode} is
+     * present (otherwise template fields are left as they are).
+     */
+    public record Write(WorkloadState workload, int replicas, Optional<ExecutionMode> templateMode, String why) {
+    }
+
+    public record Plan(Step step, List<Write> writes, String message) {
+        public Plan {
+            writes = List.copyOf(writes);
+        }
+
+        public boolean converged() {
+            return step == Step.Converged;
+        }
+    }
+
+    /** Converge every workload to {@code target}; {@code replicasFor} gives each workload's count in it. */
+    public static Plan toMode(List<WorkloadState> workloads, ExecutionMode target, ToIntFunction<WorkloadState> replicasFor) {
+        List<Write> writes = new ArrayList<>();
+        long wrongPods = 0;
+        for (WorkloadState w : workloads) {
+            boolean templateWrong = w.templateMode().isEmpty() || w.templateMode().get() != target;
+            long wrong = w.podsNotIn(target);
+            wrongPods += wrong;
+            if ((templateWrong || wrong > 0) && w.replicas() != 0) {
+                writes.add(new Write(w, 0, w.templateMode(), "stop " + w.id() + " before it runs " + target));
+            }
+        }
+        if (!writes.isEmpty()) {
+            return new Plan(Step.ScalingDown, writes, "scaling to zero before switching to " + target);
+        }
+        if (wrongPods > 0) {
+            return new Plan(Step.Draining, List.of(),
+                    "waiting for " + wrongPods + " pod(s) of another mode to terminate before starting " + target);
+        }
+        for (WorkloadState w : workloads) {
+            if (w.templateMode().isEmpty() || w.templateMode().get() != target) {
+                writes.add(new Write(w, 0, Optional.of(target), "configure " + w.id() + " for " + target));
+            }
+        }
+        if (!writes.isEmpty()) {
+            return new Plan(Step.Reconfiguring, writes, "nothing running; configuring pod templates for " + target);
+        }
+        List<String> waiting = new ArrayList<>();
+        for (WorkloadState w : workloads) {
+            int want = replicasFor.applyAsInt(w);
+            if (w.replicas() != want) {
+                writes.add(new Write(w, want, Optional.of(target), "scale " + w.id() + " to " + want + " in " + target));
+            } else if (w.readyReplicas() != want || w.podModes().size() != want) {
+                waiting.add(w.id() + " " + w.readyReplicas() + "/" + want + " ready");
+            }
+        }
+        if (!writes.isEmpty()) {
+            return new Plan(Step.ScalingUp, writes, "starting " + target);
+        }
+        if (!waiting.isEmpty()) {
+            return new Plan(Step.ScalingUp, List.of(), "waiting for " + String.join(", ", waiting));
+        }
+        return new Plan(Step.Converged, List.of(), "every target runs in " + target);
+    }
+
+    /** Emergency stop: every workload to zero at once, templates untouched. */
+    public static Plan toZero(List<WorkloadState> workloads) {
+        List<Write> writes = workloads.stream().filter(w -> w.replicas() != 0)
+                .map(w -> new Write(w, 0, w.templateMode(), "emergency stop " + w.id())).toList();
+        long pods = workloads.stream().mapToLong(w -> w.podModes().size()).sum();
+        if (!writes.isEmpty()) {
+            return new Plan(Step.ScalingDown, writes, "emergency stop: scaling every target to zero");
+        }
+        return pods > 0 ? new Plan(Step.Draining, List.of(), "emergency stop: " + pods + " pod(s) still terminating")
+                : new Plan(Step.Converged, List.of(), "emergency stop: nothing running");
+    }
+}

@@ -1,0 +1,55 @@
+package io.marketintel.safety.actuation;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+
+/**
+ * Reads the mode a pod (or pod template) runs in. A mode counts only when the annotation and the env var
+ * of every container agree; anything else (missing, edited, valueFrom, unknown value) is "unknown", which
+ * the operator treats as a wrong mode.
+ */
+public final class ModeInjection {
+    private ModeInjection() {
+    }
+
+    public static Optional<ExecutionMode> modeOf(ObjectMeta meta, PodSpec spec, String envVar) {
+        if (meta == null || spec == null) {
+            return Optional.empty();
+        }
+        Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+        Optional<ExecutionMode> annotated = parse(annotations.get(Markers.MODE_ANNOTATION));
+        if (annotated.isEmpty()) {
+            return Optional.empty();
+        }
+        List<Container> containers = spec.getContainers() == null ? List.of() : spec.getContainers();
+        if (containers.isEmpty()) {
+            return Optional.empty();
+        }
+        for (Container c : containers) {
+            String value = c.getEnv() == null ? null
+                    : c.getEnv().stream().filter(e -> envVar.equals(e.getName()) && e.getValueFrom() == null)
+                            .map(EnvVar::getValue).filter(Objects::nonNull).findFirst().orElse(null);
+            if (!annotated.get().wireName().equals(value)) {
+                return Optional.empty();
+            }
+        }
+        return annotated;
+    }
+
+    public static Optional<ExecutionMode> parse(String wireName) {
+        for (ExecutionMode m : ExecutionMode.values()) {
+            if (m.wireName().equals(wireName)) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,41 @@
+package io.marketintel.safety.actuation;
+
+import java.util.List;
+import java.util.Optional;
+
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
+
+/**
+ * What the operator observed of one workload in one pass.
+ *
+ * @param templateMode      the template's mode, present only when annotation, every container's env var and
+ *                          the policy label agree (i.e. the operator configured it)
+ * @param replicas          spec.replicas
+ * @param readyReplicas     status.readyReplicas
+ * @param originalReplicas  the remembered pre-operator count, if recorded
+ * @param podModes          the mode of every existing pod, terminating ones included (empty = unknown)
+ * @param containers        container names of the template, for env injection
+ */
+public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
+        int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
+        List<String> containers) {
+
+    public WorkloadState {
+        podModes = List.copyOf(podModes);
+        containers = List.copyOf(containers);
+    }
+
+    public String id() {
+        return kindName(kind) + "/" + name;
+    }
+
+    public static String kindName(WorkloadKind kind) {
+        return kind == WorkloadKind.DEPLOYMENT ? "Deployment" : "StatefulSet";
+    }
+
+    /** Pods that do not run in {@code mode}: unknown counts as wrong. */
+    public long podsNotIn(ExecutionMode mode) {
+        return podModes.stream().filter(m -> m.isEmpty() || m.get() != mode).count();
+    }
+}

@@ -1,0 +1,152 @@
+package io.marketintel.safety.actuation;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
+
+/**
+ * The imperative shell around the workloads of one policy: finds them, observes them and their pods, and
+ * writes with server-side apply under {@link Markers#FIELD_MANAGER}. It decides nothing.
+ */
+@ApplicationScoped
+public class Workloads {
+    private final KubernetesClient client;
+
+    public Workloads(KubernetesClient client) {
+        this.client = client;
+    }
+
+    /** The workloads this policy may act on, and what stops it from acting on others. */
+    public record Resolution(List<WorkloadState> workloads, List<String> problems) {
+    }
+
+    public Resolution resolve(ExecutionPolicy policy, String envVar) {
+        String ns = policy.getMetadata().getNamespace();
+        String self = policy.getMetadata().getName();
+        ExecutionPolicySpec.Workloads spec = policy.getSpec().workloads;
+        Map<String, HasMetadata> found = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        if (spec != null && spec.refs != null) {
+            for (WorkloadRef ref : spec.refs) {
+                HasMetadata w = ref.kind == WorkloadKind.DEPLOYMENT
+                        ? client.apps().deployments().inNamespace(ns).withName(ref.name).get()
+                        : client.apps().statefulSets().inNamespace(ns).withName(ref.name).get();
+                String id = WorkloadState.kindName(ref.kind) + "/" + ref.name;
+                if (w == null) {
+                    problems.add(id + " not found in namespace " + ns);
+                } else {
+                    found.put(id, w);
+                }
+            }
+        }
+        if (spec != null && spec.selector != null) {
+            int before = found.size();
+            for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
+                found.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
+            }
+            for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
+                found.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
+            }
+            if (found.size() == before && (spec.refs == null || spec.refs.isEmpty())) {
+                problems.add("the selector matches no Deployment or StatefulSet in namespace " + ns);
+            }
+        }
+        List<WorkloadState> states = new ArrayList<>();
+        Map<String, Boolean> policyExists = new HashMap<>();
+        for (var e : found.entrySet()) {
+            String owner = labels(e.getValue()).get(Markers.POLICY_LABEL);
+            if (owner != null && !owner.equals(self) && policyExists.computeIfAbsent(owner,
+                    o -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(o).get() != null)) {
+                problems.add(e.getKey() + " is governed by ExecutionPolicy/" + owner + "; it is left alone");
+                continue;
+            }
+            states.add(observe(e.getValue(), self, envVar));
+        }
+        return new Resolution(states, problems);
+    }
+
+    private WorkloadState observe(HasMetadata w, String policy, String envVar) {
+        boolean deployment = w instanceof Deployment;
+        PodTemplateSpec template = deployment ? ((Deployment) w).getSpec().getTemplate() : ((StatefulSet) w).getSpec().getTemplate();
+        LabelSelector selector = deployment ? ((Deployment) w).getSpec().getSelector() : ((StatefulSet) w).getSpec().getSelector();
+        Integer replicas = deployment ? ((Deployment) w).getSpec().getReplicas() : ((StatefulSet) w).getSpec().getReplicas();
+        Integer ready = deployment
+                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReadyReplicas())
+                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReadyReplicas());
+
+        Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
+                .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
+                        .get(Markers.POLICY_LABEL)));
+        var pods = client.pods().inNamespace(w.getMetadata().getNamespace()).withLabelSelector(selector).list().getItems();
+        String original = annotations(w).get(Markers.ORIGINAL_REPLICAS_ANNOTATION);
+        Optional<Integer> originalReplicas = Optional.empty();
+        if (original != null && original.matches("[0-9]{1,6}")) {
+            originalReplicas = Optional.of(Integer.parseInt(original));
+        }
+        return new WorkloadState(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET,
+                w.getMetadata().getName(), templateMode, replicas == null ? 1 : replicas, ready == null ? 0 : ready,
+                originalReplicas,
+                pods.stream().map(p -> ModeInjection.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList(),
+                template.getSpec().getContainers().stream().map(c -> c.getName()).toList());
+    }
+
+    /**
+     * Server-side apply of the operator's fields only: the policy label, the remembered original replica
+     * count, spec.replicas and, when given, the template mode (annotation, label, env var per container).
+     */
+    public void apply(String namespace, String policy, String envVar, Convergence.Write write) {
+        WorkloadState w = write.workload();
+        int original = w.originalReplicas().orElse(w.replicas());
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("replicas", write.replicas());
+        write.templateMode().ifPresent(mode -> spec.put("template", Map.of(
+                "metadata", Map.of(
+                        "labels", Map.of(Markers.POLICY_LABEL, policy),
+                        "annotations", Map.of(Markers.MODE_ANNOTATION, mode.wireName())),
+                "spec", Map.of("containers", w.containers().stream()
+                        .map(c -> Map.of("name", c, "env", List.of(Map.of("name", envVar, "value", mode.wireName()))))
+                        .toList()))));
+        GenericKubernetesResource body = new GenericKubernetesResource();
+        body.setApiVersion("apps/v1");
+        body.setKind(WorkloadState.kindName(w.kind()));
+        body.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName(w.name())
+                .withNamespace(namespace)
+                .withLabels(Map.of(Markers.POLICY_LABEL, policy))
+                .withAnnotations(Map.of(Markers.ORIGINAL_REPLICAS_ANNOTATION, Integer.toString(original)))
+                .build());
+        body.setAdditionalProperty("spec", spec);
+        client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace).resource(body)
+                .fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+    }
+
+    private static Map<String, String> labels(HasMetadata o) {
+        return labelsOf(o.getMetadata().getLabels());
+    }
+
+    private static Map<String, String> labelsOf(Map<String, String> m) {
+        return m == null ? Map.of() : m;
+    }
+
+    private static Map<String, String> annotations(HasMetadata o) {
+        return o.getMetadata().getAnnotations() == null ? Map.of() : o.getMetadata().getAnnotations();
+    }
+}

@@ -1,0 +1,54 @@
+package io.marketintel.safety.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.function.Predicate;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.Kubectl;
+
+/** Shared steps of the reconciler integration tests. */
+final class PolicyTestSupport {
+    static final Duration DEADLINE = Duration.ofSeconds(90);
+
+    private PolicyTestSupport() {
+    }
+
+    static ExecutionPolicy get(KubernetesClient client, String ns, String name) {
+        return client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
+    }
+
+    static ExecutionPolicy awaitPolicy(KubernetesClient client, String ns, String name, String what,
+            Predicate<ExecutionPolicy> condition) {
+        return await(what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> get(client, ns, name), p -> p != null && p.getStatus() != null && condition.test(p));
+    }
+
+    static Condition condition(ExecutionPolicy p, String type) {
+        return Conditions.find(p.getStatus().conditions, type).orElseThrow(() -> new AssertionError("no " + type + " condition"));
+    }
+
+    static void setMode(KubernetesClient client, String ns, String name, ExecutionMode mode) {
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).edit(p -> {
+            p.getSpec().mode = mode;
+            return p;
+        });
+    }
+
+    /** kubectl wait --for=condition=Ready, as a person would. */
+    static void kubectlWaitReady(Kubectl kubectl, String ns, String name) {
+        Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Ready", "xp/" + name, "--timeout=90s");
+        assertThat(wait.exitCode()).as("kubectl wait Ready: %s", wait.output()).isZero();
+    }
+
+    static void kubectlWaitStalled(Kubectl kubectl, String ns, String name) {
+        Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Stalled", "xp/" + name, "--timeout=90s");
+        assertThat(wait.exitCode()).as("kubectl wait Stalled: %s", wait.output()).isZero();
+    }
+}

@@ -1,0 +1,126 @@
+package io.marketintel.safety.reconciler;
+
+import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.setMode;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.ControlPlaneResource;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.PodModeWatcher;
+import io.marketintel.safety.testing.TradingSystem;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * DESIGN §7 on a real control plane: a Deployment and a StatefulSet go DryRun → Live → DryRun → Backtest
+ * while a watcher sees every Pod event; no two modes ever coexist and every mode ends at its replicas.
+ */
+@QuarkusTest
+@WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
+class TransitionIT {
+    KubernetesClient client;
+    Kubectl kubectl;
+    String ns;
+    PodModeWatcher watcher;
+
+    @BeforeEach
+    void setUp() {
+        client = ControlPlane.shared().client();
+        kubectl = new Kubectl(ControlPlane.shared());
+        ns = Namespaces.create(client, "transition");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        client.close();
+    }
+
+    @Test
+    void modesNeverOverlapAndReplicasFollowEachMode() {
+        TradingSystem.deployment(client, ns, "alpha", "momentum", 3);
+        TradingSystem.statefulSet(client, ns, "beta", "momentum", 1);
+        watcher = new PodModeWatcher(client, ns);
+
+        Kubectl.Result applied = kubectl.runWithInput("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: momentum}
+                spec:
+                  mode: DryRun
+                  workloads:
+                    selector: {matchLabels: {app.kubernetes.io/part-of: momentum}}
+                  replicas: {backtest: 1, dryRun: 2, live: 3}
+                  approval: {requiredForLive: 0}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """, "apply", "-n", ns, "-f", "-");
+        assertThat(applied.exitCode()).as(applied.output()).isZero();
+
+        for (ExecutionMode mode : List.of(ExecutionMode.DRY_RUN, ExecutionMode.LIVE, ExecutionMode.DRY_RUN, ExecutionMode.BACKTEST)) {
+            setMode(client, ns, "momentum", mode);
+            kubectlWaitReady(kubectl, ns, "momentum");
+            ExecutionPolicy p = awaitPolicy(client, ns, "momentum", "Ready in " + mode,
+                    x -> x.getStatus().mode == mode && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+            int want = switch (mode) {
+                case BACKTEST -> 1;
+                case DRY_RUN -> 2;
+                case LIVE -> 3;
+            };
+            assertRunningIn(mode, want);
+            assertThat(p.getStatus().phase).isEqualTo(ExecutionPolicyStatus.Phase.Active);
+            assertThat(p.getStatus().transition).isNull();
+            assertThat(p.getStatus().workloads).extracting(w -> w.kind + "/" + w.name + "=" + w.mode + "x" + w.replicas)
+                    .containsExactlyInAnyOrder("Deployment/alpha=" + mode + "x" + want, "StatefulSet/beta=" + mode + "x" + want);
+            assertThat(condition(p, Conditions.RECONCILING).getStatus()).isEqualTo("False");
+            assertThat(condition(p, Conditions.STALLED).getStatus()).isEqualTo("False");
+        }
+
+        ExecutionPolicy done = PolicyTestSupport.get(client, ns, "momentum");
+        assertThat(done.getStatus().history).extracting(h -> h.from + "->" + h.to + ":" + h.outcome)
+                .containsExactly("DryRun->Backtest:Succeeded", "Live->DryRun:Succeeded", "DryRun->Live:Succeeded",
+                        "null->DryRun:Succeeded");
+        assertThat(watcher.violations()).as("pods of two modes alive at once:\n%s", watcher.trail()).isEmpty();
+        assertThat(watcher.maxAlive()).as("never more pods of a mode than it asks for: %s", watcher.trail())
+                .containsEntry("Live", 6).containsEntry("DryRun", 4).containsEntry("Backtest", 2);
+        // Originals are remembered on the workload for when a mode has no count of its own.
+        assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getAnnotations())
+                .containsEntry(Markers.ORIGINAL_REPLICAS_ANNOTATION, "3");
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName("beta").get().getMetadata().getAnnotations())
+                .containsEntry(Markers.ORIGINAL_REPLICAS_ANNOTATION, "1");
+        var events = client.v1().events().inNamespace(ns).list().getItems();
+        assertThat(events).extracting(e -> e.getReason()).contains("Adopting", "EscalationAllowed", "DeEscalation",
+                "TransitionCompleted");
+    }
+
+    private void assertRunningIn(ExecutionMode mode, int perWorkload) {
+        List<Pod> pods = client.pods().inNamespace(ns).list().getItems();
+        assertThat(pods).hasSize(2 * perWorkload).allSatisfy(p -> {
+            assertThat(p.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, mode.wireName());
+            assertThat(p.getSpec().getContainers()).allSatisfy(c -> assertThat(c.getEnv())
+                    .extracting(EnvVar::getName, EnvVar::getValue).contains(org.assertj.core.groups.Tuple.tuple("EXECUTION_MODE", mode.wireName())));
+        });
+        assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas()).isEqualTo(perWorkload);
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName("beta").get().getSpec().getReplicas()).isEqualTo(perWorkload);
+    }
+}
