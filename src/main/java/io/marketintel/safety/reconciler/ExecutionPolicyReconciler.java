@@ -62,7 +62,13 @@ import io.marketintel.safety.status.Conditions;
 @ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public static final String NAME = "executionpolicy";
+    /** Re-decide at once: a transition just completed and the wanted mode may be further on. */
+    static final Duration NEXT_DECISION = Duration.ofMillis(100);
+    /** Targets are moving: poll besides the pod and workload events. */
     static final Duration BUSY_RESYNC = Duration.ofSeconds(2);
+    /** Waiting on a person or on time (soak): re-evaluate now and then. */
+    static final Duration STALLED_RESYNC = Duration.ofSeconds(10);
+    /** Steady: drift is caught by events, this is the safety net. */
     static final Duration IDLE_RESYNC = Duration.ofSeconds(60);
     static final int HISTORY_LIMIT = 20;
     private static final Logger LOG = Logger.getLogger(ExecutionPolicyReconciler.class);
@@ -134,7 +140,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Report report = report(policy, before, after, decision, plan, problems, targets.workloads(), generation, now);
         announce(policy, before, after, decision, plan, report);
 
-        Duration resync = after.transition != null || !plan.converged() || !problems.isEmpty() ? BUSY_RESYNC : IDLE_RESYNC;
+        Duration resync = report.completed() ? NEXT_DECISION
+                : after.transition != null || !plan.converged() ? BUSY_RESYNC
+                        : Conditions.isTrue(after.conditions, Conditions.STALLED) ? STALLED_RESYNC : IDLE_RESYNC;
         if (serialization.asJson(before).equals(serialization.asJson(after))) {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(resync);
         }

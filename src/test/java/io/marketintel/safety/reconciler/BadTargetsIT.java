@@ -1,0 +1,74 @@
+package io.marketintel.safety.reconciler;
+
+import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitStalled;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlaneResource;
+import io.marketintel.safety.testing.TradingSystem;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** Bad targets get a Stalled condition that names the problem; nothing crashes, nothing is touched twice. */
+@QuarkusTest
+@WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
+class BadTargetsIT extends PolicyITBase {
+
+    @Test
+    void unknownWorkloadIsNamed() {
+        apply(policy("ghost", "Backtest", "{refs: [{kind: Deployment, name: ghost}]}", ""));
+        kubectlWaitStalled(kubectl, ns, "ghost");
+        ExecutionPolicy p = PolicyTestSupport.get(client, ns, "ghost");
+        assertThat(condition(p, Conditions.STALLED).getReason()).isEqualTo("TargetsNotUsable");
+        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("Deployment/ghost not found in namespace " + ns);
+        assertThat(condition(p, Conditions.READY).getStatus()).isEqualTo("False");
+    }
+
+    @Test
+    void selectorMatchingNothingIsNamed() {
+        apply(policy("empty", "Backtest", "{selector: {matchLabels: {app.kubernetes.io/part-of: nothing}}}", ""));
+        kubectlWaitStalled(kubectl, ns, "empty");
+        assertThat(condition(PolicyTestSupport.get(client, ns, "empty"), Conditions.STALLED).getMessage())
+                .contains("the selector matches no Deployment or StatefulSet");
+    }
+
+    @Test
+    void secondPolicyClaimingAWorkloadIsRefusedAndNamesTheOwner() {
+        TradingSystem.deployment(client, ns, "shared", "x", 1);
+        apply(policy("first", "DryRun", "{refs: [{kind: Deployment, name: shared}]}", ""));
+        kubectlWaitReady(kubectl, ns, "first");
+        apply(policy("second", "Backtest", "{refs: [{kind: Deployment, name: shared}]}", ""));
+        kubectlWaitStalled(kubectl, ns, "second");
+        assertThat(condition(PolicyTestSupport.get(client, ns, "second"), Conditions.STALLED).getMessage())
+                .contains("Deployment/shared is governed by ExecutionPolicy/first");
+        // The owner keeps it: still DryRun, still labelled for "first".
+        var d = client.apps().deployments().inNamespace(ns).withName("shared").get();
+        assertThat(d.getMetadata().getLabels()).containsEntry(Markers.POLICY_LABEL, "first");
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, "DryRun");
+        kubectlWaitReady(kubectl, ns, "first");
+    }
+
+    @Test
+    void workloadDeletedMidWayIsReportedAndTheRestConverges() {
+        TradingSystem.deployment(client, ns, "alpha", "x", 1);
+        TradingSystem.statefulSet(client, ns, "beta", "x", 1);
+        apply(policy("pair", "DryRun", "{refs: [{kind: Deployment, name: alpha}, {kind: StatefulSet, name: beta}]}", ""));
+        kubectlWaitReady(kubectl, ns, "pair");
+
+        client.apps().statefulSets().inNamespace(ns).withName("beta").delete();
+        PolicyTestSupport.setMode(client, ns, "pair", io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST);
+        ExecutionPolicy p = awaitPolicy(client, ns, "pair", "beta reported, alpha in Backtest",
+                x -> "TargetsNotUsable".equals(condition(x, Conditions.STALLED).getReason())
+                        && x.getStatus().workloads != null && x.getStatus().workloads.size() == 1
+                        && x.getStatus().workloads.get(0).mode == io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST);
+        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("StatefulSet/beta not found");
+    }
+}

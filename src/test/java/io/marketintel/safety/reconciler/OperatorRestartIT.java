@@ -1,0 +1,237 @@
+package io.marketintel.safety.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.OperatorProcess;
+import io.marketintel.safety.testing.PodModeWatcher;
+import io.marketintel.safety.testing.TradingSystem;
+
+/**
+ * The operator process is SIGKILLed between each actuation step and started again; each transition
+ * completes correctly and nothing is done twice. The test holds the world at a step so the kill lands
+ * exactly there: a finalizer keeps old pods terminating (after "scale-down written"); a
+ * ValidatingAdmissionPolicy refuses scale-ups (after "template patched").
+ */
+class OperatorRestartIT {
+    static final String HOLD = "test.marketintel.io/hold";
+    static final Duration DEADLINE = Duration.ofSeconds(90);
+
+    KubernetesClient client;
+    Kubectl kubectl;
+    String ns;
+    OperatorProcess operator;
+    PodModeWatcher watcher;
+
+    @BeforeEach
+    void setUp() {
+        client = ControlPlane.shared().client();
+        kubectl = new Kubectl(ControlPlane.shared());
+        ns = Namespaces.create(client, "restart");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (watcher != null) {
+            watcher.close();
+        }
+        kubectl.run("delete", "validatingadmissionpolicybinding", "hold-scale-up-" + ns, "--ignore-not-found");
+        kubectl.run("delete", "validatingadmissionpolicy", "hold-scale-up-" + ns, "--ignore-not-found");
+        client.close();
+    }
+
+    @Test
+    void killedBetweenEveryActuationStepTheTransitionStillCompletesOnce() {
+        TradingSystem.deployment(client, ns, "alpha", "restart", 2);
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata:
+                  name: restart
+                  labels: {%s: process}
+                spec:
+                  mode: DryRun
+                  workloads: {refs: [{kind: Deployment, name: alpha}]}
+                  replicas: {backtest: 1, dryRun: 2, live: 3}
+                  approval: {requiredForLive: 0}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """.formatted(OperatorProcess.LABEL));
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        awaitReadyIn(ExecutionMode.DRY_RUN, 2);
+        watcher = new PodModeWatcher(client, ns);
+
+        // 1. Killed with the scale-down written and old pods still terminating; restarted before they go.
+        holdPods();
+        setMode(ExecutionMode.LIVE);
+        killWhen("scale-down written", () -> replicas() == 0 && !pods().isEmpty());
+        assertThat(pods()).as("old pods held while the operator is down").allSatisfy(p -> assertThat(
+                p.getMetadata().getDeletionTimestamp()).isNotNull());
+        restart();
+        releasePods();
+        awaitReadyIn(ExecutionMode.LIVE, 3);
+
+        // 2. Killed while draining; the old pods go while it is down; restarted with "pods gone".
+        holdPods();
+        setMode(ExecutionMode.DRY_RUN);
+        killWhen("scale-down written", () -> replicas() == 0 && !pods().isEmpty());
+        releasePods();
+        await("pods gone while the operator is down").atMost(DEADLINE).until(() -> pods().isEmpty());
+        assertThat(template()).as("template untouched while down").isEqualTo("Live");
+        restart();
+        awaitReadyIn(ExecutionMode.DRY_RUN, 2);
+
+        // 3. Killed with the template patched and the scale-up refused by the API server.
+        holdScaleUps();
+        setMode(ExecutionMode.BACKTEST);
+        killWhen("template patched", () -> "Backtest".equals(template()) && replicas() == 0);
+        assertThat(pods()).isEmpty();
+        releaseScaleUps();
+        restart();
+        awaitReadyIn(ExecutionMode.BACKTEST, 1);
+
+        // 4. Killed right after the scale-up was written.
+        setMode(ExecutionMode.DRY_RUN);
+        killWhen("scale-up written", () -> "DryRun".equals(template()) && replicas() == 2);
+        restart();
+        awaitReadyIn(ExecutionMode.DRY_RUN, 2);
+
+        ExecutionPolicy p = policy();
+        assertThat(p.getStatus().history).as("one record per transition, none twice")
+                .extracting(h -> h.from + "->" + h.to)
+                .containsExactly("Backtest->DryRun", "DryRun->Backtest", "Live->DryRun", "DryRun->Live", "null->DryRun");
+        assertThat(watcher.violations()).as("modes overlapped:\n%s", watcher.trail()).isEmpty();
+        assertThat(watcher.maxAlive()).as("no pod started twice: %s", watcher.trail())
+                .containsEntry("Live", 3).containsEntry("DryRun", 2).containsEntry("Backtest", 1);
+    }
+
+    private void killWhen(String step, BooleanSupplier reached) {
+        await(step).atMost(DEADLINE).pollInterval(Duration.ofMillis(20)).until(reached::getAsBoolean);
+        operator.kill();
+        assertThat(operator.alive()).isFalse();
+    }
+
+    private void restart() {
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+    }
+
+    private void awaitReadyIn(ExecutionMode mode, int count) {
+        await("Ready in " + mode).atMost(DEADLINE).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            ExecutionPolicy p = policy();
+            assertThat(p.getStatus()).isNotNull();
+            assertThat(p.getStatus().mode).isEqualTo(mode);
+            assertThat(Conditions.isTrue(p.getStatus().conditions, Conditions.READY)).as("Ready").isTrue();
+        });
+        assertThat(replicas()).isEqualTo(count);
+        assertThat(pods()).hasSize(count).allSatisfy(
+                pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, mode.wireName()));
+    }
+
+    private void holdPods() {
+        for (Pod pod : pods()) {
+            client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
+                p.getMetadata().getFinalizers().add(HOLD);
+                return p;
+            });
+        }
+    }
+
+    private void releasePods() {
+        for (Pod pod : pods()) {
+            try {
+                client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
+                    p.getMetadata().getFinalizers().remove(HOLD);
+                    return p;
+                });
+            } catch (KubernetesClientException gone) {
+                // already deleted
+            }
+        }
+    }
+
+    /** An admission policy refusing any Deployment write with replicas above zero in this namespace. */
+    private void holdScaleUps() {
+        apply("""
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata: {name: hold-scale-up-%1$s}
+                spec:
+                  failurePolicy: Fail
+                  matchConstraints:
+                    resourceRules:
+                    - {apiGroups: [apps], apiVersions: [v1], operations: [UPDATE], resources: [deployments]}
+                  validations:
+                  - expression: "object.spec.replicas == 0"
+                    message: "test hold: scale-up refused"
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata: {name: hold-scale-up-%1$s}
+                spec:
+                  policyName: hold-scale-up-%1$s
+                  validationActions: [Deny]
+                  matchResources:
+                    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %1$s}}
+                """.formatted(ns));
+        await("admission hold active").atMost(DEADLINE).until(() -> kubectl.run("scale", "-n", ns,
+                "deployment/alpha", "--replicas=5", "--dry-run=server").exitCode() != 0);
+    }
+
+    private void releaseScaleUps() {
+        kubectl.run("delete", "validatingadmissionpolicybinding", "hold-scale-up-" + ns);
+        kubectl.run("delete", "validatingadmissionpolicy", "hold-scale-up-" + ns);
+        await("admission hold gone").atMost(DEADLINE).until(() -> kubectl.run("scale", "-n", ns,
+                "deployment/alpha", "--replicas=5", "--dry-run=server").exitCode() == 0);
+    }
+
+    private void apply(String manifest) {
+        Kubectl.Result r = kubectl.runWithInput(manifest, "apply", "-n", ns, "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    private void setMode(ExecutionMode mode) {
+        PolicyTestSupport.setMode(client, ns, "restart", mode);
+    }
+
+    private ExecutionPolicy policy() {
+        return PolicyTestSupport.get(client, ns, "restart");
+    }
+
+    private List<Pod> pods() {
+        return client.pods().inNamespace(ns).list().getItems();
+    }
+
+    private Deployment deployment() {
+        return client.apps().deployments().inNamespace(ns).withName("alpha").get();
+    }
+
+    private int replicas() {
+        return deployment().getSpec().getReplicas();
+    }
+
+    private String template() {
+        var a = deployment().getSpec().getTemplate().getMetadata().getAnnotations();
+        return a == null ? null : a.get(Markers.MODE_ANNOTATION);
+    }
+}

@@ -1,0 +1,48 @@
+package io.marketintel.safety.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Namespaces;
+
+/** A fresh namespace per test, a client and kubectl on the shared control plane. */
+abstract class PolicyITBase {
+    KubernetesClient client;
+    Kubectl kubectl;
+    String ns;
+
+    @BeforeEach
+    void setUpNamespace() {
+        client = ControlPlane.shared().client();
+        kubectl = new Kubectl(ControlPlane.shared());
+        ns = Namespaces.create(client, getClass().getSimpleName().replace("IT", "").toLowerCase());
+    }
+
+    @AfterEach
+    void closeClient() {
+        client.close();
+    }
+
+    void apply(String manifest) {
+        Kubectl.Result r = kubectl.runWithInput(manifest, "apply", "-n", ns, "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    static String policy(String name, String mode, String workloads, String extra) {
+        return """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: %s}
+                spec:
+                  mode: %s
+                  workloads: %s
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                %s
+                """.formatted(name, mode, workloads, extra.indent(2));
+    }
+}

@@ -1,0 +1,72 @@
+package io.marketintel.safety.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged operator (target/quarkus-app/quarkus-run.jar) as its own process against a
+ * {@link ControlPlane}, limited to policies carrying {@link #LABEL} in one namespace, so it never competes
+ * with the in-process operator of the other tests. {@link #kill()} is SIGKILL: no shutdown hooks run.
+ */
+public final class OperatorProcess implements AutoCloseable {
+    public static final String LABEL = "test.marketintel.io/operator";
+    private static int started;
+
+    private final Process process;
+    private final Path log;
+
+    private OperatorProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    public static synchronized OperatorProcess start(ControlPlane plane, String namespace) {
+        Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
+        }
+        Path log = Path.of("target", "operator-process-" + (++started) + ".log").toAbsolutePath();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dquarkus.http.port=0",
+                "-Dquarkus.operator-sdk.controllers.executionpolicy.selector=" + LABEL + "=process",
+                "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace,
+                "-jar", jar.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("KUBECONFIG", plane.kubeconfig().toString());
+        try {
+            return new OperatorProcess(pb.start(), log);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGKILL and wait until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
