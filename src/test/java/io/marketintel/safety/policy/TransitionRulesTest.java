@@ -1,0 +1,190 @@
+package io.marketintel.safety.policy;
+
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST;
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN;
+import static io.marketintel.safety.api.v1alpha1.ExecutionMode.LIVE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.policy.Decision.Action;
+
+/** The stories a risk officer tells, one decision each. */
+class TransitionRulesTest {
+    static final Instant NOW = Instant.parse("2026-03-02T14:00:00Z");
+    static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+    /** Everything in order for an escalation to {@code desired}; each story changes what it is about. */
+    static InputBuilder healthy(ExecutionMode effective, ExecutionMode desired) {
+        return new InputBuilder().desired(desired).effective(effective).modeSince(NOW.minus(Duration.ofDays(3)))
+                .guards(GuardVerdict.pass()).approvals(2, 2).dryRunSoak(Duration.ofHours(24)).timeout(TIMEOUT)
+                .now(NOW);
+    }
+
+    @Test
+    void dryRunToLiveWithOnlyThreeOfTwentyFourSoakHoursIsRefusedSayingHowLongIsLeft() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(3))).build());
+
+        assertThat(d.action()).isEqualTo(Action.REFUSE);
+        assertThat(d.target()).contains(DRY_RUN);
+        assertThat(d.reason()).isEqualTo(Reason.DryRunSoakIncomplete);
+        assertThat(d.message()).contains("21h left");
+        assertThat(d.blockers()).singleElement().asString().contains("3h of 24h done", "21h left");
+    }
+
+    @Test
+    void dryRunToLiveAfterTheFullSoakWithGuardsAndApprovalsIsAllowed() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(24))).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(LIVE);
+        assertThat(d.from()).contains(DRY_RUN);
+        assertThat(d.reason()).isEqualTo(Reason.EscalationAllowed);
+    }
+
+    @Test
+    void unknownModeSinceCountsAsNothingSoaked() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(null).build());
+
+        assertThat(d.reason()).isEqualTo(Reason.DryRunSoakIncomplete);
+        assertThat(d.message()).contains("24h left");
+    }
+
+    @Test
+    void backtestToLiveIsRefusedTellingToGoViaDryRun() {
+        Decision d = TransitionRules.decide(healthy(BACKTEST, LIVE).guards(GuardVerdict.fail("RiskLimits: missing"))
+                .approvals(0, 2).build());
+
+        assertThat(d.action()).isEqualTo(Action.REFUSE);
+        assertThat(d.target()).contains(BACKTEST);
+        assertThat(d.reason()).isEqualTo(Reason.BacktestToLiveRefused);
+        assertThat(d.message()).contains("set mode: DryRun").contains("24h").contains("then set mode: Live");
+        assertThat(d.blockers()).as("structural: the only blocker, whatever else is wrong").hasSize(1);
+    }
+
+    @Test
+    void guardFailureMessageCarriesTheGuardsProblemText() {
+        String problem = "RiskLimits: maxNotional 5000000 exceeds the cluster cap 1000000";
+        Decision d = TransitionRules.decide(healthy(BACKTEST, DRY_RUN).guards(GuardVerdict.fail(problem)).build());
+
+        assertThat(d.action()).isEqualTo(Action.REFUSE);
+        assertThat(d.target()).contains(BACKTEST);
+        assertThat(d.reason()).isEqualTo(Reason.GuardsNotPassing);
+        assertThat(d.message()).contains(problem);
+        assertThat(d.blockers()).singleElement().asString().contains(problem);
+    }
+
+    @Test
+    void everyBlockerOfARefusedEscalationIsListedInRuleOrder() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(1)))
+                .guards(GuardVerdict.fail("TradingWindow: market closed")).approvals(1, 2).build());
+
+        assertThat(d.reason()).isEqualTo(Reason.DryRunSoakIncomplete);
+        assertThat(d.blockers()).hasSize(3);
+        assertThat(d.blockers().get(0)).contains("23h left");
+        assertThat(d.blockers().get(1)).contains("TradingWindow: market closed");
+        assertThat(d.blockers().get(2)).contains("1 of 2");
+    }
+
+    @Test
+    void liveToDryRunProceedsWhileEveryGuardFailsAndNobodyApproved() {
+        Decision d = TransitionRules.decide(healthy(LIVE, DRY_RUN)
+                .guards(GuardVerdict.fail("WorkloadReady: error", "RiskLimits: timeout", "Http: connection refused"))
+                .approvals(0, 3).modeSince(NOW.minusSeconds(5)).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(DRY_RUN);
+        assertThat(d.from()).contains(LIVE);
+        assertThat(d.reason()).isEqualTo(Reason.DeEscalation);
+        assertThat(d.blockers()).isEmpty();
+    }
+
+    @Test
+    void anEscalationThatTimedOutRollsBackToWhereItCameFrom() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE)
+                .inFlight(DRY_RUN, LIVE, NOW.minus(TIMEOUT).minusSeconds(1)).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(DRY_RUN);
+        assertThat(d.from()).contains(LIVE);
+        assertThat(d.reason()).isEqualTo(Reason.TransitionTimedOut);
+        assertThat(d.message()).contains("5m").contains("rolling back to DryRun");
+    }
+
+    @Test
+    void anEscalationOneNanosecondBeforeItsDeadlineContinues() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE)
+                .inFlight(DRY_RUN, LIVE, NOW.minus(TIMEOUT).plusNanos(1)).build());
+
+        assertThat(d.action()).isEqualTo(Action.CONTINUE);
+        assertThat(d.target()).contains(LIVE);
+        assertThat(d.reason()).isEqualTo(Reason.TransitionInProgress);
+    }
+
+    @Test
+    void aDeEscalationInFlightNeverTimesOut() {
+        Decision d = TransitionRules.decide(healthy(LIVE, BACKTEST)
+                .inFlight(LIVE, BACKTEST, NOW.minus(Duration.ofDays(2))).build());
+
+        assertThat(d.action()).isEqualTo(Action.CONTINUE);
+        assertThat(d.target()).contains(BACKTEST);
+        assertThat(d.from()).contains(LIVE);
+    }
+
+    @Test
+    void wantingBacktestDuringDryRunToLiveDeEscalatesAtOnce() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, BACKTEST)
+                .inFlight(DRY_RUN, LIVE, NOW.minusSeconds(10)).guards(GuardVerdict.notEvaluated()).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(BACKTEST);
+        assertThat(d.from()).contains(LIVE);
+        assertThat(d.reason()).isEqualTo(Reason.DeEscalation);
+    }
+
+    @Test
+    void emergencyStopWinsEvenOverAnAllowedEscalation() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).stopped(true).build());
+
+        assertThat(d.action()).isEqualTo(Action.STOP);
+        assertThat(d.target()).isEmpty();
+        assertThat(d.reason()).isEqualTo(Reason.EmergencyStopped);
+    }
+
+    @Test
+    void firstSightOfALivePolicyAdoptsItInBacktestAndSaysWhy() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).effective(null).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(BACKTEST);
+        assertThat(d.from()).isEmpty();
+        assertThat(d.reason()).isEqualTo(Reason.Adopting);
+        assertThat(d.message()).contains("DryRun");
+        assertThat(d.blockers()).hasSize(1);
+    }
+
+    @Test
+    void firstSightOfAnApprovedDryRunPolicyAdoptsItInDryRun() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, DRY_RUN).effective(null).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(DRY_RUN);
+        assertThat(d.from()).isEmpty();
+        assertThat(d.reason()).isEqualTo(Reason.Adopting);
+        assertThat(d.blockers()).isEmpty();
+    }
+
+    @Test
+    void inDesiredModeHolds() {
+        Decision d = TransitionRules.decide(healthy(LIVE, LIVE).guards(GuardVerdict.notEvaluated()).build());
+
+        assertThat(d.action()).isEqualTo(Action.HOLD);
+        assertThat(d.target()).isEqualTo(Optional.of(LIVE));
+        assertThat(d.reason()).isEqualTo(Reason.InDesiredMode);
+    }
+}
