@@ -128,19 +128,23 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 ? Convergence.toZero(targets.workloads())
                 : Convergence.toMode(targets.workloads(), decision.target().orElseThrow(),
                         w -> Inputs.replicasFor(spec, decision.target().get(), w));
+        List<String> writeFailures = new ArrayList<>();
         for (Convergence.Write write : plan.writes()) {
             try {
                 workloads.apply(ns, name, envVar, write);
             } catch (KubernetesClientException e) {
-                problems.add("could not write " + write.workload().id() + ": " + e.getStatus().getMessage());
+                writeFailures.add("could not write " + write.workload().id() + ": "
+                        + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
             }
         }
 
         // Report.
-        Report report = report(policy, before, after, decision, plan, problems, targets.workloads(), generation, now);
+        Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
+                generation, now);
         announce(policy, before, after, decision, plan, report);
 
         Duration resync = report.completed() ? NEXT_DECISION
+                : !writeFailures.isEmpty() ? BUSY_RESYNC
                 : after.transition != null || !plan.converged() ? BUSY_RESYNC
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? STALLED_RESYNC : IDLE_RESYNC;
         if (serialization.asJson(before).equals(serialization.asJson(after))) {
@@ -157,8 +161,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
-            Decision decision, Convergence.Plan plan, List<String> problems, List<WorkloadState> observed,
-            long generation, Instant now) {
+            Decision decision, Convergence.Plan plan, List<String> targetProblems, List<String> writeFailures,
+            List<WorkloadState> observed, long generation, Instant now) {
+        List<String> problems = new ArrayList<>(targetProblems);
+        problems.addAll(writeFailures);
         ExecutionMode desired = policy.getSpec().mode;
         after.observedGeneration = generation;
         after.workloads = observed.stream().map(w -> {
@@ -212,7 +218,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         boolean stalled = decision.action() == Action.REFUSE || !problems.isEmpty();
         boolean reconciling = after.transition != null || !plan.converged();
         boolean ready = !stalled && !reconciling && after.mode == desired;
-        String stalledReason = !problems.isEmpty() ? "TargetsNotUsable" : decision.reason().name();
+        String stalledReason = !targetProblems.isEmpty() ? "TargetsNotUsable"
+                : !writeFailures.isEmpty() ? "ActuationFailed" : decision.reason().name();
         String stalledMessage = !problems.isEmpty() ? String.join("; ", problems) : decision.message();
         String reconcilingReason = after.transition != null ? after.transition.trigger
                 : !plan.converged() ? "CorrectingDrift" : "Converged";

@@ -105,8 +105,11 @@ class OperatorRestartIT {
         // 3. Killed with the template patched and the scale-up refused by the API server.
         holdScaleUps();
         setMode(ExecutionMode.BACKTEST);
-        killWhen("template patched", () -> "Backtest".equals(template()) && replicas() == 0);
+        killWhen("template patched", () -> "Backtest".equals(template()) && replicas() == 0
+                && "ActuationFailed".equals(PolicyTestSupport.condition(policy(), Conditions.STALLED).getReason()));
         assertThat(pods()).isEmpty();
+        assertThat(PolicyTestSupport.condition(policy(), Conditions.STALLED).getMessage())
+                .contains("could not write Deployment/alpha").contains("test hold: scale-up refused");
         releaseScaleUps();
         restart();
         awaitReadyIn(ExecutionMode.BACKTEST, 1);
@@ -194,15 +197,19 @@ class OperatorRestartIT {
                   matchResources:
                     namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: %1$s}}
                 """.formatted(ns));
-        await("admission hold active").atMost(DEADLINE).until(() -> kubectl.run("scale", "-n", ns,
-                "deployment/alpha", "--replicas=5", "--dry-run=server").exitCode() != 0);
+        await("admission hold active").atMost(DEADLINE).until(() -> !scaleUpAdmitted());
     }
 
     private void releaseScaleUps() {
         kubectl.run("delete", "validatingadmissionpolicybinding", "hold-scale-up-" + ns);
         kubectl.run("delete", "validatingadmissionpolicy", "hold-scale-up-" + ns);
-        await("admission hold gone").atMost(DEADLINE).until(() -> kubectl.run("scale", "-n", ns,
-                "deployment/alpha", "--replicas=5", "--dry-run=server").exitCode() == 0);
+        await("admission hold gone").atMost(DEADLINE).until(this::scaleUpAdmitted);
+    }
+
+    /** A server-side dry run of a write to the Deployment itself (not the scale subresource). */
+    private boolean scaleUpAdmitted() {
+        return kubectl.run("patch", "-n", ns, "deployment/alpha", "--type=merge", "-p", "{\"spec\":{\"replicas\":5}}",
+                "--dry-run=server").exitCode() == 0;
     }
 
     private void apply(String manifest) {

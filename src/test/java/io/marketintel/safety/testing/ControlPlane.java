@@ -105,6 +105,7 @@ public final class ControlPlane implements AutoCloseable {
                     applyCrds(client, Path.of("k8s", "crds"));
                 }
             }
+            Files.writeString(workDir.resolve("server-version"), serverVersion + System.lineSeparator());
             LOG.info("control plane up in {} ms: kube-apiserver {} (binaries {}), kubeconfig {}",
                     (System.nanoTime() - started) / 1_000_000, serverVersion, binDir, kubeconfig);
         } catch (IOException e) {
