@@ -5,17 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
-import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
-import io.marketintel.safety.testing.Namespaces;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,24 +19,13 @@ import io.quarkus.test.junit.QuarkusTest;
 /** The operator, in-process, against the real control plane: status follows every generation. */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class ExecutionPolicyReconcilerIT {
+class ExecutionPolicyReconcilerIT extends PolicyITBase {
     static final Duration DEADLINE = Duration.ofSeconds(90);
-
-    KubernetesClient client;
-    Kubectl kubectl;
-    String ns;
-
-    @BeforeEach
-    void setUp() {
-        client = ControlPlane.shared().client();
-        kubectl = new Kubectl(ControlPlane.shared());
-        ns = Namespaces.create(client, "reconcile");
-    }
 
     @Test
     void reportsReadyForEachGenerationAndKubectlWaitReturns() {
         io.marketintel.safety.testing.TradingSystem.deployment(client, ns, "momentum-trader", "momentum", 1);
-        Kubectl.Result applied = kubectl.runWithInput("""
+        apply("""
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
                 metadata:
@@ -50,8 +35,7 @@ class ExecutionPolicyReconcilerIT {
                   workloads:
                     selector:
                       matchLabels: {app.kubernetes.io/part-of: momentum}
-                """, "apply", "-n", ns, "-f", "-");
-        assertThat(applied.exitCode()).as(applied.output()).isZero();
+                """);
 
         Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Ready", "xp/momentum", "--timeout=60s");
         assertThat(wait.exitCode()).as(wait.output()).isZero();

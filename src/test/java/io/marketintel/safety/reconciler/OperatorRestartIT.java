@@ -8,20 +8,16 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
-import io.marketintel.safety.testing.Kubectl;
-import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
@@ -32,22 +28,12 @@ import io.marketintel.safety.testing.TradingSystem;
  * exactly there: a finalizer keeps old pods terminating (after "scale-down written"); a
  * ValidatingAdmissionPolicy refuses scale-ups (after "template patched").
  */
-class OperatorRestartIT {
+class OperatorRestartIT extends PolicyITBase {
     static final String HOLD = "test.marketintel.io/hold";
     static final Duration DEADLINE = Duration.ofSeconds(90);
 
-    KubernetesClient client;
-    Kubectl kubectl;
-    String ns;
     OperatorProcess operator;
     PodModeWatcher watcher;
-
-    @BeforeEach
-    void setUp() {
-        client = ControlPlane.shared().client();
-        kubectl = new Kubectl(ControlPlane.shared());
-        ns = Namespaces.create(client, "restart");
-    }
 
     @AfterEach
     void tearDown() {
@@ -59,7 +45,6 @@ class OperatorRestartIT {
         }
         kubectl.run("delete", "validatingadmissionpolicybinding", "hold-scale-up-" + ns, "--ignore-not-found");
         kubectl.run("delete", "validatingadmissionpolicy", "hold-scale-up-" + ns, "--ignore-not-found");
-        client.close();
     }
 
     @Test
@@ -210,11 +195,6 @@ class OperatorRestartIT {
     private boolean scaleUpAdmitted() {
         return kubectl.run("patch", "-n", ns, "deployment/alpha", "--type=merge", "-p", "{\"spec\":{\"replicas\":5}}",
                 "--dry-run=server").exitCode() == 0;
-    }
-
-    private void apply(String manifest) {
-        Kubectl.Result r = kubectl.runWithInput(manifest, "apply", "-n", ns, "-f", "-");
-        assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
     private void setMode(ExecutionMode mode) {

@@ -9,21 +9,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.status.Conditions;
-import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.ControlPlaneResource;
-import io.marketintel.safety.testing.Kubectl;
-import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
@@ -36,25 +31,14 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class TransitionIT {
-    KubernetesClient client;
-    Kubectl kubectl;
-    String ns;
+class TransitionIT extends PolicyITBase {
     PodModeWatcher watcher;
 
-    @BeforeEach
-    void setUp() {
-        client = ControlPlane.shared().client();
-        kubectl = new Kubectl(ControlPlane.shared());
-        ns = Namespaces.create(client, "transition");
-    }
-
     @AfterEach
-    void tearDown() {
+    void closeWatcher() {
         if (watcher != null) {
             watcher.close();
         }
-        client.close();
     }
 
     @Test
@@ -63,7 +47,7 @@ class TransitionIT {
         TradingSystem.statefulSet(client, ns, "beta", "momentum", 1);
         watcher = new PodModeWatcher(client, ns);
 
-        Kubectl.Result applied = kubectl.runWithInput("""
+        apply("""
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
                 metadata: {name: momentum}
@@ -74,8 +58,7 @@ class TransitionIT {
                   replicas: {backtest: 1, dryRun: 2, live: 3}
                   approval: {requiredForLive: 0}
                   riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
-                """, "apply", "-n", ns, "-f", "-");
-        assertThat(applied.exitCode()).as(applied.output()).isZero();
+                """);
 
         for (ExecutionMode mode : List.of(ExecutionMode.DRY_RUN, ExecutionMode.LIVE, ExecutionMode.DRY_RUN, ExecutionMode.BACKTEST)) {
             setMode(client, ns, "momentum", mode);
