@@ -12,6 +12,8 @@ import java.util.Set;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
+import io.quarkiverse.operatorsdk.annotations.RBACRule;
+import io.quarkiverse.operatorsdk.annotations.RBACVerbs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -60,6 +62,12 @@ import io.marketintel.safety.status.Conditions;
  * any step where it was.
  */
 @ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
+// Least privilege beyond the policy itself: read and server-side-apply workloads (never create or
+// delete them), read pods, write Events.
+@RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
+        RBACVerbs.WATCH, RBACVerbs.PATCH })
+@RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
+@RBACRule(apiGroups = "", resources = "events", verbs = { RBACVerbs.CREATE, RBACVerbs.PATCH })
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public static final String NAME = "executionpolicy";
     /** Re-decide at once: a transition just completed and the wanted mode may be further on. */
