@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -85,9 +86,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final KubernetesSerialization serialization;
     private final Workloads workloads;
     private final EventRecorder events;
+    private final KubernetesClient client;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
-            EventRecorder events) {
+            EventRecorder events, KubernetesClient client) {
+        this.client = client;
         this.clock = clock;
         this.serialization = serialization;
         this.workloads = workloads;
@@ -111,10 +114,17 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     @Override
-    public UpdateControl<ExecutionPolicy> reconcile(ExecutionPolicy policy, Context<ExecutionPolicy> context) {
+    public UpdateControl<ExecutionPolicy> reconcile(ExecutionPolicy cached, Context<ExecutionPolicy> context) {
         Instant now = clock.instant();
-        String ns = policy.getMetadata().getNamespace();
-        String name = policy.getMetadata().getName();
+        String ns = cached.getMetadata().getNamespace();
+        String name = cached.getMetadata().getName();
+        // Decisions depend on our own last status write (transition in flight, history). The informer cache
+        // may not show it yet, so read the policy from the API server; the status patch below carries this
+        // resourceVersion, so a patch computed from anything older is refused (409) and retried.
+        ExecutionPolicy policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
+        if (policy == null) {
+            return UpdateControl.noUpdate();
+        }
         long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
         ExecutionPolicySpec spec = policy.getSpec();
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
@@ -159,7 +169,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(resync);
         }
         ExecutionPolicy patch = new ExecutionPolicy();
-        patch.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        patch.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns)
+                .withResourceVersion(policy.getMetadata().getResourceVersion()).build());
         patch.setStatus(after);
         return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
     }

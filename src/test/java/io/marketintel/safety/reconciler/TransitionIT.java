@@ -24,6 +24,7 @@ import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 
 /**
  * DESIGN §7 on a real control plane: a Deployment and a StatefulSet go DryRun → Live → DryRun → Backtest
@@ -105,5 +106,50 @@ class TransitionIT extends PolicyITBase {
         });
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas()).isEqualTo(perWorkload);
         assertThat(client.apps().statefulSets().inNamespace(ns).withName("beta").get().getSpec().getReplicas()).isEqualTo(perWorkload);
+    }
+
+    @Inject
+    ExecutionPolicyReconciler reconciler;
+
+    /**
+     * Regression (seen once in CI): right after a completion the operator re-decides within 100 ms, when the
+     * informer cache may not yet hold its own status patch. A pass decided from that stale copy completed the
+     * transition a second time, re-stamping Ready and the history record. Each pass now reads the policy from
+     * the API server; this hands the reconciler such a stale copy on purpose.
+     */
+    @Test
+    void aStaleCachedCopyNeverCompletesATransitionTwice() {
+        TradingSystem.deployment(client, ns, "gamma", "stale", 1);
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: stale}
+                spec:
+                  mode: DryRun
+                  workloads: {refs: [{kind: Deployment, name: gamma}]}
+                """);
+        kubectlWaitReady(kubectl, ns, "stale");
+        ExecutionPolicy fresh = PolicyTestSupport.get(client, ns, "stale");
+        String readySince = condition(fresh, Conditions.READY).getLastTransitionTime();
+
+        // The copy as it looked during the transition: in flight, not Ready, no history yet.
+        ExecutionPolicy stale = client.getKubernetesSerialization().clone(fresh);
+        var inFlight = new ExecutionPolicyStatus.Transition();
+        inFlight.to = ExecutionMode.DRY_RUN;
+        inFlight.step = "ScalingUp";
+        inFlight.startedAt = fresh.getStatus().history.get(0).at;
+        inFlight.trigger = "Adopting";
+        stale.getStatus().transition = inFlight;
+        stale.getStatus().mode = null;
+        stale.getStatus().history = null;
+        stale.getStatus().conditions = Conditions.set(stale.getStatus().conditions, Conditions.READY, false,
+                "Adopting", "in flight", 1, java.time.Instant.parse(readySince).minusSeconds(1));
+
+        var control = reconciler.reconcile(stale, null);
+        ExecutionPolicy decided = control.getResource().orElse(fresh);
+        assertThat(decided.getStatus().history).as("history as decided").hasSize(1);
+        assertThat(decided.getStatus().history.get(0).at).isEqualTo(fresh.getStatus().history.get(0).at);
+        assertThat(condition(decided, Conditions.READY).getLastTransitionTime()).isEqualTo(readySince);
+        assertThat(decided.getStatus().transition).isNull();
     }
 }
