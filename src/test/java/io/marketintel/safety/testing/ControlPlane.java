@@ -103,6 +103,7 @@ public final class ControlPlane implements AutoCloseable {
                 registerFakeNode(client);
                 if (applyCrds) {
                     applyCrds(client, Path.of("k8s", "crds"));
+                    installAdmission();
                 }
             }
             Files.writeString(workDir.resolve("server-version"), serverVersion + System.lineSeparator());
@@ -163,6 +164,27 @@ public final class ControlPlane implements AutoCloseable {
         // The ServiceAccount admission plugin is off (kube-api-test), but pods still name "default".
         await("default ServiceAccount").atMost(Duration.ofSeconds(60))
                 .until(() -> client.serviceAccounts().inNamespace("default").withName("default").get() != null);
+    }
+
+    /**
+     * Applies the shipped admission policies and user roles (k8s/admission, k8s/rbac) with kubectl and waits
+     * until the API server enforces them: a server-side dry-run create comes back stamped with its requester.
+     */
+    public void installAdmission() {
+        Kubectl kubectl = new Kubectl(this);
+        Kubectl.Result applied = kubectl.run("apply", "--server-side", "-f", "k8s/admission", "-f", "k8s/rbac");
+        if (applied.exitCode() != 0) {
+            throw new IllegalStateException("admission policies not applied: " + applied.output());
+        }
+        String probe = """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: admission-probe, namespace: default}
+                spec: {mode: Backtest, workloads: {refs: [{kind: Deployment, name: probe}]}}
+                """;
+        await("admission policies enforced").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> kubectl.runWithInput(probe, "create", "--dry-run=server", "-f", "-", "-o",
+                        "jsonpath={.metadata.annotations.safety\\.marketintel\\.io/requested-by}").stdout().equals("kubeapitest"));
     }
 
     /** Applies every CRD in {@code dir} and waits until the API server serves them. */

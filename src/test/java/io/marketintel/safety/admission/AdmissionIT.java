@@ -1,0 +1,125 @@
+package io.marketintel.safety.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Namespaces;
+
+/**
+ * DESIGN §4 on the real API server with impersonation: who requested and who approved is recorded by the
+ * API server from the request identity; forgeries and role violations are refused at write time.
+ * Users: bob edits policies, alice/carol/mallory approve, dave has neither role.
+ */
+class AdmissionIT {
+    static final String APPROVALS = "safety.marketintel.io/approvals";
+    static final String REQUESTED_BY = "safety.marketintel.io/requested-by";
+
+    KubernetesClient client;
+    Kubectl kubectl;
+    String ns;
+
+    @BeforeEach
+    void setUp() {
+        client = ControlPlane.shared().client();
+        kubectl = new Kubectl(ControlPlane.shared());
+        ns = Namespaces.create(client, "admission");
+        bind("bob", "execution-policy-editor");
+        for (String approver : new String[] { "alice", "carol", "mallory" }) {
+            bind(approver, "execution-approver");
+        }
+        Kubectl.Result created = as("bob", """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: momentum}
+                spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: momentum}]}}
+                """, "apply", "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+    }
+
+    @Test
+    void theApiServerRecordsTheRequesterOfEverySpecChange() {
+        assertThat(annotation(REQUESTED_BY)).isEqualTo("bob");
+        bind("erin", "execution-policy-editor");
+        Kubectl.Result changed = as("erin", null, "patch", "xp", "momentum", "--type=merge", "-p", "{\"spec\":{\"mode\":\"Backtest\"}}");
+        assertThat(changed.exitCode()).as(changed.output()).isZero();
+        assertThat(annotation(REQUESTED_BY)).isEqualTo("erin");
+    }
+
+    @Test
+    void nobodyCanWriteTheRequesterByHand() {
+        Kubectl.Result forged = as("bob", null, "annotate", "xp", "momentum", "--overwrite", REQUESTED_BY + "=alice");
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("requested-by is recorded by the API server when the spec changes");
+        assertThat(annotation(REQUESTED_BY)).isEqualTo("bob");
+    }
+
+    @Test
+    void anApproverApprovesWithOneCommandAndTheApiServerNamesThem() {
+        Kubectl.Result approved = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(approved.exitCode()).as(approved.output()).isZero();
+        Kubectl.Result again = as("carol", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(annotation(APPROVALS)).isEqualTo("alice 3f9a1c2e7b40\ncarol 3f9a1c2e7b40");
+        assertThat(annotation("safety.marketintel.io/approve")).as("consumed by the API server").isNull();
+    }
+
+    @Test
+    void mallorysApprovalNamingAliceIsRejected() {
+        Kubectl.Result forged = as("mallory", null, "annotate", "xp", "momentum", APPROVALS + "=alice 3f9a1c2e7b40");
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("an approval must be written by the approver it names")
+                .contains("mallory may not add \"alice 3f9a1c2e7b40\"");
+        // Smuggling a second line through the approve command is caught the same way.
+        Kubectl.Result smuggled = as("mallory", null, "annotate", "xp", "momentum",
+                "safety.marketintel.io/approve=x\nalice 3f9a1c2e7b40");
+        assertThat(smuggled.exitCode()).isNotZero();
+        assertThat(smuggled.stderr()).contains("mallory may not add \"alice 3f9a1c2e7b40\"");
+        assertThat(annotation(APPROVALS)).isNull();
+    }
+
+    @Test
+    void anEditorCannotApproveAndAnApproverCannotChangeTheSpec() {
+        Kubectl.Result editorApproves = as("bob", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(editorApproves.exitCode()).isNotZero();
+        assertThat(editorApproves.stderr()).contains("bob may not approve ExecutionPolicies")
+                .contains("execution-approver");
+
+        Kubectl.Result approverEdits = as("alice", null, "patch", "xp", "momentum", "--type=merge", "-p", "{\"spec\":{\"mode\":\"Backtest\"}}");
+        assertThat(approverEdits.exitCode()).isNotZero();
+        assertThat(approverEdits.stderr()).contains("alice may not change the spec").contains("execution-policy-editor");
+
+        Kubectl.Result stranger = as("dave", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(stranger.exitCode()).isNotZero();
+        assertThat(stranger.stderr()).contains("forbidden");
+    }
+
+    private Kubectl.Result as(String user, String stdin, String... args) {
+        String[] full = new String[args.length + 4];
+        full[0] = "--as=" + user;
+        full[1] = "-n";
+        full[2] = ns;
+        System.arraycopy(args, 0, full, 3, args.length);
+        full[full.length - 1] = "--request-timeout=30s";
+        return kubectl.runWithInput(stdin, full);
+    }
+
+    private String annotation(String key) {
+        var p = client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionPolicy").inNamespace(ns)
+                .withName("momentum").get();
+        return p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get(key);
+    }
+
+    private void bind(String user, String role) {
+        client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()
+                .withNewMetadata().withName(user + "-" + role).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
+                .build()).create();
+    }
+}
