@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the operator. With $KUBECONFIG set, against that cluster (only the CRDs are applied there).
+# Runs the operator. With $KUBECONFIG set, against that cluster (the CRDs, admission policies and user
+# roles are applied there; no samples).
 # Without it, against a local control plane started here (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok fake node), with the CRDs, the cluster settings and a sample trading system applied.
+# kube-scheduler, kwok fake node), with the CRDs, the admission policies and user roles, the cluster
+# settings and a sample trading system applied.
 # Ctrl-C stops the operator and the local control plane.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,13 +50,14 @@ if [[ -z "${KUBECONFIG:-}" ]]; then
   kubectl apply --server-side -f k8s/crds/ >&2
   kubectl wait --for=condition=Established --timeout=60s \
     crd/executionpolicies.safety.marketintel.io crd/executionsafeties.safety.marketintel.io >&2
+  kubectl apply --server-side -f k8s/admission -f k8s/rbac >&2
   kubectl apply -f k8s/samples/execution-safety-global.yaml -f k8s/samples/momentum-dryrun.yaml >&2
   log "local control plane up: kube-apiserver $(cat "$CLUSTER_DIR/ready")"
   log "in another shell:  export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:\$PATH"
   log "                   kubectl get xp   |   kubectl wait --for=condition=Ready xp/momentum"
 else
   log "using KUBECONFIG=$KUBECONFIG (context $(kubectl config current-context))"
-  kubectl apply --server-side -f k8s/crds/ >&2
+  kubectl apply --server-side -f k8s/crds/ -f k8s/admission -f k8s/rbac >&2
 fi
 
 log "starting the operator (Ctrl-C to stop)"

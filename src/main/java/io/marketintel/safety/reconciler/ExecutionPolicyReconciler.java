@@ -32,6 +32,8 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.admission.AdmissionControl;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.actuation.WorkloadState;
 import io.marketintel.safety.actuation.Workloads;
@@ -69,6 +71,10 @@ import io.marketintel.safety.status.Conditions;
         RBACVerbs.WATCH, RBACVerbs.PATCH })
 @RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
 @RBACRule(apiGroups = "", resources = "events", verbs = { RBACVerbs.CREATE, RBACVerbs.PATCH })
+// Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
+@RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
+@RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public static final String NAME = "executionpolicy";
     /** Re-decide at once: a transition just completed and the wanted mode may be further on. */
@@ -87,10 +93,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final Workloads workloads;
     private final EventRecorder events;
     private final KubernetesClient client;
+    private final AdmissionControl admission;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
-            EventRecorder events, KubernetesClient client) {
+            EventRecorder events, KubernetesClient client, AdmissionControl admission) {
         this.client = client;
+        this.admission = admission;
         this.clock = clock;
         this.serialization = serialization;
         this.workloads = workloads;
@@ -137,7 +145,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> problems = new ArrayList<>(targets.problems());
 
         // Decide.
-        Inputs inputs = Inputs.of(spec, before, targets, now);
+        ExecutionSafety global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
+        ExecutionMode base = before.mode != null ? before.mode : ExecutionMode.BACKTEST;
+        boolean mayNeedApproval = spec.mode.isRiskierThan(base) && before.transition == null
+                && ApprovalView.required(spec, global) > 0;
+        ApprovalView approvals = ApprovalView.of(policy, before, global,
+                mayNeedApproval ? admission.missing() : List.of(), serialization, now);
+        Inputs inputs = Inputs.of(spec, before, targets, approvals, now);
         problems.addAll(inputs.problems());
         Decision decision = TransitionRules.decide(inputs.input());
 
@@ -158,7 +172,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
         // Report.
         Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
-                generation, now);
+                approvals, generation, now);
         announce(policy, before, after, decision, plan, report);
 
         Duration resync = report.completed() ? NEXT_DECISION
@@ -181,7 +195,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
             Decision decision, Convergence.Plan plan, List<String> targetProblems, List<String> writeFailures,
-            List<WorkloadState> observed, long generation, Instant now) {
+            List<WorkloadState> observed, ApprovalView approvals, long generation, Instant now) {
         List<String> problems = new ArrayList<>(targetProblems);
         problems.addAll(writeFailures);
         ExecutionMode desired = policy.getSpec().mode;
@@ -205,6 +219,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             t.to = decision.target().orElseThrow();
             t.startedAt = started || before.transition == null ? now.toString() : before.transition.startedAt;
             t.trigger = decision.reason().name();
+            if (started) {
+                t.requester = annotation(policy, io.marketintel.safety.approval.ApprovalLine.REQUESTED_BY_ANNOTATION);
+                t.approvers = approvals.counted().isEmpty() ? null : approvals.counted();
+            } else if (before.transition != null) {
+                t.requester = before.transition.requester;
+                t.approvers = before.transition.approvers;
+            }
             after.transition = t;
         } else if (decision.action() != Action.CONTINUE) {
             after.transition = null;
@@ -222,6 +243,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             h.to = after.transition.to;
             h.at = now.toString();
             h.trigger = after.transition.trigger;
+            h.requester = after.transition.requester;
+            h.approvers = after.transition.approvers;
             h.outcome = "TransitionTimedOut".equals(after.transition.trigger) ? "RolledBack" : "Succeeded";
             List<ExecutionPolicyStatus.TransitionRecord> history = new ArrayList<>();
             history.add(h);
@@ -234,12 +257,23 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             after.transition = null;
         }
 
+        after.approval = approvals.state().orElse(null);
+        after.conditions = Conditions.set(after.conditions, Conditions.APPROVED,
+                !approvals.pending() || approvals.valid() >= approvals.required(),
+                !approvals.pending() ? "NotRequired" : approvals.admissionMissing() ? "AdmissionControlMissing"
+                        : approvals.valid() >= approvals.required() ? "ApprovalsComplete" : "AwaitingApproval",
+                approvals.summary(), generation, now);
+
         boolean stalled = decision.action() == Action.REFUSE || !problems.isEmpty();
         boolean reconciling = after.transition != null || !plan.converged();
         boolean ready = !stalled && !reconciling && after.mode == desired;
         String stalledReason = !targetProblems.isEmpty() ? "TargetsNotUsable"
                 : !writeFailures.isEmpty() ? "ActuationFailed" : decision.reason().name();
-        String stalledMessage = !problems.isEmpty() ? String.join("; ", problems) : decision.message();
+        String stalledMessage = !problems.isEmpty() ? String.join("; ", problems)
+                : decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval
+                        ? decision.message().replaceFirst("[0-9]+ of [0-9]+ approvals for \\w+",
+                                java.util.regex.Matcher.quoteReplacement(approvals.summary()))
+                        : decision.message();
         String reconcilingReason = after.transition != null ? after.transition.trigger
                 : !plan.converged() ? "CorrectingDrift" : "Converged";
 
@@ -302,6 +336,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         }
     }
 
+    private static String annotation(ExecutionPolicy p, String key) {
+        return p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get(key);
+    }
+
     private static void decisionLog(ExecutionPolicy policy, Decision decision, String reason, String message) {
         MDC.put("policy", policy.getMetadata().getName());
         MDC.put("namespace", policy.getMetadata().getNamespace());
@@ -321,7 +359,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** Builds the pure decision input from spec, status and the clock; what cannot be read fails safe. */
     record Inputs(TransitionInput input, List<String> problems) {
-        static Inputs of(ExecutionPolicySpec spec, ExecutionPolicyStatus status, Workloads.Resolution targets, Instant now) {
+        static Inputs of(ExecutionPolicySpec spec, ExecutionPolicyStatus status, Workloads.Resolution targets,
+                ApprovalView approvals, Instant now) {
             List<String> problems = new ArrayList<>();
             List<String> guardProblems = new ArrayList<>(targets.problems());
             if (spec.guards != null && !spec.guards.isEmpty()) {
@@ -338,16 +377,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
                         status.transition.to, instant(status.transition.startedAt).orElse(now)));
             }
-            var approval = spec.approval;
-            int required = switch (spec.mode) {
-                case LIVE -> approval == null || approval.requiredForLive == null ? 2 : approval.requiredForLive;
-                case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? 0 : approval.requiredForDryRun;
-                case BACKTEST -> 0;
-            };
             TransitionInput input = new TransitionInput(spec.mode, Optional.ofNullable(status.mode), inFlight,
                     instant(status.modeSince), guardProblems.isEmpty() ? GuardVerdict.pass()
                             : GuardVerdict.fail(guardProblems.toArray(String[]::new)),
-                    0, required, false, soak, timeout, now);
+                    approvals.valid(), approvals.required(), false, soak, timeout, now);
             return new Inputs(input, problems);
         }
 

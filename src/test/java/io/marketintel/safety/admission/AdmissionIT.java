@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.Users;
 
 /**
  * DESIGN §4 on the real API server with impersonation: who requested and who approved is recorded by the
@@ -23,15 +23,16 @@ class AdmissionIT {
     KubernetesClient client;
     Kubectl kubectl;
     String ns;
+    Users users;
 
     @BeforeEach
     void setUp() {
         client = ControlPlane.shared().client();
         kubectl = new Kubectl(ControlPlane.shared());
         ns = Namespaces.create(client, "admission");
-        bind("bob", "execution-policy-editor");
+        users = new Users(client, kubectl, ns).bind("bob", "execution-policy-editor");
         for (String approver : new String[] { "alice", "carol", "mallory" }) {
-            bind(approver, "execution-approver");
+            users.bind(approver, "execution-approver");
         }
         Kubectl.Result created = as("bob", """
                 apiVersion: safety.marketintel.io/v1alpha1
@@ -45,7 +46,7 @@ class AdmissionIT {
     @Test
     void theApiServerRecordsTheRequesterOfEverySpecChange() {
         assertThat(annotation(REQUESTED_BY)).isEqualTo("bob");
-        bind("erin", "execution-policy-editor");
+        users.bind("erin", "execution-policy-editor");
         Kubectl.Result changed = as("erin", null, "patch", "xp", "momentum", "--type=merge", "-p", "{\"spec\":{\"mode\":\"Backtest\"}}");
         assertThat(changed.exitCode()).as(changed.output()).isZero();
         assertThat(annotation(REQUESTED_BY)).isEqualTo("erin");
@@ -100,26 +101,12 @@ class AdmissionIT {
     }
 
     private Kubectl.Result as(String user, String stdin, String... args) {
-        String[] full = new String[args.length + 4];
-        full[0] = "--as=" + user;
-        full[1] = "-n";
-        full[2] = ns;
-        System.arraycopy(args, 0, full, 3, args.length);
-        full[full.length - 1] = "--request-timeout=30s";
-        return kubectl.runWithInput(stdin, full);
+        return users.as(user, stdin, args);
     }
 
     private String annotation(String key) {
         var p = client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionPolicy").inNamespace(ns)
                 .withName("momentum").get();
         return p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get(key);
-    }
-
-    private void bind(String user, String role) {
-        client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()
-                .withNewMetadata().withName(user + "-" + role).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
-                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
-                .build()).create();
     }
 }

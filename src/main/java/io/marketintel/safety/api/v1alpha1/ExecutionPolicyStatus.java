@@ -72,6 +72,7 @@ public class ExecutionPolicyStatus {
         public String step;
         public String startedAt;
         public String requester;
+        public List<String> approvers;
         public String trigger;
     }
 
@@ -94,8 +95,14 @@ public class ExecutionPolicyStatus {
         public Integer required;
         public String requester;
         public List<Approver> approvedBy;
+        @JsonPropertyDescription("Approvals present but not counted, each with the reason.")
         public List<Approver> rejected;
+        @JsonPropertyDescription("When the first counted approval lapses.")
         public String expiresAt;
+        @JsonPropertyDescription("The command an approver runs.")
+        public String command;
+        @JsonPropertyDescription("Per approver, how many approvals of this token and when the latest was first seen (validity runs from there).")
+        public List<Approver> seen;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -103,6 +110,7 @@ public class ExecutionPolicyStatus {
         public String user;
         public String at;
         public String reason;
+        public Integer lines;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -1,0 +1,61 @@
+package io.marketintel.safety.admission;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+/**
+ * Tells whether the admission policies that make approvals trustworthy (k8s/admission) are installed and
+ * bound. Without them an approval line could have been typed by anyone, so none may count. The answer is
+ * cached briefly: it is read on every reconcile of every policy awaiting approval.
+ */
+@ApplicationScoped
+public class AdmissionControl {
+    static final Duration CACHE = Duration.ofSeconds(15);
+    static final String API = "admissionregistration.k8s.io/v1";
+    /** kind → names that must exist. */
+    static final List<String[]> REQUIRED = List.of(
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-identity" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-identity" },
+            new String[] { "MutatingAdmissionPolicy", "execution-safety-requester" },
+            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-requester" },
+            new String[] { "MutatingAdmissionPolicy", "execution-safety-approvals" },
+            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-approvals" });
+
+    private final KubernetesClient client;
+    private final Clock clock;
+    private volatile List<String> missing;
+    private volatile Instant checkedAt = Instant.EPOCH;
+
+    public AdmissionControl(KubernetesClient client, Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    /** What is missing (empty when everything is installed). */
+    public List<String> missing() {
+        Instant now = clock.instant();
+        if (missing == null || now.isAfter(checkedAt.plus(CACHE))) {
+            List<String> absent = new ArrayList<>();
+            for (String[] r : REQUIRED) {
+                try {
+                    if (client.genericKubernetesResources(API, r[0]).withName(r[1]).get() == null) {
+                        absent.add(r[0] + " " + r[1]);
+                    }
+                } catch (KubernetesClientException e) {
+                    absent.add(r[0] + " " + r[1] + " (unreadable: " + e.getCode() + ")");
+                }
+            }
+            missing = List.copyOf(absent);
+            checkedAt = now;
+        }
+        return missing;
+    }
+}

@@ -1,0 +1,43 @@
+package io.marketintel.safety.testing;
+
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/** People in a test namespace: RoleBindings to the shipped roles, and kubectl impersonating them. */
+public final class Users {
+    private final KubernetesClient client;
+    private final Kubectl kubectl;
+    private final String namespace;
+
+    public Users(KubernetesClient client, Kubectl kubectl, String namespace) {
+        this.client = client;
+        this.kubectl = kubectl;
+        this.namespace = namespace;
+    }
+
+    /** Binds {@code user} to a shipped ClusterRole (execution-policy-editor, execution-approver) in the namespace. */
+    public Users bind(String user, String clusterRole) {
+        client.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder()
+                .withNewMetadata().withName(user + "-" + clusterRole).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
+                .build()).create();
+        return this;
+    }
+
+    /** kubectl --as=user -n namespace ARGS, with {@code stdin} when not null. */
+    public Kubectl.Result as(String user, String stdin, String... args) {
+        String[] full = new String[args.length + 4];
+        full[0] = "--as=" + user;
+        full[1] = "-n";
+        full[2] = namespace;
+        System.arraycopy(args, 0, full, 3, args.length);
+        full[full.length - 1] = "--request-timeout=30s";
+        return kubectl.runWithInput(stdin, full);
+    }
+
+    /** kubectl annotate as {@code user}: the one command an approver runs. */
+    public Kubectl.Result approve(String user, String policy, String token) {
+        return as(user, null, "annotate", "xp", policy, "safety.marketintel.io/approve=" + token);
+    }
+}
