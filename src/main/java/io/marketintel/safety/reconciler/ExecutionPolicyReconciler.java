@@ -270,10 +270,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         String stalledReason = !targetProblems.isEmpty() ? "TargetsNotUsable"
                 : !writeFailures.isEmpty() ? "ActuationFailed" : decision.reason().name();
         String stalledMessage = !problems.isEmpty() ? String.join("; ", problems)
-                : decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval
-                        ? decision.message().replaceFirst("[0-9]+ of [0-9]+ approvals for \\w+",
-                                java.util.regex.Matcher.quoteReplacement(approvals.summary()))
-                        : decision.message();
+                : decision.action() == Action.REFUSE ? refusal(decision, approvals) : decision.message();
         String reconcilingReason = after.transition != null ? after.transition.trigger
                 : !plan.converged() ? "CorrectingDrift" : "Converged";
 
@@ -334,6 +331,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             }
             decisionLog(policy, decision, e[1], e[2]);
         }
+    }
+
+    /** Every unmet requirement of a refused escalation, the approval one spelled out with its command. */
+    private static String refusal(Decision decision, ApprovalView approvals) {
+        String message = decision.message();
+        String head = message.substring(0, message.indexOf(": ") + 2);
+        return head + String.join("; also: ", decision.blockers().stream()
+                .map(b -> b.matches("[0-9]+ of [0-9]+ approvals for \\w+") ? approvals.summary() : b).toList());
     }
 
     private static String annotation(ExecutionPolicy p, String key) {

@@ -161,4 +161,28 @@ class ApprovalIT extends PolicyITBase {
         }
         awaitPolicy(client, ns, "fx", "counted once admission is back", x -> x.getStatus().mode == ExecutionMode.LIVE);
     }
+
+    /**
+     * The token is bound to the emergency-stop epoch. The stop itself arrives with the kill switch; here the
+     * epoch it will advance is advanced directly, and approvals given before it stop counting.
+     */
+    @Test
+    void approvalsFromBeforeAnEmergencyStopDoNotCount() {
+        createAsBob("1h");
+        String before = askForLiveAsBob().getStatus().approval.token;
+        assertThat(users.approve("alice", "fx", before).exitCode()).isZero();
+        awaitCount(1);
+
+        Kubectl.Result stopped = kubectl.run("patch", "xp", "fx", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":{\"emergencyStop\":{\"epoch\":1}}}");
+        assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+        ExecutionPolicy p = awaitPolicy(client, ns, "fx", "new token after the stop epoch", x -> x.getStatus().approval != null
+                && !before.equals(x.getStatus().approval.token));
+        assertThat(p.getStatus().approval.approvedBy).isEmpty();
+        assertThat(p.getStatus().approval.rejected).singleElement().satisfies(r -> {
+            assertThat(r.user).isEqualTo("alice");
+            assertThat(r.reason).contains("an earlier change");
+        });
+        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("0 of 2 approvals for Live");
+    }
 }

@@ -67,7 +67,8 @@ class RefusalIT extends PolicyITBase {
         kubectlWaitStalled(kubectl, ns, "meanrev");
         ExecutionPolicy p = awaitPolicy(client, ns, "meanrev", "soak refusal",
                 x -> "DryRunSoakIncomplete".equals(condition(x, Conditions.STALLED).getReason()));
-        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("of 1h done").contains("left");
+        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("of 1h done").contains("left")
+                .as("every unmet requirement is listed").contains("; also: 0 of 2 approvals for Live");
 
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("meanrev").edit(x -> {
             x.getSpec().dryRunSoak = null;
