@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
-import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.Users;
 
 /**
@@ -16,20 +14,14 @@ import io.marketintel.safety.testing.Users;
  * API server from the request identity; forgeries and role violations are refused at write time.
  * Users: bob edits policies, alice/carol/mallory approve, dave has neither role.
  */
-class AdmissionIT {
+class AdmissionIT extends NamespacedTest {
     static final String APPROVALS = "safety.marketintel.io/approvals";
     static final String REQUESTED_BY = "safety.marketintel.io/requested-by";
 
-    KubernetesClient client;
-    Kubectl kubectl;
-    String ns;
     Users users;
 
     @BeforeEach
     void setUp() {
-        client = ControlPlane.shared().client();
-        kubectl = new Kubectl(ControlPlane.shared());
-        ns = Namespaces.create(client, "admission");
         users = new Users(client, kubectl, ns).bind("bob", "execution-policy-editor");
         for (String approver : new String[] { "alice", "carol", "mallory" }) {
             users.bind(approver, "execution-approver");

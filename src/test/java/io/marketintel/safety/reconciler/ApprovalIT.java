@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.TradingSystem;
@@ -25,7 +26,7 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class ApprovalIT extends PolicyITBase {
+class ApprovalIT extends NamespacedTest {
     Users users;
 
     @BeforeEach

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
@@ -20,7 +21,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** Bad targets get a Stalled condition that names the problem; nothing crashes, nothing is touched twice. */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class BadTargetsIT extends PolicyITBase {
+class BadTargetsIT extends NamespacedTest {
 
     @Test
     void unknownWorkloadIsNamed() {

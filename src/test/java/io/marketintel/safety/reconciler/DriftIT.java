@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.TradingSystem;
@@ -20,7 +21,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** Hand edits of the operator's fields are put back within seconds, stop-then-start, with an Event. */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class DriftIT extends PolicyITBase {
+class DriftIT extends NamespacedTest {
     static final Duration SECONDS = Duration.ofSeconds(20);
 
     @Test

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.quarkus.test.common.TestResourceScope;
@@ -19,7 +20,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** The operator, in-process, against the real control plane: status follows every generation. */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class ExecutionPolicyReconcilerIT extends PolicyITBase {
+class ExecutionPolicyReconcilerIT extends NamespacedTest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
 
     @Test

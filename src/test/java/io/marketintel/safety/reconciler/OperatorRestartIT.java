@@ -17,6 +17,7 @@ import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.PodModeWatcher;
@@ -28,7 +29,7 @@ import io.marketintel.safety.testing.TradingSystem;
  * exactly there: a finalizer keeps old pods terminating (after "scale-down written"); a
  * ValidatingAdmissionPolicy refuses scale-ups (after "template patched").
  */
-class OperatorRestartIT extends PolicyITBase {
+class OperatorRestartIT extends NamespacedTest {
     static final String HOLD = "test.marketintel.io/hold";
     static final Duration DEADLINE = Duration.ofSeconds(90);
 

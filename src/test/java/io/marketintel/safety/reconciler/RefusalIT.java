@@ -14,6 +14,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
@@ -23,7 +24,7 @@ import io.quarkus.test.junit.QuarkusTest;
 /** While a person must act, the policy is Stalled with the reason, and the workloads stay where they were. */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class RefusalIT extends PolicyITBase {
+class RefusalIT extends NamespacedTest {
     static final String SYSTEM = "{selector: {matchLabels: {app.kubernetes.io/part-of: meanrev}}}";
 
     @Test

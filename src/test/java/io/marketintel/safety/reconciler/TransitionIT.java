@@ -18,6 +18,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
@@ -32,7 +33,7 @@ import jakarta.inject.Inject;
  */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
-class TransitionIT extends PolicyITBase {
+class TransitionIT extends NamespacedTest {
     PodModeWatcher watcher;
 
     @AfterEach

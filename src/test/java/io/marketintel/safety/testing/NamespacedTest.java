@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,15 +6,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.marketintel.safety.testing.ControlPlane;
-import io.marketintel.safety.testing.Kubectl;
-import io.marketintel.safety.testing.Namespaces;
 
 /** A fresh namespace per test, a client and kubectl on the shared control plane. */
-abstract class PolicyITBase {
-    KubernetesClient client;
-    Kubectl kubectl;
-    String ns;
+public abstract class NamespacedTest {
+    protected KubernetesClient client;
+    protected Kubectl kubectl;
+    protected String ns;
 
     @BeforeEach
     void setUpNamespace() {
@@ -28,12 +25,12 @@ abstract class PolicyITBase {
         client.close();
     }
 
-    void apply(String manifest) {
+    protected void apply(String manifest) {
         Kubectl.Result r = kubectl.runWithInput(manifest, "apply", "-n", ns, "-f", "-");
         assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
-    static String policy(String name, String mode, String workloads, String extra) {
+    protected static String policy(String name, String mode, String workloads, String extra) {
         return """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
