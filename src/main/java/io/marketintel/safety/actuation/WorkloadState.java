@@ -16,14 +16,16 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  * @param originalReplicas  the remembered pre-operator count, if recorded
  * @param podModes          the mode of every existing pod, terminating ones included (empty = unknown)
  * @param containers        container names of the template, for env injection
+ * @param images            container images of the template (init containers included)
  */
 public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
-        List<String> containers) {
+        List<String> containers, List<String> images) {
 
     public WorkloadState {
         podModes = List.copyOf(podModes);
         containers = List.copyOf(containers);
+        images = List.copyOf(images);
     }
 
     public String id() {

@@ -105,7 +105,11 @@ public class Workloads {
                 w.getMetadata().getName(), templateMode, replicas == null ? 1 : replicas, ready == null ? 0 : ready,
                 originalReplicas,
                 pods.stream().map(p -> ModeInjection.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList(),
-                template.getSpec().getContainers().stream().map(c -> c.getName()).toList());
+                template.getSpec().getContainers().stream().map(c -> c.getName()).toList(),
+                java.util.stream.Stream.concat(
+                        template.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty()
+                                : template.getSpec().getInitContainers().stream(),
+                        template.getSpec().getContainers().stream()).map(c -> c.getImage()).toList());
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.marketintel.safety.policy;
 
 import static io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST;
-import static io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN;
 import static io.marketintel.safety.api.v1alpha1.ExecutionMode.LIVE;
 
 import java.time.Duration;
@@ -107,11 +106,8 @@ public final class TransitionRules {
         }
         if (to == LIVE && in.dryRunSoak().isPresent() && !in.dryRunSoak().get().isZero()) {
             Duration soak = in.dryRunSoak().get();
-            Duration soaked = from == DRY_RUN
-                    ? in.modeSince().map(since -> Duration.between(since, in.now())).filter(d -> !d.isNegative())
-                            .orElse(Duration.ZERO)
-                    : Duration.ZERO;
-            if (soaked.compareTo(soak) < 0) {
+            Duration soaked = Soak.soaked(from, in.modeSince(), in.now());
+            if (!Soak.complete(soak, soaked)) {
                 blockers.add(new Blocker(Reason.DryRunSoakIncomplete,
                         "DryRun soak incomplete: " + human(soaked) + " of " + human(soak) + " done, "
                                 + human(soak.minus(soaked)) + " left"));
@@ -139,7 +135,7 @@ public final class TransitionRules {
     }
 
     /** 90s → "1m30s": durations as people write them in the spec. */
-    static String human(Duration d) {
+    public static String human(Duration d) {
         long s = d.getSeconds();
         if (s == 0 && d.toMillis() > 0) {
             return d.toMillis() + "ms";

@@ -33,6 +33,8 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.admission.AdmissionControl;
+import io.marketintel.safety.guard.GuardContext;
+import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.actuation.WorkloadState;
@@ -73,6 +75,8 @@ import io.marketintel.safety.status.Conditions;
 @RBACRule(apiGroups = "", resources = "events", verbs = { RBACVerbs.CREATE, RBACVerbs.PATCH })
 // Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
+// Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.
+@RBACRule(apiGroups = "", resources = { "namespaces", "configmaps", "secrets" }, verbs = RBACVerbs.GET)
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
         "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
@@ -94,10 +98,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final EventRecorder events;
     private final KubernetesClient client;
     private final AdmissionControl admission;
+    private final GuardRunner guardRunner;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
-            EventRecorder events, KubernetesClient client, AdmissionControl admission) {
+            EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner) {
         this.client = client;
+        this.guardRunner = guardRunner;
         this.admission = admission;
         this.clock = clock;
         this.serialization = serialization;
@@ -151,7 +157,29 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 && ApprovalView.required(spec, global) > 0;
         ApprovalView approvals = ApprovalView.of(policy, before, global,
                 mayNeedApproval ? admission.missing() : List.of(), serialization, now);
-        Inputs inputs = Inputs.of(spec, before, targets, approvals, now);
+        // Guards are consulted only for an escalation, never for a de-escalation or a stop.
+        List<String> guardProblems = new ArrayList<>();
+        if (spec.mode.isRiskierThan(base) && before.transition == null && spec.guards != null && !spec.guards.isEmpty()) {
+            var ns0 = client.namespaces().withName(ns).get();
+            var labels = ns0 == null || ns0.getMetadata().getLabels() == null ? java.util.Map.<String, String> of()
+                    : ns0.getMetadata().getLabels();
+            var results = guardRunner.evaluate(spec.guards.stream().map(g -> new GuardContext(policy, g, base, spec.mode,
+                    targets.workloads(), labels, Optional.ofNullable(global), now)).toList());
+            after.guards = results.stream().map(r -> {
+                var g = new ExecutionPolicyStatus.GuardResult();
+                g.name = r.name();
+                g.type = r.type() == null ? null : r.type().name();
+                g.result = r.outcome().result().name();
+                g.message = r.outcome().message();
+                g.durationMillis = r.took().toMillis();
+                g.evaluatedAt = r.at().toString();
+                return g;
+            }).toList();
+            results.stream().filter(r -> !r.passed())
+                    .forEach(r -> guardProblems.add(r.name() + " (" + r.type() + ", " + r.outcome().result() + "): "
+                            + r.outcome().message()));
+        }
+        Inputs inputs = Inputs.of(spec, before, targets, approvals, guardProblems, now);
         problems.addAll(inputs.problems());
         Decision decision = TransitionRules.decide(inputs.input());
 
@@ -365,13 +393,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     /** Builds the pure decision input from spec, status and the clock; what cannot be read fails safe. */
     record Inputs(TransitionInput input, List<String> problems) {
         static Inputs of(ExecutionPolicySpec spec, ExecutionPolicyStatus status, Workloads.Resolution targets,
-                ApprovalView approvals, Instant now) {
+                ApprovalView approvals, List<String> failingGuards, Instant now) {
             List<String> problems = new ArrayList<>();
             List<String> guardProblems = new ArrayList<>(targets.problems());
-            if (spec.guards != null && !spec.guards.isEmpty()) {
-                guardProblems.add("guards " + String.join(", ", spec.guards.stream().map(g -> g.name).toList())
-                        + " are not evaluated yet by this operator version");
-            }
+            guardProblems.addAll(failingGuards);
             Duration timeout = duration(spec.transitionTimeout, "5m", "transitionTimeout", problems);
             Optional<Duration> soak = spec.dryRunSoak == null ? Optional.empty()
                     : Optional.of(duration(spec.dryRunSoak, "0", "dryRunSoak", problems));

@@ -96,17 +96,4 @@ class RefusalIT extends NamespacedTest {
         assertThat(client.pods().inNamespace(ns).list().getItems())
                 .allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, "Backtest"));
     }
-
-    @Test
-    void guardsThatCannotBeEvaluatedBlockEscalationButNotDeEscalation() {
-        TradingSystem.deployment(client, ns, "meanrev", "meanrev", 1);
-        apply(policy("meanrev", "Backtest", SYSTEM, "guards: [{name: pods-ready, type: WorkloadReady}]"));
-        kubectlWaitReady(kubectl, ns, "meanrev");
-        setMode(client, ns, "meanrev", ExecutionMode.DRY_RUN);
-        ExecutionPolicy p = awaitPolicy(client, ns, "meanrev", "guards block",
-                x -> "GuardsNotPassing".equals(condition(x, Conditions.STALLED).getReason()));
-        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("pods-ready");
-        setMode(client, ns, "meanrev", ExecutionMode.BACKTEST);
-        kubectlWaitReady(kubectl, ns, "meanrev");
-    }
 }
