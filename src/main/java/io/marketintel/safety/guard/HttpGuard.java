@@ -1,0 +1,294 @@
+package io.marketintel.safety.guard;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
+import io.marketintel.safety.approval.ApprovalLine;
+
+/**
+ * Asks an external service. The policy context is POSTed as JSON to {@code http.url}; the guard passes only
+ * on a 2xx reply whose body is a JSON object with {@code "allow": true}. Anything else fails: an explicit
+ * denial, a redirect (never followed), an error status, a malformed reply. An endpoint that cannot be reached
+ * within the guard's timeout is an Error. At most {@link #MAX_BODY} bytes of a reply are read.
+ *
+ * <p>
+ * Request body: {@code {"policy": {"namespace", "name", "uid", "generation"}, "from": "DryRun", "to": "Live",
+ * "spec": {...}, "requester": "alice" | null}}.
+ */
+@ApplicationScoped
+public class HttpGuard implements Guard {
+    static final int MAX_BODY = 64 * 1024;
+    static final String USER_AGENT = "execution-safety-operator";
+    private static final int EXCERPT = 200;
+    /** Lets the client report its own timeout before the overall deadline cuts the call off. */
+    private static final Duration GRACE = Duration.ofMillis(500);
+
+    private final ObjectMapper json = new ObjectMapper();
+    /** One client per connect timeout: a policy's guards use a handful of distinct values at most. */
+    private final Map<Duration, HttpClient> clients = new ConcurrentHashMap<>();
+
+    @Override
+    public GuardType type() {
+        return GuardType.Http;
+    }
+
+    @Override
+    public GuardOutcome evaluate(GuardContext ctx) throws Exception {
+        ExecutionPolicySpec.Guard guard = ctx.guard();
+        if (guard == null || guard.http == null) {
+            return GuardOutcome.error("no http block: an Http guard needs http.url");
+        }
+        URI uri;
+        try {
+            uri = uri(guard.http.url);
+        } catch (IllegalArgumentException e) {
+            return GuardOutcome.error(e.getMessage());
+        }
+        String where = display(uri);
+        Duration timeout;
+        try {
+            timeout = Durations.parseOr(guard.timeout, "10s");
+        } catch (IllegalArgumentException e) {
+            return GuardOutcome.error("bad timeout: " + e.getMessage());
+        }
+        if (timeout.isZero() || timeout.isNegative()) {
+            return GuardOutcome.error("timeout " + guard.timeout + " leaves no time to call " + where);
+        }
+
+        byte[] body = json.writeValueAsBytes(requestBody(ctx));
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .header("User-Agent", USER_AGENT)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+
+        CompletableFuture<HttpResponse<Capped>> call = client(timeout).sendAsync(request, r -> new CappedBody());
+        HttpResponse<Capped> response;
+        try {
+            response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            call.cancel(true);
+            return GuardOutcome.error("could not reach " + where + ": no reply within " + human(timeout));
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            return GuardOutcome.error("could not reach " + where + ": " + describe(e.getCause(), timeout));
+        }
+        return judge(where, response);
+    }
+
+    private GuardOutcome judge(String where, HttpResponse<Capped> response) {
+        int status = response.statusCode();
+        Capped body = response.body();
+        if (status >= 300 && status < 400) {
+            String location = response.headers().firstValue("Location").map(HttpGuard::clean).orElse("(no Location header)");
+            return GuardOutcome.fail("redirect to " + location + " refused (HTTP " + status + " from " + where
+                    + "; the guard never follows redirects)");
+        }
+        if (status < 200 || status >= 300) {
+            String excerpt = body.excerpt();
+            return GuardOutcome.fail("HTTP " + status + " from " + where + (excerpt.isEmpty() ? "" : ": " + excerpt));
+        }
+        if (body.truncated()) {
+            return GuardOutcome.fail("malformed reply from " + where + ": body larger than " + (MAX_BODY / 1024) + " KiB");
+        }
+        JsonNode reply;
+        try {
+            reply = json.readTree(body.bytes());
+        } catch (IOException e) {
+            return GuardOutcome.fail("malformed reply from " + where + ": not JSON"
+                    + (body.excerpt().isEmpty() ? " (empty body)" : ": " + body.excerpt()));
+        }
+        if (reply == null || !reply.isObject()) {
+            return GuardOutcome.fail("malformed reply from " + where + ": want a JSON object with \"allow\": true or false, got "
+                    + (reply == null || reply.isMissingNode() ? "an empty body" : truncate(clean(reply.toString()))));
+        }
+        JsonNode allow = reply.get("allow");
+        if (allow == null || !allow.isBoolean()) {
+            return GuardOutcome.fail("malformed reply from " + where + ": \"allow\" is "
+                    + (allow == null ? "missing" : "not a boolean (" + truncate(clean(allow.toString())) + ")")
+                    + ", want true or false");
+        }
+        JsonNode reasonNode = reply.get("reason");
+        String reason = reasonNode != null && reasonNode.isTextual() && !reasonNode.asText().isBlank()
+                ? truncate(clean(reasonNode.asText()))
+                : null;
+        if (allow.booleanValue()) {
+            return GuardOutcome.pass("allowed by " + where + (reason == null ? "" : ": " + reason));
+        }
+        return GuardOutcome.fail("denied by " + where + ": " + (reason == null ? "(no reason given)" : reason));
+    }
+
+    /** The JSON POSTed to the endpoint. */
+    ObjectNode requestBody(GuardContext ctx) {
+        ObjectNode root = json.createObjectNode();
+        ObjectMeta meta = ctx.policy().getMetadata();
+        ObjectNode policy = root.putObject("policy");
+        policy.put("namespace", meta == null ? null : meta.getNamespace());
+        policy.put("name", meta == null ? null : meta.getName());
+        policy.put("uid", meta == null ? null : meta.getUid());
+        policy.put("generation", meta == null ? null : meta.getGeneration());
+        root.put("from", ctx.from() == null ? null : ctx.from().wireName());
+        root.put("to", ctx.to() == null ? null : ctx.to().wireName());
+        root.set("spec", json.valueToTree(ctx.policy().getSpec()));
+        Map<String, String> annotations = meta == null ? null : meta.getAnnotations();
+        root.put("requester", annotations == null ? null : annotations.get(ApprovalLine.REQUESTED_BY_ANNOTATION));
+        return root;
+    }
+
+    private HttpClient client(Duration connectTimeout) {
+        return clients.computeIfAbsent(connectTimeout, t -> HttpClient.newBuilder()
+                .connectTimeout(t)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build());
+    }
+
+    static URI uri(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("http.url is missing");
+        }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("http.url is not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https")) || uri.getHost() == null) {
+            throw new IllegalArgumentException("http.url must be an absolute http or https URL, got " + display(uri));
+        }
+        return uri;
+    }
+
+    /** The URL as shown in messages: credentials in the user-info part are never repeated. */
+    static String display(URI uri) {
+        if (uri.getRawUserInfo() == null) {
+            return uri.toString();
+        }
+        try {
+            return new URI(uri.getScheme(), "***", uri.getHost(), uri.getPort(), uri.getPath(), uri.getQuery(), uri.getFragment())
+                    .toString();
+        } catch (URISyntaxException e) {
+            return uri.getScheme() + "://***@" + uri.getHost();
+        }
+    }
+
+    private static String describe(Throwable cause, Duration timeout) {
+        if (cause instanceof HttpConnectTimeoutException) {
+            return "connect timed out after " + human(timeout);
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return "no reply within " + human(timeout);
+        }
+        if (cause instanceof ConnectException) {
+            return "connection refused" + (cause.getMessage() == null || cause.getMessage().isBlank()
+                    ? ""
+                    : " (" + truncate(clean(cause.getMessage())) + ")");
+        }
+        String message = cause.getMessage();
+        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + truncate(clean(message)));
+    }
+
+    private static String human(Duration timeout) {
+        long ms = timeout.toMillis();
+        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+
+    /** Control characters and runs of whitespace become single spaces. */
+    static String clean(String s) {
+        return s.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+    }
+
+    static String truncate(String s) {
+        return s.length() <= EXCERPT ? s : s.substring(0, EXCERPT) + "…";
+    }
+
+    /** At most {@link #MAX_BODY} bytes of a reply, and whether there was more. */
+    record Capped(byte[] bytes, boolean truncated) {
+        String excerpt() {
+            return truncate(clean(new String(bytes, 0, Math.min(bytes.length, EXCERPT * 4), StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** Collects a reply body up to {@link #MAX_BODY} bytes, then stops reading. */
+    static final class CappedBody implements HttpResponse.BodySubscriber<Capped> {
+        private final CompletableFuture<Capped> result = new CompletableFuture<>();
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        @Override
+        public CompletionStage<Capped> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                int room = MAX_BODY - buffer.size();
+                int n = Math.min(room, b.remaining());
+                byte[] chunk = new byte[n];
+                b.get(chunk);
+                buffer.write(chunk, 0, n);
+                if (b.hasRemaining()) {
+                    subscription.cancel();
+                    result.complete(new Capped(buffer.toByteArray(), true));
+                    return;
+                }
+            }
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(new Capped(buffer.toByteArray(), false));
+        }
+    }
+}

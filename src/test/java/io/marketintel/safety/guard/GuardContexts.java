@@ -1,0 +1,40 @@
+package io.marketintel.safety.guard;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+
+/** Builds guard contexts without a cluster. */
+final class GuardContexts {
+    private GuardContexts() {
+    }
+
+    static ExecutionPolicy policy(ExecutionPolicySpec.Guard guard, Map<String, String> annotations) {
+        var spec = new ExecutionPolicySpec();
+        spec.mode = ExecutionMode.LIVE;
+        spec.workloads = new ExecutionPolicySpec.Workloads();
+        spec.workloads.refs = List.of(new ExecutionPolicySpec.WorkloadRef(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "momentum"));
+        spec.guards = List.of(guard);
+        var policy = new ExecutionPolicy();
+        policy.setMetadata(new ObjectMetaBuilder().withNamespace("desk-fx").withName("momentum")
+                .withUid("0b7c2f7e-5d4a-4c1e-9a57-2f1d3c4b5a69").withGeneration(7L)
+                .withAnnotations(annotations).build());
+        policy.setSpec(spec);
+        return policy;
+    }
+
+    static GuardContext context(ExecutionPolicySpec.Guard guard, Instant now) {
+        return context(policy(guard, Map.of()), guard, now);
+    }
+
+    static GuardContext context(ExecutionPolicy policy, ExecutionPolicySpec.Guard guard, Instant now) {
+        return new GuardContext(policy, guard, ExecutionMode.DRY_RUN, ExecutionMode.LIVE, List.of(), Map.of(),
+                Optional.empty(), now);
+    }
+}
