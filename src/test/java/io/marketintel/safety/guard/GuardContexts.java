@@ -6,6 +6,11 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -36,5 +41,34 @@ final class GuardContexts {
     static GuardContext context(ExecutionPolicy policy, ExecutionPolicySpec.Guard guard, Instant now) {
         return new GuardContext(policy, guard, ExecutionMode.DRY_RUN, ExecutionMode.LIVE, List.of(), Map.of(),
                 Optional.empty(), now);
+    }
+
+    static final Instant NOW = Instant.parse("2026-11-26T15:00:00Z");
+
+    static ExecutionPolicy policy(ExecutionMode mode) {
+        ExecutionPolicy p = new ExecutionPolicy();
+        p.setMetadata(new ObjectMetaBuilder().withName("fx").withNamespace("desk-a").withUid("uid-1").withGeneration(3L).build());
+        p.setSpec(new ExecutionPolicySpec());
+        p.getSpec().mode = mode;
+        p.setStatus(new ExecutionPolicyStatus());
+        return p;
+    }
+
+    static ExecutionPolicySpec.Guard guard(String name, GuardType type, String timeout) {
+        var g = new ExecutionPolicySpec.Guard();
+        g.name = name;
+        g.type = type;
+        g.timeout = timeout;
+        return g;
+    }
+
+    static WorkloadState workload(String name, int replicas, int ready, String... images) {
+        return new WorkloadState(WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), replicas, ready,
+                Optional.empty(), List.of(), List.of("strategy"), List.of(images));
+    }
+
+    static GuardContext context(ExecutionPolicy p, ExecutionPolicySpec.Guard g, ExecutionMode from, ExecutionMode to,
+            List<WorkloadState> workloads, Map<String, String> labels, ExecutionSafety global) {
+        return new GuardContext(p, g, from, to, workloads, labels, Optional.ofNullable(global), NOW);
     }
 }
