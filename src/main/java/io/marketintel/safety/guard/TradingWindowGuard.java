@@ -170,7 +170,8 @@ public class TradingWindowGuard implements Guard {
             if (w == null) {
                 throw new BadConfig("window " + index + " is empty");
             }
-            if (w.days == null || w.days.isEmpty() || w.days.contains(null)) {
+            // Not days.contains(null): immutable lists (List.of) throw on a null probe.
+            if (w.days == null || w.days.isEmpty() || w.days.stream().anyMatch(java.util.Objects::isNull)) {
                 throw new BadConfig("window " + index + " (" + w.start + "-" + w.end + ") has no days: list e.g. [Mon, Tue]");
             }
             Set<DayOfWeek> days = EnumSet.noneOf(DayOfWeek.class);

@@ -65,6 +65,15 @@ class TradingWindowGuardTest {
         return guard.evaluate(GuardContexts.context(g, Instant.parse(instant)));
     }
 
+    /** Regression (found by bench/run.sh): days given as an immutable List.of made the guard throw NPE. */
+    @Test
+    void immutableDayListsDoNotCrashTheGuard() {
+        var g = tradingWindow("America/New_York", List.of(), "Mon-Fri 09:30 16:00");
+        g.tradingWindow.windows.get(0).days = List.of(Weekday.Mon, Weekday.Tue, Weekday.Wed, Weekday.Thu, Weekday.Fri);
+        g.tradingWindow.windows = List.copyOf(g.tradingWindow.windows);
+        org.assertj.core.api.Assertions.assertThat(at(g, "2026-11-26T15:00:00Z").result()).isEqualTo(GuardOutcome.Result.Pass);
+    }
+
     // ---- plain pass and fail ------------------------------------------------------------------------------
 
     @Test
