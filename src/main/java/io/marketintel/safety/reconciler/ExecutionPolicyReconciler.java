@@ -153,32 +153,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Decide.
         ExecutionSafety global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
         ExecutionMode base = before.mode != null ? before.mode : ExecutionMode.BACKTEST;
-        boolean mayNeedApproval = spec.mode.isRiskierThan(base) && before.transition == null
-                && ApprovalView.required(spec, global) > 0;
+        // Approvals and guards are consulted only for an escalation, never for a de-escalation or a stop.
+        boolean escalating = spec.mode.isRiskierThan(base) && before.transition == null;
         ApprovalView approvals = ApprovalView.of(policy, before, global,
-                mayNeedApproval ? admission.missing() : List.of(), serialization, now);
-        // Guards are consulted only for an escalation, never for a de-escalation or a stop.
-        List<String> guardProblems = new ArrayList<>();
-        if (spec.mode.isRiskierThan(base) && before.transition == null && spec.guards != null && !spec.guards.isEmpty()) {
-            var ns0 = client.namespaces().withName(ns).get();
-            var labels = ns0 == null || ns0.getMetadata().getLabels() == null ? java.util.Map.<String, String> of()
-                    : ns0.getMetadata().getLabels();
-            var results = guardRunner.evaluate(spec.guards.stream().map(g -> new GuardContext(policy, g, base, spec.mode,
-                    targets.workloads(), labels, Optional.ofNullable(global), now)).toList());
-            after.guards = results.stream().map(r -> {
-                var g = new ExecutionPolicyStatus.GuardResult();
-                g.name = r.name();
-                g.type = r.type() == null ? null : r.type().name();
-                g.result = r.outcome().result().name();
-                g.message = r.outcome().message();
-                g.durationMillis = r.took().toMillis();
-                g.evaluatedAt = r.at().toString();
-                return g;
-            }).toList();
-            results.stream().filter(r -> !r.passed())
-                    .forEach(r -> guardProblems.add(r.name() + " (" + r.type() + ", " + r.outcome().result() + "): "
-                            + r.outcome().message()));
-        }
+                escalating && ApprovalView.required(spec, global) > 0 ? admission.missing() : List.of(), serialization, now);
+        List<String> guardProblems = escalating ? evaluateGuards(policy, base, targets, global, after, now) : List.of();
         Inputs inputs = Inputs.of(spec, before, targets, approvals, guardProblems, now);
         problems.addAll(inputs.problems());
         Decision decision = TransitionRules.decide(inputs.input());
@@ -215,6 +194,32 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .withResourceVersion(policy.getMetadata().getResourceVersion()).build());
         patch.setStatus(after);
         return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
+    }
+
+    /** Runs the policy's guards for the escalation from {@code from}; records results in status, returns the failures. */
+    private List<String> evaluateGuards(ExecutionPolicy policy, ExecutionMode from, Workloads.Resolution targets,
+            ExecutionSafety global, ExecutionPolicyStatus after, Instant now) {
+        ExecutionPolicySpec spec = policy.getSpec();
+        if (spec.guards == null || spec.guards.isEmpty()) {
+            return List.of();
+        }
+        var namespace = client.namespaces().withName(policy.getMetadata().getNamespace()).get();
+        var labels = namespace == null || namespace.getMetadata().getLabels() == null ? java.util.Map.<String, String> of()
+                : namespace.getMetadata().getLabels();
+        var results = guardRunner.evaluate(spec.guards.stream().map(g -> new GuardContext(policy, g, from, spec.mode,
+                targets.workloads(), labels, Optional.ofNullable(global), now)).toList());
+        after.guards = results.stream().map(r -> {
+            var g = new ExecutionPolicyStatus.GuardResult();
+            g.name = r.name();
+            g.type = r.type() == null ? null : r.type().name();
+            g.result = r.outcome().result().name();
+            g.message = r.outcome().message();
+            g.durationMillis = r.took().toMillis();
+            g.evaluatedAt = r.at().toString();
+            return g;
+        }).toList();
+        return results.stream().filter(r -> !r.passed())
+                .map(r -> r.name() + " (" + r.type() + ", " + r.outcome().result() + "): " + r.outcome().message()).toList();
     }
 
     /** What changed in this pass, for Events and the decision log. */

@@ -28,7 +28,7 @@ class GuardRunnerTest {
 
             @Override
             public GuardOutcome evaluate(GuardContext ctx) throws Exception {
-                Thread.sleep(sleepMillis);
+                Thread.sleep(sleepMillis); // the guard's own (simulated) work, not a wait for a condition
                 if (failure != null) {
                     throw failure;
                 }

@@ -77,6 +77,12 @@ class GuardsIT extends NamespacedTest {
             assertThat(g.message).isNotBlank();
         });
 
+        // Held guards are re-evaluated at a steady pace, not in a loop driven by their own status updates
+        // (evaluatedAt changes every time): at most a few evaluations in 8 s.
+        double before = evaluations("Fail", "Configuration");
+        Awaitility.await("no evaluation storm").during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(10))
+                .until(() -> evaluations("Fail", "Configuration") - before <= 2);
+
         // Fixing the cause is all it takes: the escalation proceeds with no other action.
         client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("risk-params")
                 .endMetadata().withData(Map.of("limits", "max-notional=1000")).build()).create();
@@ -87,6 +93,14 @@ class GuardsIT extends NamespacedTest {
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(body).contains("execution_safety_guard_evaluations_total{result=\"Fail\",type=\"Configuration\"}")
                 .contains("execution_safety_guard_duration_seconds_count{result=\"Pass\",type=\"WorkloadReady\"}");
+    }
+
+    private double evaluations(String result, String type) throws Exception {
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metrics.toString())).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        String series = "execution_safety_guard_evaluations_total{result=\"" + result + "\",type=\"" + type + "\"} ";
+        return body.lines().filter(l -> l.startsWith(series)).mapToDouble(l -> Double.parseDouble(l.substring(series.length())))
+                .findFirst().orElse(0);
     }
 
     @Test

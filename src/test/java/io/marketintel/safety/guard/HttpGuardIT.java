@@ -54,7 +54,7 @@ class HttpGuardIT {
         server.createContext("/deny", ex -> reply(ex, 200, "{\"allow\": false, \"reason\": \"desk closed for audit\"}"));
         server.createContext("/slow", ex -> {
             try {
-                Thread.sleep(8_000);
+                Thread.sleep(8_000); // the slow server under test; the guard must give up at its own timeout
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -67,7 +67,7 @@ class HttpGuardIT {
             out.write("{\"allow\": ".getBytes(StandardCharsets.UTF_8));
             out.flush();
             try {
-                Thread.sleep(8_000);
+                Thread.sleep(8_000); // headers sent, body stalls: the guard must still give up in time
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
