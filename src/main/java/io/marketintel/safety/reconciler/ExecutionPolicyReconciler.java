@@ -196,6 +196,32 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
     }
 
+    /**
+     * A reconcile that threw (the API server refused a read, say) still tells the user: Ready=False with
+     * reason OperatorError and the message, besides the log. JOSDK retries with back-off; nothing is acted
+     * on from a pass that failed.
+     */
+    @Override
+    public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<ExecutionPolicy> updateErrorStatus(
+            ExecutionPolicy policy, Context<ExecutionPolicy> context, Exception e) {
+        ExecutionPolicyStatus status = policy.getStatus() == null ? new ExecutionPolicyStatus()
+                : serialization.clone(policy.getStatus());
+        long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
+            message = k.getStatus().getMessage();
+        }
+        message = message.length() > 1000 ? message.substring(0, 997) + "..." : message;
+        status.conditions = Conditions.set(status.conditions, Conditions.READY, false, "OperatorError",
+                "the operator could not reconcile this policy and will retry: " + message, generation, clock.instant());
+        LOG.errorf(e, "reconcile of %s/%s failed", policy.getMetadata().getNamespace(), policy.getMetadata().getName());
+        ExecutionPolicy patch = new ExecutionPolicy();
+        patch.setMetadata(new ObjectMetaBuilder().withName(policy.getMetadata().getName())
+                .withNamespace(policy.getMetadata().getNamespace()).build());
+        patch.setStatus(status);
+        return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.patchStatus(patch);
+    }
+
     /** Runs the policy's guards for the escalation from {@code from}; records results in status, returns the failures. */
     private List<String> evaluateGuards(ExecutionPolicy policy, ExecutionMode from, Workloads.Resolution targets,
             ExecutionSafety global, ExecutionPolicyStatus after, Instant now) {

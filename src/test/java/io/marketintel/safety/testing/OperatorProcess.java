@@ -24,7 +24,12 @@ public final class OperatorProcess implements AutoCloseable {
         this.log = log;
     }
 
-    public static synchronized OperatorProcess start(ControlPlane plane, String namespace) {
+    public static OperatorProcess start(ControlPlane plane, String namespace) {
+        return start(plane, namespace, null);
+    }
+
+    /** As {@link #start(ControlPlane, String)}, acting as {@code user} (impersonated) instead of the admin. */
+    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user) {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
@@ -34,8 +39,11 @@ public final class OperatorProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.http.port=0",
                 "-Dquarkus.operator-sdk.controllers.executionpolicy.selector=" + LABEL + "=process",
-                "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace,
-                "-jar", jar.toString()));
+                "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace));
+        if (user != null) {
+            command.add("-Dkubernetes.impersonate.username=" + user);
+        }
+        command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("KUBECONFIG", plane.kubeconfig().toString());
         try {
