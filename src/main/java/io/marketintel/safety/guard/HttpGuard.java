@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -54,8 +53,16 @@ public class HttpGuard implements Guard {
     private static final Duration GRACE = Duration.ofMillis(500);
 
     private final ObjectMapper json = new ObjectMapper();
-    /** One client per connect timeout: a policy's guards use a handful of distinct values at most. */
-    private final Map<Duration, HttpClient> clients = new ConcurrentHashMap<>();
+    /**
+     * One client for every call (each JDK client owns a selector thread, so one per timeout value would grow
+     * with the policies). Each request carries the guard's timeout, and the call is also cut off at the
+     * timeout plus a grace period, so the client's own connect timeout is only a backstop.
+     */
+    private final HttpClient client = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(30))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
 
     @Override
     public GuardType type() {
@@ -94,7 +101,7 @@ public class HttpGuard implements Guard {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
 
-        CompletableFuture<HttpResponse<Capped>> call = client(timeout).sendAsync(request, r -> new CappedBody());
+        CompletableFuture<HttpResponse<Capped>> call = client.sendAsync(request, r -> new CappedBody());
         HttpResponse<Capped> response;
         try {
             response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
@@ -167,14 +174,6 @@ public class HttpGuard implements Guard {
         Map<String, String> annotations = meta == null ? null : meta.getAnnotations();
         root.put("requester", annotations == null ? null : annotations.get(ApprovalLine.REQUESTED_BY_ANNOTATION));
         return root;
-    }
-
-    private HttpClient client(Duration connectTimeout) {
-        return clients.computeIfAbsent(connectTimeout, t -> HttpClient.newBuilder()
-                .connectTimeout(t)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .build());
     }
 
     static URI uri(String text) {
