@@ -11,7 +11,7 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.Durations;
-import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
@@ -35,13 +35,12 @@ import io.marketintel.safety.approval.ApprovalToken;
 record ApprovalView(boolean pending, int required, int valid, Optional<ExecutionPolicyStatus.ApprovalState> state,
         String summary, List<String> counted, boolean admissionMissing) {
 
-    static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, ExecutionSafety global,
+    /** {@code escalating}: the wanted mode is riskier than the effective one and no transition is in flight. */
+    static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, boolean escalating, ExecutionSafety global,
             List<String> admissionMissing, KubernetesSerialization serialization, Instant now) {
         ExecutionPolicySpec spec = policy.getSpec();
         int required = required(spec, global);
-        ExecutionMode from = status.mode != null ? status.mode : ExecutionMode.BACKTEST;
-        boolean escalation = spec.mode.isRiskierThan(from) && status.transition == null;
-        if (!escalation || required == 0) {
+        if (!escalating || required == 0) {
             return new ApprovalView(false, required, 0, Optional.empty(),
                     required == 0 ? "no approvals required" : "no escalation awaits approval", List.of(), false);
         }
@@ -58,7 +57,7 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
         Map<String, ApprovalCount.Sighting> previous = new LinkedHashMap<>();
         if (status.approval != null && token.equals(status.approval.token) && status.approval.seen != null) {
             for (var s : status.approval.seen) {
-                instant(s.at).ifPresent(at -> previous.put(s.user, new ApprovalCount.Sighting(
+                Timestamps.parse(s.at).ifPresent(at -> previous.put(s.user, new ApprovalCount.Sighting(
                         s.lines == null ? 1 : s.lines, at)));
             }
         }
@@ -148,13 +147,5 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
         a.reason = reason;
         a.lines = lines;
         return a;
-    }
-
-    private static Optional<Instant> instant(String text) {
-        try {
-            return text == null ? Optional.empty() : Optional.of(Instant.parse(text));
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
     }
 }

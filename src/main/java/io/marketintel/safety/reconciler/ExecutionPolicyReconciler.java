@@ -40,6 +40,7 @@ import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.actuation.WorkloadState;
 import io.marketintel.safety.actuation.Workloads;
 import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -151,11 +152,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> problems = new ArrayList<>(targets.problems());
 
         // Decide.
-        ExecutionSafety global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
         ExecutionMode base = before.mode != null ? before.mode : ExecutionMode.BACKTEST;
-        // Approvals and guards are consulted only for an escalation, never for a de-escalation or a stop.
+        // Approvals and guards, and the cluster settings they read, matter only for an escalation, never for
+        // a de-escalation or a stop: no reads for them on the other passes.
         boolean escalating = spec.mode.isRiskierThan(base) && before.transition == null;
-        ApprovalView approvals = ApprovalView.of(policy, before, global,
+        ExecutionSafety global = escalating
+                ? client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get()
+                : null;
+        ApprovalView approvals = ApprovalView.of(policy, before, escalating, global,
                 escalating && ApprovalView.required(spec, global) > 0 ? admission.missing() : List.of(), serialization, now);
         List<String> guardProblems = escalating ? evaluateGuards(policy, base, targets, global, after, now) : List.of();
         Inputs inputs = Inputs.of(spec, before, targets, approvals, guardProblems, now);
@@ -436,10 +440,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             if (status.transition != null && status.transition.to != null) {
                 inFlight = Optional.of(new InFlight(
                         status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
-                        status.transition.to, instant(status.transition.startedAt).orElse(now)));
+                        status.transition.to, Timestamps.parse(status.transition.startedAt).orElse(now)));
             }
             TransitionInput input = new TransitionInput(spec.mode, Optional.ofNullable(status.mode), inFlight,
-                    instant(status.modeSince), guardProblems.isEmpty() ? GuardVerdict.pass()
+                    Timestamps.parse(status.modeSince), guardProblems.isEmpty() ? GuardVerdict.pass()
                             : GuardVerdict.fail(guardProblems.toArray(String[]::new)),
                     approvals.valid(), approvals.required(), false, soak, timeout, now);
             return new Inputs(input, problems);
@@ -461,14 +465,6 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             } catch (IllegalArgumentException e) {
                 problems.add("spec." + field + ": " + e.getMessage());
                 return Durations.parse(fallback);
-            }
-        }
-
-        private static Optional<Instant> instant(String text) {
-            try {
-                return text == null ? Optional.empty() : Optional.of(Instant.parse(text));
-            } catch (RuntimeException e) {
-                return Optional.empty();
             }
         }
     }
