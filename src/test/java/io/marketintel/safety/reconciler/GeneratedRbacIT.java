@@ -67,19 +67,8 @@ class GeneratedRbacIT extends NamespacedTest {
         cleanup.add(name);
     }
 
-    String policy(String extra) {
-        return """
-                apiVersion: safety.marketintel.io/v1alpha1
-                kind: ExecutionPolicy
-                metadata:
-                  name: fx
-                  labels: {%s: process}
-                spec:
-                  mode: DryRun
-                  workloads: {refs: [{kind: Deployment, name: alpha}]}
-                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
-                %s
-                """.formatted(OperatorProcess.LABEL, extra.indent(2));
+    static String policy(String extra) {
+        return processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", extra);
     }
 
     @Test

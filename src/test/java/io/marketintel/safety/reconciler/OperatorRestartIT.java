@@ -51,19 +51,10 @@ class OperatorRestartIT extends NamespacedTest {
     @Test
     void killedBetweenEveryActuationStepTheTransitionStillCompletesOnce() {
         TradingSystem.deployment(client, ns, "alpha", "restart", 2);
-        apply("""
-                apiVersion: safety.marketintel.io/v1alpha1
-                kind: ExecutionPolicy
-                metadata:
-                  name: restart
-                  labels: {%s: process}
-                spec:
-                  mode: DryRun
-                  workloads: {refs: [{kind: Deployment, name: alpha}]}
-                  replicas: {backtest: 1, dryRun: 2, live: 3}
-                  approval: {requiredForLive: 0}
-                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
-                """.formatted(OperatorProcess.LABEL));
+        apply(processPolicy("restart", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", """
+                replicas: {backtest: 1, dryRun: 2, live: 3}
+                approval: {requiredForLive: 0}
+                """));
         operator = OperatorProcess.start(ControlPlane.shared(), ns);
         awaitReadyIn(ExecutionMode.DRY_RUN, 2);
         watcher = new PodModeWatcher(client, ns);

@@ -31,15 +31,24 @@ public abstract class NamespacedTest {
     }
 
     protected static String policy(String name, String mode, String workloads, String extra) {
+        return policy(name, "", mode, workloads, extra);
+    }
+
+    /** A policy for the operator started as its own process ({@link OperatorProcess}), which only it acts on. */
+    protected static String processPolicy(String name, String mode, String workloads, String extra) {
+        return policy(name, ", labels: {" + OperatorProcess.LABEL + ": process}", mode, workloads, extra);
+    }
+
+    private static String policy(String name, String labels, String mode, String workloads, String extra) {
         return """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
-                metadata: {name: %s}
+                metadata: {name: %s%s}
                 spec:
                   mode: %s
                   workloads: %s
                   riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
                 %s
-                """.formatted(name, mode, workloads, extra.indent(2));
+                """.formatted(name, labels, mode, workloads, extra.indent(2));
     }
 }
