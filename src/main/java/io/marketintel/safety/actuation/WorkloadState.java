@@ -17,12 +17,15 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  * @param podModes          the mode of every existing pod, terminating ones included (empty = unknown)
  * @param containers        container names of the template, for env injection
  * @param images            container images of the template (init containers included)
+ * @param crashLoops        one entry per container in CrashLoopBackOff: {@code pod/container restart N}, so
+ *                          each new crash is a distinct circuit-breaker failure
  */
 public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
-        List<String> containers, List<String> images) {
+        List<String> containers, List<String> images, List<String> crashLoops) {
 
     public WorkloadState {
+        crashLoops = List.copyOf(crashLoops);
         podModes = List.copyOf(podModes);
         containers = List.copyOf(containers);
         images = List.copyOf(images);

@@ -109,7 +109,14 @@ public class Workloads {
                 java.util.stream.Stream.concat(
                         template.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty()
                                 : template.getSpec().getInitContainers().stream(),
-                        template.getSpec().getContainers().stream()).map(c -> c.getImage()).toList());
+                        template.getSpec().getContainers().stream()).map(c -> c.getImage()).toList(),
+                pods.stream().flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
+                        ? java.util.stream.Stream.<String> empty()
+                        : p.getStatus().getContainerStatuses().stream()
+                                .filter(c -> c.getState() != null && c.getState().getWaiting() != null
+                                        && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
+                                .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
+                        .toList());
     }
 
     /**

@@ -34,6 +34,9 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.guard.GuardContext;
+import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.actuation.Markers;
@@ -100,10 +103,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final KubernetesClient client;
     private final AdmissionControl admission;
     private final GuardRunner guardRunner;
+    private final KillSwitch killSwitch;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
-            EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner) {
+            EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
+            KillSwitch killSwitch) {
         this.client = client;
+        this.killSwitch = killSwitch;
         this.guardRunner = guardRunner;
         this.admission = admission;
         this.clock = clock;
@@ -115,7 +121,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     /** Workloads and pods carry the policy label once configured: any change to them wakes the policy. */
     @Override
     public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
-        return List.of(labelled(Pod.class, context), labelled(Deployment.class, context), labelled(StatefulSet.class, context));
+        return List.of(labelled(Pod.class, context), labelled(Deployment.class, context), labelled(StatefulSet.class, context),
+                killSwitch.eventSource());
     }
 
     private static <R extends HasMetadata> EventSource<?, ExecutionPolicy> labelled(Class<R> type,
@@ -147,34 +154,89 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         String envVar = spec.modeInjection != null && spec.modeInjection.envVar != null ? spec.modeInjection.envVar
                 : ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR;
 
+        // Emergency stop first: zero replicas are written before any other read, guard or status write.
+        ResourceID id = ResourceID.fromResource(policy);
+        Latch.Recorded recorded = recorded(before);
+        List<Latch.Trigger> triggers = killSwitch.triggers(policy);
+        Optional<KillSwitch.Stop> seen = killSwitch.stop(id);
+        if (triggers.isEmpty() && !recorded.stopped() && seen.isPresent()) {
+            triggers = seen.get().seen(); // set and removed before we looked: it still latches
+        }
+        List<String> latchProblems = new ArrayList<>();
+        Optional<Latch.Rearm> rearm = rearm(policy, recorded, latchProblems);
+        Latch.State latch = Latch.evaluate(triggers, false, rearm, recorded);
+        KillSwitch.Stop stop = latch.stopped() ? killSwitch.stopNow(policy) : null;
+
         // Read.
         Workloads.Resolution targets = workloads.resolve(policy, envVar);
         List<String> problems = new ArrayList<>(targets.problems());
 
         // Decide.
-        ExecutionMode base = before.mode != null ? before.mode : ExecutionMode.BACKTEST;
+        if (latch.change() == Latch.Change.REARMED) {
+            rearmed(before, after, rearm.orElseThrow(), now);
+            killSwitch.released(id, latch.epoch());
+        }
+        ExecutionPolicySpec.CircuitBreaker breakerSpec = spec.circuitBreaker;
+        int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : 3;
+        Duration window = Inputs.duration(breakerSpec == null ? null : breakerSpec.window, "1h", "circuitBreaker.window", problems);
+        List<CircuitBreaker.Failure> failures = latch.latched() ? new ArrayList<>() : new ArrayList<>(crashLoops(targets, now));
+        after.emergencyStop = stopRecord(after.emergencyStop, latch, stop, rearm, now);
+
+        ExecutionMode base = after.mode != null ? after.mode : ExecutionMode.BACKTEST;
+        ExecutionMode desired = latch.breakerOpen() ? ExecutionMode.BACKTEST : spec.mode;
         // Approvals and guards, and the cluster settings they read, matter only for an escalation, never for
-        // a de-escalation or a stop: no reads for them on the other passes.
-        boolean escalating = spec.mode.isRiskierThan(base) && before.transition == null;
+        // a de-escalation or a stop: no reads for them on the other passes. While stopped the approval token
+        // of the new epoch is shown, so approvers can approve the resumption.
+        boolean escalating = desired.isRiskierThan(base) && before.transition == null;
         ExecutionSafety global = escalating
                 ? client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get()
                 : null;
-        ApprovalView approvals = ApprovalView.of(policy, before, escalating, global,
+        ApprovalView approvals = ApprovalView.of(policy, after, escalating, global,
                 escalating && ApprovalView.required(spec, global) > 0 ? admission.missing() : List.of(), serialization, now);
-        List<String> guardProblems = escalating ? evaluateGuards(policy, base, targets, global, after, now) : List.of();
-        Inputs inputs = Inputs.of(spec, before, targets, approvals, guardProblems, now);
-        problems.addAll(inputs.problems());
+        List<String> guardProblems = escalating && !latch.latched() ? evaluateGuards(policy, base, targets, global, after, now)
+                : List.of();
+        Inputs inputs = Inputs.of(spec, desired, latch.stopped(), after, targets, approvals, guardProblems, now);
         Decision decision = TransitionRules.decide(inputs.input());
+        if (decision.reason() == io.marketintel.safety.policy.Reason.TransitionTimedOut && decision.action() == Action.START
+                && before.transition != null && !"TransitionTimedOut".equals(before.transition.trigger)) {
+            failures.add(new CircuitBreaker.Failure("TransitionTimedOut " + before.transition.startedAt, now,
+                    "TransitionTimedOut", decision.message()));
+        }
+        CircuitBreaker.Result breaker = CircuitBreaker.record(breakerFailures(latch.change() == Latch.Change.REARMED ? null : before),
+                failures, now, window, maxFailures);
+        if (!latch.latched() && breaker.trips()) {
+            latch = Latch.evaluate(triggers, true, rearm, recorded);
+            after.emergencyStop = stopRecord(after.emergencyStop, latch, stop, rearm, now);
+            desired = ExecutionMode.BACKTEST;
+            inputs = Inputs.of(spec, desired, false, after, targets, approvals, guardProblems, now);
+            decision = TransitionRules.decide(inputs.input());
+        }
+        after.circuitBreaker = breakerRecord(after.circuitBreaker, latch, breaker, now);
+        if (latch.change() == Latch.Change.STOPPED || latch.change() == Latch.Change.BREAKER_TRIPPED) {
+            var h = new ExecutionPolicyStatus.TransitionRecord();
+            h.from = before.mode;
+            h.to = latch.change() == Latch.Change.STOPPED ? null : ExecutionMode.BACKTEST;
+            h.at = now.toString();
+            h.trigger = latch.change() == Latch.Change.STOPPED ? "EmergencyStop" : "CircuitBreakerTripped";
+            h.outcome = latch.change() == Latch.Change.STOPPED ? "Stopped" : "Tripped";
+            h.requester = latch.cause().flatMap(Latch.Trigger::by).orElse(null);
+            after.history = prepend(after.history, h);
+        }
+        problems.addAll(inputs.problems());
+        problems.addAll(latchProblems);
 
-        // Act.
+        // Act: every write passes the kill switch's gate, so nothing scales up once a stop is seen.
+        ExecutionMode target = decision.target().orElse(null);
         Convergence.Plan plan = decision.action() == Action.STOP
                 ? Convergence.toZero(targets.workloads())
-                : Convergence.toMode(targets.workloads(), decision.target().orElseThrow(),
-                        w -> Inputs.replicasFor(spec, decision.target().get(), w));
+                : Convergence.toMode(targets.workloads(), target, w -> Inputs.replicasFor(spec, target, w));
         List<String> writeFailures = new ArrayList<>();
+        int heldBack = 0;
         for (Convergence.Write write : plan.writes()) {
             try {
-                workloads.apply(ns, name, envVar, write);
+                if (!killSwitch.write(id, write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
+                    heldBack++;
+                }
             } catch (KubernetesClientException e) {
                 writeFailures.add("could not write " + write.workload().id() + ": "
                         + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
@@ -183,10 +245,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
         // Report.
         Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
-                approvals, generation, now);
-        announce(policy, before, after, decision, plan, report);
+                approvals, latch, desired, generation, now);
+        announce(policy, before, after, decision, plan, report, latch, stop);
 
-        Duration resync = report.completed() ? NEXT_DECISION
+        Duration resync = report.completed() || heldBack > 0 ? NEXT_DECISION
                 : !writeFailures.isEmpty() ? BUSY_RESYNC
                 : after.transition != null || !plan.converged() ? BUSY_RESYNC
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? STALLED_RESYNC : IDLE_RESYNC;
@@ -252,16 +314,153 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .map(r -> r.name() + " (" + r.type() + ", " + r.outcome().result() + "): " + r.outcome().message()).toList();
     }
 
+    // ---------------------------------------------------------------- emergency stop and circuit breaker
+
+    private static Latch.Recorded recorded(ExecutionPolicyStatus status) {
+        var es = status.emergencyStop;
+        return new Latch.Recorded(es != null && Boolean.TRUE.equals(es.active),
+                status.circuitBreaker != null && "Open".equals(status.circuitBreaker.state),
+                es != null && es.epoch != null ? es.epoch : 0);
+    }
+
+    /**
+     * The re-arm recorded by the API server ({@code rearmed-by: "<user> <epoch>"}). Only read while latched,
+     * and trusted only with the admission policies installed: without them anyone could have typed the name.
+     */
+    private Optional<Latch.Rearm> rearm(ExecutionPolicy policy, Latch.Recorded recorded, List<String> problems) {
+        if (!recorded.stopped() && !recorded.breakerOpen()) {
+            return Optional.empty();
+        }
+        String line = annotation(policy, KillSwitch.REARMED_BY_ANNOTATION);
+        Optional<Latch.Rearm> rearm = Latch.parseRearm(line);
+        if (line != null && rearm.isEmpty()) {
+            problems.add(KillSwitch.REARMED_BY_ANNOTATION + " is not \"<user> <epoch>\": " + line);
+        }
+        if (rearm.isPresent() && rearm.get().epoch() == recorded.epoch()) {
+            List<String> missing = admission.missing();
+            if (!missing.isEmpty()) {
+                problems.add("re-arm by " + rearm.get().user() + " not accepted: the admission policies that record who re-armed are missing: "
+                        + String.join(", ", missing));
+                return Optional.empty();
+            }
+        }
+        return rearm;
+    }
+
+    /** Released: resume at most DryRun, so Live needs guards and approvals of the new epoch again. */
+    private static void rearmed(ExecutionPolicyStatus before, ExecutionPolicyStatus after, Latch.Rearm rearm, Instant now) {
+        ExecutionMode resumed = before.mode == ExecutionMode.LIVE ? ExecutionMode.DRY_RUN : before.mode;
+        var h = new ExecutionPolicyStatus.TransitionRecord();
+        h.from = before.mode;
+        h.to = resumed;
+        h.at = now.toString();
+        h.trigger = "Rearmed";
+        h.outcome = "Rearmed";
+        h.requester = rearm.user();
+        after.history = prepend(before.history, h);
+        after.mode = resumed;
+        after.modeSince = now.toString(); // a DryRun soak restarts: time stopped is not time spent healthy
+        after.transition = null;
+    }
+
+    private static List<ExecutionPolicyStatus.TransitionRecord> prepend(List<ExecutionPolicyStatus.TransitionRecord> history,
+            ExecutionPolicyStatus.TransitionRecord record) {
+        List<ExecutionPolicyStatus.TransitionRecord> next = new ArrayList<>();
+        next.add(record);
+        if (history != null) {
+            next.addAll(history.subList(0, Math.min(history.size(), HISTORY_LIMIT - 1)));
+        }
+        return next;
+    }
+
+    /** A container in CrashLoopBackOff is a circuit-breaker failure; each new restart is a new one. */
+    private static List<CircuitBreaker.Failure> crashLoops(Workloads.Resolution targets, Instant now) {
+        return targets.workloads().stream().flatMap(w -> w.crashLoops().stream()
+                .map(c -> new CircuitBreaker.Failure("CrashLoop " + c, now, "CrashLoop", w.id() + ": " + c + " in CrashLoopBackOff")))
+                .toList();
+    }
+
+    private static List<CircuitBreaker.Failure> breakerFailures(ExecutionPolicyStatus status) {
+        if (status == null || status.circuitBreaker == null || status.circuitBreaker.failures == null) {
+            return List.of();
+        }
+        return status.circuitBreaker.failures.stream().filter(f -> f.key != null)
+                .map(f -> new CircuitBreaker.Failure(f.key, Timestamps.parse(f.at).orElse(Instant.EPOCH), f.reason, f.message))
+                .toList();
+    }
+
+    private static ExecutionPolicyStatus.CircuitBreakerState breakerRecord(ExecutionPolicyStatus.CircuitBreakerState current,
+            Latch.State latch, CircuitBreaker.Result breaker, Instant now) {
+        if (current == null && breaker.recent().isEmpty() && !latch.breakerOpen()) {
+            return null;
+        }
+        var b = new ExecutionPolicyStatus.CircuitBreakerState();
+        b.state = latch.breakerOpen() ? "Open" : "Closed";
+        b.openedAt = latch.change() == Latch.Change.BREAKER_TRIPPED ? now.toString()
+                : latch.breakerOpen() && current != null ? current.openedAt : null;
+        b.failures = breaker.recent().stream().map(f -> {
+            var r = new ExecutionPolicyStatus.BreakerFailure();
+            r.at = f.at().toString();
+            r.reason = f.reason();
+            r.message = f.message();
+            r.key = f.key();
+            return r;
+        }).toList();
+        return b;
+    }
+
+    /** status.emergencyStop: who, why, when, the epoch, the latency and the cancel-orders outcomes. */
+    private static ExecutionPolicyStatus.EmergencyStop stopRecord(ExecutionPolicyStatus.EmergencyStop current, Latch.State latch,
+            KillSwitch.Stop stop, Optional<Latch.Rearm> rearm, Instant now) {
+        if (current == null && latch.epoch() == 0 && !latch.stopped()) {
+            return null;
+        }
+        var es = current == null ? new ExecutionPolicyStatus.EmergencyStop() : current;
+        es.epoch = latch.epoch();
+        es.active = latch.stopped();
+        es.message = latch.message();
+        if (latch.change() == Latch.Change.STOPPED) {
+            Latch.Trigger cause = latch.cause().orElseThrow();
+            es.scope = cause.scope().name();
+            es.source = cause.object();
+            es.reason = cause.reason();
+            es.stoppedBy = cause.by().orElse(null);
+            es.stoppedAt = (stop != null ? stop.seenAt() : now).toString();
+            es.latencyMillis = null;
+            es.cancelOrders = null;
+            es.rearmedBy = null;
+            es.rearmedAt = null;
+        }
+        if (latch.stopped() && stop != null) {
+            if (es.latencyMillis == null) {
+                stop.latency().ifPresent(l -> es.latencyMillis = l.toMillis());
+            }
+            stop.cancelOutcomes().filter(o -> !o.isEmpty()).ifPresent(outcomes -> es.cancelOrders = outcomes.stream().map(o -> {
+                var c = new ExecutionPolicyStatus.CancelOrdersOutcome();
+                c.pod = o.pod();
+                c.result = o.result().name();
+                c.message = o.message();
+                c.durationMillis = o.durationMillis();
+                return c;
+            }).toList());
+        }
+        if (latch.change() == Latch.Change.REARMED) {
+            es.rearmedBy = rearm.map(Latch.Rearm::user).orElse(null);
+            es.rearmedAt = now.toString();
+        }
+        return es;
+    }
+
     /** What changed in this pass, for Events and the decision log. */
     private record Report(boolean started, boolean completed, String completedFrom) {
     }
 
     private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
             Decision decision, Convergence.Plan plan, List<String> targetProblems, List<String> writeFailures,
-            List<WorkloadState> observed, ApprovalView approvals, long generation, Instant now) {
+            List<WorkloadState> observed, ApprovalView approvals, Latch.State latch, ExecutionMode desired, long generation,
+            Instant now) {
         List<String> problems = new ArrayList<>(targetProblems);
         problems.addAll(writeFailures);
-        ExecutionMode desired = policy.getSpec().mode;
         after.observedGeneration = generation;
         after.workloads = observed.stream().map(w -> {
             var s = new ExecutionPolicyStatus.WorkloadState();
@@ -309,12 +508,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             h.requester = after.transition.requester;
             h.approvers = after.transition.approvers;
             h.outcome = "TransitionTimedOut".equals(after.transition.trigger) ? "RolledBack" : "Succeeded";
-            List<ExecutionPolicyStatus.TransitionRecord> history = new ArrayList<>();
-            history.add(h);
-            if (before.history != null) {
-                history.addAll(before.history.subList(0, Math.min(before.history.size(), HISTORY_LIMIT - 1)));
-            }
-            after.history = history;
+            after.history = prepend(after.history, h);
             after.mode = after.transition.to;
             after.modeSince = now.toString();
             after.transition = null;
@@ -327,12 +521,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         : approvals.valid() >= approvals.required() ? "ApprovalsComplete" : "AwaitingApproval",
                 approvals.summary(), generation, now);
 
-        boolean stalled = decision.action() == Action.REFUSE || !problems.isEmpty();
+        boolean stalled = decision.action() == Action.REFUSE || !problems.isEmpty() || latch.latched();
         boolean reconciling = after.transition != null || !plan.converged();
-        boolean ready = !stalled && !reconciling && after.mode == desired;
-        String stalledReason = !targetProblems.isEmpty() ? "TargetsNotUsable"
+        boolean ready = !stalled && !reconciling && after.mode == policy.getSpec().mode;
+        String stalledReason = latch.stopped() ? "EmergencyStopped" : latch.breakerOpen() ? "CircuitBreakerOpen"
+                : !targetProblems.isEmpty() ? "TargetsNotUsable"
                 : !writeFailures.isEmpty() ? "ActuationFailed" : decision.reason().name();
-        String stalledMessage = !problems.isEmpty() ? String.join("; ", problems)
+        String stalledMessage = latch.latched() ? latchMessage(latch, after, policy)
+                + (problems.isEmpty() ? "" : "; also: " + String.join("; ", problems))
+                : !problems.isEmpty() ? String.join("; ", problems)
                 : decision.action() == Action.REFUSE ? refusal(decision, approvals) : decision.message();
         String reconcilingReason = after.transition != null ? after.transition.trigger
                 : !plan.converged() ? "CorrectingDrift" : "Converged";
@@ -346,8 +543,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         after.conditions = Conditions.set(after.conditions, Conditions.READY, ready,
                 ready ? "InDesiredMode" : stalled ? stalledReason : reconcilingReason,
                 ready ? "every target runs in " + desired : stalled ? stalledMessage : plan.message(), generation, now);
+        after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.latched(),
+                latch.stopped() ? latch.cause().map(c -> c.scope().name() + "Stop").orElse("Latched")
+                        : latch.breakerOpen() ? "CircuitBreakerOpen" : "NotStopped",
+                latch.message(), generation, now);
 
-        if (decision.action() == Action.STOP) {
+        if (decision.action() == Action.STOP || latch.stopped()) {
             after.phase = Phase.EmergencyStopped;
         } else if (stalled && decision.action() == Action.REFUSE
                 && decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval) {
@@ -364,8 +565,21 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
     private void announce(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
-            Decision decision, Convergence.Plan plan, Report report) {
+            Decision decision, Convergence.Plan plan, Report report, Latch.State latch, KillSwitch.Stop stop) {
         List<String[]> said = new ArrayList<>();
+        switch (latch.change()) {
+            case STOPPED -> {
+                killSwitch.counted(latch.cause().map(Latch.Trigger::scope).orElse(Latch.Scope.Policy));
+                said.add(new String[] { "Warning", "EmergencyStopped", latch.message() + "; every target written to zero replicas"
+                        + (stop == null ? "" : stop.latency().map(l -> " in " + l.toMillis() + " ms").orElse(""))
+                        + (stop == null || stop.failures().isEmpty() ? "" : "; not yet written: " + String.join("; ", stop.failures())) });
+            }
+            case BREAKER_TRIPPED -> said.add(new String[] { "Warning", "CircuitBreakerTripped", latch.message() + ": "
+                    + String.join("; ", after.circuitBreaker.failures.stream().map(f -> f.message).toList()) });
+            case REARMED -> said.add(new String[] { "Normal", "Rearmed", latch.message() + "; resuming in " + after.mode });
+            case NONE -> {
+            }
+        }
         if (report.started()) {
             said.add(new String[] { decision.reason() == io.marketintel.safety.policy.Reason.TransitionTimedOut ? "Warning" : "Normal",
                     decision.reason().name(), decision.message() });
@@ -381,7 +595,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         }
         var stalledBefore = Conditions.find(before.conditions, Conditions.STALLED);
         var stalledAfter = Conditions.find(after.conditions, Conditions.STALLED).orElseThrow();
-        if (Conditions.TRUE.equals(stalledAfter.getStatus()) && (stalledBefore.isEmpty()
+        if (Conditions.TRUE.equals(stalledAfter.getStatus()) && !latch.latched() && (stalledBefore.isEmpty()
                 || !Objects.equals(stalledBefore.get().getStatus(), stalledAfter.getStatus())
                 || !Objects.equals(stalledBefore.get().getMessage(), stalledAfter.getMessage()))) {
             said.add(new String[] { "Warning", stalledAfter.getReason(), stalledAfter.getMessage() });
@@ -394,6 +608,16 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             }
             decisionLog(policy, decision, e[1], e[2]);
         }
+    }
+
+    /** Why the latch holds and the exact commands that end it. */
+    private static String latchMessage(Latch.State latch, ExecutionPolicyStatus after, ExecutionPolicy policy) {
+        String rearm = "kubectl annotate xp " + policy.getMetadata().getName() + " -n " + policy.getMetadata().getNamespace()
+                + " " + KillSwitch.REARM_ANNOTATION + "=" + latch.epoch();
+        String resume = latch.cause().map(c -> "; to resume, remove the stop (kubectl annotate " + c.target() + " "
+                + KillSwitch.STOP_ANNOTATION + "-), then re-arm: " + rearm).orElse("; to resume, re-arm: " + rearm);
+        return latch.message() + resume + (after.mode == ExecutionMode.LIVE ? " (it resumes in DryRun; Live needs approvals of epoch "
+                + latch.epoch() + ")" : "");
     }
 
     /** Every unmet requirement of a refused escalation, the approval one spelled out with its command. */
@@ -427,8 +651,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** Builds the pure decision input from spec, status and the clock; what cannot be read fails safe. */
     record Inputs(TransitionInput input, List<String> problems) {
-        static Inputs of(ExecutionPolicySpec spec, ExecutionPolicyStatus status, Workloads.Resolution targets,
-                ApprovalView approvals, List<String> failingGuards, Instant now) {
+        static Inputs of(ExecutionPolicySpec spec, ExecutionMode desired, boolean stopped, ExecutionPolicyStatus status,
+                Workloads.Resolution targets, ApprovalView approvals, List<String> failingGuards, Instant now) {
             List<String> problems = new ArrayList<>();
             List<String> guardProblems = new ArrayList<>(targets.problems());
             guardProblems.addAll(failingGuards);
@@ -442,10 +666,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
                         status.transition.to, Timestamps.parse(status.transition.startedAt).orElse(now)));
             }
-            TransitionInput input = new TransitionInput(spec.mode, Optional.ofNullable(status.mode), inFlight,
+            TransitionInput input = new TransitionInput(desired, Optional.ofNullable(status.mode), inFlight,
                     Timestamps.parse(status.modeSince), guardProblems.isEmpty() ? GuardVerdict.pass()
                             : GuardVerdict.fail(guardProblems.toArray(String[]::new)),
-                    approvals.valid(), approvals.required(), false, soak, timeout, now);
+                    approvals.valid(), approvals.required(), stopped, soak, timeout, now);
             return new Inputs(input, problems);
         }
 
@@ -459,7 +683,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             return count != null ? count : w.originalReplicas().orElse(w.replicas());
         }
 
-        private static Duration duration(String text, String fallback, String field, List<String> problems) {
+        static Duration duration(String text, String fallback, String field, List<String> problems) {
             try {
                 return Durations.parseOr(text, fallback);
             } catch (IllegalArgumentException e) {

@@ -56,9 +56,9 @@ public class ExecutionPolicyStatus {
         Active,
         /** An escalation waits for approvals. */
         AwaitingApproval,
-        /** An escalation is refused or a guard fails; a person must act. */
+        /** An escalation is refused, a guard fails, or the circuit breaker is open; a person must act. */
         Blocked,
-        /** Latched emergency stop or tripped circuit breaker: everything scaled to zero. */
+        /** Latched emergency stop: every target held at zero replicas until re-armed. */
         EmergencyStopped,
         /** The operator cannot act on this policy (bad reference, conflict); see conditions. */
         Failed
@@ -126,23 +126,54 @@ public class ExecutionPolicyStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class EmergencyStop {
+        @JsonPropertyDescription("Every target is held at zero replicas until re-armed.")
         public Boolean active;
-        @JsonPropertyDescription("Policy, Namespace or Cluster.")
+        @JsonPropertyDescription("Where the stop came from: Policy, Namespace or Cluster.")
         public String scope;
+        @JsonPropertyDescription("The object carrying the stop annotation, e.g. Namespace/trading.")
+        public String source;
         public String reason;
+        @JsonPropertyDescription("Who set the stop annotation, as recorded by the API server.")
         public String stoppedBy;
         public String stoppedAt;
-        @JsonPropertyDescription("Increments on every stop; approvals from an earlier epoch never count again.")
+        @JsonPropertyDescription("Increments on every stop and breaker trip; approvals and re-arms from an earlier epoch never count again.")
         public Long epoch;
+        @JsonPropertyDescription("From the stop being seen to zero replicas written on every target.")
         public Long latencyMillis;
+        @JsonPropertyDescription("Why the latch holds, or what released it.")
+        public String message;
+        public String rearmedBy;
+        public String rearmedAt;
+        @JsonPropertyDescription("The cancel-orders call to each pod that was running when the stop was applied.")
+        public List<CancelOrdersOutcome> cancelOrders;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class CancelOrdersOutcome {
+        public String pod;
+        @JsonPropertyDescription("Succeeded or Failed.")
+        public String result;
+        public String message;
+        public Long durationMillis;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class CircuitBreakerState {
-        @JsonPropertyDescription("Closed or Open.")
+        @JsonPropertyDescription("Closed, or Open: held in Backtest until re-armed.")
         public String state;
-        public List<String> failures;
+        @JsonPropertyDescription("Failures within spec.circuitBreaker.window, newest first.")
+        public List<BreakerFailure> failures;
         public String openedAt;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class BreakerFailure {
+        public String at;
+        @JsonPropertyDescription("TransitionTimedOut or CrashLoop.")
+        public String reason;
+        public String message;
+        @JsonPropertyDescription("Identifies the failure, so one failure seen on many passes counts once.")
+        public String key;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -1,0 +1,517 @@
+package io.marketintel.safety.killswitch;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.killswitch.Latch.Scope;
+import io.marketintel.safety.killswitch.Latch.Trigger;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The emergency stop's fast path (DESIGN §6). It does not wait for the reconciler: its own informers see a
+ * stop annotation on a policy, a Namespace or {@code ExecutionSafety/global}, and a dedicated executor writes
+ * {@code replicas: 0} to every target before anything else (status, Events, guards). Then it wakes the
+ * reconciler, which records the stop.
+ * <ul>
+ * <li><b>Start-up:</b> the operator does not start (quarkus.operator-sdk.start-operator=false) until this class
+ * has zeroed every stopped policy, so a stop that arrived while the operator was down is applied first.</li>
+ * <li><b>Gate:</b> every reconciler write goes through {@link #write}: while a stop is in force only writes to
+ * zero pass, and a stop waits for a write in progress, so a reconcile that read the policy before the stop
+ * cannot scale anything up after it.</li>
+ * <li><b>Cancel-orders:</b> pods keep running through their termination grace period after replicas=0, so
+ * their cancel-orders endpoint is called after the zero write, in parallel and bounded.</li>
+ * </ul>
+ */
+@ApplicationScoped
+public class KillSwitch {
+    public static final String STOP_ANNOTATION = "safety.marketintel.io/emergency-stop";
+    public static final String STOP_BY_ANNOTATION = "safety.marketintel.io/emergency-stop-by";
+    public static final String REARMED_BY_ANNOTATION = "safety.marketintel.io/rearmed-by";
+    /** Written by a person; the admission policy turns it into {@link #REARMED_BY_ANNOTATION}. */
+    public static final String REARM_ANNOTATION = "safety.marketintel.io/rearm";
+    static final String POLICY_INDEX = "policy";
+    static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Logger LOG = Logger.getLogger(KillSwitch.class);
+    private static final String ZERO = "{\"spec\":{\"replicas\":0}}";
+
+    private final KubernetesClient client;
+    private final Operator operator;
+    private final CancelOrders cancelOrders;
+    private final Clock clock;
+    private final Timer latency;
+    private final MeterRegistry registry;
+    /** One task per stopped policy; never shared with reconciles, so a slow guard cannot delay a stop. */
+    private final ExecutorService stops = Executors.newFixedThreadPool(8, threads("kill-switch-stop"));
+    /** The zero writes of one stop run in parallel here (a separate pool: stop tasks wait on these). */
+    private final ExecutorService writes = Executors.newFixedThreadPool(32, threads("kill-switch-write"));
+    private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("kill-switch");
+    private final Map<ResourceID, Stop> ledger = new ConcurrentHashMap<>();
+    private final Map<ResourceID, ReentrantLock> gates = new ConcurrentHashMap<>();
+    private final Map<ResourceID, Long> releasedEpochs = new ConcurrentHashMap<>();
+    private final List<SharedIndexInformer<ExecutionPolicy>> policies = new ArrayList<>();
+    private final List<SharedIndexInformer<Namespace>> namespaces = new ArrayList<>();
+    private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
+    private SharedIndexInformer<ExecutionSafety> global;
+    private volatile boolean armed;
+
+    public KillSwitch(KubernetesClient client, Operator operator, CancelOrders cancelOrders, Clock clock,
+            MeterRegistry registry) {
+        this.client = client;
+        this.operator = operator;
+        this.cancelOrders = cancelOrders;
+        this.clock = clock;
+        this.registry = registry;
+        this.latency = Timer.builder("execution.safety.emergency.stop.latency")
+                .description("From a stop being seen to zero replicas written on every target of one policy")
+                .publishPercentileHistogram()
+                .register(registry);
+    }
+
+    /** One stop of one policy: from being seen until the latch is released. */
+    public static final class Stop {
+        private final Instant seenAt;
+        private final List<Trigger> seen;
+        private final CompletableFuture<Void> zeroed = new CompletableFuture<>();
+        private volatile Instant zeroedAt;
+        private volatile List<String> failures = List.of();
+        private volatile CompletableFuture<List<CancelOrders.Outcome>> cancels = CompletableFuture.completedFuture(List.of());
+
+        Stop(Instant seenAt, List<Trigger> seen) {
+            this.seenAt = seenAt;
+            this.seen = List.copyOf(seen);
+        }
+
+        public Instant seenAt() {
+            return seenAt;
+        }
+
+        /** The stop annotations in force when the stop was first seen: they latch even if removed at once. */
+        public List<Trigger> seen() {
+            return seen;
+        }
+
+        /** From seen to zero replicas written on every target; empty until then. */
+        public Optional<Duration> latency() {
+            return Optional.ofNullable(zeroedAt).map(z -> Duration.between(seenAt, z));
+        }
+
+        /** Targets that could not be written (the reconciler keeps trying). */
+        public List<String> failures() {
+            return failures;
+        }
+
+        /** The cancel-orders outcomes, once every call has answered or timed out. */
+        public Optional<List<CancelOrders.Outcome>> cancelOutcomes() {
+            return cancels.isDone() ? Optional.of(cancels.join()) : Optional.empty();
+        }
+    }
+
+    /** Wakes the reconciler of a policy once its stop is written or its cancel-orders calls are back. */
+    public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
+        return wake;
+    }
+
+    // ---------------------------------------------------------------- start-up
+
+    void onStart(@Observes StartupEvent event) {
+        Instant began = clock.instant();
+        ControllerConfiguration<?> config = operator.getRegisteredControllers().stream()
+                .map(c -> (ControllerConfiguration<?>) c.getConfiguration())
+                .filter(c -> c.getResourceClass() == ExecutionPolicy.class)
+                .findFirst().orElseThrow(() -> new IllegalStateException("no ExecutionPolicy controller registered"));
+        String selector = config.getInformerConfig().getLabelSelector();
+        Set<String> watched = config.getInformerConfig().watchAllNamespaces() ? Set.of() : config.getEffectiveNamespaces();
+        startInformers(selector, watched);
+        int stopped = sweep();
+        armed = true;
+        sweep(); // anything that arrived while the first sweep ran
+        LOG.infof("kill switch armed: start-up sweep found %d stopped policies and zeroed them in %d ms; starting the operator",
+                stopped, Duration.between(began, clock.instant()).toMillis());
+        operator.start();
+    }
+
+    private void startInformers(String selector, Set<String> watched) {
+        ResourceEventHandler<ExecutionPolicy> onPolicy = handler(this::check, p -> forget(ResourceID.fromResource(p)));
+        ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(this::check), n -> {
+        });
+        if (watched.isEmpty()) {
+            var resources = client.resources(ExecutionPolicy.class).inAnyNamespace();
+            policies.add((selector == null ? resources : resources.withLabelSelector(selector)).inform(onPolicy));
+            namespaces.add(client.namespaces().inform(onNamespace));
+            pods.add(client.pods().inAnyNamespace().withLabel(Markers.POLICY_LABEL).inform());
+        } else {
+            for (String ns : watched) {
+                var resources = client.resources(ExecutionPolicy.class).inNamespace(ns);
+                policies.add((selector == null ? resources : resources.withLabelSelector(selector)).inform(onPolicy));
+                namespaces.add(client.namespaces().withName(ns).inform(onNamespace));
+                pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).inform());
+            }
+        }
+        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME)
+                .inform(handler(g -> allPolicies().forEach(this::check), g -> {
+                }));
+        for (var p : pods) {
+            p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
+                    + pod.getMetadata().getLabels().get(Markers.POLICY_LABEL))));
+        }
+        List<CompletableFuture<?>> synced = new ArrayList<>();
+        policies.forEach(i -> synced.add(i.start().toCompletableFuture()));
+        namespaces.forEach(i -> synced.add(i.start().toCompletableFuture()));
+        pods.forEach(i -> synced.add(i.start().toCompletableFuture()));
+        synced.add(global.start().toCompletableFuture());
+        try {
+            CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("kill switch informers did not sync within " + SYNC_TIMEOUT
+                    + "; refusing to start without them: " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops every policy whose stop is in force and waits for the zero writes; returns how many. */
+    private int sweep() {
+        List<Stop> started = new ArrayList<>();
+        for (ExecutionPolicy p : allPolicies()) {
+            Stop s = check(p);
+            if (s != null) {
+                started.add(s);
+            }
+        }
+        for (Stop s : started) {
+            try {
+                s.zeroed.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.errorf("start-up sweep: a stop did not complete within %s: %s", STOP_TIMEOUT, e.getMessage());
+            }
+        }
+        return started.size();
+    }
+
+    private <T extends HasMetadata> ResourceEventHandler<T> handler(Consumer<T> changed, Consumer<T> deleted) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                if (armed) {
+                    changed.accept(obj);
+                }
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                if (armed) {
+                    changed.accept(newObj);
+                }
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                deleted.accept(obj);
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------- what is in force
+
+    /** Every stop annotation that applies to {@code policy}: on itself, its Namespace, the cluster singleton. */
+    public List<Trigger> triggers(ExecutionPolicy policy) {
+        List<Trigger> found = new ArrayList<>();
+        String ns = policy.getMetadata().getNamespace();
+        String name = policy.getMetadata().getName();
+        trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
+        for (var informer : namespaces) {
+            Namespace n = informer.getStore().getByKey(ns);
+            if (n != null) {
+                trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns).ifPresent(found::add);
+            }
+        }
+        if (global != null) {
+            ExecutionSafety g = global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME);
+            if (g != null) {
+                trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
+                        "executionsafety " + ExecutionSafety.SINGLETON_NAME).ifPresent(found::add);
+            }
+        }
+        return found;
+    }
+
+    private static Optional<Trigger> trigger(HasMetadata o, Scope scope, String object, String target) {
+        Map<String, String> a = o.getMetadata().getAnnotations();
+        if (a == null || !a.containsKey(STOP_ANNOTATION)) {
+            return Optional.empty();
+        }
+        String reason = a.get(STOP_ANNOTATION).isBlank() ? "(no reason given)" : a.get(STOP_ANNOTATION);
+        return Optional.of(new Trigger(scope, object, target, reason, Optional.ofNullable(a.get(STOP_BY_ANNOTATION))));
+    }
+
+    /** A stop latched in status and not released since (a cached copy may predate the release). */
+    private boolean latched(ExecutionPolicy p) {
+        var stop = p.getStatus() == null ? null : p.getStatus().emergencyStop;
+        if (stop == null || !Boolean.TRUE.equals(stop.active)) {
+            return false;
+        }
+        Long released = releasedEpochs.get(ResourceID.fromResource(p));
+        return released == null || stop.epoch == null || stop.epoch > released;
+    }
+
+    /**
+     * Starts the stop of {@code p} if one is in force and not yet under way. Never forgets one by itself: a
+     * stop annotation removed a moment after it was set still latches; only {@link #released} ends it.
+     */
+    private Stop check(ExecutionPolicy p) {
+        List<Trigger> triggers = triggers(p);
+        if (triggers.isEmpty() && !latched(p)) {
+            return null;
+        }
+        return begin(p, triggers).orElse(null);
+    }
+
+    /** The new stop, or empty when one was already under way. */
+    private Optional<Stop> begin(ExecutionPolicy p, List<Trigger> triggers) {
+        boolean[] created = { false };
+        Stop stop = ledger.computeIfAbsent(ResourceID.fromResource(p), k -> {
+            created[0] = true;
+            return new Stop(clock.instant(), triggers);
+        });
+        if (!created[0]) {
+            return Optional.empty();
+        }
+        stops.execute(() -> execute(p, stop));
+        return Optional.of(stop);
+    }
+
+    /** The reconciler recorded a re-arm of {@code epoch}: writes may scale up again. */
+    public void released(ResourceID id, long epoch) {
+        releasedEpochs.merge(id, epoch, Math::max);
+        ledger.remove(id);
+    }
+
+    private void forget(ResourceID id) {
+        ledger.remove(id);
+        releasedEpochs.remove(id);
+        gates.remove(id);
+    }
+
+    /**
+     * The reconciler's entry point, called before it does anything else for a stopped policy: the stop under
+     * way or done, started now if nobody has seen it yet; waits until its zero writes are done.
+     */
+    public Stop stopNow(ExecutionPolicy policy) {
+        ResourceID id = ResourceID.fromResource(policy);
+        begin(policy, triggers(policy));
+        Stop stop = ledger.get(id);
+        if (stop == null) { // released concurrently: nothing to wait for
+            return new Stop(clock.instant(), List.of());
+        }
+        try {
+            stop.zeroed.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.errorf("stop of %s did not complete within %s: %s", id, STOP_TIMEOUT, e.getMessage());
+        }
+        return stop;
+    }
+
+    /** The stop of this policy, if one is in force as far as this operator has seen. */
+    public Optional<Stop> stop(ResourceID id) {
+        return Optional.ofNullable(ledger.get(id));
+    }
+
+    // ---------------------------------------------------------------- acting
+
+    private void execute(ExecutionPolicy policy, Stop stop) {
+        ResourceID id = ResourceID.fromResource(policy);
+        String ns = policy.getMetadata().getNamespace();
+        ReentrantLock gate = gates.computeIfAbsent(id, k -> new ReentrantLock());
+        List<Pod> running = podsOf(ns, policy.getMetadata().getName());
+        List<String> failures = new ArrayList<>();
+        List<String> targets = new ArrayList<>();
+        gate.lock();
+        try {
+            Map<String, CompletableFuture<String>> written = new LinkedHashMap<>();
+            for (String[] target : targets(policy, failures)) {
+                targets.add(target[0] + "/" + target[1]);
+                written.put(target[0] + "/" + target[1], CompletableFuture.supplyAsync(() -> zero(ns, target[0], target[1]), writes));
+            }
+            written.forEach((t, f) -> {
+                String failure = f.join();
+                if (failure != null) {
+                    failures.add(t + ": " + failure);
+                }
+            });
+            stop.zeroedAt = clock.instant();
+            stop.failures = List.copyOf(failures);
+        } catch (RuntimeException e) {
+            stop.failures = List.of("could not apply the stop: " + e.getMessage());
+            LOG.errorf(e, "emergency stop of %s failed; the reconciler keeps trying", id);
+        } finally {
+            gate.unlock();
+            stop.zeroed.complete(null);
+        }
+        stop.latency().ifPresent(latency::record);
+        LOG.infof("emergency stop policy=%s/%s targets=%d latencyMillis=%d failures=%d", ns, policy.getMetadata().getName(),
+                targets.size(), stop.latency().map(Duration::toMillis).orElse(-1L), failures.size());
+        ExecutionPolicySpec.CancelOrders hook = policy.getSpec() == null ? null : policy.getSpec().cancelOrders;
+        if (hook != null && !running.isEmpty()) {
+            String reason = triggers(policy).stream().map(Trigger::reason).findFirst().orElse("emergency stop");
+            long epoch = policy.getStatus() != null && policy.getStatus().emergencyStop != null
+                    && policy.getStatus().emergencyStop.epoch != null ? policy.getStatus().emergencyStop.epoch : 0;
+            boolean latched = policy.getStatus() != null && policy.getStatus().emergencyStop != null
+                    && Boolean.TRUE.equals(policy.getStatus().emergencyStop.active);
+            stop.cancels = cancelOrders.call(policy, running.stream()
+                    .map(p -> new CancelOrders.Target(p.getMetadata().getName(), p.getStatus() == null ? null : p.getStatus().getPodIP()))
+                    .toList(), reason, latched ? epoch : epoch + 1);
+            stop.cancels.whenComplete((r, e) -> wake.propagateEvent(id));
+        }
+        wake.propagateEvent(id);
+    }
+
+    /** Pods of the policy at the moment of the stop: they are the ones still holding orders at the venue. */
+    private List<Pod> podsOf(String ns, String policy) {
+        List<Pod> found = new ArrayList<>();
+        for (var informer : pods) {
+            found.addAll(informer.getIndexer().byIndex(POLICY_INDEX, ns + "/" + policy));
+        }
+        return found.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    /** {kind, name} of every target: the listed ones without reading them, the selector's from one list each. */
+    private List<String[]> targets(ExecutionPolicy policy, List<String> failures) {
+        Map<String, String[]> found = new LinkedHashMap<>();
+        ExecutionPolicySpec.Workloads spec = policy.getSpec() == null ? null : policy.getSpec().workloads;
+        String ns = policy.getMetadata().getNamespace();
+        if (spec != null && spec.refs != null) {
+            for (var ref : spec.refs) {
+                String kind = ref.kind == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? "Deployment" : "StatefulSet";
+                found.putIfAbsent(kind + "/" + ref.name, new String[] { kind, ref.name });
+            }
+        }
+        if (spec != null && spec.selector != null) {
+            try {
+                for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
+                    found.putIfAbsent("Deployment/" + d.getMetadata().getName(), new String[] { "Deployment", d.getMetadata().getName() });
+                }
+                for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
+                    found.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), new String[] { "StatefulSet", s.getMetadata().getName() });
+                }
+            } catch (KubernetesClientException e) {
+                failures.add("could not list the selector's workloads: " + e.getMessage());
+            }
+        }
+        return List.copyOf(found.values());
+    }
+
+    /** replicas=0 by merge patch (no read first); null when done or the target does not exist, else why not. */
+    private String zero(String ns, String kind, String name) {
+        PatchContext patch = new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE)
+                .withFieldManager(Markers.FIELD_MANAGER).build();
+        KubernetesClientException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                if ("Deployment".equals(kind)) {
+                    client.apps().deployments().inNamespace(ns).withName(name).patch(patch, ZERO);
+                } else {
+                    client.apps().statefulSets().inNamespace(ns).withName(name).patch(patch, ZERO);
+                }
+                return null;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 404) {
+                    return null; // nothing to stop; the reconciler reports the missing target
+                }
+                if (e.getCode() == 403 || e.getCode() == 422) {
+                    return e.getCode() + " " + e.getMessage();
+                }
+                last = e;
+            }
+        }
+        return last == null ? "unknown failure" : last.getMessage();
+    }
+
+    /**
+     * Runs one reconciler write under the policy's gate. While a stop of the policy is in force only writes
+     * to zero replicas pass; returns false for a write held back.
+     */
+    public boolean write(ResourceID policy, int replicas, Runnable write) {
+        ReentrantLock gate = gates.computeIfAbsent(policy, k -> new ReentrantLock());
+        gate.lock();
+        try {
+            if (replicas > 0 && ledger.containsKey(policy)) {
+                return false;
+            }
+            write.run();
+            return true;
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /** Whether this operator has a stop of the policy in force (its own view, possibly ahead of status). */
+    public boolean stopping(ResourceID policy) {
+        return ledger.containsKey(policy);
+    }
+
+    private Collection<ExecutionPolicy> allPolicies() {
+        List<ExecutionPolicy> all = new ArrayList<>();
+        policies.forEach(i -> all.addAll(i.getStore().list()));
+        return all;
+    }
+
+    private List<ExecutionPolicy> policiesIn(String ns) {
+        return allPolicies().stream().filter(p -> ns.equals(p.getMetadata().getNamespace())).toList();
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Counts a stop once, when the reconciler records it. */
+    public void counted(Scope scope) {
+        registry.counter("execution.safety.emergency.stops", "scope", scope.name()).increment();
+    }
+}

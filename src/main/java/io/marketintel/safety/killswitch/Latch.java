@@ -1,0 +1,136 @@
+package io.marketintel.safety.killswitch;
+
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The latch of the emergency stop and the circuit breaker, as one pure function of what is annotated now and
+ * what status already records.
+ * <ul>
+ * <li>A stop annotation in force at any scope latches a stop. The latch outlives the annotation: removing it
+ * resumes nothing.</li>
+ * <li>A tripped circuit breaker latches too (the policy is held in the safest mode, Backtest).</li>
+ * <li>Every new latch opens a new <em>epoch</em>. Approvals are bound to the epoch, so none given before a stop
+ * ever counts after it.</li>
+ * <li>Only a re-arm naming the current epoch releases the latch, and only once no stop annotation is in force
+ * anywhere. A re-arm left over from an earlier epoch releases nothing.</li>
+ * </ul>
+ */
+public final class Latch {
+    private Latch() {
+    }
+
+    /** Where a stop comes from; the order is the width, narrowest first. */
+    public enum Scope {
+        Policy, Namespace, Cluster, CircuitBreaker
+    }
+
+    /**
+     * A stop annotation found on an object.
+     *
+     * @param object  for people: {@code ExecutionPolicy/momentum}, {@code Namespace/trading}, {@code ExecutionSafety/global}
+     * @param target  the same as kubectl arguments: {@code xp momentum -n trading}, {@code namespace trading}
+     * @param by      who set it, as recorded by the API server (empty without the admission policies)
+     */
+    public record Trigger(Scope scope, String object, String target, String reason, Optional<String> by) {
+    }
+
+    /** A re-arm as recorded by the API server: who, and the epoch they re-armed. */
+    public record Rearm(String user, long epoch) {
+    }
+
+    /** What status records from earlier passes. */
+    public record Recorded(boolean stopped, boolean breakerOpen, long epoch) {
+        public static final Recorded NONE = new Recorded(false, false, 0);
+    }
+
+    public enum Change {
+        /** Nothing new. */
+        NONE,
+        /** A stop was latched in this pass (new epoch). */
+        STOPPED,
+        /** The circuit breaker tripped in this pass (new epoch). */
+        BREAKER_TRIPPED,
+        /** A re-arm released the latch in this pass. */
+        REARMED
+    }
+
+    /**
+     * The outcome.
+     *
+     * @param stopped      every target is held at zero replicas
+     * @param breakerOpen  the policy is held in Backtest
+     * @param epoch        the current epoch (approvals must be bound to it)
+     * @param cause        the widest stop annotation in force, if any
+     * @param change       what this pass changed
+     * @param message      for people: why the latch holds, or what released it
+     */
+    public record State(boolean stopped, boolean breakerOpen, long epoch, Optional<Trigger> cause, Change change,
+            String message) {
+        public boolean latched() {
+            return stopped || breakerOpen;
+        }
+    }
+
+    public static State evaluate(List<Trigger> inForce, boolean breakerTrips, Optional<Rearm> rearm, Recorded recorded) {
+        Optional<Trigger> widest = inForce.stream().max(Comparator.comparing(Trigger::scope));
+        long epoch = recorded.epoch();
+        if (recorded.stopped() || recorded.breakerOpen()) {
+            if (!recorded.stopped() && widest.isPresent()) {
+                // A stop on top of an open breaker is a new event with its own epoch.
+                return new State(true, true, epoch + 1, widest, Change.STOPPED, stoppedMessage(widest.get()));
+            }
+            String what = recorded.stopped() ? "emergency stop" : "circuit breaker";
+            if (rearm.isPresent() && rearm.get().epoch() == epoch) {
+                if (widest.isPresent()) {
+                    Trigger t = widest.get();
+                    return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE,
+                            rearm.get().user() + " re-armed epoch " + epoch + ", but the emergency stop is still in force on "
+                                    + t.object() + ": remove it first with kubectl annotate " + t.target()
+                                    + " safety.marketintel.io/emergency-stop-");
+                }
+                return new State(false, false, epoch, Optional.empty(), Change.REARMED,
+                        what + " of epoch " + epoch + " re-armed by " + rearm.get().user());
+            }
+            String hint = rearm.isPresent()
+                    ? "; the re-arm by " + rearm.get().user() + " names epoch " + rearm.get().epoch() + ", not " + epoch
+                    : "";
+            return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE,
+                    what + " latched (epoch " + epoch + ")"
+                            + widest.map(t -> "; in force on " + t.object())
+                                    .orElse("; removing the stop annotation does not resume, a re-arm does")
+                            + hint);
+        }
+        if (widest.isPresent()) {
+            return new State(true, false, epoch + 1, widest, Change.STOPPED, stoppedMessage(widest.get()));
+        }
+        if (breakerTrips) {
+            return new State(false, true, epoch + 1, Optional.empty(), Change.BREAKER_TRIPPED,
+                    "circuit breaker tripped: held in Backtest until re-armed");
+        }
+        return new State(false, false, epoch, Optional.empty(), Change.NONE, "no emergency stop");
+    }
+
+    private static String stoppedMessage(Trigger t) {
+        return "emergency stop on " + t.object() + t.by().map(b -> " by " + b).orElse("") + ": " + t.reason();
+    }
+
+    /** Parses {@code "<user> <epoch>"} as written by the admission policy; anything else is not a re-arm. */
+    public static Optional<Rearm> parseRearm(String line) {
+        if (line == null) {
+            return Optional.empty();
+        }
+        String[] parts = line.trim().split(" ");
+        if (parts.length != 2 || parts[0].isEmpty() || !parts[1].matches("[0-9]{1,18}")) {
+            return Optional.empty();
+        }
+        return Optional.of(new Rearm(parts[0], Long.parseLong(parts[1])));
+    }
+
+    /** The moment a stop counts from, for the record: now for a new stop, else what status says. */
+    public static Instant stoppedAt(State state, Optional<Instant> recorded, Instant now) {
+        return state.change() == Change.STOPPED ? now : recorded.orElse(now);
+    }
+}

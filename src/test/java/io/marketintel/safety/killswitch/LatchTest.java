@@ -1,0 +1,157 @@
+package io.marketintel.safety.killswitch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import io.marketintel.safety.killswitch.Latch.Change;
+import io.marketintel.safety.killswitch.Latch.Rearm;
+import io.marketintel.safety.killswitch.Latch.Recorded;
+import io.marketintel.safety.killswitch.Latch.Scope;
+import io.marketintel.safety.killswitch.Latch.State;
+import io.marketintel.safety.killswitch.Latch.Trigger;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/** The latch of DESIGN §6: stops latch, only a re-arm of the current epoch with nothing in force releases. */
+class LatchTest {
+    static final Trigger POLICY = new Trigger(Scope.Policy, "ExecutionPolicy/momentum", "xp momentum -n t", "fat finger", Optional.of("bob"));
+    static final Trigger NAMESPACE = new Trigger(Scope.Namespace, "Namespace/t", "namespace t", "venue outage", Optional.of("ops"));
+    static final Trigger CLUSTER = new Trigger(Scope.Cluster, "ExecutionSafety/global", "executionsafety global", "market halt", Optional.empty());
+
+    @Test
+    void aStopAnnotationLatchesANewEpochAndNamesTheWidestScope() {
+        State s = Latch.evaluate(List.of(POLICY, CLUSTER, NAMESPACE), false, Optional.empty(), new Recorded(false, false, 4));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.epoch()).isEqualTo(5);
+        assertThat(s.change()).isEqualTo(Change.STOPPED);
+        assertThat(s.cause()).contains(CLUSTER);
+        assertThat(s.message()).isEqualTo("emergency stop on ExecutionSafety/global: market halt");
+    }
+
+    @Test
+    void removingTheAnnotationDoesNotResume() {
+        State s = Latch.evaluate(List.of(), false, Optional.empty(), new Recorded(true, false, 5));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.epoch()).isEqualTo(5);
+        assertThat(s.change()).isEqualTo(Change.NONE);
+        assertThat(s.message()).contains("removing the stop annotation does not resume, a re-arm does");
+    }
+
+    @Test
+    void aRearmOfTheCurrentEpochReleasesOnceNothingIsInForce() {
+        State s = Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 5)), new Recorded(true, false, 5));
+        assertThat(s.stopped()).isFalse();
+        assertThat(s.change()).isEqualTo(Change.REARMED);
+        assertThat(s.epoch()).isEqualTo(5);
+        assertThat(s.message()).isEqualTo("emergency stop of epoch 5 re-armed by alice");
+    }
+
+    @Test
+    void aRearmWhileTheStopIsStillAnnotatedSaysWhatToRemove() {
+        State s = Latch.evaluate(List.of(NAMESPACE), false, Optional.of(new Rearm("alice", 5)), new Recorded(true, false, 5));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.change()).isEqualTo(Change.NONE);
+        assertThat(s.message()).isEqualTo("alice re-armed epoch 5, but the emergency stop is still in force on Namespace/t: "
+                + "remove it first with kubectl annotate namespace t safety.marketintel.io/emergency-stop-");
+    }
+
+    @Test
+    void aRearmLeftOverFromAnEarlierEpochReleasesNothing() {
+        State s = Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 4)), new Recorded(true, false, 5));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.message()).endsWith("the re-arm by alice names epoch 4, not 5");
+    }
+
+    @Test
+    void theBreakerTripsIntoItsOwnEpochAndIsReleasedLikeAStop() {
+        State tripped = Latch.evaluate(List.of(), true, Optional.empty(), new Recorded(false, false, 2));
+        assertThat(tripped.breakerOpen()).isTrue();
+        assertThat(tripped.stopped()).isFalse();
+        assertThat(tripped.epoch()).isEqualTo(3);
+        assertThat(tripped.change()).isEqualTo(Change.BREAKER_TRIPPED);
+        State held = Latch.evaluate(List.of(), false, Optional.empty(), new Recorded(false, true, 3));
+        assertThat(held.breakerOpen()).isTrue();
+        State released = Latch.evaluate(List.of(), false, Optional.of(new Rearm("carol", 3)), new Recorded(false, true, 3));
+        assertThat(released.latched()).isFalse();
+        assertThat(released.change()).isEqualTo(Change.REARMED);
+    }
+
+    @Test
+    void aStopOnTopOfAnOpenBreakerOpensANewEpochThatTheOldRearmCannotRelease() {
+        State s = Latch.evaluate(List.of(POLICY), false, Optional.of(new Rearm("carol", 3)), new Recorded(false, true, 3));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.breakerOpen()).isTrue();
+        assertThat(s.epoch()).isEqualTo(4);
+        assertThat(s.change()).isEqualTo(Change.STOPPED);
+    }
+
+    @Test
+    void reArmLinesAreParsedStrictly() {
+        assertThat(Latch.parseRearm("alice 7")).contains(new Rearm("alice", 7));
+        assertThat(Latch.parseRearm(null)).isEmpty();
+        assertThat(Latch.parseRearm("alice")).isEmpty();
+        assertThat(Latch.parseRearm("alice seven")).isEmpty();
+        assertThat(Latch.parseRearm("alice 7 extra")).isEmpty();
+        assertThat(Latch.parseRearm("alice -7")).isEmpty();
+        assertThat(Latch.parseRearm("alice 99999999999999999999")).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- properties over random histories
+
+    /** One step of a history: annotations in force, a breaker failure, a re-arm (of some epoch offset). */
+    record Step(List<Trigger> inForce, boolean breakerTrips, Optional<Integer> rearmOffset) {
+    }
+
+    @Provide
+    Arbitrary<List<Step>> histories() {
+        Arbitrary<List<Trigger>> triggers = Arbitraries.of(POLICY, NAMESPACE, CLUSTER).list().uniqueElements().ofMaxSize(3);
+        Arbitrary<Optional<Integer>> rearm = Arbitraries.integers().between(-1, 1).optional(0.4);
+        return Combinators.combine(triggers, Arbitraries.of(true, false), rearm).as(Step::new).list().ofMinSize(1).ofMaxSize(30);
+    }
+
+    @Property(tries = 2000)
+    void latchInvariants(@ForAll("histories") List<Step> history) {
+        Recorded recorded = Recorded.NONE;
+        List<State> states = new ArrayList<>();
+        for (Step step : history) {
+            long epoch = recorded.epoch();
+            Optional<Rearm> rearm = step.rearmOffset().map(o -> new Rearm("alice", epoch + o));
+            State s = Latch.evaluate(step.inForce(), step.breakerTrips(), rearm, recorded);
+            // Any stop annotation in force means stopped, whatever else happens.
+            if (!step.inForce().isEmpty()) {
+                assertThat(s.stopped()).as("stop in force").isTrue();
+            }
+            // Epochs never go back, and move only by one, only on a new latch.
+            assertThat(s.epoch()).isGreaterThanOrEqualTo(recorded.epoch());
+            assertThat(s.epoch() - recorded.epoch()).isEqualTo(
+                    s.change() == Change.STOPPED || s.change() == Change.BREAKER_TRIPPED ? 1 : 0);
+            // Latched stays latched unless a re-arm of exactly this epoch came with nothing in force.
+            boolean wasLatched = recorded.stopped() || recorded.breakerOpen();
+            if (wasLatched && !s.latched()) {
+                assertThat(rearm).as("released without a re-arm").isPresent();
+                assertThat(rearm.get().epoch()).isEqualTo(recorded.epoch());
+                assertThat(step.inForce()).isEmpty();
+                assertThat(s.change()).isEqualTo(Change.REARMED);
+            }
+            if (s.change() == Change.REARMED) {
+                assertThat(s.latched()).isFalse();
+            }
+            // A stop never clears while latched, even with the breaker tripping on top.
+            if (recorded.stopped() && s.change() != Change.REARMED) {
+                assertThat(s.stopped()).isTrue();
+            }
+            states.add(s);
+            recorded = new Recorded(s.stopped(), s.breakerOpen(), s.epoch());
+        }
+        assertThat(states).hasSameSizeAs(history);
+    }
+}
