@@ -12,9 +12,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
 /**
- * Tells whether the admission policies that make approvals trustworthy (k8s/admission) are installed and
- * bound. Without them an approval line could have been typed by anyone, so none may count. The answer is
- * cached briefly: it is read on every reconcile of every policy awaiting approval.
+ * Tells whether the admission policies that make approvals, emergency-stop attribution and re-arms
+ * trustworthy (k8s/admission) are installed and bound. Without them an approval line could have been typed
+ * by anyone, so none may count. The answer is cached briefly: it is read on every reconcile of every policy
+ * awaiting approval.
  */
 @ApplicationScoped
 public class AdmissionControl {
@@ -27,7 +28,13 @@ public class AdmissionControl {
             new String[] { "MutatingAdmissionPolicy", "execution-safety-requester" },
             new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-requester" },
             new String[] { "MutatingAdmissionPolicy", "execution-safety-approvals" },
-            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-approvals" });
+            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-approvals" },
+            new String[] { "MutatingAdmissionPolicy", "execution-safety-stopper" },
+            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-stopper" },
+            new String[] { "MutatingAdmissionPolicy", "execution-safety-rearm" },
+            new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-rearm" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-stop-identity" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-stop-identity" });
 
     private final KubernetesClient client;
     private final Clock clock;

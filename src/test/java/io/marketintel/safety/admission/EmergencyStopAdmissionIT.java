@@ -1,0 +1,258 @@
+package io.marketintel.safety.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.Users;
+
+/**
+ * DESIGN §6 on the real API server with impersonation: whoever RBAC lets patch a policy, a Namespace or
+ * ExecutionSafety/global may pull the emergency stop, and the API server records who did; only holders of
+ * the "rearm" verb re-arm a policy, under their own name. Users: bob edits policies, alice/mallory approve
+ * (execution-approver, which carries "rearm"), trader may only patch the test Namespace.
+ */
+class EmergencyStopAdmissionIT extends NamespacedTest {
+    static final String STOP = "safety.marketintel.io/emergency-stop";
+    static final String STOP_BY = "safety.marketintel.io/emergency-stop-by";
+    static final String REARM = "safety.marketintel.io/rearm";
+    static final String REARMED_BY = "safety.marketintel.io/rearmed-by";
+    static final String XP = "ExecutionPolicy";
+
+    /** The username kubectl's own credentials map to (the cluster admin of the test control plane). */
+    private static volatile String admin;
+    private static volatile boolean enforced;
+
+    Users users;
+
+    @BeforeEach
+    void setUp() {
+        users = new Users(client, kubectl, ns).bind("bob", "execution-policy-editor");
+        users.bind("alice", "execution-approver").bind("mallory", "execution-approver");
+        Kubectl.Result created = as("bob", policy("momentum", ""), "apply", "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        awaitEnforced();
+    }
+
+    @Test
+    void anEditorStopsAPolicyAndTheApiServerNamesThem() {
+        Kubectl.Result stopped = as("bob", null, "annotate", "xp", "momentum", STOP + "=fat finger on the order size");
+        assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+        assertThat(annotations(XP, "momentum")).containsEntry(STOP_BY, "bob");
+
+        // A new reason is a new stop, recorded under whoever gave it (an approver may patch, so may stop).
+        Kubectl.Result again = as("alice", null, "annotate", "xp", "momentum", "--overwrite", STOP + "=venue halted");
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(annotations(XP, "momentum")).containsEntry(STOP_BY, "alice");
+
+        // Created already stopped: stamped on CREATE as well, whatever the manifest claims.
+        Kubectl.Result born = as("bob", policy("stopped-at-birth", "annotations: {" + STOP + ": drill, " + STOP_BY + ": alice}"),
+                "apply", "-f", "-");
+        assertThat(born.exitCode()).as(born.output()).isZero();
+        assertThat(annotations(XP, "stopped-at-birth")).containsEntry(STOP_BY, "bob");
+    }
+
+    @Test
+    void nobodyWritesWhoStoppedByHand() {
+        Kubectl.Result forgedBeforeStop = as("bob", null, "annotate", "xp", "momentum", STOP_BY + "=alice");
+        assertThat(forgedBeforeStop.exitCode()).isNotZero();
+        assertThat(forgedBeforeStop.stderr()).contains("emergency-stop-by is recorded by the API server")
+                .contains("bob may not write \"alice\"")
+                .contains("kubectl annotate xp momentum -n " + ns + " " + STOP + "=\"<reason>\"");
+
+        assertThat(as("bob", null, "annotate", "xp", "momentum", STOP + "=drill").exitCode()).isZero();
+        Kubectl.Result forged = as("mallory", null, "annotate", "xp", "momentum", "--overwrite", STOP_BY + "=alice");
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("mallory may not write \"alice\"");
+        // Even one's own name: the stop was bob's.
+        Kubectl.Result claimed = as("mallory", null, "annotate", "xp", "momentum", "--overwrite", STOP_BY + "=mallory");
+        assertThat(claimed.exitCode()).isNotZero();
+        assertThat(claimed.stderr()).contains("mallory may not rewrite it otherwise");
+        Kubectl.Result erased = as("mallory", null, "annotate", "xp", "momentum", STOP_BY + "-");
+        assertThat(erased.exitCode()).isNotZero();
+        assertThat(erased.stderr()).contains("can only be removed together with " + STOP);
+        assertThat(annotations(XP, "momentum")).containsEntry(STOP_BY, "bob");
+
+        Kubectl.Result both = as("bob", null, "annotate", "xp", "momentum", STOP + "-", STOP_BY + "-");
+        assertThat(both.exitCode()).as(both.output()).isZero();
+        assertThat(annotations(XP, "momentum")).doesNotContainKeys(STOP, STOP_BY);
+    }
+
+    @Test
+    void whoeverMayPatchTheNamespaceStopsItAndIsNamed() {
+        // "trader" may get and patch this Namespace and nothing else (a Role in a namespace covers the
+        // Namespace object itself: the API server puts a namespace's own name in its request attributes).
+        client.rbac().roles().inNamespace(ns).resource(new RoleBuilder()
+                .withNewMetadata().withName("namespace-stopper").endMetadata()
+                .withRules(new PolicyRuleBuilder().withApiGroups("").withResources("namespaces")
+                        .withResourceNames(ns).withVerbs("get", "patch").build())
+                .build()).create();
+        client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()
+                .withNewMetadata().withName("trader-namespace-stopper").endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("namespace-stopper").endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("trader").endSubject()
+                .build()).create();
+
+        // A Namespace update that does not touch the stop is neither stamped nor checked.
+        Kubectl.Result labelled = as("trader", null, "label", "namespace", ns, "desk=rates");
+        assertThat(labelled.exitCode()).as(labelled.output()).isZero();
+        assertThat(annotations("Namespace", ns)).doesNotContainKey(STOP_BY);
+
+        Kubectl.Result stopped = as("trader", null, "annotate", "namespace", ns, STOP + "=desk halt");
+        assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+        assertThat(annotations("Namespace", ns)).containsEntry(STOP, "desk halt").containsEntry(STOP_BY, "trader");
+
+        Kubectl.Result forged = as("trader", null, "annotate", "namespace", ns, "--overwrite", STOP_BY + "=alice");
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("trader may not write \"alice\"")
+                .contains("kubectl annotate namespace " + ns + " " + STOP);
+        assertThat(annotations("Namespace", ns)).containsEntry(STOP_BY, "trader");
+    }
+
+    /** The singleton is shared by every test on this control plane: leave it exactly as found. */
+    @Test
+    void theClusterAdminStopsTheWholeClusterAndIsNamed() {
+        boolean existed = global() != null;
+        if (!existed) {
+            Kubectl.Result created = kubectl.apply("""
+                    apiVersion: safety.marketintel.io/v1alpha1
+                    kind: ExecutionSafety
+                    metadata: {name: global}
+                    spec: {}
+                    """);
+            assertThat(created.exitCode()).as(created.output()).isZero();
+        }
+        try {
+            Kubectl.Result stopped = kubectl.run("annotate", "executionsafety", "global", "--overwrite", STOP + "=market-wide halt");
+            assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+            assertThat(global().getMetadata().getAnnotations()).containsEntry(STOP_BY, admin);
+
+            // Not even a cluster admin writes the record by hand.
+            Kubectl.Result forged = kubectl.run("annotate", "executionsafety", "global", "--overwrite", STOP_BY + "=alice");
+            assertThat(forged.exitCode()).isNotZero();
+            assertThat(forged.stderr()).contains(admin + " may not write \"alice\"")
+                    .contains("kubectl annotate executionsafety global " + STOP);
+            assertThat(global().getMetadata().getAnnotations()).containsEntry(STOP_BY, admin);
+        } finally {
+            Kubectl.Result restored = existed
+                    ? kubectl.run("annotate", "executionsafety", "global", STOP + "-", STOP_BY + "-")
+                    : kubectl.run("delete", "executionsafety", "global", "--ignore-not-found");
+            assertThat(restored.exitCode()).as(restored.output()).isZero();
+        }
+        if (existed) {
+            assertThat(global().getMetadata().getAnnotations()).doesNotContainKeys(STOP, STOP_BY);
+        }
+    }
+
+    @Test
+    void anApproverReArmsWithOneCommandAndTheApiServerNamesThem() {
+        assertThat(as("bob", null, "annotate", "xp", "momentum", STOP + "=drill").exitCode()).isZero();
+        Kubectl.Result rearmed = as("alice", null, "annotate", "xp", "momentum", REARM + "=3");
+        assertThat(rearmed.exitCode()).as(rearmed.output()).isZero();
+        assertThat(annotations(XP, "momentum")).containsEntry(REARMED_BY, "alice 3")
+                .as("consumed by the API server").doesNotContainKey(REARM);
+
+        // The next re-arm replaces the record.
+        Kubectl.Result next = as("mallory", null, "annotate", "xp", "momentum", REARM + "=4");
+        assertThat(next.exitCode()).as(next.output()).isZero();
+        assertThat(annotations(XP, "momentum")).containsEntry(REARMED_BY, "mallory 4").doesNotContainKey(REARM);
+    }
+
+    @Test
+    void reArmingNeedsTheRearmVerbAnHonestNameAndAnIntegerEpoch() {
+        Kubectl.Result editor = as("bob", null, "annotate", "xp", "momentum", REARM + "=3");
+        assertThat(editor.exitCode()).isNotZero();
+        assertThat(editor.stderr()).contains("bob may not re-arm ExecutionPolicies in " + ns)
+                .contains("\"rearm\" verb").contains("execution-approver");
+
+        Kubectl.Result forged = as("mallory", null, "annotate", "xp", "momentum", REARMED_BY + "=alice 3");
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("rearmed-by is recorded by the API server")
+                .contains("mallory may not write \"alice 3\"")
+                .contains("kubectl annotate xp momentum " + REARM + "=<status.emergencyStop.epoch>");
+
+        for (String epoch : new String[] { "three", "3 ", "-1", "3\nalice 4" }) {
+            Kubectl.Result bad = as("alice", null, "annotate", "xp", "momentum", REARM + "=" + epoch);
+            assertThat(bad.exitCode()).as(epoch).isNotZero();
+            assertThat(bad.stderr()).as(epoch).contains("the re-arm epoch must be a decimal integer");
+        }
+        assertThat(annotations(XP, "momentum")).doesNotContainKeys(REARMED_BY, REARM);
+    }
+
+    @Test
+    void withoutItsMutatingPolicyARearmIsRefusedNotSilentlyKept() {
+        Kubectl.Result removed = kubectl.run("delete", "mutatingadmissionpolicybinding", "execution-safety-rearm");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+        try {
+            await("rearm binding gone").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                Kubectl.Result r = as("alice", null, "annotate", "xp", "momentum", "--dry-run=server", REARM + "=3");
+                return r.exitCode() != 0 && r.stderr().contains(
+                        "safety.marketintel.io/rearm was not consumed: the MutatingAdmissionPolicy execution-safety-rearm is missing");
+            });
+        } finally {
+            ControlPlane.shared().installAdmission();
+            enforced = false;
+            awaitEnforced();
+        }
+    }
+
+    /** The shipped policies are applied together; wait until these (not only the requester stamp) are live. */
+    private void awaitEnforced() {
+        if (admin == null) {
+            Kubectl.Result whoami = kubectl.run("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+            assertThat(whoami.exitCode()).as(whoami.output()).isZero();
+            admin = whoami.stdout().trim();
+        }
+        if (enforced) {
+            return;
+        }
+        await("emergency-stop and re-arm admission enforced").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250)).until(() -> {
+                    Kubectl.Result stamped = kubectl.run("annotate", "-n", ns, "xp", "momentum", "--dry-run=server",
+                            STOP + "=probe", REARM + "=1", "-o", "jsonpath={.metadata.annotations}");
+                    Kubectl.Result forged = kubectl.run("annotate", "-n", ns, "xp", "momentum", "--dry-run=server",
+                            STOP_BY + "=someone-else");
+                    return stamped.stdout().contains("\"" + STOP_BY + "\":\"" + admin + "\"")
+                            && stamped.stdout().contains("\"" + REARMED_BY + "\":\"" + admin + " 1\"")
+                            && forged.exitCode() != 0 && forged.stderr().contains("emergency-stop-by is recorded");
+                });
+        enforced = true;
+    }
+
+    private static String policy(String name, String metadataExtra) {
+        return """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: %s%s}
+                spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: %s}]}}
+                """.formatted(name, metadataExtra.isEmpty() ? "" : ", " + metadataExtra, name);
+    }
+
+    private Kubectl.Result as(String user, String stdin, String... args) {
+        return users.as(user, stdin, args);
+    }
+
+    private HasMetadata global() {
+        return client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionSafety").withName("global").get();
+    }
+
+    private Map<String, String> annotations(String kind, String name) {
+        HasMetadata o = switch (kind) {
+            case "Namespace" -> client.namespaces().withName(name).get();
+            default -> client.genericKubernetesResources("safety.marketintel.io/v1alpha1", kind).inNamespace(ns).withName(name).get();
+        };
+        return o.getMetadata().getAnnotations() == null ? Map.of() : o.getMetadata().getAnnotations();
+    }
+}
