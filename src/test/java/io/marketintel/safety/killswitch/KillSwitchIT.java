@@ -1,0 +1,350 @@
+package io.marketintel.safety.killswitch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlaneResource;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.PodModeWatcher;
+import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Users;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * DESIGN §6 on the real API server and controller-manager: a stop on a policy, a Namespace or the cluster
+ * scales every target to zero, latches, and only a re-arm of the new epoch resumes, with Live needing
+ * approvals given after the stop. Users: bob edits, alice and carol approve and re-arm.
+ */
+@QuarkusTest
+@WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
+class KillSwitchIT extends NamespacedTest {
+    static final String STOP = KillSwitch.STOP_ANNOTATION;
+    static final Duration DEADLINE = Duration.ofSeconds(120);
+
+    Users users;
+
+    @BeforeEach
+    void people() {
+        users = people(ns);
+    }
+
+    private Users people(String namespace) {
+        Users u = new Users(client, kubectl, namespace).bind("bob", "execution-policy-editor");
+        for (String approver : new String[] { "alice", "carol" }) {
+            u.bind(approver, "execution-approver");
+        }
+        return u;
+    }
+
+    // ---------------------------------------------------------------- policy scope, latch, re-arm
+
+    @Test
+    void aPolicyStopZeroesEveryTargetLatchesAndOnlyAFreshlyApprovedRearmReturnsToLive() {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
+        TradingSystem.deployment(client, ns, "beta", "fx", 1);
+        TradingSystem.statefulSet(client, ns, "book", "fx", 1);
+        created("fx", "DryRun", "{selector: {matchLabels: {app.kubernetes.io/part-of: fx}}}", """
+                approval: {requiredForLive: 2, approvers: {users: [alice, carol]}}
+                replicas: {live: 2}
+                """);
+        awaitPolicy(ns, "fx", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        toLiveWithApprovals("fx");
+
+        Kubectl.Result stopped = users.as("bob", null, "annotate", "xp", "fx", STOP + "=fat finger on the order book");
+        assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+        awaitZero(ns, "alpha", "beta");
+        awaitStatefulSetZero(ns, "book");
+        ExecutionPolicy p = awaitPolicy(ns, "fx", "EmergencyStopped", x -> x.getStatus().phase == Phase.EmergencyStopped
+                && x.getStatus().emergencyStop != null && Boolean.TRUE.equals(x.getStatus().emergencyStop.active)
+                && x.getStatus().emergencyStop.latencyMillis != null);
+        var es = p.getStatus().emergencyStop;
+        assertThat(es.scope).isEqualTo("Policy");
+        assertThat(es.reason).isEqualTo("fat finger on the order book");
+        assertThat(es.stoppedBy).isEqualTo("bob");
+        assertThat(es.epoch).isEqualTo(1L);
+        assertThat(es.latencyMillis).isBetween(0L, 5_000L);
+        assertThat(p.getStatus().transition).isNull();
+        assertThat(Conditions.isTrue(p.getStatus().conditions, Conditions.EMERGENCY_STOPPED)).isTrue();
+        assertThat(Conditions.find(p.getStatus().conditions, Conditions.READY).orElseThrow().getStatus()).isEqualTo("False");
+        assertThat(Conditions.find(p.getStatus().conditions, Conditions.STALLED).orElseThrow().getMessage())
+                .contains("kubectl annotate xp fx -n " + ns + " " + STOP + "-")
+                .contains("then re-arm: kubectl annotate xp fx -n " + ns + " safety.marketintel.io/rearm=1");
+        assertThat(p.getStatus().history.get(0).trigger).isEqualTo("EmergencyStop");
+        Kubectl.Result stalled = kubectl.run("wait", "-n", ns, "--for=condition=EmergencyStopped", "xp/fx", "--timeout=30s");
+        assertThat(stalled.exitCode()).as(stalled.output()).isZero();
+
+        // Latched: removing the annotation resumes nothing. Wait until the operator has seen the removal.
+        assertThat(users.as("bob", null, "annotate", "xp", "fx", STOP + "-").exitCode()).isZero();
+        awaitPolicy(ns, "fx", "removal seen", x -> x.getStatus().emergencyStop.message.contains("does not resume"));
+        assertThat(replicas(ns, "alpha")).isZero();
+        assertThat(replicas(ns, "beta")).isZero();
+
+        // An editor cannot re-arm; a re-arm naming another epoch releases nothing.
+        assertThat(users.as("bob", null, "annotate", "xp", "fx", "safety.marketintel.io/rearm=1").exitCode()).isNotZero();
+        assertThat(users.as("alice", null, "annotate", "xp", "fx", "safety.marketintel.io/rearm=0").exitCode()).isZero();
+        awaitPolicy(ns, "fx", "stale re-arm refused", x -> x.getStatus().emergencyStop.message.contains("names epoch 0, not 1"));
+        assertThat(replicas(ns, "alpha")).isZero();
+
+        // Re-armed: back in DryRun only. The approvals from before the stop are for another epoch.
+        assertThat(users.as("alice", null, "annotate", "xp", "fx", "--overwrite", "safety.marketintel.io/rearm=1").exitCode()).isZero();
+        p = awaitPolicy(ns, "fx", "resumed in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && x.getStatus().phase == Phase.AwaitingApproval && !Boolean.TRUE.equals(x.getStatus().emergencyStop.active)
+                && replicas(ns, "alpha") == 2);
+        assertThat(p.getStatus().emergencyStop.rearmedBy).isEqualTo("alice");
+        assertThat(p.getStatus().history).extracting(h -> h.trigger).startsWith("Rearmed");
+        assertThat(p.getStatus().approval.approvedBy).as("pre-stop approvals do not count").isEmpty();
+        assertThat(p.getStatus().approval.token).isNotEqualTo(liveToken);
+        awaitPods(ns, "alpha", ExecutionMode.DRY_RUN);
+
+        // Fresh approvals of the new epoch return it to Live.
+        String token = p.getStatus().approval.token;
+        assertThat(users.approve("alice", "fx", token).exitCode()).isZero();
+        assertThat(users.approve("carol", "fx", token).exitCode()).isZero();
+        awaitPolicy(ns, "fx", "Live again", x -> x.getStatus().mode == ExecutionMode.LIVE && ready(x));
+        awaitPods(ns, "alpha", ExecutionMode.LIVE);
+    }
+
+    String liveToken;
+
+    private void toLiveWithApprovals(String name) {
+        assertThat(users.as("bob", null, "patch", "xp", name, "--type=merge", "-p", "{\"spec\":{\"mode\":\"Live\"}}").exitCode()).isZero();
+        ExecutionPolicy p = awaitPolicy(ns, name, "awaiting approval", x -> x.getStatus().approval != null
+                && x.getStatus().phase == Phase.AwaitingApproval);
+        liveToken = p.getStatus().approval.token;
+        assertThat(users.approve("alice", name, liveToken).exitCode()).isZero();
+        assertThat(users.approve("carol", name, liveToken).exitCode()).isZero();
+        awaitPolicy(ns, name, "Live", x -> x.getStatus().mode == ExecutionMode.LIVE && ready(x));
+    }
+
+    // ---------------------------------------------------------------- stop wins over work in progress
+
+    @Test
+    void aStopDuringADryRunToLiveTransitionWinsAtOnceAndNoLivePodEverStarts() {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
+        created("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}");
+        awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        // Hold the transition at "draining": the DryRun pods cannot finish terminating.
+        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> client.pods().inNamespace(ns)
+                .withName(pod.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().add("test.marketintel.io/hold");
+                    return x;
+                }));
+        try (PodModeWatcher watcher = new PodModeWatcher(client, ns)) {
+            apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}"));
+            awaitPolicy(ns, "fx", "transition in flight", x -> x.getStatus().transition != null
+                    && "Draining".equals(x.getStatus().transition.step));
+
+            kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=venue reject storm");
+            ExecutionPolicy p = awaitPolicy(ns, "fx", "stopped", x -> x.getStatus().phase == Phase.EmergencyStopped);
+            assertThat(p.getStatus().transition).as("the transition is abandoned").isNull();
+            assertThat(p.getStatus().mode).isEqualTo(ExecutionMode.DRY_RUN);
+            releasePods();
+            awaitZero(ns, "alpha");
+            await("pods gone").atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).list().getItems().isEmpty());
+            assertThat(watcher.maxAlive()).as("no Live pod ever existed: %s", watcher.trail()).doesNotContainKey("Live");
+            assertThat(watcher.violations()).isEmpty();
+        } finally {
+            releasePods();
+        }
+    }
+
+    private void releasePods() {
+        client.pods().inNamespace(ns).list().getItems().stream()
+                .filter(pod -> pod.getMetadata().getFinalizers().contains("test.marketintel.io/hold"))
+                .forEach(pod -> client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().remove("test.marketintel.io/hold");
+                    return x;
+                }));
+    }
+
+    @Test
+    void aStopWhileApprovalsArePendingWinsAtOnceAndTheirApprovalsNeverCount() {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 1);
+        created("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 2}");
+        awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        assertThat(users.as("bob", null, "patch", "xp", "fx", "--type=merge", "-p", "{\"spec\":{\"mode\":\"Live\"}}").exitCode()).isZero();
+        ExecutionPolicy pending = awaitPolicy(ns, "fx", "awaiting approval", x -> x.getStatus().phase == Phase.AwaitingApproval);
+        String token = pending.getStatus().approval.token;
+        assertThat(users.approve("alice", "fx", token).exitCode()).isZero();
+
+        kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=desk closed");
+        awaitZero(ns, "alpha");
+        awaitPolicy(ns, "fx", "stopped", x -> x.getStatus().phase == Phase.EmergencyStopped);
+        // The second approval of the pre-stop token arrives after the stop: nothing moves.
+        assertThat(users.approve("carol", "fx", token).exitCode()).isZero();
+        ExecutionPolicy p = awaitPolicy(ns, "fx", "approval seen while stopped", x -> x.getStatus().approval != null
+                && x.getStatus().approval.rejected != null && x.getStatus().approval.rejected.size() >= 2);
+        assertThat(p.getStatus().approval.token).isNotEqualTo(token);
+        assertThat(p.getStatus().approval.approvedBy).isEmpty();
+        assertThat(replicas(ns, "alpha")).isZero();
+    }
+
+    // ---------------------------------------------------------------- namespace and cluster scope
+
+    @Test
+    void aNamespaceStopStopsEveryPolicyInItAndEachResumesOnlyWhenReArmed() {
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            TradingSystem.deployment(client, ns, "s" + i, "s" + i, 1);
+            apply(policy("p" + i, "DryRun", "{refs: [{kind: Deployment, name: s" + i + "}]}", ""));
+        }
+        for (int i = 0; i < n; i++) {
+            awaitPolicy(ns, "p" + i, "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        }
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=exchange connectivity lost");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        awaitZero(ns, names("s", n));
+        for (int i = 0; i < n; i++) {
+            ExecutionPolicy p = awaitPolicy(ns, "p" + i, "stopped", x -> x.getStatus().phase == Phase.EmergencyStopped);
+            assertThat(p.getStatus().emergencyStop.scope).isEqualTo("Namespace");
+            assertThat(p.getStatus().emergencyStop.source).isEqualTo("Namespace/" + ns);
+            assertThat(p.getStatus().emergencyStop.reason).isEqualTo("exchange connectivity lost");
+        }
+        // A re-arm while the Namespace still carries the stop is refused with what to remove.
+        assertThat(users.as("alice", null, "annotate", "xp", "p0", "safety.marketintel.io/rearm=1").exitCode()).isZero();
+        awaitPolicy(ns, "p0", "told to remove the namespace stop", x -> x.getStatus().emergencyStop.message
+                .contains("remove it first with kubectl annotate namespace " + ns + " " + STOP + "-"));
+        assertThat(kubectl.run("annotate", "namespace", ns, STOP + "-").exitCode()).isZero();
+        // p0 was re-armed (its re-arm now takes effect); the rest stay stopped until they are.
+        awaitPolicy(ns, "p0", "p0 resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        assertThat(replicas(ns, "s0")).isEqualTo(1);
+        for (int i = 1; i < n; i++) {
+            awaitPolicy(ns, "p" + i, "removal seen", x -> x.getStatus().emergencyStop.message.contains("does not resume"));
+            assertThat(replicas(ns, "s" + i)).isZero();
+        }
+        for (int i = 1; i < n; i++) {
+            assertThat(users.as("alice", null, "annotate", "xp", "p" + i, "safety.marketintel.io/rearm=1").exitCode()).isZero();
+        }
+        for (int i = 1; i < n; i++) {
+            awaitPolicy(ns, "p" + i, "resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        }
+    }
+
+    @Test
+    void aClusterStopStopsEveryPolicyInEveryNamespace() {
+        List<String> namespaces = new ArrayList<>();
+        for (int k = 0; k < 5; k++) {
+            String n = k == 0 ? ns : Namespaces.create(client, "killswitch-cluster");
+            namespaces.add(n);
+            for (int i = 0; i < 10; i++) {
+                TradingSystem.deployment(client, n, "s" + i, "s" + i, 1);
+                Kubectl.Result r = kubectl.runWithInput(policy("p" + i, "DryRun", "{refs: [{kind: Deployment, name: s" + i + "}]}", ""),
+                        "apply", "-n", n, "-f", "-");
+                assertThat(r.exitCode()).as(r.output()).isZero();
+            }
+        }
+        for (String n : namespaces) {
+            for (int i = 0; i < 10; i++) {
+                awaitPolicy(n, "p" + i, "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+            }
+        }
+        boolean created = client.resources(ExecutionSafety.class).withName("global").get() == null;
+        if (created) {
+            apply("""
+                    apiVersion: safety.marketintel.io/v1alpha1
+                    kind: ExecutionSafety
+                    metadata: {name: global}
+                    spec: {}
+                    """);
+        }
+        try {
+            Kubectl.Result stop = kubectl.run("annotate", "executionsafety", "global", STOP + "=market-wide circuit breaker");
+            assertThat(stop.exitCode()).as(stop.output()).isZero();
+            for (String n : namespaces) {
+                awaitZero(n, names("s", 10));
+            }
+            for (String n : namespaces) {
+                for (int i = 0; i < 10; i++) {
+                    ExecutionPolicy p = awaitPolicy(n, "p" + i, "stopped", x -> x.getStatus().phase == Phase.EmergencyStopped);
+                    assertThat(p.getStatus().emergencyStop.scope).isEqualTo("Cluster");
+                }
+            }
+        } finally {
+            kubectl.run("annotate", "executionsafety", "global", STOP + "-");
+            if (created) {
+                kubectl.run("delete", "executionsafety", "global");
+            }
+        }
+        // Latched after the cluster annotation is gone; a re-arm of one policy resumes that one only.
+        Users other = people(namespaces.get(1));
+        assertThat(other.as("alice", null, "annotate", "xp", "p3", "safety.marketintel.io/rearm=1").exitCode()).isZero();
+        awaitPolicy(namespaces.get(1), "p3", "p3 resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        for (String n : namespaces) {
+            for (int i = 0; i < 10; i++) {
+                if (!(n.equals(namespaces.get(1)) && i == 3)) {
+                    awaitPolicy(n, "p" + i, "still stopped", x -> x.getStatus().emergencyStop.message.contains("does not resume"));
+                    assertThat(replicas(n, "s" + i)).as(n + "/s" + i).isZero();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void created(String name, String mode, String workloads, String extra) {
+        Kubectl.Result created = users.as("bob", policy(name, mode, workloads, extra), "apply", "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+    }
+
+    private static String[] names(String prefix, int n) {
+        String[] names = new String[n];
+        for (int i = 0; i < n; i++) {
+            names[i] = prefix + i;
+        }
+        return names;
+    }
+
+    private static boolean ready(ExecutionPolicy p) {
+        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
+    }
+
+    private ExecutionPolicy awaitPolicy(String namespace, String name, String what, Predicate<ExecutionPolicy> condition) {
+        return await(namespace + "/" + name + ": " + what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(namespace).withName(name).get(),
+                        p -> p != null && p.getStatus() != null && condition.test(p));
+    }
+
+    private int replicas(String namespace, String deployment) {
+        Deployment d = client.apps().deployments().inNamespace(namespace).withName(deployment).get();
+        return d.getSpec().getReplicas();
+    }
+
+    private void awaitZero(String namespace, String... deployments) {
+        for (String d : deployments) {
+            await(namespace + "/" + d + " at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> replicas(namespace, d) == 0);
+        }
+    }
+
+    private void awaitStatefulSetZero(String namespace, String name) {
+        await(namespace + "/" + name + " at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> client.apps().statefulSets().inNamespace(namespace).withName(name).get().getSpec().getReplicas() == 0);
+    }
+
+    private void awaitPods(String namespace, String app, ExecutionMode mode) {
+        await(namespace + "/" + app + " pods in " + mode).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    var pods = client.pods().inNamespace(namespace).withLabel("app", app).list().getItems();
+                    return !pods.isEmpty() && pods.stream().allMatch(pod -> mode.wireName().equals(
+                            pod.getMetadata().getAnnotations().get("safety.marketintel.io/mode")));
+                });
+    }
+}
