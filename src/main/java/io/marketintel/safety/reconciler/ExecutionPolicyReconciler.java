@@ -35,6 +35,7 @@ import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.guard.GuardRunner;
@@ -81,6 +82,11 @@ import io.marketintel.safety.status.Conditions;
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
 // Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.
 @RBACRule(apiGroups = "", resources = { "namespaces", "configmaps", "secrets" }, verbs = RBACVerbs.GET)
+// The egress fence of non-Live modes (owned by its policy, so deleting the policy removes it).
+@RBACRule(apiGroups = "networking.k8s.io", resources = "networkpolicies", verbs = { RBACVerbs.GET, RBACVerbs.CREATE,
+        RBACVerbs.PATCH, RBACVerbs.DELETE })
+// The kill switch watches Namespaces for the stop annotation.
+@RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
         "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
@@ -104,11 +110,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final AdmissionControl admission;
     private final GuardRunner guardRunner;
     private final KillSwitch killSwitch;
+    private final EgressFences fences;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch) {
+            KillSwitch killSwitch, EgressFences fences) {
         this.client = client;
+        this.fences = fences;
         this.killSwitch = killSwitch;
         this.guardRunner = guardRunner;
         this.admission = admission;
@@ -225,8 +233,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         problems.addAll(inputs.problems());
         problems.addAll(latchProblems);
 
-        // Act: every write passes the kill switch's gate, so nothing scales up once a stop is seen.
+        // Act: the egress fence goes up before any pod can start in a non-Live mode; every write passes the
+        // kill switch's gate, so nothing scales up once a stop is seen.
         ExecutionMode target = decision.target().orElse(null);
+        if (target != ExecutionMode.LIVE || latch.latched()) {
+            fences.converge(policy, true).ifPresent(problems::add);
+        }
         Convergence.Plan plan = decision.action() == Action.STOP
                 ? Convergence.toZero(targets.workloads())
                 : Convergence.toMode(targets.workloads(), target, w -> Inputs.replicasFor(spec, target, w));
@@ -240,6 +252,17 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             } catch (KubernetesClientException e) {
                 writeFailures.add("could not write " + write.workload().id() + ": "
                         + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
+            }
+        }
+
+        // The fence comes down only once every target runs Live, reached with guards and approvals.
+        if (target == ExecutionMode.LIVE && !latch.latched()) {
+            boolean live = decision.action() == Action.HOLD && plan.converged() && after.mode == ExecutionMode.LIVE;
+            boolean arriving = decision.isTransition() && plan.converged() && writeFailures.isEmpty() && problems.isEmpty();
+            if (live || arriving) {
+                fences.converge(policy, false).ifPresent(problems::add);
+            } else {
+                fences.converge(policy, true).ifPresent(problems::add);
             }
         }
 

@@ -297,6 +297,63 @@ class KillSwitchIT extends NamespacedTest {
         }
     }
 
+    // ---------------------------------------------------------------- egress fence and cancel-orders hook
+
+    @Test
+    void theFenceIsUpInEveryNonLiveModeAndTheHookIsCalledOnEveryPodOnStop() throws Exception {
+        List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+        // Plays the trading app's cancel endpoint on every pod (kwok pod IPs are loopback addresses here).
+        // The first pod to call answers 200, every other one 500: failures must show per pod.
+        com.sun.net.httpserver.HttpServer venue = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(0), 0);
+        venue.createContext("/cancel", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            calls.add(exchange.getRemoteAddress().getAddress().getHostAddress() + " " + body);
+            int code = calls.size() == 1 ? 200 : 500;
+            byte[] reply = (code == 200 ? "cancelled 3 orders" : "venue session down").getBytes();
+            exchange.sendResponseHeaders(code, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        venue.start();
+        try {
+            TradingSystem.deployment(client, ns, "alpha", "fx", 3);
+            String spec = """
+                    approval: {requiredForLive: 0}
+                    liveEgress: [{cidr: 203.0.113.0/24, ports: [{port: 443}]}, {cidr: "2001:db8::/32"}]
+                    cancelOrders: {port: %d, path: /cancel, timeout: 3s}
+                    """.formatted(venue.getAddress().getPort());
+            String fence = EgressFence.name("fx");
+            apply(policy("fx", "Backtest", "{refs: [{kind: Deployment, name: alpha}]}", spec));
+            awaitPolicy(ns, "fx", "Backtest", x -> x.getStatus().mode == ExecutionMode.BACKTEST && ready(x));
+            assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get()).as("fenced in Backtest").isNotNull();
+            apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", spec));
+            awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+            var np = client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get();
+            assertThat(np).as("fenced in DryRun").isNotNull();
+            assertThat(np.getSpec().getPodSelector().getMatchLabels()).containsEntry("safety.marketintel.io/policy", "fx");
+            apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", spec));
+            awaitPolicy(ns, "fx", "Live", x -> x.getStatus().mode == ExecutionMode.LIVE && ready(x));
+            await("fence lifted in Live").atMost(DEADLINE)
+                    .until(() -> client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get() == null);
+            List<String> pods = client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().stream()
+                    .map(pod -> pod.getMetadata().getName()).sorted().toList();
+            assertThat(pods).hasSize(3);
+
+            kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=stuck quotes");
+            ExecutionPolicy p = awaitPolicy(ns, "fx", "cancel-orders outcomes recorded", x -> x.getStatus().emergencyStop != null
+                    && x.getStatus().emergencyStop.cancelOrders != null);
+            var outcomes = p.getStatus().emergencyStop.cancelOrders;
+            assertThat(outcomes).extracting(o -> o.pod).containsExactlyInAnyOrderElementsOf(pods);
+            assertThat(outcomes).filteredOn(o -> o.result.equals("Succeeded")).hasSize(1);
+            assertThat(outcomes).filteredOn(o -> o.result.equals("Failed")).hasSize(2)
+                    .allSatisfy(o -> assertThat(o.message).contains("500"));
+            assertThat(calls).hasSize(3).allSatisfy(c -> assertThat(c).contains("\"reason\":\"stuck quotes\"").contains("\"name\":\"fx\""));
+            assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get()).as("fenced while stopped").isNotNull();
+        } finally {
+            venue.stop(0);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private void created(String name, String mode, String workloads, String extra) {

@@ -96,7 +96,9 @@ public final class ControlPlane implements AutoCloseable {
             startProcess("kube-scheduler", "--kubeconfig=" + kubeconfig, "--leader-elect=false", "--secure-port=0");
             startProcess("kwok", "--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
                     "--config=" + Path.of("hack", "kwok", "stages.yaml").toAbsolutePath(),
-                    "--cidr=10.244.0.0/16", "--node-ip=10.96.0.10");
+                    // Pod IPs are loopback addresses, so an endpoint on a (fake) pod can be played by a local
+                    // server: the cancel-orders hook is tested with real HTTP calls to pod IPs.
+                    "--cidr=127.0.0.0/16", "--node-ip=10.96.0.10");
 
             try (KubernetesClient client = client()) {
                 serverVersion = client.getKubernetesVersion().getGitVersion();
