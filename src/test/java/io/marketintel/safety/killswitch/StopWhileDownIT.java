@@ -1,0 +1,109 @@
+package io.marketintel.safety.killswitch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.OperatorProcess;
+import io.marketintel.safety.testing.TradingSystem;
+
+/**
+ * DESIGN §6: a stop that arrives while the operator is down is applied first thing on start-up, before any
+ * other reconcile work. The operator runs as its own process; while it is down one policy is stopped and
+ * another's workload is hand-scaled (work the operator will also do). A watch records the order of the
+ * replica writes: the stop's zero comes first.
+ */
+class StopWhileDownIT extends NamespacedTest {
+    static final Duration DEADLINE = Duration.ofSeconds(90);
+
+    OperatorProcess operator;
+    SharedIndexInformer<Deployment> watch;
+
+    @AfterEach
+    void tearDown() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (watch != null) {
+            watch.close();
+        }
+    }
+
+    @Test
+    void aStopThatArrivedWhileTheOperatorWasDownIsAppliedBeforeAnythingElse() throws Exception {
+        TradingSystem.deployment(client, ns, "alpha", "alpha", 2);
+        TradingSystem.deployment(client, ns, "beta", "beta", 1);
+        apply(processPolicy("stopped", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        apply(processPolicy("drifted", "DryRun", "{refs: [{kind: Deployment, name: beta}]}", ""));
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        awaitPolicy("stopped", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        awaitPolicy("drifted", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        operator.kill();
+
+        // While it is down: a stop, and drift the operator will correct once it runs.
+        assertThat(kubectl.run("annotate", "xp", "stopped", "-n", ns, KillSwitch.STOP_ANNOTATION + "=operator down, desk says stop")
+                .exitCode()).isZero();
+        assertThat(kubectl.run("scale", "deployment", "beta", "-n", ns, "--replicas=3").exitCode()).isZero();
+
+        List<String> writes = Collections.synchronizedList(new ArrayList<>());
+        watch = client.apps().deployments().inNamespace(ns).inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Deployment d) {
+            }
+
+            @Override
+            public void onUpdate(Deployment before, Deployment after) {
+                if (!Objects.equals(before.getSpec().getReplicas(), after.getSpec().getReplicas())) {
+                    writes.add(after.getMetadata().getName() + "=" + after.getSpec().getReplicas());
+                }
+            }
+
+            @Override
+            public void onDelete(Deployment d, boolean unknown) {
+            }
+        });
+        await("watch sees beta at 3").atMost(DEADLINE).until(() -> watch.getStore().list().stream()
+                .anyMatch(d -> d.getMetadata().getName().equals("beta") && d.getSpec().getReplicas() == 3));
+
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        await("both written").atMost(DEADLINE).until(() -> writes.contains("alpha=0") && writes.contains("beta=1"));
+        assertThat(writes.indexOf("alpha=0")).as("write order %s", writes).isLessThan(writes.indexOf("beta=1"));
+
+        ExecutionPolicy p = awaitPolicy("stopped", "stop recorded", x -> x.getStatus().phase == Phase.EmergencyStopped);
+        assertThat(p.getStatus().emergencyStop.reason).isEqualTo("operator down, desk says stop");
+        assertThat(p.getStatus().emergencyStop.stoppedBy).isNotBlank();
+        String log = Files.readString(operator.log());
+        assertThat(log).contains("start-up sweep found 1 stopped policies");
+        assertThat(log.indexOf("start-up sweep found")).as("the sweep ran before the operator started")
+                .isLessThan(log.indexOf("[io.javaoperatorsdk.operator.Operator]"));
+    }
+
+    private static boolean ready(ExecutionPolicy p) {
+        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
+    }
+
+    private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
+        return await(name + ": " + what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get(),
+                        x -> x != null && x.getStatus() != null && condition.test(x));
+    }
+}
