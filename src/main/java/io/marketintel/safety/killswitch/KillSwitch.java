@@ -92,6 +92,7 @@ public class KillSwitch {
     private final Map<ResourceID, Stop> ledger = new ConcurrentHashMap<>();
     private final Map<ResourceID, ReentrantLock> gates = new ConcurrentHashMap<>();
     private final Map<ResourceID, Long> releasedEpochs = new ConcurrentHashMap<>();
+    private final List<String> blind = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<SharedIndexInformer<ExecutionPolicy>> policies = new ArrayList<>();
     private final List<SharedIndexInformer<Namespace>> namespaces = new ArrayList<>();
     private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
@@ -178,37 +179,60 @@ public class KillSwitch {
         ResourceEventHandler<ExecutionPolicy> onPolicy = handler(this::check, p -> forget(ResourceID.fromResource(p)));
         ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(this::check), n -> {
         });
+        // Created unstarted and started together below: inform() would list them one after the other.
         if (watched.isEmpty()) {
             var resources = client.resources(ExecutionPolicy.class).inAnyNamespace();
-            policies.add((selector == null ? resources : resources.withLabelSelector(selector)).inform(onPolicy));
-            namespaces.add(client.namespaces().inform(onNamespace));
-            pods.add(client.pods().inAnyNamespace().withLabel(Markers.POLICY_LABEL).inform());
+            policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
+            namespaces.add(client.namespaces().runnableInformer(0));
+            pods.add(client.pods().inAnyNamespace().withLabel(Markers.POLICY_LABEL).runnableInformer(0));
         } else {
             for (String ns : watched) {
                 var resources = client.resources(ExecutionPolicy.class).inNamespace(ns);
-                policies.add((selector == null ? resources : resources.withLabelSelector(selector)).inform(onPolicy));
-                namespaces.add(client.namespaces().withName(ns).inform(onNamespace));
-                pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).inform());
+                policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
+                namespaces.add(client.namespaces().withName(ns).runnableInformer(0));
+                pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).runnableInformer(0));
             }
         }
-        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME)
-                .inform(handler(g -> allPolicies().forEach(this::check), g -> {
-                }));
+        policies.forEach(i -> i.addEventHandler(onPolicy));
+        namespaces.forEach(i -> i.addEventHandler(onNamespace));
+        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0);
+        global.addEventHandler(handler(g -> allPolicies().forEach(this::check), g -> {
+        }));
         for (var p : pods) {
             p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
                     + pod.getMetadata().getLabels().get(Markers.POLICY_LABEL))));
         }
         List<CompletableFuture<?>> synced = new ArrayList<>();
-        policies.forEach(i -> synced.add(i.start().toCompletableFuture()));
-        namespaces.forEach(i -> synced.add(i.start().toCompletableFuture()));
-        pods.forEach(i -> synced.add(i.start().toCompletableFuture()));
-        synced.add(global.start().toCompletableFuture());
+        policies.forEach(i -> synced.add(started(i, "ExecutionPolicies")));
+        namespaces.forEach(i -> synced.add(started(i, "Namespaces (namespace-wide stops)")));
+        pods.forEach(i -> synced.add(started(i, "Pods (cancel-orders hook)")));
+        synced.add(started(global, "ExecutionSafety/global (cluster-wide stops)"));
         try {
             CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new IllegalStateException("kill switch informers did not sync within " + SYNC_TIMEOUT
-                    + "; refusing to start without them: " + e.getMessage(), e);
+            blind.add("watches did not sync within " + SYNC_TIMEOUT);
         }
+        if (!blind.isEmpty()) {
+            LOG.errorf("kill switch cannot watch: %s; escalations are refused until it can", String.join("; ", blind));
+        }
+    }
+
+    /** Starts an informer; one that cannot start (RBAC, say) is a blind spot, not a crash. */
+    private CompletableFuture<?> started(SharedIndexInformer<?> informer, String what) {
+        return informer.start().toCompletableFuture().handle((ok, e) -> {
+            if (e != null) {
+                blind.add(what + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            }
+            return null;
+        });
+    }
+
+    /**
+     * What the kill switch cannot see. Escalations are refused while it is blind (a stop it cannot see
+     * cannot be applied); de-escalations and the stops it can see still work.
+     */
+    public List<String> blindSpots() {
+        return List.copyOf(blind);
     }
 
     /** Stops every policy whose stop is in force and waits for the zero writes; returns how many. */

@@ -201,8 +201,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 : null;
         ApprovalView approvals = ApprovalView.of(policy, after, escalating, global,
                 escalating && ApprovalView.required(spec, global) > 0 ? admission.missing() : List.of(), serialization, now);
-        List<String> guardProblems = escalating && !latch.latched() ? evaluateGuards(policy, base, targets, global, after, now)
-                : List.of();
+        List<String> guardProblems = new ArrayList<>(escalating && !latch.latched()
+                ? evaluateGuards(policy, base, targets, global, after, now) : List.of());
+        if (escalating) {
+            killSwitch.blindSpots().forEach(b -> guardProblems.add("the kill switch cannot watch " + b));
+        }
         Inputs inputs = Inputs.of(spec, desired, latch.stopped(), after, targets, approvals, guardProblems, now);
         Decision decision = TransitionRules.decide(inputs.input());
         if (decision.reason() == io.marketintel.safety.policy.Reason.TransitionTimedOut && decision.action() == Action.START
@@ -569,7 +572,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.latched(),
                 latch.stopped() ? latch.cause().map(c -> c.scope().name() + "Stop").orElse("Latched")
                         : latch.breakerOpen() ? "CircuitBreakerOpen" : "NotStopped",
-                latch.message(), generation, now);
+                latch.message() + (killSwitch.blindSpots().isEmpty() ? ""
+                        : "; the kill switch cannot watch " + String.join("; ", killSwitch.blindSpots())),
+                generation, now);
 
         if (decision.action() == Action.STOP || latch.stopped()) {
             after.phase = Phase.EmergencyStopped;

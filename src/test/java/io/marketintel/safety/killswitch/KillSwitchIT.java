@@ -39,6 +39,9 @@ class KillSwitchIT extends NamespacedTest {
     static final String STOP = KillSwitch.STOP_ANNOTATION;
     static final Duration DEADLINE = Duration.ofSeconds(120);
 
+    @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
+    java.net.URL metrics;
+
     Users users;
 
     @BeforeEach
@@ -57,7 +60,7 @@ class KillSwitchIT extends NamespacedTest {
     // ---------------------------------------------------------------- policy scope, latch, re-arm
 
     @Test
-    void aPolicyStopZeroesEveryTargetLatchesAndOnlyAFreshlyApprovedRearmReturnsToLive() {
+    void aPolicyStopZeroesEveryTargetLatchesAndOnlyAFreshlyApprovedRearmReturnsToLive() throws Exception {
         TradingSystem.deployment(client, ns, "alpha", "fx", 2);
         TradingSystem.deployment(client, ns, "beta", "fx", 1);
         TradingSystem.statefulSet(client, ns, "book", "fx", 1);
@@ -90,6 +93,15 @@ class KillSwitchIT extends NamespacedTest {
         assertThat(p.getStatus().history.get(0).trigger).isEqualTo("EmergencyStop");
         Kubectl.Result stalled = kubectl.run("wait", "-n", ns, "--for=condition=EmergencyStopped", "xp/fx", "--timeout=30s");
         assertThat(stalled.exitCode()).as(stalled.output()).isZero();
+        String scraped = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(metrics.toURI()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(scraped).containsPattern("execution_safety_emergency_stops_total\\{scope=\"Policy\"\\} [1-9]")
+                .containsPattern("execution_safety_emergency_stop_latency_seconds_count [1-9]");
+
+        // Held at zero: a hand scale-up is reverted.
+        assertThat(kubectl.run("scale", "deployment", "alpha", "-n", ns, "--replicas=2").exitCode()).isZero();
+        await("hand scale-up reverted").atMost(DEADLINE).until(() -> replicas(ns, "alpha") == 0
+                && kubectl.run("events", "-n", ns, "--for", "xp/fx").output().contains("DriftCorrected"));
 
         // Latched: removing the annotation resumes nothing. Wait until the operator has seen the removal.
         assertThat(users.as("bob", null, "annotate", "xp", "fx", STOP + "-").exitCode()).isZero();

@@ -94,7 +94,7 @@ class StopWhileDownIT extends NamespacedTest {
         String log = Files.readString(operator.log());
         assertThat(log).contains("start-up sweep found 1 stopped policies");
         assertThat(log.indexOf("start-up sweep found")).as("the sweep ran before the operator started")
-                .isLessThan(log.indexOf("[io.javaoperatorsdk.operator.Operator]"));
+                .isLessThan(log.indexOf("Operator SDK 5"));
     }
 
     private static boolean ready(ExecutionPolicy p) {
