@@ -71,6 +71,38 @@ class CircuitBreakerIT extends NamespacedTest {
         assertThat(resumed.getStatus().emergencyStop.rearmedBy).isEqualTo("alice");
     }
 
+    @Test
+    void anEscalationRolledBackAfterItsTimeoutCountsAsAFailure() {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 1);
+        String extra = "approval: {requiredForLive: 0}\ntransitionTimeout: 2s\ncircuitBreaker: {maxFailures: 3, window: 10m}";
+        apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", extra));
+        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        // The DryRun pod cannot finish terminating, so the escalation cannot get past draining.
+        String hold = "test.marketintel.io/hold";
+        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> client.pods().inNamespace(ns)
+                .withName(pod.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().add(hold);
+                    return x;
+                }));
+        try {
+            apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", extra));
+            ExecutionPolicy p = awaitPolicy("rolled back and counted", x -> x.getStatus().circuitBreaker != null
+                    && x.getStatus().circuitBreaker.failures.size() == 1);
+            var failure = p.getStatus().circuitBreaker.failures.get(0);
+            assertThat(failure.reason).isEqualTo("TransitionTimedOut");
+            assertThat(failure.message).contains("did not complete within 2s").contains("rolling back to DryRun");
+            assertThat(p.getStatus().circuitBreaker.state).isEqualTo("Closed");
+            apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", extra));
+        } finally {
+            client.pods().inNamespace(ns).list().getItems().forEach(pod -> client.pods().inNamespace(ns)
+                    .withName(pod.getMetadata().getName()).edit(x -> {
+                        x.getMetadata().getFinalizers().remove(hold);
+                        return x;
+                    }));
+        }
+        awaitPolicy("settled in DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+    }
+
     /** What a kubelet reports for a container that keeps crashing. */
     private void crashLoop(Pod pod, int restarts) {
         client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).editStatus(p -> {
