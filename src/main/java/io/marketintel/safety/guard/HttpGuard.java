@@ -1,6 +1,5 @@
 package io.marketintel.safety.guard;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -10,15 +9,10 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -33,6 +27,7 @@ import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.approval.ApprovalLine;
+import io.marketintel.safety.http.CappedBody;
 
 /**
  * Asks an external service. The policy context is POSTed as JSON to {@code http.url}; the guard passes only
@@ -101,8 +96,8 @@ public class HttpGuard implements Guard {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
 
-        CompletableFuture<HttpResponse<Capped>> call = client.sendAsync(request, r -> new CappedBody());
-        HttpResponse<Capped> response;
+        CompletableFuture<HttpResponse<CappedBody.Reply>> call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
+        HttpResponse<CappedBody.Reply> response;
         try {
             response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -117,16 +112,16 @@ public class HttpGuard implements Guard {
         return judge(where, response);
     }
 
-    private GuardOutcome judge(String where, HttpResponse<Capped> response) {
+    private GuardOutcome judge(String where, HttpResponse<CappedBody.Reply> response) {
         int status = response.statusCode();
-        Capped body = response.body();
+        CappedBody.Reply body = response.body();
         if (status >= 300 && status < 400) {
             String location = response.headers().firstValue("Location").map(HttpGuard::clean).orElse("(no Location header)");
             return GuardOutcome.fail("redirect to " + location + " refused (HTTP " + status + " from " + where
                     + "; the guard never follows redirects)");
         }
         if (status < 200 || status >= 300) {
-            String excerpt = body.excerpt();
+            String excerpt = body.excerpt(EXCERPT);
             return GuardOutcome.fail("HTTP " + status + " from " + where + (excerpt.isEmpty() ? "" : ": " + excerpt));
         }
         if (body.truncated()) {
@@ -137,7 +132,7 @@ public class HttpGuard implements Guard {
             reply = json.readTree(body.bytes());
         } catch (IOException e) {
             return GuardOutcome.fail("malformed reply from " + where + ": not JSON"
-                    + (body.excerpt().isEmpty() ? " (empty body)" : ": " + body.excerpt()));
+                    + (body.excerpt(EXCERPT).isEmpty() ? " (empty body)" : ": " + body.excerpt(EXCERPT)));
         }
         if (reply == null || !reply.isObject()) {
             return GuardOutcome.fail("malformed reply from " + where + ": want a JSON object with \"allow\": true or false, got "
@@ -227,67 +222,11 @@ public class HttpGuard implements Guard {
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
     }
 
-    /** Control characters and runs of whitespace become single spaces. */
     static String clean(String s) {
-        return s.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        return CappedBody.clean(s);
     }
 
     static String truncate(String s) {
         return s.length() <= EXCERPT ? s : s.substring(0, EXCERPT) + "…";
-    }
-
-    /** At most {@link #MAX_BODY} bytes of a reply, and whether there was more. */
-    record Capped(byte[] bytes, boolean truncated) {
-        String excerpt() {
-            return truncate(clean(new String(bytes, 0, Math.min(bytes.length, EXCERPT * 4), StandardCharsets.UTF_8)));
-        }
-    }
-
-    /** Collects a reply body up to {@link #MAX_BODY} bytes, then stops reading. */
-    static final class CappedBody implements HttpResponse.BodySubscriber<Capped> {
-        private final CompletableFuture<Capped> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        @Override
-        public CompletionStage<Capped> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer b : items) {
-                int room = MAX_BODY - buffer.size();
-                int n = Math.min(room, b.remaining());
-                byte[] chunk = new byte[n];
-                b.get(chunk);
-                buffer.write(chunk, 0, n);
-                if (b.hasRemaining()) {
-                    subscription.cancel();
-                    result.complete(new Capped(buffer.toByteArray(), true));
-                    return;
-                }
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(new Capped(buffer.toByteArray(), false));
-        }
     }
 }

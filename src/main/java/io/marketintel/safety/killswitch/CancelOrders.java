@@ -1,6 +1,5 @@
 package io.marketintel.safety.killswitch;
 
-import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -9,16 +8,12 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -34,6 +29,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 
 /**
@@ -173,9 +169,9 @@ public class CancelOrders {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
 
-        CompletableFuture<HttpResponse<Capped>> send;
+        CompletableFuture<HttpResponse<CappedBody.Reply>> send;
         try {
-            send = client.sendAsync(request, r -> new CappedBody());
+            send = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(target, "POST " + where + ": " + describe(e, timeout), elapsed(started)));
         }
@@ -193,12 +189,12 @@ public class CancelOrders {
                 });
     }
 
-    private static Outcome judge(Target target, String where, HttpResponse<Capped> response, long millis) {
+    private static Outcome judge(Target target, String where, HttpResponse<CappedBody.Reply> response, long millis) {
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
             return new Outcome(target.pod(), Outcome.Result.Succeeded, clip("HTTP " + status + " from " + where), millis);
         }
-        String excerpt = response.body() == null ? "" : response.body().excerpt();
+        String excerpt = response.body() == null ? "" : response.body().excerpt(EXCERPT);
         String redirect = status >= 300 && status < 400 ? " (redirects are not followed)" : "";
         return failed(target, "HTTP " + status + " from " + where + redirect + (excerpt.isEmpty() ? "" : ": " + excerpt), millis);
     }
@@ -284,68 +280,12 @@ public class CancelOrders {
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
     }
 
-    /** Control characters and runs of whitespace become single spaces. */
     static String clean(String s) {
-        return s.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        return CappedBody.clean(s);
     }
 
     /** Status conditions and Events stay readable: every message is at most {@link #MAX_MESSAGE} characters. */
     static String clip(String s) {
         return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE - 1) + "…";
-    }
-
-    /** At most {@link #MAX_BODY} bytes of a reply. */
-    record Capped(byte[] bytes) {
-        String excerpt() {
-            String text = clean(new String(bytes, StandardCharsets.UTF_8));
-            return text.length() <= EXCERPT ? text : text.substring(0, EXCERPT) + "…";
-        }
-    }
-
-    /** Collects a reply body up to {@link #MAX_BODY} bytes, then stops reading. */
-    static final class CappedBody implements HttpResponse.BodySubscriber<Capped> {
-        private final CompletableFuture<Capped> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        @Override
-        public CompletionStage<Capped> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer b : items) {
-                int n = Math.min(MAX_BODY - buffer.size(), b.remaining());
-                byte[] chunk = new byte[n];
-                b.get(chunk);
-                buffer.write(chunk, 0, n);
-                if (b.hasRemaining()) {
-                    subscription.cancel();
-                    result.complete(new Capped(buffer.toByteArray()));
-                    return;
-                }
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(new Capped(buffer.toByteArray()));
-        }
     }
 }
