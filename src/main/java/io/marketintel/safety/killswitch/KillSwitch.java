@@ -48,6 +48,7 @@ import io.marketintel.safety.killswitch.Latch.Scope;
 import io.marketintel.safety.killswitch.Latch.Trigger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -173,6 +174,18 @@ public class KillSwitch {
         LOG.infof("kill switch armed: start-up sweep found %d stopped policies and zeroed them in %d ms; starting the operator",
                 stopped, Duration.between(began, clock.instant()).toMillis());
         operator.start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        armed = false;
+        policies.forEach(SharedIndexInformer::close);
+        namespaces.forEach(SharedIndexInformer::close);
+        pods.forEach(SharedIndexInformer::close);
+        if (global != null) {
+            global.close();
+        }
+        stops.shutdownNow();
+        writes.shutdownNow();
     }
 
     private void startInformers(String selector, Set<String> watched) {
