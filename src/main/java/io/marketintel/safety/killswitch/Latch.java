@@ -97,11 +97,11 @@ public final class Latch {
             String hint = rearm.isPresent()
                     ? "; the re-arm by " + rearm.get().user() + " names epoch " + rearm.get().epoch() + ", not " + epoch
                     : "";
-            return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE,
-                    what + " latched (epoch " + epoch + ")"
-                            + widest.map(t -> "; in force on " + t.object())
-                                    .orElse("; removing the stop annotation does not resume, a re-arm does")
-                            + hint);
+            String held = recorded.stopped()
+                    ? "emergency stop latched (epoch " + epoch + ")" + widest.map(t -> "; in force on " + t.object())
+                            .orElse("; removing the stop annotation does not resume, a re-arm does")
+                    : "circuit breaker open (epoch " + epoch + "): held in Backtest until re-armed";
+            return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE, held + hint);
         }
         if (widest.isPresent()) {
             return new State(true, false, epoch + 1, widest, Change.STOPPED, stoppedMessage(widest.get()));

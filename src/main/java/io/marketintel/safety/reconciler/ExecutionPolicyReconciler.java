@@ -270,6 +270,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         }
 
         // Report.
+        boolean guardsRun = escalating && !latch.latched();
+        int guardCount = spec.guards == null ? 0 : spec.guards.size();
+        after.conditions = Conditions.set(after.conditions, Conditions.GUARDS_PASSED, !guardsRun || guardProblems.isEmpty(),
+                !guardsRun ? "NotEvaluated" : guardProblems.isEmpty() ? "GuardsPassing" : "GuardsFailing",
+                !guardsRun ? "guards run only before an escalation, and none is waiting"
+                        : guardProblems.isEmpty() ? guardCount + " guard(s) pass for " + desired
+                        : String.join("; ", guardProblems),
+                generation, now);
         Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
                 approvals, latch, desired, generation, now);
         announce(policy, before, after, decision, plan, report, latch, stop);
@@ -572,7 +580,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.latched(),
                 latch.stopped() ? latch.cause().map(c -> c.scope().name() + "Stop").orElse("Latched")
                         : latch.breakerOpen() ? "CircuitBreakerOpen" : "NotStopped",
-                latch.message() + (killSwitch.blindSpots().isEmpty() ? ""
+                latchMessage(latch, after, policy) + (killSwitch.blindSpots().isEmpty() ? ""
                         : "; the kill switch cannot watch " + String.join("; ", killSwitch.blindSpots())),
                 generation, now);
 
@@ -640,11 +648,19 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** Why the latch holds and the exact commands that end it. */
     private static String latchMessage(Latch.State latch, ExecutionPolicyStatus after, ExecutionPolicy policy) {
+        var es = after.emergencyStop;
+        // Who and why stay in front on every pass, not only on the pass that latched the stop.
+        String head = latch.stopped() && latch.change() != Latch.Change.STOPPED && es != null && es.source != null
+                ? "emergency stop on " + es.source + (es.stoppedBy == null ? "" : " by " + es.stoppedBy) + ": " + es.reason + "; "
+                : "";
+        if (!latch.latched()) {
+            return latch.message();
+        }
         String rearm = "kubectl annotate xp " + policy.getMetadata().getName() + " -n " + policy.getMetadata().getNamespace()
                 + " " + KillSwitch.REARM_ANNOTATION + "=" + latch.epoch();
         String resume = latch.cause().map(c -> "; to resume, remove the stop (kubectl annotate " + c.target() + " "
                 + KillSwitch.STOP_ANNOTATION + "-), then re-arm: " + rearm).orElse("; to resume, re-arm: " + rearm);
-        return latch.message() + resume + (after.mode == ExecutionMode.LIVE ? " (it resumes in DryRun; Live needs approvals of epoch "
+        return head + latch.message() + resume + (after.mode == ExecutionMode.LIVE ? " (it resumes in DryRun; Live needs approvals of epoch "
                 + latch.epoch() + ")" : "");
     }
 
