@@ -21,6 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -46,6 +47,8 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.killswitch.Latch.Scope;
 import io.marketintel.safety.killswitch.Latch.Trigger;
+import io.marketintel.safety.observability.PolicyMetrics;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -94,15 +97,19 @@ public class KillSwitch {
     private final Map<ResourceID, ReentrantLock> gates = new ConcurrentHashMap<>();
     private final Map<ResourceID, Long> releasedEpochs = new ConcurrentHashMap<>();
     private final List<String> blind = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<SharedIndexInformer<?>> started = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<SharedIndexInformer<ExecutionPolicy>> policies = new ArrayList<>();
     private final List<SharedIndexInformer<Namespace>> namespaces = new ArrayList<>();
     private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
     private SharedIndexInformer<ExecutionSafety> global;
     private volatile boolean armed;
 
+    private final Event<PolicyMetrics.PolicyDeleted> deletions;
+
     public KillSwitch(KubernetesClient client, Operator operator, CancelOrders cancelOrders, Clock clock,
-            MeterRegistry registry) {
+            MeterRegistry registry, Event<PolicyMetrics.PolicyDeleted> deletions) {
         this.client = client;
+        this.deletions = deletions;
         this.operator = operator;
         this.cancelOrders = cancelOrders;
         this.clock = clock;
@@ -111,6 +118,8 @@ public class KillSwitch {
                 .description("From a stop being seen to zero replicas written on every target of one policy")
                 .publishPercentileHistogram()
                 .register(registry);
+        Gauge.builder("execution.safety.kill.switch.blind", blind, List::size)
+                .description("Watches the kill switch could not start; 0 when it sees every stop").register(registry);
     }
 
     /** One stop of one policy: from being seen until the latch is released. */
@@ -189,7 +198,10 @@ public class KillSwitch {
     }
 
     private void startInformers(String selector, Set<String> watched) {
-        ResourceEventHandler<ExecutionPolicy> onPolicy = handler(this::check, p -> forget(ResourceID.fromResource(p)));
+        ResourceEventHandler<ExecutionPolicy> onPolicy = handler(this::check, p -> {
+            forget(ResourceID.fromResource(p));
+            deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName()));
+        });
         ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(this::check), n -> {
         });
         // Created unstarted and started together below: inform() would list them one after the other.
@@ -235,6 +247,8 @@ public class KillSwitch {
         return informer.start().toCompletableFuture().handle((ok, e) -> {
             if (e != null) {
                 blind.add(what + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            } else {
+                started.add(informer);
             }
             return null;
         });
@@ -545,6 +559,16 @@ public class KillSwitch {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** Armed: the start-up sweep is done and stops are being watched. */
+    public boolean armed() {
+        return armed;
+    }
+
+    /** Every watch that started is still running (one that never started is a blind spot, not a death). */
+    public boolean watching() {
+        return started.stream().allMatch(SharedIndexInformer::isRunning);
     }
 
     /** Counts a stop once, when the reconciler records it. */

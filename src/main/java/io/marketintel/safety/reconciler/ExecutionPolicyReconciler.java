@@ -51,6 +51,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
 import io.marketintel.safety.observability.EventRecorder;
+import io.marketintel.safety.observability.PolicyMetrics;
 import io.marketintel.safety.policy.Decision;
 import io.marketintel.safety.policy.Decision.Action;
 import io.marketintel.safety.policy.GuardVerdict;
@@ -85,6 +86,8 @@ import io.marketintel.safety.status.Conditions;
 // The egress fence of non-Live modes (owned by its policy, so deleting the policy removes it).
 @RBACRule(apiGroups = "networking.k8s.io", resources = "networkpolicies", verbs = { RBACVerbs.GET, RBACVerbs.CREATE,
         RBACVerbs.PATCH, RBACVerbs.DELETE })
+// Leader election between replicas (only the leader reconciles).
+@RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE })
 // The kill switch watches Namespaces for the stop annotation.
 @RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
@@ -111,11 +114,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final GuardRunner guardRunner;
     private final KillSwitch killSwitch;
     private final EgressFences fences;
+    private final PolicyMetrics metrics;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences) {
+            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics) {
         this.client = client;
+        this.metrics = metrics;
         this.fences = fences;
         this.killSwitch = killSwitch;
         this.guardRunner = guardRunner;
@@ -281,6 +286,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
                 approvals, latch, desired, generation, now);
         announce(policy, before, after, decision, plan, report, latch, stop);
+        metrics.observe(ns, name, after, approvals.pending() ? approvals.required() - approvals.valid() : 0);
 
         Duration resync = report.completed() || heldBack > 0 ? NEXT_DECISION
                 : !writeFailures.isEmpty() ? BUSY_RESYNC
@@ -617,6 +623,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             }
         }
         if (report.started()) {
+            metrics.transition(decision.from().orElse(null), decision.target().orElse(null), "Started");
             said.add(new String[] { decision.reason() == io.marketintel.safety.policy.Reason.TransitionTimedOut ? "Warning" : "Normal",
                     decision.reason().name(), decision.message() });
         }
@@ -626,6 +633,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                             + String.join("; ", plan.writes().stream().map(Convergence.Write::why).toList()) });
         }
         if (report.completed()) {
+            var done = after.history.get(0);
+            metrics.transition(done.from, done.to, done.outcome);
             said.add(new String[] { "Normal", "TransitionCompleted",
                     "transition from " + report.completedFrom() + " to " + after.mode + " completed; every target runs in " + after.mode });
         }
@@ -635,6 +644,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 || !Objects.equals(stalledBefore.get().getStatus(), stalledAfter.getStatus())
                 || !Objects.equals(stalledBefore.get().getMessage(), stalledAfter.getMessage()))) {
             said.add(new String[] { "Warning", stalledAfter.getReason(), stalledAfter.getMessage() });
+            if (decision.action() == Action.REFUSE) {
+                metrics.transition(decision.target().orElse(null), policy.getSpec().mode, "Refused");
+            }
         }
         for (String[] e : said) {
             if ("Warning".equals(e[0])) {

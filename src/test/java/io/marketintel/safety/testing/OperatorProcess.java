@@ -29,7 +29,12 @@ public final class OperatorProcess implements AutoCloseable {
     }
 
     /** As {@link #start(ControlPlane, String)}, acting as {@code user} (impersonated) instead of the admin. */
-    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user) {
+    public static OperatorProcess start(ControlPlane plane, String namespace, String user) {
+        return start(plane, namespace, user, null);
+    }
+
+    /** A replica with its own leader-election identity, for tests with more than one operator process. */
+    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user, String identity) {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
@@ -39,7 +44,11 @@ public final class OperatorProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dquarkus.http.port=0",
                 "-Dquarkus.operator-sdk.controllers.executionpolicy.selector=" + LABEL + "=process",
-                "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace));
+                "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace,
+                // One Lease per test namespace; a restarted process keeps its identity (like a StatefulSet
+                // pod), so it takes its own lease back at once instead of waiting for it to expire.
+                "-Dexecution-safety.leader-election.lease-namespace=" + namespace,
+                "-Dexecution-safety.leader-election.identity=" + (identity == null ? "operator-" + namespace : identity)));
         if (user != null) {
             command.add("-Dkubernetes.impersonate.username=" + user);
         }

@@ -1,0 +1,62 @@
+package io.marketintel.safety.killswitch;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+
+import io.marketintel.safety.reconciler.Leadership;
+
+/**
+ * Health of the kill switch, which runs on every replica, leader or not. Live while its watches run (a
+ * replica whose watches died cannot apply a stop: restart it). Ready once the start-up sweep is done and it
+ * sees every kind of stop. Both say whether this replica leads; a healthy standby is ready.
+ */
+public final class KillSwitchHealth {
+    private KillSwitchHealth() {
+    }
+
+    @Liveness
+    @ApplicationScoped
+    public static class Live implements HealthCheck {
+        private final KillSwitch killSwitch;
+        private final Leadership leadership;
+
+        public Live(KillSwitch killSwitch, Leadership leadership) {
+            this.killSwitch = killSwitch;
+            this.leadership = leadership;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            boolean up = !killSwitch.armed() || killSwitch.watching();
+            return HealthCheckResponse.named("kill switch watches").status(up)
+                    .withData("armed", killSwitch.armed()).withData("leader", leadership.leading()).build();
+        }
+    }
+
+    @Readiness
+    @ApplicationScoped
+    public static class Ready implements HealthCheck {
+        private final KillSwitch killSwitch;
+        private final Leadership leadership;
+
+        public Ready(KillSwitch killSwitch, Leadership leadership) {
+            this.killSwitch = killSwitch;
+            this.leadership = leadership;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            var blind = killSwitch.blindSpots();
+            var response = HealthCheckResponse.named("kill switch").status(killSwitch.armed() && blind.isEmpty())
+                    .withData("armed", killSwitch.armed()).withData("leader", leadership.leading());
+            if (!blind.isEmpty()) {
+                response.withData("cannot watch", String.join("; ", blind));
+            }
+            return response.build();
+        }
+    }
+}

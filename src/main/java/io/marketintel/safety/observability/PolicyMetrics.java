@@ -1,0 +1,104 @@
+package io.marketintel.safety.observability;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.status.Conditions;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+
+/**
+ * Per-policy gauges and the transition counter (DESIGN §9). Each policy has a fixed, small set of series
+ * (3 modes, 3 conditions, stop, approvals, breaker), removed when the policy is deleted, so cardinality is
+ * bounded by the number of policies. Counters carry no policy label at all.
+ */
+@ApplicationScoped
+public class PolicyMetrics {
+    static final List<String> CONDITIONS = List.of(Conditions.READY, Conditions.STALLED, Conditions.RECONCILING);
+
+    private final MeterRegistry registry;
+    private final Map<String, Series> policies = new ConcurrentHashMap<>();
+
+    public PolicyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** A policy was deleted: its series go with it. */
+    public record PolicyDeleted(String namespace, String name) {
+    }
+
+    /** The values behind one policy's gauges (gauges hold only weak references: these keep them alive). */
+    private static final class Series {
+        final Map<ExecutionMode, AtomicInteger> mode = new EnumMap<>(ExecutionMode.class);
+        final Map<String, AtomicInteger> condition = new LinkedHashMap<>();
+        final AtomicInteger stopActive = new AtomicInteger();
+        final AtomicInteger pendingApprovals = new AtomicInteger();
+        final AtomicInteger breakerOpen = new AtomicInteger();
+        final AtomicInteger breakerFailures = new AtomicInteger();
+        final List<Meter.Id> ids = new ArrayList<>();
+    }
+
+    /** Sets the policy's gauges from the status just computed. */
+    public void observe(String namespace, String name, ExecutionPolicyStatus status, int approvalsMissing) {
+        Series s = policies.computeIfAbsent(namespace + "/" + name, k -> register(namespace, name));
+        s.mode.forEach((m, v) -> v.set(status.mode == m ? 1 : 0));
+        s.condition.forEach((c, v) -> v.set(Conditions.isTrue(status.conditions, c) ? 1 : 0));
+        s.stopActive.set(status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active) ? 1 : 0);
+        s.pendingApprovals.set(Math.max(0, approvalsMissing));
+        s.breakerOpen.set(status.circuitBreaker != null && "Open".equals(status.circuitBreaker.state) ? 1 : 0);
+        s.breakerFailures.set(status.circuitBreaker == null || status.circuitBreaker.failures == null ? 0
+                : status.circuitBreaker.failures.size());
+    }
+
+    /** A transition started, completed (Succeeded, RolledBack) or was refused. */
+    public void transition(ExecutionMode from, ExecutionMode to, String outcome) {
+        registry.counter("execution.safety.transitions", "from", from == null ? "none" : from.wireName(),
+                "to", to == null ? "none" : to.wireName(), "outcome", outcome).increment();
+    }
+
+    void deleted(@Observes PolicyDeleted gone) {
+        Series s = policies.remove(gone.namespace() + "/" + gone.name());
+        if (s != null) {
+            s.ids.forEach(registry::remove);
+        }
+    }
+
+    private Series register(String namespace, String name) {
+        Series s = new Series();
+        Tags policy = Tags.of("namespace", namespace, "policy", name);
+        for (ExecutionMode m : ExecutionMode.values()) {
+            AtomicInteger v = new AtomicInteger();
+            s.mode.put(m, v);
+            s.ids.add(gauge("execution.safety.policy.mode", "1 for the mode every target runs in", policy.and("mode", m.wireName()), v));
+        }
+        for (String c : CONDITIONS) {
+            AtomicInteger v = new AtomicInteger();
+            s.condition.put(c, v);
+            s.ids.add(gauge("execution.safety.policy.condition", "1 while the condition is True", policy.and("condition", c), v));
+        }
+        s.ids.add(gauge("execution.safety.emergency.stop.active", "1 while an emergency stop is latched", policy, s.stopActive));
+        s.ids.add(gauge("execution.safety.pending.approvals", "approvals still missing for a waiting escalation", policy,
+                s.pendingApprovals));
+        s.ids.add(gauge("execution.safety.circuit.breaker.open", "1 while the circuit breaker holds the policy in Backtest",
+                policy, s.breakerOpen));
+        s.ids.add(gauge("execution.safety.circuit.breaker.failures", "failures within the breaker's window", policy,
+                s.breakerFailures));
+        return s;
+    }
+
+    private Meter.Id gauge(String name, String description, Tags tags, AtomicInteger value) {
+        return Gauge.builder(name, value, AtomicInteger::get).description(description).tags(tags).register(registry).getId();
+    }
+}
