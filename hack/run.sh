@@ -61,6 +61,7 @@ else
 fi
 
 log "starting the operator (Ctrl-C to stop)"
-java -jar target/quarkus-app/quarkus-run.jar &
+# Plain text logs for a person at a terminal; production logs are JSON (one object per line).
+java -Dquarkus.log.console.json.enabled=false -jar target/quarkus-app/quarkus-run.jar &
 OP_PID=$!
 wait "$OP_PID"

@@ -200,7 +200,8 @@ public class KillSwitch {
     private void startInformers(String selector, Set<String> watched) {
         ResourceEventHandler<ExecutionPolicy> onPolicy = handler(this::check, p -> {
             forget(ResourceID.fromResource(p));
-            deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName()));
+            deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName(),
+                    p.getMetadata().getUid()));
         });
         ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(this::check), n -> {
         });

@@ -36,8 +36,16 @@ public class PolicyMetrics {
     }
 
     /** A policy was deleted: its series go with it. */
-    public record PolicyDeleted(String namespace, String name) {
+    public record PolicyDeleted(String namespace, String name, String uid) {
     }
+
+    /** Uids of deleted policies, so a reconcile that finishes after the deletion does not bring them back. */
+    private final Map<String, Boolean> gone = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 10_000;
+        }
+    });
 
     /** The values behind one policy's gauges (gauges hold only weak references: these keep them alive). */
     private static final class Series {
@@ -51,7 +59,10 @@ public class PolicyMetrics {
     }
 
     /** Sets the policy's gauges from the status just computed. */
-    public void observe(String namespace, String name, ExecutionPolicyStatus status, int approvalsMissing) {
+    public void observe(String namespace, String name, String uid, ExecutionPolicyStatus status, int approvalsMissing) {
+        if (gone.containsKey(uid)) {
+            return;
+        }
         Series s = policies.computeIfAbsent(namespace + "/" + name, k -> register(namespace, name));
         s.mode.forEach((m, v) -> v.set(status.mode == m ? 1 : 0));
         s.condition.forEach((c, v) -> v.set(Conditions.isTrue(status.conditions, c) ? 1 : 0));
@@ -68,8 +79,9 @@ public class PolicyMetrics {
                 "to", to == null ? "none" : to.wireName(), "outcome", outcome).increment();
     }
 
-    void deleted(@Observes PolicyDeleted gone) {
-        Series s = policies.remove(gone.namespace() + "/" + gone.name());
+    void deleted(@Observes PolicyDeleted deleted) {
+        gone.put(deleted.uid(), true);
+        Series s = policies.remove(deleted.namespace() + "/" + deleted.name());
         if (s != null) {
             s.ids.forEach(registry::remove);
         }

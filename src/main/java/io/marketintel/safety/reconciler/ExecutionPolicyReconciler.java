@@ -286,7 +286,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Report report = report(policy, before, after, decision, plan, problems, writeFailures, targets.workloads(),
                 approvals, latch, desired, generation, now);
         announce(policy, before, after, decision, plan, report, latch, stop);
-        metrics.observe(ns, name, after, approvals.pending() ? approvals.required() - approvals.valid() : 0);
+        // While latched the escalation waits on a re-arm, not on approvals.
+        metrics.observe(ns, name, policy.getMetadata().getUid(), after, approvals.pending() && !latch.latched() ? approvals.required() - approvals.valid() : 0);
 
         Duration resync = report.completed() || heldBack > 0 ? NEXT_DECISION
                 : !writeFailures.isEmpty() ? BUSY_RESYNC

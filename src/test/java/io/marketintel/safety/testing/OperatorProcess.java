@@ -34,7 +34,13 @@ public final class OperatorProcess implements AutoCloseable {
     }
 
     /** A replica with its own leader-election identity, for tests with more than one operator process. */
-    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user, String identity) {
+    public static OperatorProcess start(ControlPlane plane, String namespace, String user, String identity) {
+        return start(plane, namespace, user, identity, List.of());
+    }
+
+    /** As above, with extra JVM options (-Dkey=value settings). */
+    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user, String identity,
+            List<String> options) {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
@@ -52,6 +58,7 @@ public final class OperatorProcess implements AutoCloseable {
         if (user != null) {
             command.add("-Dkubernetes.impersonate.username=" + user);
         }
+        command.addAll(options);
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("KUBECONFIG", plane.kubeconfig().toString());
@@ -78,6 +85,16 @@ public final class OperatorProcess implements AutoCloseable {
 
     public Path log() {
         return log;
+    }
+
+    /** The HTTP port it listens on (health, metrics), read from its log once it says so. */
+    public int httpPort() {
+        java.util.regex.Pattern listening = java.util.regex.Pattern.compile("Listening on: http://[^:]+:([0-9]+)");
+        String text = org.awaitility.Awaitility.await("operator HTTP port in " + log).atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> Files.readString(log), t -> listening.matcher(t).find());
+        var m = listening.matcher(text);
+        m.find();
+        return Integer.parseInt(m.group(1));
     }
 
     @Override

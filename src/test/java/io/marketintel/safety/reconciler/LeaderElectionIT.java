@@ -1,0 +1,147 @@
+package io.marketintel.safety.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.OperatorProcess;
+import io.marketintel.safety.testing.TradingSystem;
+
+/**
+ * Two replicas of the packaged operator against the real API server (DESIGN §9): one holds the Lease and
+ * reconciles, the other stands by; SIGKILL the leader in the middle of a transition and the standby takes
+ * over within the lease time and completes the transition exactly once.
+ */
+class LeaderElectionIT extends NamespacedTest {
+    static final Duration LEASE = Duration.ofSeconds(6);
+    static final Duration DEADLINE = Duration.ofSeconds(90);
+    static final String HOLD = "test.marketintel.io/hold";
+    static final List<String> FAST_LEASE = List.of("-Dexecution-safety.leader-election.lease-duration=" + LEASE.toSeconds() + "s",
+            "-Dexecution-safety.leader-election.renew-deadline=4s", "-Dexecution-safety.leader-election.retry-period=1s");
+
+    OperatorProcess a;
+    OperatorProcess b;
+
+    @AfterEach
+    void tearDown() {
+        for (OperatorProcess p : new OperatorProcess[] { a, b }) {
+            if (p != null) {
+                p.close();
+            }
+        }
+        client.pods().inNamespace(ns).list().getItems().stream().filter(p -> p.getMetadata().getFinalizers().contains(HOLD))
+                .forEach(p -> client.pods().inNamespace(ns).withName(p.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().remove(HOLD);
+                    return x;
+                }));
+    }
+
+    @Test
+    void oneReplicaActsAndTheStandbyFinishesATransitionOnceWhenTheLeaderIsKilled() throws Exception {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
+        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
+        String first = awaitLeader(null);
+        b = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-b", FAST_LEASE);
+        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        OperatorProcess leader = first.equals("replica-a") ? a : b;
+        OperatorProcess standby = leader == a ? b : a;
+
+        // Exactly one acts: decisions are logged by the leader only; both are healthy and say which they are.
+        await("leader logged its decisions").atMost(DEADLINE).until(() -> Files.readString(leader.log()).contains("decision policy="));
+        assertThat(Files.readString(standby.log())).doesNotContain("decision policy=");
+        JsonNode leading = health(leader);
+        assertThat(leading.path("status").asText()).as("%s", leading).isEqualTo("UP");
+        assertThat(check(leading, "kill switch").path("data").path("leader").asBoolean()).isTrue();
+        JsonNode standing = health(standby);
+        assertThat(standing.path("status").asText()).as("a healthy standby is ready: %s", standing).isEqualTo("UP");
+        assertThat(check(standing, "kill switch").path("data").path("leader").asBoolean()).isFalse();
+        // Production logs are JSON with the decision's fields.
+        String decisionLine = Files.readAllLines(leader.log()).stream().filter(l -> l.contains("decision policy=")).findFirst().orElseThrow();
+        JsonNode decision = new ObjectMapper().readTree(decisionLine);
+        assertThat(decision.path("mdc").path("policy").asText()).isEqualTo("fx");
+        assertThat(decision.path("mdc").path("namespace").asText()).isEqualTo(ns);
+        assertThat(decision.path("mdc").has("decision")).isTrue();
+        assertThat(decision.path("mdc").has("reason")).isTrue();
+
+        // A transition held in flight (the DryRun pods cannot finish terminating) when the leader dies.
+        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().add(HOLD);
+                    return x;
+                }));
+        apply(processPolicy("fx", "Backtest", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        awaitPolicy("draining", p -> p.getStatus().transition != null && "Draining".equals(p.getStatus().transition.step));
+        long killed = System.nanoTime();
+        leader.kill();
+        String next = awaitLeader(first);
+        Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
+        System.out.printf("leader %s killed; %s took over in %d ms (lease %ds)%n", first, next, takeover.toMillis(), LEASE.toSeconds());
+        assertThat(takeover).as("takeover within the lease time plus one retry").isLessThanOrEqualTo(LEASE.plusSeconds(2));
+
+        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()).edit(x -> {
+                    x.getMetadata().getFinalizers().remove(HOLD);
+                    return x;
+                }));
+        ExecutionPolicy done = awaitPolicy("Backtest", p -> p.getStatus().mode == ExecutionMode.BACKTEST && ready(p));
+        assertThat(done.getStatus().history).filteredOn(h -> h.from == ExecutionMode.DRY_RUN && h.to == ExecutionMode.BACKTEST)
+                .as("the transition completed exactly once").hasSize(1);
+        assertThat(client.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> "TransitionCompleted".equals(e.getReason()) && e.getMessage().contains("to Backtest")).count())
+                .isEqualTo(1);
+    }
+
+    private String awaitLeader(String notThis) {
+        return await("a leader other than " + notThis).atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    Lease lease = client.leases().inNamespace(ns).withName("execution-safety-operator").get();
+                    return lease == null || lease.getSpec().getHolderIdentity() == null ? null : lease.getSpec().getHolderIdentity();
+                }, holder -> holder != null && !holder.equals(notThis));
+    }
+
+    private static JsonNode health(OperatorProcess p) throws Exception {
+        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.httpPort() + "/q/health"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        return new ObjectMapper().readTree(body);
+    }
+
+    private static JsonNode check(JsonNode health, String name) {
+        for (JsonNode c : health.path("checks")) {
+            if (name.equals(c.path("name").asText())) {
+                return c;
+            }
+        }
+        throw new AssertionError("no check " + name + " in " + health);
+    }
+
+    private static boolean ready(ExecutionPolicy p) {
+        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
+    }
+
+    private ExecutionPolicy awaitPolicy(String what, Predicate<ExecutionPolicy> condition) {
+        return await(what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").get(),
+                        x -> x != null && x.getStatus() != null && condition.test(x));
+    }
+}
