@@ -96,6 +96,14 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(stopped, "execution_safety_kill_switch_blind")).hasValue(0);
         assertThat(value(stopped, "execution_safety_leader")).hasValue(1);
 
+        // Everything the shipped alerts and dashboard read is really exported (guards did not run here, and
+        // failure/retry counters appear on their first increment).
+        assertThat(MonitoringAssetsTest.CONTRACT.keySet().stream()
+                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.equals("reconciliations_failure_total")
+                        && !n.equals("reconciliations_retries_total"))
+                .filter(n -> !Pattern.compile("^" + Pattern.quote(n) + "[ {]", Pattern.MULTILINE).matcher(stopped).find())
+                .toList()).as("contract series missing from a real scrape").isEmpty();
+
         // Deleting the policy removes its series.
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").delete();
         await("series removed").atMost(DEADLINE).until(() -> scrape().lines().filter(l -> l.contains(fx)).toList(), java.util.List::isEmpty);
