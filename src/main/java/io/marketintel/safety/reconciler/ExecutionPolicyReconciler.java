@@ -200,7 +200,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Approvals and guards, and the cluster settings they read, matter only for an escalation, never for
         // a de-escalation or a stop: no reads for them on the other passes. While stopped the approval token
         // of the new epoch is shown, so approvers can approve the resumption.
-        boolean escalating = desired.isRiskierThan(base) && before.transition == null;
+        boolean escalating = desired.isRiskierThan(base) && after.transition == null;
         ExecutionSafety global = escalating
                 ? client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get()
                 : null;
@@ -388,20 +388,25 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return rearm;
     }
 
-    /** Released: resume at most DryRun, so Live needs guards and approvals of the new epoch again. */
+    /**
+     * Released: resume at most DryRun, so Live needs guards and approvals of the new epoch again. Bringing the
+     * targets back from zero is a transition of its own (trigger Rearmed), recorded in history when done.
+     */
     private static void rearmed(ExecutionPolicyStatus before, ExecutionPolicyStatus after, Latch.Rearm rearm, Instant now) {
         ExecutionMode resumed = before.mode == ExecutionMode.LIVE ? ExecutionMode.DRY_RUN : before.mode;
-        var h = new ExecutionPolicyStatus.TransitionRecord();
-        h.from = before.mode;
-        h.to = resumed;
-        h.at = now.toString();
-        h.trigger = "Rearmed";
-        h.outcome = "Rearmed";
-        h.requester = rearm.user();
-        after.history = prepend(before.history, h);
+        if (resumed == null) {
+            after.transition = null; // stopped before it was ever adopted: adoption starts afresh
+            return;
+        }
+        var t = new ExecutionPolicyStatus.Transition();
+        t.from = before.mode;
+        t.to = resumed;
+        t.startedAt = now.toString();
+        t.trigger = "Rearmed";
+        t.requester = rearm.user();
+        after.transition = t;
         after.mode = resumed;
         after.modeSince = now.toString(); // a DryRun soak restarts: time stopped is not time spent healthy
-        after.transition = null;
     }
 
     private static List<ExecutionPolicyStatus.TransitionRecord> prepend(List<ExecutionPolicyStatus.TransitionRecord> history,
