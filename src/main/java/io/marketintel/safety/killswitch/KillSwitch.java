@@ -89,7 +89,7 @@ public class KillSwitch {
     private final Timer latency;
     private final MeterRegistry registry;
     /** One task per stopped policy; never shared with reconciles, so a slow guard cannot delay a stop. */
-    private final ExecutorService stops = Executors.newFixedThreadPool(8, threads("kill-switch-stop"));
+    private final ExecutorService stops = Executors.newFixedThreadPool(16, threads("kill-switch-stop"));
     /** The zero writes of one stop run in parallel here (a separate pool: stop tasks wait on these). */
     private final ExecutorService writes = Executors.newFixedThreadPool(32, threads("kill-switch-write"));
     private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("kill-switch");

@@ -311,6 +311,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @Override
     public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<ExecutionPolicy> updateErrorStatus(
             ExecutionPolicy policy, Context<ExecutionPolicy> context, Exception e) {
+        if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+            // The policy changed between our read and our status write (an annotation, another writer): the
+            // optimistic lock did its job. Retry from a fresh read; nothing is wrong, so nothing is reported.
+            LOG.debugf("status of %s/%s changed under us; retrying", policy.getMetadata().getNamespace(), policy.getMetadata().getName());
+            return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.noStatusUpdate();
+        }
         ExecutionPolicyStatus status = policy.getStatus() == null ? new ExecutionPolicyStatus()
                 : serialization.clone(policy.getStatus());
         long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
