@@ -56,7 +56,6 @@ public final class StopLatencyBench {
     final int runs;
     final int loopMax;
     volatile OperatorProcess operator;
-    boolean throttled;
     final List<String> deleting = new ArrayList<>();
 
     StopLatencyBench(ControlPlane plane, KubernetesClient client, int runs, int loopMax) {
@@ -151,7 +150,6 @@ public final class StopLatencyBench {
         }
         check(kubectl.runWithInput(yaml.toString(), "apply", "-n", ns, "-f", "-"));
         operator = OperatorProcess.start(plane, ns);
-        throttled = false;
         try (Watch stopped = new Watch(client, ns, n); Watch scaled = new Watch(client, base, n);
                 SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
             awaitSteady(stopped, xp, policies);
@@ -245,11 +243,8 @@ public final class StopLatencyBench {
         return es == null || es.epoch == null ? 0 : es.epoch;
     }
 
-    /** kubectl scale; kubectl rate-limits itself (client-side throttling), which a large --all may run into. */
     private void scale(String... args) {
-        Kubectl.Result r = kubectl.run(Stream.concat(Stream.of("scale"), Arrays.stream(args)).toArray(String[]::new));
-        check(r);
-        throttled |= r.stderr().contains("client-side throttling");
+        check(kubectl.run(Stream.concat(Stream.of("scale"), Arrays.stream(args)).toArray(String[]::new)));
     }
 
     private static void check(Kubectl.Result r) {
@@ -359,7 +354,8 @@ public final class StopLatencyBench {
                 == Emergency-stop latency (ms): t0 just before the kubectl command, t1 when a watch (Fabric8 informer on the
                    namespace's Deployments, started before t0) has seen spec.replicas=0 on every one of the N Deployments.
                    operator:  kubectl annotate namespace NS %s=bench   (DryRun policies of %d workloads each, via selector)
-                   scale:     kubectl scale deployment --replicas=0 --all -n NS2   (same N Deployments, no policies)
+                   scale:     kubectl scale deployment --replicas=0 --all -n NS2   (same N Deployments, no policies;
+                              kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
                    loop:      kubectl scale deployment dI --replicas=0 -n NS2, one call after another
                    own:       the operator's status.emergencyStop.latencyMillis of each policy (stop seen -> zeros written);
                               one figure per policy and run, its "first" is the slowest policy of the warm-up stop
@@ -383,9 +379,6 @@ public final class StopLatencyBench {
                     .formatted(n, loopMax));
         } else {
             row(t, "loop", loop, op);
-        }
-        if (throttled) {
-            t.append("note: kubectl reported client-side throttling (its own request rate limit) while scaling%n".formatted());
         }
         if (self.missing > 0) {
             t.append("own: %d policy stops recorded no latencyMillis%n".formatted(self.missing));
