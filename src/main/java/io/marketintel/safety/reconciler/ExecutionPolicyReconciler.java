@@ -87,7 +87,8 @@ import io.marketintel.safety.status.Conditions;
 @RBACRule(apiGroups = "networking.k8s.io", resources = "networkpolicies", verbs = { RBACVerbs.GET, RBACVerbs.CREATE,
         RBACVerbs.PATCH, RBACVerbs.DELETE })
 // Leader election between replicas (only the leader reconciles).
-@RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE })
+@RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE,
+        RBACVerbs.PATCH })
 // The kill switch watches Namespaces for the stop annotation.
 @RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
