@@ -51,7 +51,13 @@ if [[ -z "${KUBECONFIG:-}" ]]; then
   kubectl wait --for=condition=Established --timeout=60s \
     crd/executionpolicies.safety.marketintel.io crd/executionsafeties.safety.marketintel.io >&2
   kubectl apply --server-side -f k8s/admission -f k8s/rbac >&2
-  kubectl apply -f k8s/samples/execution-safety-global.yaml -f k8s/samples/momentum-dryrun.yaml >&2
+  # The admission policies just installed refuse writes with ServiceUnavailable until the API server has
+  # resolved their matched kinds (a few seconds): retry the samples until then, within a deadline.
+  for attempt in $(seq 1 30); do
+    kubectl apply -f k8s/samples/execution-safety-global.yaml -f k8s/samples/momentum-dryrun.yaml >&2 2>"$CLUSTER_DIR/apply.err" && break
+    [[ $attempt == 30 ]] && { cat "$CLUSTER_DIR/apply.err" >&2; log "could not apply the samples"; exit 1; }
+    sleep 1
+  done
   log "local control plane up: kube-apiserver $(cat "$CLUSTER_DIR/ready")"
   log "in another shell:  export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:\$PATH"
   log "                   kubectl get xp   |   kubectl wait --for=condition=Ready xp/momentum"

@@ -68,7 +68,7 @@ public class ExecutionPolicyStatus {
     public static class Transition {
         public ExecutionMode from;
         public ExecutionMode to;
-        @JsonPropertyDescription("Actuation step reached: ScalingDown, Drained, Reconfigured, ScalingUp.")
+        @JsonPropertyDescription("Actuation step reached: ScalingDown, Draining, Reconfiguring, ScalingUp, Converged.")
         public String step;
         public String startedAt;
         public String requester;
