@@ -38,3 +38,46 @@ app.kubernetes.io/part-of: execution-safety
 app.kubernetes.io/name: {{ include "execution-safety-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
+
+{{/* The operator's ServiceAccount: the chart's own, or one you manage (serviceAccount.create=false). */}}
+{{- define "execution-safety-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "execution-safety-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Lease the replicas elect a leader on (in the release namespace). */}}
+{{- define "execution-safety-operator.leaseName" -}}
+{{- default (include "execution-safety-operator.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* The operator image: repository@digest when a digest is set, else repository:tag (tag default: appVersion). */}}
+{{- define "execution-safety-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The namespaces whose ExecutionPolicies the operator governs, as the operator's setting
+quarkus.operator-sdk.controllers.executionpolicy.namespaces: a comma list, or JOSDK_ALL_NAMESPACES.
+*/}}
+{{- define "execution-safety-operator.watchedNamespaces" -}}
+{{- if .Values.watchNamespaces }}
+{{- join "," (uniq .Values.watchNamespaces) }}
+{{- else }}
+{{- "JOSDK_ALL_NAMESPACES" }}
+{{- end }}
+{{- end }}
+
+
+{{/* The operator's ServiceAccount as an RBAC subject. */}}
+{{- define "execution-safety-operator.subject" -}}
+- kind: ServiceAccount
+  name: {{ include "execution-safety-operator.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
+{{- end }}
