@@ -48,7 +48,7 @@ class ChartRbacTest {
             "safety.marketintel.io/executionsafeties: get list watch",
             "admissionregistration.k8s.io/validatingadmissionpolicies, validatingadmissionpolicybindings,"
                     + " mutatingadmissionpolicies, mutatingadmissionpolicybindings: get",
-            "coordination.k8s.io/leases: get create update");
+            "coordination.k8s.io/leases: get create update patch");
 
     /** Cluster-scoped resources: granted cluster-wide in every mode. */
     static final Set<String> CLUSTER_SCOPED = set("namespaces", "executionsafeties", "validatingadmissionpolicies",
