@@ -54,11 +54,10 @@ class ExecutionPolicyReconcilerIT extends NamespacedTest {
         });
         String readySince = condition(first, Conditions.READY).getLastTransitionTime();
 
-        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum")
-                .edit(p -> {
-                    p.getSpec().transitionTimeout = "10m"; // a new generation that keeps the mode
-                    return p;
-                });
+        // A new generation that keeps the mode (a merge patch: no conflict with the operator's status writes).
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"transitionTimeout\":\"10m\"}}");
         ExecutionPolicy second = awaitObserved(2);
         assertThat(condition(second, Conditions.READY).getObservedGeneration()).isEqualTo(2L);
         assertThat(condition(second, Conditions.READY).getLastTransitionTime())

@@ -34,11 +34,11 @@ final class PolicyTestSupport {
         return Conditions.find(p.getStatus().conditions, type).orElseThrow(() -> new AssertionError("no " + type + " condition"));
     }
 
+    /** A merge patch of spec.mode, as a person would send it: no resourceVersion, so the operator's own status writes never make it conflict. */
     static void setMode(KubernetesClient client, String ns, String name, ExecutionMode mode) {
-        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).edit(p -> {
-            p.getSpec().mode = mode;
-            return p;
-        });
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"mode\":\"" + mode.wireName() + "\"}}");
     }
 
     /** kubectl wait --for=condition=Ready, as a person would. */
