@@ -1,14 +1,11 @@
 package io.marketintel.safety.guard;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +25,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.approval.ApprovalLine;
 import io.marketintel.safety.http.CappedBody;
+import io.marketintel.safety.http.Failures;
 
 /**
  * Asks an external service. The policy context is POSTed as JSON to {@code http.url}; the guard passes only
@@ -102,12 +100,12 @@ public class HttpGuard implements Guard {
             response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             call.cancel(true);
-            return GuardOutcome.error("could not reach " + where + ": no reply within " + human(timeout));
+            return GuardOutcome.error("could not reach " + where + ": no reply within " + Failures.human(timeout));
         } catch (InterruptedException e) {
             call.cancel(true);
             throw e;
         } catch (ExecutionException e) {
-            return GuardOutcome.error("could not reach " + where + ": " + describe(e.getCause(), timeout));
+            return GuardOutcome.error("could not reach " + where + ": " + Failures.describe(e.getCause(), timeout));
         }
         return judge(where, response);
     }
@@ -201,26 +199,6 @@ public class HttpGuard implements Guard {
         }
     }
 
-    private static String describe(Throwable cause, Duration timeout) {
-        if (cause instanceof HttpConnectTimeoutException) {
-            return "connect timed out after " + human(timeout);
-        }
-        if (cause instanceof HttpTimeoutException) {
-            return "no reply within " + human(timeout);
-        }
-        if (cause instanceof ConnectException) {
-            return "connection refused" + (cause.getMessage() == null || cause.getMessage().isBlank()
-                    ? ""
-                    : " (" + truncate(clean(cause.getMessage())) + ")");
-        }
-        String message = cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + truncate(clean(message)));
-    }
-
-    private static String human(Duration timeout) {
-        long ms = timeout.toMillis();
-        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
-    }
 
     static String clean(String s) {
         return CappedBody.clean(s);

@@ -1,13 +1,10 @@
 package io.marketintel.safety.killswitch;
 
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
-import javax.net.ssl.SSLException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -30,6 +26,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.http.CappedBody;
+import io.marketintel.safety.http.Failures;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 
 /**
@@ -96,7 +93,7 @@ public class CancelOrders {
             return callAll(policy, pods, reason, epoch);
         } catch (RuntimeException e) {
             // Defensive: a caller on the emergency path gets outcomes, never an exception.
-            return CompletableFuture.completedFuture(allFailed(pods, "internal error: " + describe(e, Duration.ZERO)));
+            return CompletableFuture.completedFuture(allFailed(pods, "internal error: " + Failures.describe(e, Duration.ZERO)));
         }
     }
 
@@ -173,19 +170,19 @@ public class CancelOrders {
         try {
             send = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(failed(target, "POST " + where + ": " + describe(e, timeout), elapsed(started)));
+            return CompletableFuture.completedFuture(failed(target, "POST " + where + ": " + Failures.describe(e, timeout), elapsed(started)));
         }
         return send
                 .handle((response, error) -> error == null
                         ? judge(target, where, response, elapsed(started))
-                        : failed(target, "POST " + where + ": " + describe(unwrap(error), timeout), elapsed(started)))
+                        : failed(target, "POST " + where + ": " + Failures.describe(unwrap(error), timeout), elapsed(started)))
                 .orTimeout(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionally(e -> {
                     send.cancel(true); // aborts the exchange (JDK 16+), frees the connection
                     Throwable cause = unwrap(e);
                     return failed(target, "POST " + where + ": " + (cause instanceof TimeoutException
-                            ? "no reply within " + human(timeout)
-                            : "internal error: " + describe(cause, timeout)), elapsed(started));
+                            ? "no reply within " + Failures.human(timeout)
+                            : "internal error: " + Failures.describe(cause, timeout)), elapsed(started));
                 });
     }
 
@@ -258,27 +255,6 @@ public class CancelOrders {
         return t;
     }
 
-    private static String describe(Throwable cause, Duration timeout) {
-        if (cause instanceof HttpConnectTimeoutException) {
-            return "connect timed out after " + human(timeout);
-        }
-        if (cause instanceof HttpTimeoutException) {
-            return "no reply within " + human(timeout);
-        }
-        if (cause instanceof ConnectException) {
-            return "connection refused";
-        }
-        if (cause instanceof SSLException) {
-            return "TLS failed" + (cause.getMessage() == null ? "" : ": " + clean(cause.getMessage()));
-        }
-        String message = cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + clean(message));
-    }
-
-    private static String human(Duration d) {
-        long ms = d.toMillis();
-        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
-    }
 
     static String clean(String s) {
         return CappedBody.clean(s);

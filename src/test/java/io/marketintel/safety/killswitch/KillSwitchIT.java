@@ -1,5 +1,6 @@
 package io.marketintel.safety.killswitch;
 
+import static io.marketintel.safety.testing.PolicyTestSupport.ready;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,6 +21,7 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
@@ -381,14 +383,9 @@ class KillSwitchIT extends NamespacedTest {
         return names;
     }
 
-    private static boolean ready(ExecutionPolicy p) {
-        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
-    }
 
     private ExecutionPolicy awaitPolicy(String namespace, String name, String what, Predicate<ExecutionPolicy> condition) {
-        return await(namespace + "/" + name + ": " + what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(namespace).withName(name).get(),
-                        p -> p != null && p.getStatus() != null && condition.test(p));
+        return PolicyTestSupport.awaitPolicy(client, namespace, name, what, condition);
     }
 
     private int replicas(String namespace, String deployment) {

@@ -1,5 +1,6 @@
 package io.marketintel.safety.killswitch;
 
+import static io.marketintel.safety.testing.PolicyTestSupport.ready;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,9 +21,9 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
-import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
 
@@ -97,13 +98,8 @@ class StopWhileDownIT extends NamespacedTest {
                 .isLessThan(log.indexOf("Operator SDK 5"));
     }
 
-    private static boolean ready(ExecutionPolicy p) {
-        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
-    }
 
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
-        return await(name + ": " + what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get(),
-                        x -> x != null && x.getStatus() != null && condition.test(x));
+        return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);
     }
 }

@@ -1,5 +1,6 @@
 package io.marketintel.safety.observability;
 
+import static io.marketintel.safety.testing.PolicyTestSupport.ready;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -17,10 +18,10 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
 import io.marketintel.safety.killswitch.KillSwitch;
-import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -107,13 +108,8 @@ class ArgoHealthIT extends NamespacedTest {
                 }));
     }
 
-    private static boolean ready(ExecutionPolicy p) {
-        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
-    }
 
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
-        return await(name + ": " + what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get(),
-                        x -> x != null && x.getStatus() != null && condition.test(x));
+        return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);
     }
 }

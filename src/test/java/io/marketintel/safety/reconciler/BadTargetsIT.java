@@ -1,9 +1,9 @@
 package io.marketintel.safety.reconciler;
 
-import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitStalled;
+import static io.marketintel.safety.testing.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.testing.PolicyTestSupport.condition;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitStalled;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -12,6 +12,7 @@ import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;

@@ -1,6 +1,6 @@
 package io.marketintel.safety.reconciler;
 
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitReady;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,7 +1,7 @@
 package io.marketintel.safety.reconciler;
 
-import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
+import static io.marketintel.safety.testing.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.testing.PolicyTestSupport.condition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -20,6 +20,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;

@@ -1,5 +1,6 @@
 package io.marketintel.safety.reconciler;
 
+import static io.marketintel.safety.testing.PolicyTestSupport.ready;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -21,9 +22,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
-import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
 
@@ -135,13 +136,8 @@ class LeaderElectionIT extends NamespacedTest {
         throw new AssertionError("no check " + name + " in " + health);
     }
 
-    private static boolean ready(ExecutionPolicy p) {
-        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
-    }
 
     private ExecutionPolicy awaitPolicy(String what, Predicate<ExecutionPolicy> condition) {
-        return await(what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
-                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").get(),
-                        x -> x != null && x.getStatus() != null && condition.test(x));
+        return PolicyTestSupport.awaitPolicy(client, ns, "fx", what, condition);
     }
 }

@@ -1,10 +1,10 @@
 package io.marketintel.safety.reconciler;
 
-import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitStalled;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.setMode;
+import static io.marketintel.safety.testing.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.testing.PolicyTestSupport.condition;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitStalled;
+import static io.marketintel.safety.testing.PolicyTestSupport.setMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package io.marketintel.safety.reconciler;
 
-import static io.marketintel.safety.reconciler.PolicyTestSupport.awaitPolicy;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.condition;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.kubectlWaitReady;
-import static io.marketintel.safety.reconciler.PolicyTestSupport.setMode;
+import static io.marketintel.safety.testing.PolicyTestSupport.awaitPolicy;
+import static io.marketintel.safety.testing.PolicyTestSupport.condition;
+import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitReady;
+import static io.marketintel.safety.testing.PolicyTestSupport.setMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -19,6 +19,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;

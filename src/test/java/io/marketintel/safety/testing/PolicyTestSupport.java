@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -11,43 +11,47 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
-import io.marketintel.safety.testing.Kubectl;
 
 /** Shared steps of the reconciler integration tests. */
-final class PolicyTestSupport {
-    static final Duration DEADLINE = Duration.ofSeconds(90);
+public final class PolicyTestSupport {
+    public static final Duration DEADLINE = Duration.ofSeconds(90);
 
     private PolicyTestSupport() {
     }
 
-    static ExecutionPolicy get(KubernetesClient client, String ns, String name) {
+    public static ExecutionPolicy get(KubernetesClient client, String ns, String name) {
         return client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
     }
 
-    static ExecutionPolicy awaitPolicy(KubernetesClient client, String ns, String name, String what,
+    public static ExecutionPolicy awaitPolicy(KubernetesClient client, String ns, String name, String what,
             Predicate<ExecutionPolicy> condition) {
         return await(what).atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                 .until(() -> get(client, ns, name), p -> p != null && p.getStatus() != null && condition.test(p));
     }
 
-    static Condition condition(ExecutionPolicy p, String type) {
+    public static Condition condition(ExecutionPolicy p, String type) {
         return Conditions.find(p.getStatus().conditions, type).orElseThrow(() -> new AssertionError("no " + type + " condition"));
     }
 
     /** A merge patch of spec.mode, as a person would send it: no resourceVersion, so the operator's own status writes never make it conflict. */
-    static void setMode(KubernetesClient client, String ns, String name, ExecutionMode mode) {
+    public static void setMode(KubernetesClient client, String ns, String name, ExecutionMode mode) {
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).patch(
                 io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
                 "{\"spec\":{\"mode\":\"" + mode.wireName() + "\"}}");
     }
 
     /** kubectl wait --for=condition=Ready, as a person would. */
-    static void kubectlWaitReady(Kubectl kubectl, String ns, String name) {
+    public static void kubectlWaitReady(Kubectl kubectl, String ns, String name) {
         Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Ready", "xp/" + name, "--timeout=90s");
         assertThat(wait.exitCode()).as("kubectl wait Ready: %s", wait.output()).isZero();
     }
 
-    static void kubectlWaitStalled(Kubectl kubectl, String ns, String name) {
+    /** Ready=True. */
+    public static boolean ready(ExecutionPolicy p) {
+        return Conditions.isTrue(p.getStatus().conditions, Conditions.READY);
+    }
+
+    public static void kubectlWaitStalled(Kubectl kubectl, String ns, String name) {
         Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Stalled", "xp/" + name, "--timeout=90s");
         assertThat(wait.exitCode()).as("kubectl wait Stalled: %s", wait.output()).isZero();
     }
