@@ -558,13 +558,13 @@ class MonitoringAssetsTest {
 
     @Test
     void helmLintPasses() throws Exception {
-        Run lint = run(Duration.ofMinutes(2), helm(), "lint", CHART.toString(), "--strict");
-        assertThat(lint.exit()).as("helm lint:%n%s%s", lint.out(), lint.err()).isZero();
+        Helm.Result lint = Helm.run("lint", CHART.toString(), "--strict");
+        assertThat(lint.exitCode()).as("helm lint:%n%s", lint.output()).isZero();
     }
 
     @Test
     void renderedByDefaultTheRuleIsTheFileAndTheConfigMapCarriesTheDashboard(@TempDir Path dir) throws Exception {
-        List<JsonNode> objects = template(dir);
+        List<JsonNode> objects = template();
         assertThat(objects).extracting(o -> o.path("kind").asText()).containsExactlyInAnyOrder("PrometheusRule", "ConfigMap");
 
         JsonNode rule = only(objects, "PrometheusRule");
@@ -603,7 +603,7 @@ class MonitoringAssetsTest {
                     labels: {grafana_dashboard: trading}
                     annotations: {grafana_folder: Trading}
                 """);
-        List<JsonNode> objects = template(dir, "-f", values.toString());
+        List<JsonNode> objects = template("-f", values.toString());
 
         JsonNode rule = only(objects, "PrometheusRule");
         assertThat(rule.path("metadata").path("namespace").asText()).isEqualTo("monitoring");
@@ -637,10 +637,10 @@ class MonitoringAssetsTest {
     }
 
     @Test
-    void eachPartCanBeTurnedOff(@TempDir Path dir) throws Exception {
-        assertThat(template(dir, "--set", "monitoring.prometheusRule.enabled=false")).extracting(o -> o.path("kind").asText())
+    void eachPartCanBeTurnedOff() throws Exception {
+        assertThat(template("--set", "monitoring.prometheusRule.enabled=false")).extracting(o -> o.path("kind").asText())
                 .containsExactly("ConfigMap");
-        assertThat(template(dir, "--set", "monitoring.dashboard.enabled=false")).extracting(o -> o.path("kind").asText())
+        assertThat(template("--set", "monitoring.dashboard.enabled=false")).extracting(o -> o.path("kind").asText())
                 .containsExactly("PrometheusRule");
     }
 
@@ -658,9 +658,9 @@ class MonitoringAssetsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badValues")
     void theSchemaRefusesBadValues(String set, String named) throws Exception {
-        Run r = run(Duration.ofMinutes(1), helm(), "template", "x", CHART.toString(), "--set", set);
-        assertThat(r.exit()).as("helm template --set %s must fail", set).isNotZero();
-        assertThat(r.err()).as("the error names %s", named).contains(named);
+        Helm.Result r = Helm.run("template", "x", CHART.toString(), "--set", set);
+        assertThat(r.exitCode()).as("helm template --set %s must fail", set).isNotZero();
+        assertThat(r.stderr()).as("the error names %s", named).contains(named);
     }
 
     // ------------------------------------------------------------------------------------- helpers
@@ -777,22 +777,8 @@ class MonitoringAssetsTest {
      * The monitoring objects of {@code helm template} of the chart (release execution-safety-operator, namespace
      * execution-safety).
      */
-    static List<JsonNode> template(Path dir, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(helm(), "template", "execution-safety-operator", CHART.toString(),
-                "--namespace", "execution-safety"));
-        cmd.addAll(List.of(args));
-        Run r = run(Duration.ofMinutes(2), cmd.toArray(String[]::new));
-        assertThat(r.exit()).as("%s:%n%s", String.join(" ", cmd), r.err()).isZero();
-        List<JsonNode> objects = new ArrayList<>();
-        try (var it = YAML.readerFor(JsonNode.class).readValues(r.out())) {
-            while (it.hasNext()) {
-                JsonNode o = (JsonNode) it.next();
-                if (o != null && o.isObject() && MONITORING_KINDS.contains(o.path("kind").asText())) {
-                    objects.add(o);
-                }
-            }
-        }
-        return objects;
+    static List<JsonNode> template(String... args) {
+        return Helm.objects(args).stream().filter(o -> MONITORING_KINDS.contains(o.path("kind").asText())).toList();
     }
 
     record Run(int exit, String out, String err) {
@@ -823,9 +809,5 @@ class MonitoringAssetsTest {
                 .map(d -> Path.of(d, binary)).filter(Files::isExecutable).map(Path::toString).findFirst();
     }
 
-    /** The pinned helm of hack/build-tools.sh (idempotent: prints the tools directory, building only what is missing). */
-    static String helm() {
-        return Helm.binary().toString();
-    }
 
 }
