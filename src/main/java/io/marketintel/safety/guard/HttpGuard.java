@@ -26,6 +26,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.approval.ApprovalLine;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
+import io.marketintel.safety.http.JsonPost;
 
 /**
  * Asks an external service. The policy context is POSTed as JSON to {@code http.url}; the guard passes only
@@ -40,7 +41,6 @@ import io.marketintel.safety.http.Failures;
 @ApplicationScoped
 public class HttpGuard implements Guard {
     static final int MAX_BODY = 64 * 1024;
-    static final String USER_AGENT = "execution-safety-operator";
     private static final int EXCERPT = 200;
     /** Lets the client report its own timeout before the overall deadline cuts the call off. */
     private static final Duration GRACE = Duration.ofMillis(500);
@@ -86,13 +86,7 @@ public class HttpGuard implements Guard {
         }
 
         byte[] body = json.writeValueAsBytes(requestBody(ctx));
-        HttpRequest request = HttpRequest.newBuilder(uri)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .header("User-Agent", USER_AGENT)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+        HttpRequest request = JsonPost.of(uri, timeout, body);
 
         CompletableFuture<HttpResponse<CappedBody.Reply>> call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
         HttpResponse<CappedBody.Reply> response;

@@ -27,6 +27,7 @@ import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
+import io.marketintel.safety.http.JsonPost;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 
 /**
@@ -51,7 +52,6 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
  */
 @ApplicationScoped
 public class CancelOrders {
-    static final String USER_AGENT = "execution-safety-operator";
     static final int MAX_BODY = 4 * 1024;
     static final int MAX_MESSAGE = 200;
     /** Lets the client report its own timeout before the overall deadline cuts the call off. */
@@ -158,13 +158,7 @@ public class CancelOrders {
         } catch (JsonProcessingException e) {
             return CompletableFuture.completedFuture(failed(target, "could not write the request: " + e.getOriginalMessage(), 0));
         }
-        HttpRequest request = HttpRequest.newBuilder(uri)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .header("User-Agent", USER_AGENT)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+        HttpRequest request = JsonPost.of(uri, timeout, body);
 
         CompletableFuture<HttpResponse<CappedBody.Reply>> send;
         try {

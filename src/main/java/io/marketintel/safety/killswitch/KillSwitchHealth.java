@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
@@ -16,6 +17,12 @@ import io.marketintel.safety.reconciler.Leadership;
  */
 public final class KillSwitchHealth {
     private KillSwitchHealth() {
+    }
+
+    /** Both checks say whether the sweep is done and whether this replica leads. */
+    static HealthCheckResponseBuilder response(String name, boolean up, KillSwitch killSwitch, Leadership leadership) {
+        return HealthCheckResponse.named(name).status(up).withData("armed", killSwitch.armed())
+                .withData("leader", leadership.leading());
     }
 
     @Liveness
@@ -31,9 +38,7 @@ public final class KillSwitchHealth {
 
         @Override
         public HealthCheckResponse call() {
-            boolean up = !killSwitch.armed() || killSwitch.watching();
-            return HealthCheckResponse.named("kill switch watches").status(up)
-                    .withData("armed", killSwitch.armed()).withData("leader", leadership.leading()).build();
+            return response("kill switch watches", !killSwitch.armed() || killSwitch.watching(), killSwitch, leadership).build();
         }
     }
 
@@ -51,8 +56,7 @@ public final class KillSwitchHealth {
         @Override
         public HealthCheckResponse call() {
             var blind = killSwitch.blindSpots();
-            var response = HealthCheckResponse.named("kill switch").status(killSwitch.armed() && blind.isEmpty())
-                    .withData("armed", killSwitch.armed()).withData("leader", leadership.leading());
+            var response = response("kill switch", killSwitch.armed() && blind.isEmpty(), killSwitch, leadership);
             if (!blind.isEmpty()) {
                 response.withData("cannot watch", String.join("; ", blind));
             }
