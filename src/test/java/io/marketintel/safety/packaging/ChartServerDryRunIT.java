@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,11 +15,11 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Helm;
 import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.MonitoringCrds;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.Namespaces;
 
@@ -31,47 +30,20 @@ import io.marketintel.safety.testing.Namespaces;
  * of a namespace that enforces the restricted profile. The CRDs, admission policies and user roles already exist
  * on the test control plane (ControlPlane installs them), so their dry-run is an update, as on an upgrade.
  * <p>
- * The Prometheus Operator is not installed, so this test registers stand-ins for its PrometheusRule and
- * ServiceMonitor CRDs (group, kinds and scope only; no schema) for the duration of the class and removes them
- * afterwards: the server checks those objects' envelope, MonitoringAssetsTest checks the rules with promtool.
+ * The Prometheus Operator is not installed, so this test registers {@link MonitoringCrds} stand-ins for the
+ * duration of the class and removes them afterwards.
  * <p>
  * Also: the narrowed RBAC of watchNamespaces applied for real and asked of the authorizer; {@code helm install
  * --dry-run=server} and its NOTES; and, because it needs the build, that the ClusterRole QOSDK generates
  * (target/kubernetes/kubernetes.yml) is exactly the permission set {@link ChartRbacTest} checks the chart against.
  */
 class ChartServerDryRunIT extends NamespacedTest {
-    static final Map<String, String> MONITORING_CRDS = Map.of("prometheusrules.monitoring.coreos.com", "PrometheusRule",
-            "servicemonitors.monitoring.coreos.com", "ServiceMonitor");
     static final List<String> standIns = new ArrayList<>();
 
     @BeforeAll
     static void monitoringCrdStandIns() {
         try (KubernetesClient admin = ControlPlane.shared().client()) {
-            MONITORING_CRDS.forEach((name, kind) -> {
-                if (admin.apiextensions().v1().customResourceDefinitions().withName(name).get() != null) {
-                    return;
-                }
-                String plural = name.substring(0, name.indexOf('.'));
-                CustomResourceDefinition crd = admin.getKubernetesSerialization().unmarshal("""
-                        apiVersion: apiextensions.k8s.io/v1
-                        kind: CustomResourceDefinition
-                        metadata: {name: %s}
-                        spec:
-                          group: monitoring.coreos.com
-                          scope: Namespaced
-                          names: {kind: %s, listKind: %sList, plural: %s, singular: %s}
-                          versions:
-                          - name: v1
-                            served: true
-                            storage: true
-                            schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-                        """.formatted(name, kind, kind, plural, kind.toLowerCase()), CustomResourceDefinition.class);
-                admin.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-                standIns.add(name);
-                await("CRD " + name + " established").atMost(Duration.ofSeconds(30)).until(() -> admin.apiextensions().v1()
-                        .customResourceDefinitions().withName(name).get().getStatus().getConditions().stream()
-                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
-            });
+            standIns.addAll(MonitoringCrds.install(admin));
         }
     }
 

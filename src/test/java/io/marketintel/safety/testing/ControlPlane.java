@@ -178,6 +178,15 @@ public final class ControlPlane implements AutoCloseable {
         if (applied.exitCode() != 0) {
             throw new IllegalStateException("admission policies not applied: " + applied.output());
         }
+        awaitAdmissionEnforced();
+    }
+
+    /**
+     * Waits until the API server enforces the shipped admission policies, however they were installed: a
+     * server-side dry-run create comes back stamped with its requester.
+     */
+    public void awaitAdmissionEnforced() {
+        Kubectl kubectl = new Kubectl(this);
         String probe = """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy

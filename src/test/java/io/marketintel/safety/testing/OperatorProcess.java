@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,16 +40,9 @@ public final class OperatorProcess implements AutoCloseable {
     }
 
     /** As above, with extra JVM options (-Dkey=value settings). */
-    public static synchronized OperatorProcess start(ControlPlane plane, String namespace, String user, String identity,
+    public static OperatorProcess start(ControlPlane plane, String namespace, String user, String identity,
             List<String> options) {
-        Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
-        }
-        Path log = Path.of("target", "operator-process-" + (++started) + ".log").toAbsolutePath();
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.http.port=0",
+        List<String> settings = new ArrayList<>(List.of(
                 "-Dquarkus.operator-sdk.controllers.executionpolicy.selector=" + LABEL + "=process",
                 "-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + namespace,
                 // One Lease per test namespace; a restarted process keeps its identity (like a StatefulSet
@@ -56,12 +50,34 @@ public final class OperatorProcess implements AutoCloseable {
                 "-Dexecution-safety.leader-election.lease-namespace=" + namespace,
                 "-Dexecution-safety.leader-election.identity=" + (identity == null ? "operator-" + namespace : identity)));
         if (user != null) {
-            command.add("-Dkubernetes.impersonate.username=" + user);
+            settings.add("-Dkubernetes.impersonate.username=" + user);
         }
+        settings.addAll(options);
+        return launch(plane.kubeconfig(), Map.of(), settings);
+    }
+
+    /**
+     * The packaged operator with nothing but {@code kubeconfig}, environment variables and JVM options: how the
+     * end-to-end tier runs it, configured like the chart's Deployment and authenticated as its ServiceAccount.
+     * The HTTP port is chosen by the OS ({@link #httpPort()}).
+     */
+    public static synchronized OperatorProcess launch(Path kubeconfig, Map<String, String> env, List<String> options) {
+        return launch(kubeconfig, env, options, Path.of("target", "operator-process-" + (++started) + ".log").toAbsolutePath());
+    }
+
+    /** As above, logging to {@code log}. */
+    public static OperatorProcess launch(Path kubeconfig, Map<String, String> env, List<String> options, Path log) {
+        Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
+        }
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dquarkus.http.port=0"));
         command.addAll(options);
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("KUBECONFIG", plane.kubeconfig().toString());
+        pb.environment().putAll(env);
+        pb.environment().put("KUBECONFIG", kubeconfig.toString());
         try {
             return new OperatorProcess(pb.start(), log);
         } catch (IOException e) {

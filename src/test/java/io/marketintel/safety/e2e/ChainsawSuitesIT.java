@@ -1,0 +1,83 @@
+package io.marketintel.safety.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import io.marketintel.safety.testing.Helm;
+
+/**
+ * The end-to-end tier (DESIGN §10): on a fresh control plane, {@code helm install} of the chart, the packaged
+ * operator as its own process authenticated as the chart's ServiceAccount ({@link E2eCluster}), then every chainsaw
+ * suite in {@code e2e/}: the user journeys driven with kubectl as the people who would run them. Each suite is
+ * one test here, failing with chainsaw's own account of what did not hold.
+ * <p>
+ * Runs in its own Failsafe execution (own JVM, own control plane), after the integration tests.
+ */
+class ChainsawSuitesIT {
+    static E2eCluster cluster;
+    static E2eCluster.ChainsawRun run;
+    static ChainsawReport report;
+    /** How the API server words an RBAC denial (not other 403s, such as writes into a terminating namespace). */
+    static final java.util.regex.Pattern RBAC_DENIAL = java.util.regex.Pattern.compile("forbidden: User \\\\?\"[^\"\\\\]+\\\\?\" cannot ");
+
+    @BeforeAll
+    static void installAndRun() {
+        cluster = E2eCluster.install(Path.of("target", "e2e").toAbsolutePath());
+        cluster.startOperator(true);
+        run = cluster.chainsaw("chainsaw-report");
+        System.out.println(run.output()); // failsafe-reports/…-output.txt
+        report = ChainsawReport.read(run.report());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> chainsawSuites() {
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        // A test with scenarios reports once per scenario, under the same name.
+        return report.cases().stream().map(c -> DynamicTest.dynamicTest(c.name() + " #" + seen.merge(c.name(), 1, Integer::sum), () -> assertThat(c.failure())
+                .as("chainsaw suite %s failed (output: %s, operator log: %s)", c.name(), run.report(), cluster.operator().log())
+                .isNull()));
+    }
+
+    /** A suite chainsaw did not find, or that did not report, must not pass by its absence. */
+    @Test
+    void everySuiteRanAndChainsawSucceeded() throws IOException {
+        List<String> tests = new java.util.ArrayList<>();
+        try (Stream<Path> files = Files.walk(E2eCluster.SUITES)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().equals("chainsaw-test.yaml")).toList()) {
+                Helm.parse(Files.readString(f)).forEach(t -> tests.add(t.path("metadata").path("name").asText()));
+            }
+        }
+        assertThat(tests).as("chainsaw tests in e2e/").isNotEmpty();
+        for (String test : tests) {
+            assertThat(report.cases()).as("report of chainsaw test %s", test).anyMatch(c -> c.name().startsWith(test));
+        }
+        assertThat(run.exitCode()).as("chainsaw exit code; output:%n%s", run.output()).isZero();
+    }
+
+    /** With the chart's RBAC complete the API server refused the operator nothing (a 403 is a missing rule). */
+    @Test
+    void theApiServerRefusedTheOperatorNothing() throws IOException {
+        assertThat(cluster.operator().alive()).as("operator process still running").isTrue();
+        List<String> refused = Files.readAllLines(cluster.operator().log()).stream()
+                .filter(l -> RBAC_DENIAL.matcher(l).find()).toList();
+        assertThat(refused).as("forbidden requests in %s", cluster.operator().log()).isEmpty();
+    }
+}
