@@ -48,19 +48,47 @@ final class OperatorRbac {
     }
 
     /**
-     * What the operator needs: every {@code @RBACRule} on {@link ExecutionPolicyReconciler} plus the rule QOSDK
-     * adds for a controller's primary resource (the resource, its /status and /finalizers, all common verbs).
-     * {@code target/kubernetes/kubernetes.yml} is generated from exactly these; ChartServerDryRunIT, which runs
-     * after the build, checks that the two agree.
+     * What the operator uses on its primary resource. QOSDK's generated rule grants every common verb on the
+     * resource, its /status and /finalizers; the operator only reads policies (informer, and a fresh read before
+     * each decision) and writes their status by server-side apply (a PATCH of /status). It never creates, updates
+     * or deletes a policy (they are people's objects) and sets no finalizer. e2e/rbac-mutations.sh shows each of
+     * these is needed.
+     */
+    static final Set<Permission> PRIMARY_RESOURCE_USED = Set.of(
+            new Permission(ExecutionPolicy.GROUP, "executionpolicies", RBACVerbs.GET),
+            new Permission(ExecutionPolicy.GROUP, "executionpolicies", RBACVerbs.LIST),
+            new Permission(ExecutionPolicy.GROUP, "executionpolicies", RBACVerbs.WATCH),
+            new Permission(ExecutionPolicy.GROUP, "executionpolicies/status", RBACVerbs.PATCH));
+
+    /**
+     * What the operator needs: every {@code @RBACRule} on {@link ExecutionPolicyReconciler} plus
+     * {@link #PRIMARY_RESOURCE_USED}. The chart grants exactly this.
      */
     static Set<Permission> required() {
-        Set<Permission> out = new TreeSet<>();
+        Set<Permission> out = new TreeSet<>(PRIMARY_RESOURCE_USED);
+        out.addAll(declared());
+        return out;
+    }
+
+    /**
+     * What QOSDK generates into target/kubernetes/kubernetes.yml: the {@code @RBACRule}s plus its rule for a
+     * controller's primary resource (the resource, its /status and /finalizers, all common verbs).
+     * ChartServerDryRunIT, which runs after the build, checks that this is what was generated.
+     */
+    static Set<Permission> generated() {
+        Set<Permission> out = new TreeSet<>(declared());
         String plural = HasMetadata.getPlural(ExecutionPolicy.class);
         for (String resource : List.of(plural, plural + "/status", plural + "/finalizers")) {
             for (String verb : RBACVerbs.ALL_COMMON_VERBS) {
                 out.add(new Permission(HasMetadata.getGroup(ExecutionPolicy.class), resource, verb));
             }
         }
+        return out;
+    }
+
+    /** The {@code @RBACRule}s on {@link ExecutionPolicyReconciler}. */
+    static Set<Permission> declared() {
+        Set<Permission> out = new TreeSet<>();
         for (RBACRule rule : ExecutionPolicyReconciler.class.getAnnotationsByType(RBACRule.class)) {
             if (rule.resourceNames().length > 0 || rule.nonResourceURLs().length > 0) {
                 throw new AssertionError("@RBACRule with resourceNames or nonResourceURLs: teach this test about it");
