@@ -57,12 +57,21 @@ public class AdmissionControl {
                         absent.add(r[0] + " " + r[1]);
                     }
                 } catch (KubernetesClientException e) {
-                    absent.add(r[0] + " " + r[1] + " (unreadable: " + e.getCode() + ")");
+                    // Installed or not, what cannot be read cannot be trusted; say which it is.
+                    absent.add(r[0] + " " + r[1] + (e.getCode() == 403
+                            ? " (the operator may not read it: its RBAC needs get on " + plural(r[0]) + ")"
+                            : " (unreadable: " + e.getCode() + ")"));
                 }
             }
             missing = List.copyOf(absent);
             checkedAt = now;
         }
         return missing;
+    }
+
+    /** ValidatingAdmissionPolicy → validatingadmissionpolicies, …Binding → …bindings. */
+    static String plural(String kind) {
+        String lower = kind.toLowerCase(java.util.Locale.ROOT);
+        return lower.endsWith("y") ? lower.substring(0, lower.length() - 1) + "ies" : lower + "s";
     }
 }

@@ -74,11 +74,11 @@ import io.marketintel.safety.status.Conditions;
  */
 @ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
 // Least privilege beyond the policy itself: read and server-side-apply workloads (never create or
-// delete them), read pods, write Events.
+// delete them), watch pods, create Events. Every verb is needed by some e2e suite (e2e/rbac-mutations.sh).
 @RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
         RBACVerbs.WATCH, RBACVerbs.PATCH })
-@RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
-@RBACRule(apiGroups = "", resources = "events", verbs = { RBACVerbs.CREATE, RBACVerbs.PATCH })
+@RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
+@RBACRule(apiGroups = "", resources = "events", verbs = RBACVerbs.CREATE)
 // Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
 // Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.

@@ -28,8 +28,12 @@ class ChainsawSuitesIT {
     static E2eCluster cluster;
     static E2eCluster.ChainsawRun run;
     static ChainsawReport report;
-    /** How the API server words an RBAC denial (not other 403s, such as writes into a terminating namespace). */
-    static final java.util.regex.Pattern RBAC_DENIAL = java.util.regex.Pattern.compile("forbidden: User \\\\?\"[^\"\\\\]+\\\\?\" cannot ");
+    /**
+     * How an RBAC denial shows in the operator's log: the API server's wording for a request, and the client's for
+     * a refused watch. Not other 403s, such as writes into a terminating namespace.
+     */
+    static final java.util.regex.Pattern RBAC_DENIAL = java.util.regex.Pattern
+            .compile("forbidden: User \\\\?\"[^\"\\\\]+\\\\?\" cannot |Received 403 on websocket");
 
     @BeforeAll
     static void installAndRun() {
