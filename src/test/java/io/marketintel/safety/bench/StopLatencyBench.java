@@ -42,7 +42,9 @@ import io.marketintel.safety.testing.TradingSystem;
  * bench/stop-latency.sh: how long from a person's {@code kubectl} command until a watch sees
  * {@code spec.replicas: 0} on every one of N Deployments, for the operator's namespace emergency stop and for
  * scaling the same Deployments by hand. Prints figures, asserts nothing. Settings from the environment:
- * SIZES ("1 100 500"), RUNS (10), LOOP_MAX (100: the one-kubectl-per-deployment baseline is skipped above it).
+ * SIZES ("1 100 500"), RUNS (10), LOOP_MAX (100: the one-kubectl-per-deployment baseline is skipped above it),
+ * BASELINES (true; false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process
+ * records a Java Flight Recording there, profile settings).
  */
 public final class StopLatencyBench {
     static final String STOP = KillSwitch.STOP_ANNOTATION;
@@ -55,6 +57,8 @@ public final class StopLatencyBench {
     final Kubectl kubectl;
     final int runs;
     final int loopMax;
+    final boolean baselines = Boolean.parseBoolean(env("BASELINES", "true"));
+    final String jfr = env("JFR", "");
     volatile OperatorProcess operator;
     final List<String> deleting = new ArrayList<>();
 
@@ -134,7 +138,9 @@ public final class StopLatencyBench {
         StringBuilder yaml = new StringBuilder();
         for (int i = 0; i < n; i++) {
             TradingSystem.deployment(client, ns, "d" + i, "g" + i / PER_POLICY, 1);
-            TradingSystem.deployment(client, base, "d" + i, "g" + i / PER_POLICY, 1);
+            if (baselines) {
+                TradingSystem.deployment(client, base, "d" + i, "g" + i / PER_POLICY, 1);
+            }
         }
         for (int k = 0; k < policies; k++) {
             yaml.append("""
@@ -149,11 +155,14 @@ public final class StopLatencyBench {
                     """.formatted(k, OperatorProcess.LABEL, TradingSystem.PART_OF, k));
         }
         check(kubectl.runWithInput(yaml.toString(), "apply", "-n", ns, "-f", "-"));
-        operator = OperatorProcess.start(plane, ns);
+        operator = OperatorProcess.start(plane, ns, null, null, jfr.isEmpty() ? List.of()
+                : List.of("-XX:StartFlightRecording=filename=" + Path.of(jfr).toAbsolutePath() + ",settings=profile,dumponexit=true"));
         try (Watch stopped = new Watch(client, ns, n); Watch scaled = new Watch(client, base, n);
                 SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
             awaitSteady(stopped, xp, policies);
-            awaitSteady(scaled, null, 0);
+            if (baselines) {
+                awaitSteady(scaled, null, 0);
+            }
             // One extra run of each, first, not counted: kubectl's discovery cache and the operator's stop path
             // are cold on the first one. Printed on its own.
             Series op = new Series(), self = new Series(), all = new Series(), loop = new Series();
@@ -162,10 +171,10 @@ public final class StopLatencyBench {
                 op.add(r, stopRun(ns, stopped, xp, policies, self, r));
             }
             progress("N=%d: kubectl scale --all, %d+1 runs", n, runs);
-            for (int r = 0; r <= runs; r++) {
+            for (int r = 0; r <= runs && baselines; r++) {
                 all.add(r, scaleRun(base, scaled, () -> scale("deployment", "--replicas=0", "--all", "-n", base)));
             }
-            if (n <= loopMax) {
+            if (n <= loopMax && baselines) {
                 progress("N=%d: kubectl scale one by one, %d+1 runs", n, runs);
                 for (int r = 0; r <= runs; r++) {
                     loop.add(r, scaleRun(base, scaled, () -> {
@@ -176,6 +185,9 @@ public final class StopLatencyBench {
                 }
             }
             String log = logSummary(operator.log());
+            if (!jfr.isEmpty()) {
+                operator.terminate(); // the recording is written on a normal exit
+            }
             operator.close();
             for (String d : List.of(ns, base)) {
                 client.namespaces().withName(d).delete();

@@ -76,6 +76,27 @@ class ChainsawSuitesIT {
         assertThat(run.exitCode()).as("chainsaw exit code; output:%n%s", run.output()).isZero();
     }
 
+    /**
+     * The packaged operator, configured as the chart configures it, exports every series the shipped alerts and
+     * dashboard read (MetricsIT checks the in-process operator; this is what Prometheus scrapes in a cluster).
+     * Guard series and the SDK's failure/retry counters appear on their first increment, and the per-policy
+     * series are removed with their policy (the suites' policies are gone by now), so they are not required here.
+     */
+    @Test
+    void thePackagedOperatorExportsTheMetricsContract() throws Exception {
+        int port = cluster.operator().httpPort();
+        String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        var contract = io.marketintel.safety.observability.MonitoringAssetsTest.CONTRACT;
+        assertThat(contract.keySet().stream().filter(n -> !contract.get(n).contains("policy"))
+                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.equals("reconciliations_failure_total")
+                        && !n.equals("reconciliations_retries_total"))
+                .filter(n -> !java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(n) + "[ {]",
+                        java.util.regex.Pattern.MULTILINE).matcher(scrape).find())
+                .toList()).as("contract series missing from the packaged operator's /q/metrics").isEmpty();
+    }
+
     /** With the chart's RBAC complete the API server refused the operator nothing (a 403 is a missing rule). */
     @Test
     void theApiServerRefusedTheOperatorNothing() throws IOException {

@@ -56,7 +56,7 @@ import io.marketintel.safety.testing.Helm;
  * fail, they never skip. The helm tests take the helm binary from {@code hack/build-tools.sh} (which builds it
  * from pinned modules on first use, together with the control-plane binaries the integration tests need).
  */
-class MonitoringAssetsTest {
+public class MonitoringAssetsTest {
     static final Path CHART = Path.of("helm/execution-safety-operator");
     static final Path ALERTS = CHART.resolve("files/alerts.yaml");
     static final Path DASHBOARD = CHART.resolve("files/dashboard.json");
@@ -75,7 +75,7 @@ class MonitoringAssetsTest {
      * names them, with its labels (the scrape adds {@link #TARGET_LABELS}). The one list: a later integration
      * test compares it with a real scrape, and everything the monitoring assets read must be in it.
      */
-    static final Map<String, Set<String>> CONTRACT = new TreeMap<>();
+    public static final Map<String, Set<String>> CONTRACT = new TreeMap<>();
     /** Series Prometheus writes itself for every target: read by the alerts, never in a scrape. */
     static final Map<String, Set<String>> PROMETHEUS_SERIES = Map.of("up", Set.of());
     /** Labels Prometheus attaches to every scraped series (besides whatever the service discovery adds). */
@@ -103,8 +103,8 @@ class MonitoringAssetsTest {
         series("execution_safety_circuit_breaker_failures", "namespace", "policy");
         series("execution_safety_kill_switch_blind");
         series("execution_safety_leader");
-        // JOSDK 5.3.2 MicrometerMetricsV2, what Quarkus Operator SDK 7.7.3 installs by default
-        // (quarkus.operator-sdk.use-v1-metrics=false): meters reconciliations.started.total, ... tagged
+        // JOSDK 5.3.2 MicrometerMetricsV2, as observability.OperatorSdkMetrics installs it (the same meters as
+        // Quarkus Operator SDK 7.7.3's default): meters reconciliations.started.total, ... tagged
         // controller.name; no namespace tag (withNamespaceAsTag() is not called). Counters appear on their
         // first increment.
         series("reconciliations_started_total", "controller_name");

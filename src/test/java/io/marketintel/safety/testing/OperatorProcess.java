@@ -85,6 +85,10 @@ public final class OperatorProcess implements AutoCloseable {
         }
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean alive() {
         return process.isAlive();
     }
@@ -94,6 +98,16 @@ public final class OperatorProcess implements AutoCloseable {
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM (shutdown hooks run: a flight recording is written) and wait up to 60 s for it to exit. */
+    public void terminate() {
+        process.destroy();
+        try {
+            process.waitFor(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Throughput and footprint of one operator replica: start-up to ready; POLICIES policies (one Deployment each)
+# from the first create until all are Ready, and reconciles/s; RSS and heap after IDLE seconds idle; restart.
+#   bench/scale.sh                         1,000 policies, 60 s idle (about 10 minutes on 2 cores)
+#   POLICIES=100 IDLE=5 bench/scale.sh     a smoke run
+#   JVM_OPTS="-Xmx512m" bench/scale.sh     other JVM options for the operator (default -Xmx256m)
+# Starts its own control plane and the packaged operator as a process; both are stopped at the end.
+# Table on stdout and in target/scale-bench.txt. A benchmark prints figures; nothing here asserts a speed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash hack/build-tools.sh >/dev/null
+./mvnw -q -B package -DskipTests
+./mvnw -q -B exec:java@scale-bench

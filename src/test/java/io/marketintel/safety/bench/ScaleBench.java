@@ -1,0 +1,233 @@
+package io.marketintel.safety.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.OperatorProcess;
+import io.marketintel.safety.testing.TradingSystem;
+
+/**
+ * bench/scale.sh: throughput and footprint of one operator replica holding many policies. Prints figures,
+ * asserts nothing. Settings from the environment: POLICIES (1000), IDLE seconds (60), JVM_OPTS ("-Xmx256m", the
+ * heap the chart's 512Mi memory limit leaves with room for the rest of the process).
+ * <ol>
+ * <li>start-up: the packaged operator from process start to /q/health/ready = 200, with no policy;</li>
+ * <li>throughput: POLICIES Deployments of one replica, then POLICIES DryRun policies (one Deployment each) created
+ * 16 at a time; time from the first create until every policy is Ready in DryRun; reconciles/s from the SDK's
+ * reconciliations_started_total over that time;</li>
+ * <li>footprint: after IDLE seconds with every policy Ready, the process's resident set (VmRSS, VmHWM) and heap
+ * (jvm_memory_used_bytes{area="heap"}), and the heap again after a full GC (jcmd GC.run): what is live;</li>
+ * <li>restart: the operator killed and started again with every policy in place: time to ready, and until it has
+ * reconciled every policy once.</li>
+ * </ol>
+ */
+public final class ScaleBench {
+    static final Duration SETUP = Duration.ofMinutes(30);
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public static void main(String[] args) {
+        int status = 0;
+        try {
+            run();
+        } catch (Throwable e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        System.exit(status); // see StopLatencyBench.main
+    }
+
+    static void run() throws Exception {
+        int n = Integer.parseInt(env("POLICIES", "1000"));
+        int idle = Integer.parseInt(env("IDLE", "60"));
+        List<String> jvm = Arrays.stream(env("JVM_OPTS", "-Xmx256m").trim().split("\\s+")).filter(s -> !s.isBlank()).toList();
+        String load = loadAverage();
+        ControlPlane plane = ControlPlane.start(Path.of("target", "scale-bench", "control-plane").toAbsolutePath(), true);
+        OperatorProcess operator = null;
+        StringBuilder out = new StringBuilder();
+        try (KubernetesClient client = plane.client()) {
+            client.nodes().withName(ControlPlane.FAKE_NODE).editStatus(node -> {
+                node.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(n + 100)));
+                node.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(n + 100)));
+                return node;
+            });
+            String ns = Namespaces.create(client, "scale");
+            out.append("""
+                    Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, one namespace
+                    machine: nproc %d, Java %s %s, kube-apiserver %s (loopback, kwok node)
+                    operator: java %s -jar target/quarkus-app/quarkus-run.jar (one replica, leader election on)
+                    """.formatted(n, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vendor"),
+                    System.getProperty("java.version"), plane.serverVersion(), String.join(" ", jvm)));
+
+            long started = System.nanoTime();
+            operator = OperatorProcess.start(plane, ns, null, null, jvm);
+            int port = awaitReady(operator);
+            double startup = ms(started);
+            out.append("start-up to ready, no policy:            %8.0f ms%n".formatted(startup));
+
+            progress("creating %d deployments", n);
+            parallel(n, i -> TradingSystem.deployment(client, ns, "d" + i, "s" + i, 1));
+            try (SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
+                double before = metric(port, "reconciliations_started_total");
+                progress("creating %d policies", n);
+                long t0 = System.nanoTime();
+                parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(ns).resource(client.getKubernetesSerialization()
+                        .unmarshal("""
+                                apiVersion: safety.marketintel.io/v1alpha1
+                                kind: ExecutionPolicy
+                                metadata: {name: p%d, labels: {%s: process}}
+                                spec:
+                                  mode: DryRun
+                                  workloads: {refs: [{kind: Deployment, name: d%d}]}
+                                """.formatted(i, OperatorProcess.LABEL, i), ExecutionPolicy.class)).create());
+                double created = ms(t0);
+                await("every policy Ready in DryRun").atMost(SETUP).pollInterval(Duration.ofMillis(200))
+                        .until(() -> ready(xp) == n);
+                double allReady = ms(t0);
+                double reconciles = metric(port, "reconciliations_started_total") - before;
+                out.append("created %d policies (16 writers):       %8.0f ms%n".formatted(n, created));
+                out.append("first create -> all %d Ready (DryRun):  %8.0f ms   (%.1f policies/s)%n".formatted(n, allReady,
+                        n / (allReady / 1000)));
+                out.append("reconciles in that time:                 %8.0f      (%.1f/s, %.1f per policy)%n".formatted(reconciles,
+                        reconciles / (allReady / 1000), reconciles / n));
+
+                progress("idle for %d s with every policy Ready", idle);
+                Thread.sleep(idle * 1000L); // a benchmark, not a test: "idle for a minute" is the measurement
+                long pid = operator.pid();
+                String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
+                out.append("after %d s idle: RSS %s, peak RSS %s%n".formatted(idle, field(status, "VmRSS"), field(status, "VmHWM")));
+                out.append("  heap used %.0f MiB (committed %.0f MiB, max %.0f MiB); non-heap used %.0f MiB%n".formatted(
+                        metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576,
+                        metric(port, "jvm_memory_committed_bytes{area=\"heap\"") / 1048576,
+                        metric(port, "jvm_memory_max_bytes{area=\"heap\"") / 1048576,
+                        metric(port, "jvm_memory_used_bytes{area=\"nonheap\"") / 1048576));
+                jcmd(pid, "GC.run");
+                out.append("  heap used after a full GC (live data): %.0f MiB; threads %.0f%n".formatted(
+                        metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576, metric(port, "jvm_threads_live_threads")));
+                out.append("  JVM flags: ").append(flags(jcmd(pid, "VM.flags"))).append('\n');
+
+                progress("restart with %d policies", n);
+                operator.close();
+                long r0 = System.nanoTime();
+                operator = OperatorProcess.start(plane, ns, null, null, jvm);
+                int port2 = awaitReady(operator);
+                double restartReady = ms(r0);
+                await("every policy reconciled once after the restart").atMost(SETUP).pollInterval(Duration.ofMillis(200))
+                        .until(() -> metric(port2, "reconciliations_success_total") >= n);
+                double restartAll = ms(r0);
+                out.append("restart with %d policies: ready %.0f ms, every policy reconciled once %.0f ms%n".formatted(n,
+                        restartReady, restartAll));
+            }
+            out.append("operator log: ").append(operator.log()).append('\n');
+            out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(loadAverage()).append('\n');
+            System.out.println();
+            System.out.print(out);
+            Files.writeString(Path.of("target", "scale-bench.txt"), out);
+        } finally {
+            if (operator != null) {
+                operator.close();
+            }
+            plane.close();
+        }
+    }
+
+    interface Task {
+        void run(int i) throws Exception;
+    }
+
+    static void parallel(int n, Task task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                all.add(pool.submit(() -> {
+                    task.run(k);
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    static long ready(SharedIndexInformer<ExecutionPolicy> xp) {
+        return xp.getStore().list().stream().filter(p -> p.getStatus() != null && p.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY)).count();
+    }
+
+    static int awaitReady(OperatorProcess operator) {
+        int port = operator.httpPort();
+        await("operator ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        return port;
+    }
+
+    /** The sum of every series of a metric (a name, or a name and the start of its labels) in /q/metrics. */
+    static double metric(int port, String prefix) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(l -> l.startsWith(prefix) && (l.charAt(prefix.length()) == ' ' || l.charAt(prefix.length()) == '{'
+                || prefix.contains("{"))).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    static String jcmd(long pid, String command) throws Exception {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        return out;
+    }
+
+    static String flags(String vmFlags) {
+        return Arrays.stream(vmFlags.split("\\s+")).filter(f -> f.matches("-XX:[+-]?(MaxHeapSize|InitialHeapSize|Use\\w+GC)(=.*)?"))
+                .reduce((a, b) -> a + " " + b).orElse(vmFlags.strip());
+    }
+
+    static String field(String procStatus, String name) {
+        return procStatus.lines().filter(l -> l.startsWith(name + ":")).map(l -> l.substring(name.length() + 1).strip())
+                .findFirst().orElse("?");
+    }
+
+    static double ms(long since) {
+        return (System.nanoTime() - since) / 1e6;
+    }
+
+    static String loadAverage() throws Exception {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return f[0] + " " + f[1] + " " + f[2];
+    }
+
+    static void progress(String format, Object... args) {
+        System.err.printf("[scale] " + format + "%n", args);
+    }
+
+    static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+}
