@@ -112,8 +112,14 @@ public final class ScaleBench {
                         reconciles / (allReady / 1000), reconciles / n));
 
                 progress("idle for %d s with every policy Ready", idle);
-                Thread.sleep(idle * 1000L); // a benchmark, not a test: "idle for a minute" is the measurement
                 long pid = operator.pid();
+                double idleReconciles = metric(port, "reconciliations_started_total");
+                double idleCpu = cpuSeconds(pid);
+                Thread.sleep(idle * 1000L); // a benchmark, not a test: "idle for a minute" is the measurement
+                out.append("idle %d s: %.0f reconciles (%.2f/s), %.1f s of CPU (%.0f%% of one core)%n".formatted(idle,
+                        metric(port, "reconciliations_started_total") - idleReconciles,
+                        (metric(port, "reconciliations_started_total") - idleReconciles) / idle, cpuSeconds(pid) - idleCpu,
+                        100 * (cpuSeconds(pid) - idleCpu) / idle));
                 String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
                 out.append("after %d s idle: RSS %s, peak RSS %s%n".formatted(idle, field(status, "VmRSS"), field(status, "VmHWM")));
                 out.append("  heap used %.0f MiB (committed %.0f MiB, max %.0f MiB); non-heap used %.0f MiB%n".formatted(
@@ -206,6 +212,13 @@ public final class ScaleBench {
     static String flags(String vmFlags) {
         return Arrays.stream(vmFlags.split("\\s+")).filter(f -> f.matches("-XX:[+-]?(MaxHeapSize|InitialHeapSize|Use\\w+GC)(=.*)?"))
                 .reduce((a, b) -> a + " " + b).orElse(vmFlags.strip());
+    }
+
+    /** User + system CPU time of a process, from /proc/PID/stat (clock ticks of 1/100 s, the Linux default). */
+    static double cpuSeconds(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
     }
 
     static String field(String procStatus, String name) {
