@@ -56,7 +56,8 @@ class ChainsawSuitesIT {
         java.util.Map<String, Integer> seen = new java.util.HashMap<>();
         // A test with scenarios reports once per scenario, under the same name.
         return report.cases().stream().map(c -> DynamicTest.dynamicTest(c.name() + " #" + seen.merge(c.name(), 1, Integer::sum), () -> assertThat(c.failure())
-                .as("chainsaw suite %s failed (output: %s, operator log: %s)", c.name(), run.report(), cluster.operator().log())
+                .as("chainsaw suite %s failed (chainsaw log: %s, operator log: %s)", c.name(),
+                        run.report().resolveSibling(run.report().getFileName().toString().replace(".xml", ".log")), cluster.operator().log())
                 .isNull()));
     }
 
