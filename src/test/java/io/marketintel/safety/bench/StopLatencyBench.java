@@ -44,7 +44,8 @@ import io.marketintel.safety.testing.TradingSystem;
  * scaling the same Deployments by hand. Prints figures, asserts nothing. Settings from the environment:
  * SIZES ("1 100 500"), RUNS (10), LOOP_MAX (100: the one-kubectl-per-deployment baseline is skipped above it),
  * BASELINES (true; false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process
- * records a Java Flight Recording there, profile settings).
+ * records a Java Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests
+ * by verb and resource during each operator stop, from apiserver_request_total, printed after the table).
  */
 public final class StopLatencyBench {
     static final String STOP = KillSwitch.STOP_ANNOTATION;
@@ -59,6 +60,8 @@ public final class StopLatencyBench {
     final int loopMax;
     final boolean baselines = Boolean.parseBoolean(env("BASELINES", "true"));
     final String jfr = env("JFR", "");
+    final boolean requestMix = Boolean.parseBoolean(env("REQUEST_MIX", "false"));
+    final StringBuilder mixes = new StringBuilder();
     volatile OperatorProcess operator;
     final List<String> deleting = new ArrayList<>();
 
@@ -106,6 +109,7 @@ public final class StopLatencyBench {
             for (int n : sizes) {
                 report.append(bench.size(n));
             }
+            report.append(bench.mixes);
             report.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ")
                     .append(loadAverage()).append('\n');
             System.out.println();
@@ -203,9 +207,13 @@ public final class StopLatencyBench {
         Map<String, Long> before = new HashMap<>();
         xp.getStore().list().forEach(p -> before.put(p.getMetadata().getName(), epoch(p)));
         CompletableFuture<Long> zero = watch.expect(0);
+        Map<String, Double> requestsBefore = requestMix ? requests() : Map.of();
         long t0 = System.nanoTime();
         check(kubectl.run("annotate", "namespace", ns, STOP + "=bench"));
         double ms = (zero.get(STEP.toSeconds(), TimeUnit.SECONDS) - t0) / 1e6;
+        if (requestMix) {
+            mixes.append(mix(requestsBefore, requests(), run, ms));
+        }
 
         // The reconciler records the stop with its new epoch; only that epoch re-arms it.
         awaitAll(xp, policies, "stop recorded", p -> p.getStatus().emergencyStop != null
@@ -219,6 +227,30 @@ public final class StopLatencyBench {
         }
         awaitSteady(watch, xp, policies);
         return ms;
+    }
+
+    /** apiserver_request_total summed by verb and resource (every client: operator, controllers, kwok, bench). */
+    private Map<String, Double> requests() {
+        Kubectl.Result r = kubectl.run("get", "--raw", "/metrics");
+        Map<String, Double> out = new java.util.TreeMap<>();
+        Pattern verb = Pattern.compile("verb=\"([^\"]*)\""), resource = Pattern.compile("resource=\"([^\"]*)\""),
+                sub = Pattern.compile("subresource=\"([^\"]*)\"");
+        r.stdout().lines().filter(l -> l.startsWith("apiserver_request_total{")).forEach(l -> {
+            var v = verb.matcher(l);
+            var res = resource.matcher(l);
+            var sr = sub.matcher(l);
+            String key = (v.find() ? v.group(1) : "?") + " " + (res.find() ? res.group(1) : "?") + (sr.find() && !sr.group(1).isEmpty() ? "/" + sr.group(1) : "");
+            out.merge(key, Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), Double::sum);
+        });
+        return out;
+    }
+
+    private static String mix(Map<String, Double> before, Map<String, Double> after, int run, double ms) {
+        StringBuilder sb = new StringBuilder("requests during operator stop run %d (%.0f ms), by verb and resource:%n".formatted(run, ms));
+        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(15)
+                .forEach(e -> sb.append("  %6.0f  %s%n".formatted(e.getValue(), e.getKey())));
+        return sb.toString();
     }
 
     /** t0 just before the kubectl scale command(s), t1 when the watch has seen every deployment at zero. */
