@@ -47,21 +47,14 @@ public final class ScaleBench {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public static void main(String[] args) {
-        int status = 0;
-        try {
-            run();
-        } catch (Throwable e) {
-            e.printStackTrace();
-            status = 1;
-        }
-        System.exit(status); // see StopLatencyBench.main
+        Bench.main(ScaleBench::run);
     }
 
     static void run() throws Exception {
-        int n = Integer.parseInt(env("POLICIES", "1000"));
-        int idle = Integer.parseInt(env("IDLE", "60"));
-        List<String> jvm = Arrays.stream(env("JVM_OPTS", "-Xmx256m").trim().split("\\s+")).filter(s -> !s.isBlank()).toList();
-        String load = loadAverage();
+        int n = Integer.parseInt(Bench.env("POLICIES", "1000"));
+        int idle = Integer.parseInt(Bench.env("IDLE", "60"));
+        List<String> jvm = Arrays.stream(Bench.env("JVM_OPTS", "-Xmx256m").trim().split("\\s+")).filter(s -> !s.isBlank()).toList();
+        String load = Bench.loadAverage();
         ControlPlane plane = ControlPlane.start(Path.of("target", "scale-bench", "control-plane").toAbsolutePath(), true);
         OperatorProcess operator = null;
         StringBuilder out = new StringBuilder();
@@ -81,7 +74,7 @@ public final class ScaleBench {
 
             long started = System.nanoTime();
             operator = OperatorProcess.start(plane, ns, null, null, jvm);
-            int port = awaitReady(operator);
+            int port = operator.awaitReady(Duration.ofMinutes(3));
             double startup = ms(started);
             out.append("start-up to ready, no policy:            %8.0f ms%n".formatted(startup));
 
@@ -136,7 +129,7 @@ public final class ScaleBench {
                 operator.close();
                 long r0 = System.nanoTime();
                 operator = OperatorProcess.start(plane, ns, null, null, jvm);
-                int port2 = awaitReady(operator);
+                int port2 = operator.awaitReady(Duration.ofMinutes(3));
                 double restartReady = ms(r0);
                 await("every policy reconciled once after the restart").atMost(SETUP).pollInterval(Duration.ofMillis(200))
                         .until(() -> metric(port2, "reconciliations_success_total") >= n);
@@ -145,7 +138,7 @@ public final class ScaleBench {
                         restartReady, restartAll));
             }
             out.append("operator log: ").append(operator.log()).append('\n');
-            out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(loadAverage()).append('\n');
+            out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(Bench.loadAverage()).append('\n');
             System.out.println();
             System.out.print(out);
             Files.writeString(Path.of("target", "scale-bench.txt"), out);
@@ -185,14 +178,6 @@ public final class ScaleBench {
                 && Conditions.isTrue(p.getStatus().conditions, Conditions.READY)).count();
     }
 
-    static int awaitReady(OperatorProcess operator) {
-        int port = operator.httpPort();
-        await("operator ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                .until(() -> HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-        return port;
-    }
-
     /** The sum of every series of a metric (a name, or a name and the start of its labels) in /q/metrics. */
     static double metric(int port, String prefix) throws Exception {
         String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
@@ -230,17 +215,8 @@ public final class ScaleBench {
         return (System.nanoTime() - since) / 1e6;
     }
 
-    static String loadAverage() throws Exception {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return f[0] + " " + f[1] + " " + f[2];
-    }
-
     static void progress(String format, Object... args) {
         System.err.printf("[scale] " + format + "%n", args);
     }
 
-    static String env(String name, String fallback) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
-    }
 }

@@ -58,9 +58,9 @@ public final class StopLatencyBench {
     final Kubectl kubectl;
     final int runs;
     final int loopMax;
-    final boolean baselines = Boolean.parseBoolean(env("BASELINES", "true"));
-    final String jfr = env("JFR", "");
-    final boolean requestMix = Boolean.parseBoolean(env("REQUEST_MIX", "false"));
+    final boolean baselines = Boolean.parseBoolean(Bench.env("BASELINES", "true"));
+    final String jfr = Bench.env("JFR", "");
+    final boolean requestMix = Boolean.parseBoolean(Bench.env("REQUEST_MIX", "false"));
     final StringBuilder mixes = new StringBuilder();
     volatile OperatorProcess operator;
     final List<String> deleting = new ArrayList<>();
@@ -74,23 +74,14 @@ public final class StopLatencyBench {
     }
 
     public static void main(String[] args) {
-        int status = 0;
-        try {
-            run();
-        } catch (Throwable e) {
-            e.printStackTrace();
-            status = 1;
-        }
-        // exec:java waits for every non-daemon thread before it returns, and outside a Quarkus application each
-        // Kubernetes client of the test classpath (QuarkusHttpClientFactory) starts a Vert.x that nothing closes.
-        System.exit(status);
+        Bench.main(StopLatencyBench::run);
     }
 
     private static void run() throws Exception {
-        int[] sizes = Arrays.stream(env("SIZES", "1 100 500").trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
-        int runs = Integer.parseInt(env("RUNS", "10"));
-        int loopMax = Integer.parseInt(env("LOOP_MAX", "100"));
-        String load = loadAverage();
+        int[] sizes = Arrays.stream(Bench.env("SIZES", "1 100 500").trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        int runs = Integer.parseInt(Bench.env("RUNS", "10"));
+        int loopMax = Integer.parseInt(Bench.env("LOOP_MAX", "100"));
+        String load = Bench.loadAverage();
         ControlPlane plane = ControlPlane.start(Path.of("target", "stop-latency", "control-plane").toAbsolutePath(), true);
         KubernetesClient client = plane.client();
         StopLatencyBench bench = new StopLatencyBench(plane, client, runs, loopMax);
@@ -111,7 +102,7 @@ public final class StopLatencyBench {
             }
             report.append(bench.mixes);
             report.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ")
-                    .append(loadAverage()).append('\n');
+                    .append(Bench.loadAverage()).append('\n');
             System.out.println();
             System.out.print(report);
             Files.writeString(Path.of("target", "stop-latency.txt"), report);
@@ -450,17 +441,8 @@ public final class StopLatencyBench {
         return "%s (%d ERROR, %d WARN lines)".formatted(Path.of("").toAbsolutePath().relativize(log), errors, warnings);
     }
 
-    private static String loadAverage() throws Exception {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return f[0] + " " + f[1] + " " + f[2];
-    }
-
     private static void progress(String format, Object... args) {
         System.err.printf("[stop-latency] " + format + "%n", args);
     }
 
-    private static String env(String name, String fallback) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
-    }
 }

@@ -1,10 +1,6 @@
 package io.marketintel.safety.e2e;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,13 +186,7 @@ public final class E2eCluster implements AutoCloseable {
         operator = OperatorProcess.launch(serviceAccountKubeconfig(), chartEnvironment(), List.of(),
                 workDir.resolve("operator-" + (++operatorStarts) + ".log"));
         if (awaitReady) {
-            int port = operator.httpPort();
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            Awaitility.await("operator ready (" + operator.log() + ")").atMost(Duration.ofMinutes(3))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                    .failFast("operator process exited; log " + operator.log(), () -> !operator.alive())
-                    .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+            operator.awaitReady(Duration.ofMinutes(3));
         } else {
             Awaitility.await("operator listening or exited (" + operator.log() + ")").atMost(Duration.ofMinutes(3))
                     .pollInterval(Duration.ofMillis(500))

@@ -99,11 +99,7 @@ class MetricsIT extends NamespacedTest {
 
         // Everything the shipped alerts and dashboard read is really exported (guards did not run here, and
         // failure/retry counters appear on their first increment).
-        assertThat(MonitoringAssetsTest.CONTRACT.keySet().stream()
-                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.equals("reconciliations_failure_total")
-                        && !n.equals("reconciliations_retries_total"))
-                .filter(n -> !Pattern.compile("^" + Pattern.quote(n) + "[ {]", Pattern.MULTILINE).matcher(stopped).find())
-                .toList()).as("contract series missing from a real scrape").isEmpty();
+        assertThat(MonitoringAssetsTest.missingFrom(stopped, n -> false)).as("contract series missing from a real scrape").isEmpty();
 
         // Deleting the policy removes its series.
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").delete();

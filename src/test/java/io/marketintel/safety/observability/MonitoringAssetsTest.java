@@ -118,6 +118,18 @@ public class MonitoringAssetsTest {
         series("events_received_total", "controller_name", "event", "action");
     }
 
+    /**
+     * The contract series missing from a real scrape, leaving out those that appear only on their first increment
+     * (guard series, the SDK's failure and retry counters) and those {@code alsoExempt} names.
+     */
+    public static java.util.List<String> missingFrom(String scrape, java.util.function.Predicate<String> alsoExempt) {
+        return CONTRACT.keySet().stream()
+                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.equals("reconciliations_failure_total")
+                        && !n.equals("reconciliations_retries_total") && !alsoExempt.test(n))
+                .filter(n -> !Pattern.compile("^" + Pattern.quote(n) + "[ {]", Pattern.MULTILINE).matcher(scrape).find())
+                .toList();
+    }
+
     /** The Operator SDK's series in {@link #CONTRACT} (the operator's own all start with execution_safety_). */
     static Set<String> operatorSdkSeries() {
         return CONTRACT.keySet().stream().filter(n -> !n.startsWith("execution_safety_"))

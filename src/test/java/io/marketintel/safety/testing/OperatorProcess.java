@@ -96,21 +96,33 @@ public final class OperatorProcess implements AutoCloseable {
     /** SIGKILL and wait until it is gone. */
     public void kill() {
         process.destroyForcibly();
-        try {
-            process.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        awaitExit(30);
     }
 
     /** SIGTERM (shutdown hooks run: a flight recording is written) and wait up to 60 s for it to exit. */
     public void terminate() {
         process.destroy();
+        awaitExit(60);
+    }
+
+    private void awaitExit(int seconds) {
         try {
-            process.waitFor(60, TimeUnit.SECONDS);
+            process.waitFor(seconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Waits until /q/health/ready answers 200, failing at once if the process exits; returns the HTTP port. */
+    public int awaitReady(java.time.Duration atMost) {
+        int port = httpPort();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2)).build();
+        java.net.http.HttpRequest ready = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
+                .timeout(java.time.Duration.ofSeconds(5)).build();
+        org.awaitility.Awaitility.await("operator ready (" + log + ")").atMost(atMost).pollInterval(java.time.Duration.ofMillis(50))
+                .ignoreExceptions().failFast("operator process exited; log " + log, () -> !alive())
+                .until(() -> http.send(ready, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        return port;
     }
 
     public Path log() {
