@@ -46,6 +46,8 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfiguration;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.actuation.Relevance;
+import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
@@ -223,19 +225,24 @@ public class KillSwitch {
                 pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).runnableInformer(0));
             }
         }
+        policies.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
+        namespaces.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
+        pods.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
         policies.forEach(i -> i.addEventHandler(onPolicy));
         namespaces.forEach(i -> i.addEventHandler(onNamespace));
-        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0);
+        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0)
+                .itemStore(new WithoutManagedFields<>());
         global.addEventHandler(handler(g -> allPolicies().forEach(this::check), g -> {
         }));
         for (var p : pods) {
             p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
                     + pod.getMetadata().getLabels().get(Markers.POLICY_LABEL))));
+            p.addEventHandler(podsWakeTheirPolicy());
         }
         List<CompletableFuture<?>> synced = new ArrayList<>();
         policies.forEach(i -> synced.add(started(i, "ExecutionPolicies")));
         namespaces.forEach(i -> synced.add(started(i, "Namespaces (namespace-wide stops)")));
-        pods.forEach(i -> synced.add(started(i, "Pods (cancel-orders hook)")));
+        pods.forEach(i -> synced.add(started(i, "Pods (cancel-orders hook, pod events of the reconciler)")));
         synced.add(started(global, "ExecutionSafety/global (cluster-wide stops)"));
         try {
             CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -245,6 +252,38 @@ public class KillSwitch {
         if (!blind.isEmpty()) {
             LOG.errorf("kill switch cannot watch: %s; escalations are refused until it can", String.join("; ", blind));
         }
+    }
+
+    /**
+     * The reconciler's pod events come from this informer (one cache of pods in the operator, not two): a pod
+     * created or deleted, or changed in a way {@link Relevance#pod} says the policy reads, wakes its policy.
+     */
+    private ResourceEventHandler<Pod> podsWakeTheirPolicy() {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                wake(pod);
+            }
+
+            @Override
+            public void onUpdate(Pod before, Pod now) {
+                if (Relevance.pod(now, before)) {
+                    wake(now);
+                }
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+                wake(pod);
+            }
+
+            private void wake(Pod pod) {
+                String policy = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(Markers.POLICY_LABEL);
+                if (policy != null) {
+                    KillSwitch.this.wake.propagateEvent(new ResourceID(policy, pod.getMetadata().getNamespace()));
+                }
+            }
+        };
     }
 
     /** Starts an informer; one that cannot start (RBAC, say) is a blind spot, not a crash. */

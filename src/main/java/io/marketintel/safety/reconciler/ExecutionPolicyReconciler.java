@@ -16,20 +16,22 @@ import io.quarkiverse.operatorsdk.annotations.RBACRule;
 import io.quarkiverse.operatorsdk.annotations.RBACVerbs;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.admission.AdmissionControl;
@@ -41,6 +43,8 @@ import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.actuation.Relevance;
+import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.actuation.WorkloadState;
 import io.marketintel.safety.actuation.Workloads;
 import io.marketintel.safety.api.v1alpha1.Durations;
@@ -72,7 +76,7 @@ import io.marketintel.safety.status.Conditions;
  * Everything needed to resume lives in status and on the workloads, so a restarted operator picks up
  * any step where it was.
  */
-@ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
+@ControllerConfiguration(name = ExecutionPolicyReconciler.NAME, informer = @Informer(itemStore = WithoutManagedFields.class))
 // Least privilege beyond the policy itself: read and server-side-apply workloads (never create or
 // delete them), watch pods, create Events. Every verb is needed by some e2e suite (e2e/rbac-mutations.sh).
 @RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
@@ -84,8 +88,8 @@ import io.marketintel.safety.status.Conditions;
 // Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.
 @RBACRule(apiGroups = "", resources = { "namespaces", "configmaps", "secrets" }, verbs = RBACVerbs.GET)
 // The egress fence of non-Live modes (owned by its policy, so deleting the policy removes it).
-@RBACRule(apiGroups = "networking.k8s.io", resources = "networkpolicies", verbs = { RBACVerbs.GET, RBACVerbs.CREATE,
-        RBACVerbs.PATCH, RBACVerbs.DELETE })
+@RBACRule(apiGroups = "networking.k8s.io", resources = "networkpolicies", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH,
+        RBACVerbs.CREATE, RBACVerbs.PATCH, RBACVerbs.DELETE })
 // Leader election between replicas (only the leader reconciles).
 @RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE,
         RBACVerbs.PATCH })
@@ -97,8 +101,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public static final String NAME = "executionpolicy";
     /** Re-decide at once: a transition just completed and the wanted mode may be further on. */
     static final Duration NEXT_DECISION = Duration.ofMillis(100);
-    /** Targets are moving: poll besides the pod and workload events. */
+    /** Targets are moving: poll besides the pod and workload events (see {@link #busyResync}). */
     static final Duration BUSY_RESYNC = Duration.ofSeconds(2);
+    /** The slowest poll of a long transition: events still wake the policy at once. */
+    static final Duration BUSY_RESYNC_MAX = Duration.ofSeconds(15);
     /** Waiting on a person or on time (soak): re-evaluate now and then. */
     static final Duration STALLED_RESYNC = Duration.ofSeconds(10);
     /** Steady: drift is caught by events, this is the safety net. */
@@ -132,18 +138,25 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         this.events = events;
     }
 
-    /** Workloads and pods carry the policy label once configured: any change to them wakes the policy. */
+    /**
+     * Workloads carry the policy label once configured: a change to one that {@link Relevance} says could
+     * alter what the policy observes wakes it. Pods wake it through the kill switch, whose informer already
+     * holds every labelled pod (one cache and one watch of pods, not two).
+     */
     @Override
     public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
-        return List.of(labelled(Pod.class, context), labelled(Deployment.class, context), labelled(StatefulSet.class, context),
-                killSwitch.eventSource());
+        return List.of(labelled(Deployment.class, Relevance::deployment, context),
+                labelled(StatefulSet.class, Relevance::statefulSet, context), killSwitch.eventSource(),
+                new InformerEventSource<>(EgressFences.eventSource(), context));
     }
 
-    private static <R extends HasMetadata> EventSource<?, ExecutionPolicy> labelled(Class<R> type,
+    private static <R extends HasMetadata> EventSource<?, ExecutionPolicy> labelled(Class<R> type, OnUpdateFilter<R> relevant,
             EventSourceContext<ExecutionPolicy> context) {
         return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, ExecutionPolicy.class)
                 .withName(type.getSimpleName().toLowerCase())
                 .withLabelSelector(Markers.POLICY_LABEL)
+                .withOnUpdateFilter(relevant)
+                .withItemStore(new WithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(r -> Set.of(new ResourceID(
                         r.getMetadata().getLabels().get(Markers.POLICY_LABEL), r.getMetadata().getNamespace())))
                 .build(), context);
@@ -154,13 +167,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Instant now = clock.instant();
         String ns = cached.getMetadata().getNamespace();
         String name = cached.getMetadata().getName();
-        // Decisions depend on our own last status write (transition in flight, history). The informer cache
-        // may not show it yet, so read the policy from the API server; the status patch below carries this
-        // resourceVersion, so a patch computed from anything older is refused (409) and retried.
-        ExecutionPolicy policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
-        if (policy == null) {
-            return UpdateControl.noUpdate();
-        }
+        // Decisions depend on our own last status write (transition in flight, history). Only this reconciler
+        // writes status, always through the SDK, which keeps the written policy in its cache until the watch
+        // delivers it, so the cached policy shows that write. It may still miss a newer change by someone else
+        // (an annotation): the status patch below carries this resourceVersion, so a patch computed from an
+        // older policy is refused (409) and the policy reconciled again; the workload writes of such a pass are
+        // level-based and the same again.
+        ExecutionPolicy policy = cached;
         long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
         ExecutionPolicySpec spec = policy.getSpec();
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
@@ -245,8 +258,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Act: the egress fence goes up before any pod can start in a non-Live mode; every write passes the
         // kill switch's gate, so nothing scales up once a stop is seen.
         ExecutionMode target = decision.target().orElse(null);
+        Optional<NetworkPolicy> fence = context.getSecondaryResources(NetworkPolicy.class).stream().findFirst();
         if (target != ExecutionMode.LIVE || latch.latched()) {
-            fences.converge(policy, true).ifPresent(problems::add);
+            fences.converge(policy, true, fence).ifPresent(problems::add);
         }
         Convergence.Plan plan = decision.action() == Action.STOP
                 ? Convergence.toZero(targets.workloads())
@@ -269,9 +283,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             boolean live = decision.action() == Action.HOLD && plan.converged() && after.mode == ExecutionMode.LIVE;
             boolean arriving = decision.isTransition() && plan.converged() && writeFailures.isEmpty() && problems.isEmpty();
             if (live || arriving) {
-                fences.converge(policy, false).ifPresent(problems::add);
+                fences.converge(policy, false, fence).ifPresent(problems::add);
             } else {
-                fences.converge(policy, true).ifPresent(problems::add);
+                fences.converge(policy, true, fence).ifPresent(problems::add);
             }
         }
 
@@ -292,7 +306,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
         Duration resync = report.completed() || heldBack > 0 ? NEXT_DECISION
                 : !writeFailures.isEmpty() ? BUSY_RESYNC
-                : after.transition != null || !plan.converged() ? BUSY_RESYNC
+                : after.transition != null || !plan.converged()
+                        ? busyResync(after.transition == null ? Duration.ZERO
+                                : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now))
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? STALLED_RESYNC : IDLE_RESYNC;
         if (serialization.asJson(before).equals(serialization.asJson(after))) {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(resync);
@@ -302,6 +318,18 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .withResourceVersion(policy.getMetadata().getResourceVersion()).build());
         patch.setStatus(after);
         return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
+    }
+
+    /**
+     * How soon to look again at targets that are moving, {@code elapsed} into the transition. Workload and
+     * pod events wake the policy as they happen, so the poll is only a safety net for what sends no event
+     * (an unlabelled pod of the workload before adoption finishing its termination): every 2 s at first,
+     * then a quarter of the time elapsed, at most 15 s. A transition that waits on a slow rollout is not
+     * re-read every 2 s for minutes, which with a thousand policies is most of the operator's work.
+     */
+    static Duration busyResync(Duration elapsed) {
+        Duration quarter = elapsed.isNegative() ? Duration.ZERO : elapsed.dividedBy(4);
+        return quarter.compareTo(BUSY_RESYNC) < 0 ? BUSY_RESYNC : quarter.compareTo(BUSY_RESYNC_MAX) > 0 ? BUSY_RESYNC_MAX : quarter;
     }
 
     /**

@@ -2,6 +2,18 @@ package io.marketintel.safety.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.testing.ControlPlane;
 
 /** What the benchmark entry points share: how they exit, their settings, the machine's load. */
 final class Bench {
@@ -32,6 +44,90 @@ final class Bench {
     static String env(String name, String fallback) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? fallback : v;
+    }
+
+    /**
+     * The control plane of a benchmark. CONTROLLER_QPS, when set, raises kube-controller-manager's client rate
+     * limit (20 requests/s, burst 30, by default; burst is set to twice the rate): at that default the
+     * Deployment and ReplicaSet controllers, not the operator, pace how fast many workloads can roll out.
+     */
+    static ControlPlane controlPlane(String name) {
+        String qps = env("CONTROLLER_QPS", "");
+        List<String> flags = qps.isEmpty() ? List.of()
+                : List.of("--kube-api-qps=" + qps, "--kube-api-burst=" + 2 * Integer.parseInt(qps));
+        return ControlPlane.start(Path.of("target", name, "control-plane").toAbsolutePath(), true, flags);
+    }
+
+    /** How the control plane's controllers were limited, for a table's header. */
+    static String controllerLimits() {
+        String qps = env("CONTROLLER_QPS", "");
+        return qps.isEmpty() ? "kube-controller-manager at its default client limit (20 requests/s, burst 30)"
+                : "kube-controller-manager client limit raised to " + qps + " requests/s (CONTROLLER_QPS)";
+    }
+
+    /** apiserver_request_total summed by verb and resource (every client: operator, controllers, kwok, bench). */
+    static Map<String, Double> requests(KubernetesClient client) {
+        Map<String, Double> out = new TreeMap<>();
+        Pattern verb = Pattern.compile("verb=\"([^\"]*)\""), resource = Pattern.compile("resource=\"([^\"]*)\""),
+                sub = Pattern.compile("subresource=\"([^\"]*)\"");
+        client.raw("/metrics").lines().filter(l -> l.startsWith("apiserver_request_total{")).forEach(l -> {
+            var v = verb.matcher(l);
+            var res = resource.matcher(l);
+            var sr = sub.matcher(l);
+            String key = (v.find() ? v.group(1) : "?") + " " + (res.find() ? res.group(1) : "?")
+                    + (sr.find() && !sr.group(1).isEmpty() ? "/" + sr.group(1) : "");
+            out.merge(key, Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), Double::sum);
+        });
+        return out;
+    }
+
+    /** The {@code top} largest differences between two {@link #requests} readings, under {@code title}. */
+    static String mix(String title, Map<String, Double> before, Map<String, Double> after, int top) {
+        StringBuilder sb = new StringBuilder(title + ", API server requests by verb and resource (all clients):\n");
+        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(top)
+                .forEach(e -> sb.append("  %7.0f  %s%n".formatted(e.getValue(), e.getKey())));
+        return sb.toString();
+    }
+
+    interface Task {
+        void run(int i) throws Exception;
+    }
+
+    /** task(0) .. task(n - 1), 16 at a time; the first failure is thrown. */
+    static void parallel(int n, Task task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                all.add(pool.submit(() -> {
+                    task.run(k);
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * The operator process's JVM options: JVM_OPTS, or the chart's default {@code jvmOptions} with a 128 MiB heap
+     * that starts small, as a pod with the chart's 512 MiB limit would (the bench machine's RAM would otherwise
+     * set the initial heap at 1/64 of it, all committed at once). NMT=true adds native memory tracking, whose
+     * summary ScaleBench prints.
+     */
+    static List<String> operatorJvm() {
+        List<String> jvm = new ArrayList<>(Arrays.stream(env("JVM_OPTS",
+                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=32m -Xms16m -Xmx128m")
+                .trim().split("\\s+")).filter(o -> !o.isBlank()).toList());
+        if (Boolean.parseBoolean(env("NMT", "false"))) {
+            jvm.add("-XX:NativeMemoryTracking=summary");
+        }
+        return jvm;
     }
 
     /** The 1, 5 and 15 minute load averages. */

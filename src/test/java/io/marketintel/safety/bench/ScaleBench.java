@@ -9,12 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -29,8 +26,8 @@ import io.marketintel.safety.testing.TradingSystem;
 
 /**
  * bench/scale.sh: throughput and footprint of one operator replica holding many policies. Prints figures,
- * asserts nothing. Settings from the environment: POLICIES (1000), IDLE seconds (60), JVM_OPTS ("-Xmx256m", the
- * heap the chart's 512Mi memory limit leaves with room for the rest of the process).
+ * asserts nothing. Settings from the environment: POLICIES (1000), IDLE seconds (60), JVM_OPTS and NMT (see
+ * {@link Bench#operatorJvm}), CONTROLLER_QPS (see {@link Bench#controlPlane}).
  * <ol>
  * <li>start-up: the packaged operator from process start to /q/health/ready = 200, with no policy;</li>
  * <li>throughput: POLICIES Deployments of one replica, then POLICIES DryRun policies (one Deployment each) created
@@ -53,9 +50,9 @@ public final class ScaleBench {
     static void run() throws Exception {
         int n = Integer.parseInt(Bench.env("POLICIES", "1000"));
         int idle = Integer.parseInt(Bench.env("IDLE", "60"));
-        List<String> jvm = Arrays.stream(Bench.env("JVM_OPTS", "-Xmx256m").trim().split("\\s+")).filter(s -> !s.isBlank()).toList();
+        List<String> jvm = Bench.operatorJvm();
         String load = Bench.loadAverage();
-        ControlPlane plane = ControlPlane.start(Path.of("target", "scale-bench", "control-plane").toAbsolutePath(), true);
+        ControlPlane plane = Bench.controlPlane("scale-bench");
         OperatorProcess operator = null;
         StringBuilder out = new StringBuilder();
         try (KubernetesClient client = plane.client()) {
@@ -68,9 +65,10 @@ public final class ScaleBench {
             out.append("""
                     Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, one namespace
                     machine: nproc %d, Java %s %s, kube-apiserver %s (loopback, kwok node)
+                    cluster: %s
                     operator: java %s -jar target/quarkus-app/quarkus-run.jar (one replica, leader election on)
                     """.formatted(n, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vendor"),
-                    System.getProperty("java.version"), plane.serverVersion(), String.join(" ", jvm)));
+                    System.getProperty("java.version"), plane.serverVersion(), Bench.controllerLimits(), String.join(" ", jvm)));
 
             long started = System.nanoTime();
             operator = OperatorProcess.start(plane, ns, null, null, jvm);
@@ -79,12 +77,14 @@ public final class ScaleBench {
             out.append("start-up to ready, no policy:            %8.0f ms%n".formatted(startup));
 
             progress("creating %d deployments", n);
-            parallel(n, i -> TradingSystem.deployment(client, ns, "d" + i, "s" + i, 1));
+            Bench.parallel(n, i -> TradingSystem.deployment(client, ns, "d" + i, "s" + i, 1));
             try (SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
                 double before = metric(port, "reconciliations_started_total");
+                Map<String, Double> cpuBefore = cpuByProcess(operator.pid());
+                Map<String, Double> requestsBefore = Bench.requests(client);
                 progress("creating %d policies", n);
                 long t0 = System.nanoTime();
-                parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(ns).resource(client.getKubernetesSerialization()
+                Bench.parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(ns).resource(client.getKubernetesSerialization()
                         .unmarshal("""
                                 apiVersion: safety.marketintel.io/v1alpha1
                                 kind: ExecutionPolicy
@@ -98,11 +98,18 @@ public final class ScaleBench {
                         .until(() -> ready(xp) == n);
                 double allReady = ms(t0);
                 double reconciles = metric(port, "reconciliations_started_total") - before;
+                Map<String, Double> cpuAfter = cpuByProcess(operator.pid());
+                String requests = Bench.mix("from first create to all Ready", requestsBefore, Bench.requests(client), 20);
                 out.append("created %d policies (16 writers):       %8.0f ms%n".formatted(n, created));
                 out.append("first create -> all %d Ready (DryRun):  %8.0f ms   (%.1f policies/s)%n".formatted(n, allReady,
                         n / (allReady / 1000)));
                 out.append("reconciles in that time:                 %8.0f      (%.1f/s, %.1f per policy)%n".formatted(reconciles,
                         reconciles / (allReady / 1000), reconciles / n));
+                out.append("CPU seconds in that time, by process:   ");
+                cpuAfter.forEach((process, seconds) -> out.append(" %s %.1f".formatted(process,
+                        seconds - cpuBefore.getOrDefault(process, 0.0))));
+                out.append("  (of %.0f available)%n".formatted(Runtime.getRuntime().availableProcessors() * allReady / 1000));
+                out.append(requests);
 
                 progress("idle for %d s with every policy Ready", idle);
                 long pid = operator.pid();
@@ -124,9 +131,19 @@ public final class ScaleBench {
                 out.append("  heap used after a full GC (live data): %.0f MiB; threads %.0f%n".formatted(
                         metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576, metric(port, "jvm_threads_live_threads")));
                 out.append("  JVM flags: ").append(flags(jcmd(pid, "VM.flags"))).append('\n');
+                if (jvm.contains("-XX:NativeMemoryTracking=summary")) {
+                    out.append("  native memory (jcmd VM.native_memory summary), committed by category:\n");
+                    jcmd(pid, "VM.native_memory summary").lines().filter(l -> l.matches("(Total|-\\s+\\S.*)\\(reserved=.*"))
+                            .forEach(l -> out.append("    ").append(l.replaceAll("\\s+", " ").strip()).append('\n'));
+                }
+                out.append("  live heap by class (jcmd GC.class_histogram, top 12):\n");
+                jcmd(pid, "GC.class_histogram").lines().filter(l -> l.matches("\\s*[0-9]+:.*")).limit(12)
+                        .forEach(l -> out.append("   ").append(l).append('\n'));
 
                 progress("restart with %d policies", n);
-                operator.close();
+                // SIGTERM, as Kubernetes stops a pod: shutdown hooks run, so a flight recording asked for in
+                // JVM_OPTS (-XX:StartFlightRecording=...,dumponexit=true) is written.
+                operator.terminate();
                 long r0 = System.nanoTime();
                 operator = OperatorProcess.start(plane, ns, null, null, jvm);
                 int port2 = operator.awaitReady(Duration.ofMinutes(3));
@@ -147,29 +164,6 @@ public final class ScaleBench {
                 operator.close();
             }
             plane.close();
-        }
-    }
-
-    interface Task {
-        void run(int i) throws Exception;
-    }
-
-    static void parallel(int n, Task task) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(16);
-        try {
-            List<Future<?>> all = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int k = i;
-                all.add(pool.submit(() -> {
-                    task.run(k);
-                    return null;
-                }));
-            }
-            for (Future<?> f : all) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
         }
     }
 
@@ -204,6 +198,37 @@ public final class ScaleBench {
         String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
+
+    /**
+     * CPU seconds used so far by the operator, this benchmark's JVM and each control-plane binary: who is busy
+     * while the policies roll out, on a machine they all share.
+     */
+    static Map<String, Double> cpuByProcess(long operatorPid) throws Exception {
+        Map<String, Double> cpu = new java.util.LinkedHashMap<>();
+        cpu.put("operator", cpuSeconds(operatorPid));
+        cpu.put("bench", cpuSeconds(ProcessHandle.current().pid()));
+        List<String> binaries = List.of("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok");
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+                try {
+                    String stat = Files.readString(proc.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    // comm is cut at 15 characters: kube-controller
+                    binaries.stream().filter(b -> b.startsWith(comm) && comm.length() >= Math.min(b.length(), 15)).findFirst()
+                            .ifPresent(b -> {
+                                try {
+                                    cpu.merge(b, cpuSeconds(Long.parseLong(proc.getFileName().toString())), Double::sum);
+                                } catch (Exception gone) {
+                                    // exited meanwhile
+                                }
+                            });
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return cpu;
     }
 
     static String field(String procStatus, String name) {

@@ -45,7 +45,10 @@ import io.marketintel.safety.testing.TradingSystem;
  * SIZES ("1 100 500"), RUNS (10), LOOP_MAX (100: the one-kubectl-per-deployment baseline is skipped above it),
  * BASELINES (true; false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process
  * records a Java Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests
- * by verb and resource during each operator stop, from apiserver_request_total, printed after the table).
+ * by verb and resource during each operator stop, from apiserver_request_total, printed after the table),
+ * BASELINE_RUNS (RUNS: runs of each kubectl baseline; one {@code kubectl scale --all} of 500 Deployments takes
+ * about 100 s, paced by kubectl's own rate limit, so its spread is small and 30 runs of it take an hour),
+ * CONTROLLER_QPS (unset: see {@link Bench#controlPlane}).
  */
 public final class StopLatencyBench {
     static final String STOP = KillSwitch.STOP_ANNOTATION;
@@ -59,6 +62,7 @@ public final class StopLatencyBench {
     final int runs;
     final int loopMax;
     final boolean baselines = Boolean.parseBoolean(Bench.env("BASELINES", "true"));
+    final int baselineRuns;
     final String jfr = Bench.env("JFR", "");
     final boolean requestMix = Boolean.parseBoolean(Bench.env("REQUEST_MIX", "false"));
     final StringBuilder mixes = new StringBuilder();
@@ -71,6 +75,7 @@ public final class StopLatencyBench {
         this.kubectl = new Kubectl(plane);
         this.runs = runs;
         this.loopMax = loopMax;
+        this.baselineRuns = Integer.parseInt(Bench.env("BASELINE_RUNS", String.valueOf(runs)));
     }
 
     public static void main(String[] args) {
@@ -82,7 +87,7 @@ public final class StopLatencyBench {
         int runs = Integer.parseInt(Bench.env("RUNS", "10"));
         int loopMax = Integer.parseInt(Bench.env("LOOP_MAX", "100"));
         String load = Bench.loadAverage();
-        ControlPlane plane = ControlPlane.start(Path.of("target", "stop-latency", "control-plane").toAbsolutePath(), true);
+        ControlPlane plane = Bench.controlPlane("stop-latency");
         KubernetesClient client = plane.client();
         StopLatencyBench bench = new StopLatencyBench(plane, client, runs, loopMax);
         // Ctrl-C: the operator and the control plane are child processes, which outlive the JVM unless stopped.
@@ -150,8 +155,11 @@ public final class StopLatencyBench {
                     """.formatted(k, OperatorProcess.LABEL, TradingSystem.PART_OF, k));
         }
         check(kubectl.runWithInput(yaml.toString(), "apply", "-n", ns, "-f", "-"));
-        operator = OperatorProcess.start(plane, ns, null, null, jfr.isEmpty() ? List.of()
-                : List.of("-XX:StartFlightRecording=filename=" + Path.of(jfr).toAbsolutePath() + ",settings=profile,dumponexit=true"));
+        List<String> jvm = new ArrayList<>(Bench.operatorJvm());
+        if (!jfr.isEmpty()) {
+            jvm.add("-XX:StartFlightRecording=filename=" + Path.of(jfr).toAbsolutePath() + ",settings=profile,dumponexit=true");
+        }
+        operator = OperatorProcess.start(plane, ns, null, null, jvm);
         try (Watch stopped = new Watch(client, ns, n); Watch scaled = new Watch(client, base, n);
                 SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
             awaitSteady(stopped, xp, policies);
@@ -165,13 +173,13 @@ public final class StopLatencyBench {
             for (int r = 0; r <= runs; r++) {
                 op.add(r, stopRun(ns, stopped, xp, policies, self, r));
             }
-            progress("N=%d: kubectl scale --all, %d+1 runs", n, runs);
-            for (int r = 0; r <= runs && baselines; r++) {
+            progress("N=%d: kubectl scale --all, %d+1 runs", n, baselineRuns);
+            for (int r = 0; r <= baselineRuns && baselines; r++) {
                 all.add(r, scaleRun(base, scaled, () -> scale("deployment", "--replicas=0", "--all", "-n", base)));
             }
             if (n <= loopMax && baselines) {
-                progress("N=%d: kubectl scale one by one, %d+1 runs", n, runs);
-                for (int r = 0; r <= runs; r++) {
+                progress("N=%d: kubectl scale one by one, %d+1 runs", n, baselineRuns);
+                for (int r = 0; r <= baselineRuns; r++) {
                     loop.add(r, scaleRun(base, scaled, () -> {
                         for (int i = 0; i < n; i++) {
                             scale("deployment", "d" + i, "--replicas=0", "-n", base);
@@ -198,12 +206,13 @@ public final class StopLatencyBench {
         Map<String, Long> before = new HashMap<>();
         xp.getStore().list().forEach(p -> before.put(p.getMetadata().getName(), epoch(p)));
         CompletableFuture<Long> zero = watch.expect(0);
-        Map<String, Double> requestsBefore = requestMix ? requests() : Map.of();
+        Map<String, Double> requestsBefore = requestMix ? Bench.requests(client) : Map.of();
         long t0 = System.nanoTime();
         check(kubectl.run("annotate", "namespace", ns, STOP + "=bench"));
         double ms = (zero.get(STEP.toSeconds(), TimeUnit.SECONDS) - t0) / 1e6;
         if (requestMix) {
-            mixes.append(mix(requestsBefore, requests(), run, ms));
+            mixes.append(Bench.mix("requests during operator stop run %d (%.0f ms)".formatted(run, ms), requestsBefore,
+                    Bench.requests(client), 15));
         }
 
         // The reconciler records the stop with its new epoch; only that epoch re-arms it.
@@ -220,37 +229,16 @@ public final class StopLatencyBench {
         return ms;
     }
 
-    /** apiserver_request_total summed by verb and resource (every client: operator, controllers, kwok, bench). */
-    private Map<String, Double> requests() {
-        Kubectl.Result r = kubectl.run("get", "--raw", "/metrics");
-        Map<String, Double> out = new java.util.TreeMap<>();
-        Pattern verb = Pattern.compile("verb=\"([^\"]*)\""), resource = Pattern.compile("resource=\"([^\"]*)\""),
-                sub = Pattern.compile("subresource=\"([^\"]*)\"");
-        r.stdout().lines().filter(l -> l.startsWith("apiserver_request_total{")).forEach(l -> {
-            var v = verb.matcher(l);
-            var res = resource.matcher(l);
-            var sr = sub.matcher(l);
-            String key = (v.find() ? v.group(1) : "?") + " " + (res.find() ? res.group(1) : "?") + (sr.find() && !sr.group(1).isEmpty() ? "/" + sr.group(1) : "");
-            out.merge(key, Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), Double::sum);
-        });
-        return out;
-    }
-
-    private static String mix(Map<String, Double> before, Map<String, Double> after, int run, double ms) {
-        StringBuilder sb = new StringBuilder("requests during operator stop run %d (%.0f ms), by verb and resource:%n".formatted(run, ms));
-        after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
-                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(15)
-                .forEach(e -> sb.append("  %6.0f  %s%n".formatted(e.getValue(), e.getKey())));
-        return sb.toString();
-    }
-
     /** t0 just before the kubectl scale command(s), t1 when the watch has seen every deployment at zero. */
     private double scaleRun(String ns, Watch watch, Runnable scaleToZero) throws Exception {
         CompletableFuture<Long> zero = watch.expect(0);
         long t0 = System.nanoTime();
         scaleToZero.run();
         double ms = (zero.get(STEP.toSeconds(), TimeUnit.SECONDS) - t0) / 1e6;
-        check(kubectl.run("scale", "deployment", "--replicas=1", "--all", "-n", ns));
+        // Untimed reset: back to one replica each from this JVM, in parallel (kubectl would take (N - 10) / 5 s).
+        List<Deployment> all = client.apps().deployments().inNamespace(ns).list().getItems();
+        Bench.parallel(all.size(), i -> client.apps().deployments().resource(all.get(i))
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":1}}"));
         awaitSteady(watch, null, 0);
         return ms;
     }
@@ -396,9 +384,10 @@ public final class StopLatencyBench {
                               one figure per policy and run, its "first" is the slowest policy of the warm-up stop
                    ratio:     baseline / operator at p50 and at p99 (above 1: the operator is faster)
                 machine: nproc %s (%s), Java %s %s, kube-apiserver %s, kubectl %s
-                runs: %d per method and size, after 1 warm-up run that is not counted (its figure is shown as "first")%s
+                cluster: %s
+                runs: %d per method and size (kubectl baselines: %d), after 1 warm-up run that is not counted (its figure is shown as "first")%s
                 """.formatted(STOP, PER_POLICY, cores, cpu, System.getProperty("java.vendor"), System.getProperty("java.version"),
-                plane.serverVersion(), plane.kubectl(), runs,
+                plane.serverVersion(), plane.kubectl(), Bench.controllerLimits(), runs, baselineRuns,
                 runs < 100 ? "\nnote: RUNS < 100: the p99 of fewer than 100 figures (column n) is simply their max, and so is the p95 of fewer than 20" : "");
     }
 

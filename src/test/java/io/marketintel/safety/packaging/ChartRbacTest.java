@@ -46,7 +46,7 @@ class ChartRbacTest {
             "core/pods: list watch",
             "core/events: create",
             "core/configmaps, secrets: get",
-            "networking.k8s.io/networkpolicies: get create patch delete",
+            "networking.k8s.io/networkpolicies: list watch create patch delete",
             "core/namespaces: get list watch",
             "safety.marketintel.io/executionsafeties: get list watch",
             "admissionregistration.k8s.io/validatingadmissionpolicies, validatingadmissionpolicybindings,"

@@ -57,10 +57,18 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public static ControlPlane start(Path workDir, boolean applyCrds) {
-        return new ControlPlane(workDir, applyCrds);
+        return new ControlPlane(workDir, applyCrds, List.of());
     }
 
-    private ControlPlane(Path workDir, boolean applyCrds) {
+    /**
+     * With extra kube-controller-manager flags: the benchmarks raise its client rate limit ({@code --kube-api-qps},
+     * 20 requests/s by default), which otherwise paces every Deployment rollout in the cluster.
+     */
+    public static ControlPlane start(Path workDir, boolean applyCrds, List<String> controllerManagerFlags) {
+        return new ControlPlane(workDir, applyCrds, controllerManagerFlags);
+    }
+
+    private ControlPlane(Path workDir, boolean applyCrds, List<String> controllerManagerFlags) {
         String version = System.getProperty("kube.version", "1.36.3");
         this.certDir = Path.of(System.getenv().getOrDefault("KUBE_API_TEST_DIR",
                 System.getProperty("user.home") + File.separator + ".kubeapitest"));
@@ -85,14 +93,16 @@ public final class ControlPlane implements AutoCloseable {
             kubeconfig = workDir.resolve("kubeconfig");
             Files.writeString(kubeconfig, apiServer.getKubeConfigYaml());
 
-            startProcess("kube-controller-manager",
+            List<String> controllerManager = new ArrayList<>(List.of(
                     "--kubeconfig=" + kubeconfig,
                     "--leader-elect=false",
                     "--secure-port=0",
                     "--use-service-account-credentials=false",
                     "--service-account-private-key-file=" + certDir.resolve("apiserver.key"),
                     "--root-ca-file=" + certDir.resolve("apiserver.crt"),
-                    "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route");
+                    "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route"));
+            controllerManager.addAll(controllerManagerFlags);
+            startProcess("kube-controller-manager", controllerManager.toArray(String[]::new));
             startProcess("kube-scheduler", "--kubeconfig=" + kubeconfig, "--leader-elect=false", "--secure-port=0");
             startProcess("kwok", "--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
                     "--config=" + Path.of("hack", "kwok", "stages.yaml").toAbsolutePath(),

@@ -1,0 +1,110 @@
+package io.marketintel.safety.actuation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+class RelevanceTest {
+    static final String ENV = "TRADING_MODE";
+
+    static Pod pod(String mode, String phase, String waiting, int restarts) {
+        return new PodBuilder()
+                .withNewMetadata().withName("p").withNamespace("ns").withLabels(Map.of(Markers.POLICY_LABEL, "x"))
+                .withAnnotations(Map.of(Markers.MODE_ANNOTATION, mode)).endMetadata()
+                .withNewSpec().addNewContainer().withName("c").addNewEnv().withName(ENV).withValue(mode).endEnv().endContainer()
+                .endSpec()
+                .withNewStatus().withPhase(phase).addNewContainerStatus().withName("c").withRestartCount(restarts)
+                .withNewState().withNewWaiting().withReason(waiting).endWaiting().endState().endContainerStatus().endStatus()
+                .build();
+    }
+
+    static Deployment deployment(long generation, Integer replicas, Integer ready, Integer updated, Integer available) {
+        return new DeploymentBuilder()
+                .withNewMetadata().withName("d").withNamespace("ns").withGeneration(generation)
+                .withLabels(Map.of(Markers.POLICY_LABEL, "x")).endMetadata()
+                .withNewStatus().withReplicas(replicas).withReadyReplicas(ready).withUpdatedReplicas(updated)
+                .withAvailableReplicas(available).withObservedGeneration(generation).endStatus()
+                .build();
+    }
+
+    @Test
+    void aRolloutsBookkeepingDoesNotWakeThePolicy() {
+        // The Deployment controller's writes of updated/available replicas and observed generation change
+        // nothing the policy reads.
+        assertThat(Relevance.deployment(deployment(2, 1, 0, 1, 1), deployment(2, 1, 0, 0, 0))).isFalse();
+        Pod scheduled = new PodBuilder(pod("DryRun", "Pending", null, 0)).editSpec().withNodeName("kwok-node").endSpec().build();
+        assertThat(Relevance.pod(scheduled, pod("DryRun", "Pending", null, 0))).isFalse();
+        assertThat(Relevance.pod(pod("DryRun", "Running", null, 0), scheduled)).isFalse();
+    }
+
+    @Test
+    void whatThePolicyReadsWakesIt() {
+        Deployment d = deployment(2, 1, 1, 1, 1);
+        assertThat(Relevance.deployment(deployment(3, 1, 1, 1, 1), d)).as("spec changed").isTrue();
+        assertThat(Relevance.deployment(deployment(2, 0, 1, 1, 1), d)).as("a pod went away").isTrue();
+        assertThat(Relevance.deployment(deployment(2, 1, 0, 1, 1), d)).as("readiness").isTrue();
+        Deployment relabelled = new DeploymentBuilder(d).editMetadata().addToLabels("team", "fx").endMetadata().build();
+        assertThat(Relevance.deployment(relabelled, d)).as("labels").isTrue();
+        Deployment annotated = new DeploymentBuilder(d).editMetadata()
+                .addToAnnotations(Markers.ORIGINAL_REPLICAS_ANNOTATION, "3").endMetadata().build();
+        assertThat(Relevance.deployment(annotated, d)).as("annotations").isTrue();
+        Deployment deleting = new DeploymentBuilder(d).editMetadata().withDeletionTimestamp("2026-11-26T00:00:00Z").endMetadata()
+                .build();
+        assertThat(Relevance.deployment(deleting, d)).as("deletion").isTrue();
+
+        Pod p = pod("DryRun", "Running", null, 0);
+        assertThat(Relevance.pod(pod("Live", "Running", null, 0), p)).as("mode").isTrue();
+        assertThat(Relevance.pod(pod("DryRun", "Running", "CrashLoopBackOff", 1), p)).as("crash loop").isTrue();
+        Pod deletingPod = new PodBuilder(p).editMetadata().withDeletionTimestamp("2026-11-26T00:00:00Z").endMetadata().build();
+        assertThat(Relevance.pod(deletingPod, p)).as("terminating").isTrue();
+    }
+
+    @Test
+    void statefulSetsLikeDeployments() {
+        StatefulSet s = new StatefulSetBuilder().withNewMetadata().withName("s").withGeneration(1L).endMetadata()
+                .withNewStatus().withReplicas(1).withReadyReplicas(1).withCurrentReplicas(1).endStatus().build();
+        StatefulSet bookkeeping = new StatefulSetBuilder(s).editStatus().withCurrentReplicas(0).withUpdatedReplicas(1).endStatus()
+                .build();
+        assertThat(Relevance.statefulSet(bookkeeping, s)).isFalse();
+        assertThat(Relevance.statefulSet(new StatefulSetBuilder(s).editStatus().withReadyReplicas(0).endStatus().build(), s))
+                .isTrue();
+    }
+
+    /** Every restart of a crash-looping container is a failure the circuit breaker counts, so each one wakes. */
+    @Property
+    void everyRestartWakes(@ForAll @IntRange(max = 1000) int restarts, @ForAll boolean crashLooping) {
+        String reason = crashLooping ? "CrashLoopBackOff" : null;
+        assertThat(Relevance.pod(pod("DryRun", "Running", reason, restarts + 1), pod("DryRun", "Running", reason, restarts)))
+                .isTrue();
+    }
+
+    /** An update the policy would observe differently always wakes it: its mode as Workloads reads it. */
+    @Property
+    void aChangedObservedModeAlwaysWakes(@ForAll("modes") String before, @ForAll("modes") String now) {
+        Pod a = pod(before, "Running", null, 0);
+        Pod b = pod(now, "Running", null, 0);
+        boolean observedDiffers = !ModeInjection.modeOf(a.getMetadata(), a.getSpec(), ENV)
+                .equals(ModeInjection.modeOf(b.getMetadata(), b.getSpec(), ENV));
+        if (observedDiffers) {
+            assertThat(Relevance.pod(b, a)).isTrue();
+        }
+        assertThat(Relevance.pod(b, a)).isEqualTo(!before.equals(now));
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> modes() {
+        return net.jqwik.api.Arbitraries.of("Backtest", "DryRun", "Live", "live", "", "Paper");
+    }
+}
