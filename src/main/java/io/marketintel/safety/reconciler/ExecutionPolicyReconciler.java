@@ -167,13 +167,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Instant now = clock.instant();
         String ns = cached.getMetadata().getNamespace();
         String name = cached.getMetadata().getName();
-        // Decisions depend on our own last status write (transition in flight, history). Only this reconciler
-        // writes status, always through the SDK, which keeps the written policy in its cache until the watch
-        // delivers it, so the cached policy shows that write. It may still miss a newer change by someone else
-        // (an annotation): the status patch below carries this resourceVersion, so a patch computed from an
-        // older policy is refused (409) and the policy reconciled again; the workload writes of such a pass are
-        // level-based and the same again.
-        ExecutionPolicy policy = cached;
+        // Decisions depend on our own last status write (transition in flight, history). The informer cache
+        // may not show it yet, so read the policy from the API server; the status patch below carries this
+        // resourceVersion, so a patch computed from anything older is refused (409) and retried. (Reading the
+        // cached copy instead was tried for throughput and is what TransitionIT's stale-copy test catches.)
+        ExecutionPolicy policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
+        if (policy == null) {
+            return UpdateControl.noUpdate();
+        }
         long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
         ExecutionPolicySpec spec = policy.getSpec();
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
@@ -258,7 +259,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Act: the egress fence goes up before any pod can start in a non-Live mode; every write passes the
         // kill switch's gate, so nothing scales up once a stop is seen.
         ExecutionMode target = decision.target().orElse(null);
-        Optional<NetworkPolicy> fence = context.getSecondaryResources(NetworkPolicy.class).stream().findFirst();
+        Optional<NetworkPolicy> fence = context == null ? Optional.empty()
+                : context.getSecondaryResources(NetworkPolicy.class).stream().findFirst();
         if (target != ExecutionMode.LIVE || latch.latched()) {
             fences.converge(policy, true, fence).ifPresent(problems::add);
         }
