@@ -48,6 +48,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.cache.WithoutManagedFields;
+import io.marketintel.safety.guard.LabelSelectors;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
@@ -95,9 +96,14 @@ public class KillSwitch {
     private final Timer latency;
     private final MeterRegistry registry;
     /** One task per stopped policy; never shared with reconciles, so a slow guard cannot delay a stop. */
-    private final ExecutorService stops = Executors.newFixedThreadPool(16, threads("kill-switch-stop"));
-    /** The zero writes of one stop run in parallel here (a separate pool: stop tasks wait on these). */
-    private final ExecutorService writes = Executors.newFixedThreadPool(32, threads("kill-switch-write"));
+    private final ExecutorService stops = Executors.newFixedThreadPool(64, threads("kill-switch-stop"));
+    /**
+     * The zero writes of one stop run in parallel here (a separate pool: stop tasks wait on these). Each thread
+     * mostly waits on the API server; 32 made a namespace stop of 500 workloads queue in waves of ~1 s.
+     */
+    private final ExecutorService writes = Executors.newFixedThreadPool(64, threads("kill-switch-write"));
+    /** The last listing of each namespace's workloads, shared by the stops of one namespace- or cluster-wide stop. */
+    private final Map<String, Listing> listings = new ConcurrentHashMap<>();
     private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("kill-switch");
     private final Map<ResourceID, Stop> ledger = new ConcurrentHashMap<>();
     private final Map<ResourceID, ReentrantLock> gates = new ConcurrentHashMap<>();
@@ -431,7 +437,9 @@ public class KillSwitch {
 
     /**
      * The reconciler's entry point, called before it does anything else for a stopped policy: the stop under
-     * way or done, started now if nobody has seen it yet; waits until its zero writes are done.
+     * way or done, started now if nobody has seen it yet; waits until its zero writes are done, and those of
+     * every other stop in flight, so the reconciler's reads (a pod list per target) do not compete with the
+     * zero writes of a namespace- or cluster-wide stop for the API server.
      */
     public Stop stopNow(ExecutionPolicy policy) {
         ResourceID id = ResourceID.fromResource(policy);
@@ -442,6 +450,8 @@ public class KillSwitch {
         }
         try {
             stop.zeroed.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            CompletableFuture.allOf(ledger.values().stream().map(s -> s.zeroed).toArray(CompletableFuture[]::new))
+                    .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.errorf("stop of %s did not complete within %s: %s", id, STOP_TIMEOUT, e.getMessage());
         }
@@ -465,7 +475,7 @@ public class KillSwitch {
         gate.lock();
         try {
             Map<String, CompletableFuture<String>> written = new LinkedHashMap<>();
-            for (String[] target : targets(policy, failures)) {
+            for (String[] target : targets(policy, stop.seenAt(), failures)) {
                 targets.add(target[0] + "/" + target[1]);
                 written.put(target[0] + "/" + target[1], CompletableFuture.supplyAsync(() -> zero(ns, target[0], target[1]), writes));
             }
@@ -511,8 +521,43 @@ public class KillSwitch {
         return found.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
     }
 
-    /** {kind, name} of every target: the listed ones without reading them, the selector's from one list each. */
-    private List<String[]> targets(ExecutionPolicy policy, List<String> failures) {
+    /** A listing of a namespace's Deployments and StatefulSets: {kind, name, labels}, and when it began. */
+    private record Listing(Instant began, CompletableFuture<List<Workload>> workloads) {
+    }
+
+    private record Workload(String kind, String name, Map<String, String> labels) {
+    }
+
+    /**
+     * Every Deployment and StatefulSet of {@code ns}, from a listing that began no earlier than {@code seenAt}:
+     * it holds every workload that existed when the stop was seen (one created later is the reconciler's). The
+     * stops of a namespace-wide stop, seen together, share one listing (two LISTs, not two per policy).
+     */
+    private List<Workload> workloadsIn(String ns, Instant seenAt) {
+        Listing mine = new Listing(clock.instant(), new CompletableFuture<>());
+        Listing used = listings.compute(ns, (k, last) -> last != null && !last.began().isBefore(seenAt)
+                && !last.workloads().isCompletedExceptionally() ? last : mine);
+        if (used == mine) {
+            try {
+                List<Workload> all = new ArrayList<>();
+                client.apps().deployments().inNamespace(ns).list().getItems().forEach(d -> all.add(
+                        new Workload("Deployment", d.getMetadata().getName(), labelsOf(d))));
+                client.apps().statefulSets().inNamespace(ns).list().getItems().forEach(d -> all.add(
+                        new Workload("StatefulSet", d.getMetadata().getName(), labelsOf(d))));
+                mine.workloads().complete(List.copyOf(all));
+            } catch (RuntimeException e) {
+                mine.workloads().completeExceptionally(e);
+            }
+        }
+        return used.workloads().join();
+    }
+
+    private static Map<String, String> labelsOf(HasMetadata o) {
+        return o.getMetadata().getLabels() == null ? Map.of() : Map.copyOf(o.getMetadata().getLabels());
+    }
+
+    /** {kind, name} of every target: the listed ones without reading them, the selector's from a namespace listing. */
+    private List<String[]> targets(ExecutionPolicy policy, Instant seenAt, List<String> failures) {
         Map<String, String[]> found = new LinkedHashMap<>();
         ExecutionPolicySpec.Workloads spec = policy.getSpec() == null ? null : policy.getSpec().workloads;
         String ns = policy.getMetadata().getNamespace();
@@ -524,13 +569,12 @@ public class KillSwitch {
         }
         if (spec != null && spec.selector != null) {
             try {
-                for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                    found.putIfAbsent("Deployment/" + d.getMetadata().getName(), new String[] { "Deployment", d.getMetadata().getName() });
+                for (Workload w : workloadsIn(ns, seenAt)) {
+                    if (LabelSelectors.matches(spec.selector, w.labels())) {
+                        found.putIfAbsent(w.kind() + "/" + w.name(), new String[] { w.kind(), w.name() });
+                    }
                 }
-                for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                    found.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), new String[] { "StatefulSet", s.getMetadata().getName() });
-                }
-            } catch (KubernetesClientException e) {
+            } catch (RuntimeException e) {
                 failures.add("could not list the selector's workloads: " + e.getMessage());
             }
         }
