@@ -368,6 +368,32 @@ class KillSwitchIT extends NamespacedTest {
         }
     }
 
+    /**
+     * The operator watches its fences: one deleted or loosened by hand is put back on the watch event, well
+     * before the 60 s resync that used to be the only way it was noticed.
+     */
+    @Test
+    void aFenceDeletedOrEditedByHandIsPutBackAtOnce() {
+        TradingSystem.deployment(client, ns, "beta", "gw", 1);
+        String spec = "liveEgress: [{cidr: 203.0.113.0/24, ports: [{port: 443}]}]";
+        String fence = EgressFence.name("gw");
+        apply(policy("gw", "DryRun", "{refs: [{kind: Deployment, name: beta}]}", spec));
+        awaitPolicy(ns, "gw", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+        var wanted = client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get().getSpec();
+
+        client.network().v1().networkPolicies().inNamespace(ns).withName(fence).delete();
+        await("fence back after a delete").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            var np = client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get();
+            return np != null && np.getMetadata().getDeletionTimestamp() == null && wanted.equals(np.getSpec());
+        });
+
+        client.network().v1().networkPolicies().inNamespace(ns).withName(fence)
+                .edit(np -> new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder(np).editSpec().withEgress().endSpec()
+                        .build());
+        await("fence restored after an edit").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> wanted.equals(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get().getSpec()));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private void created(String name, String mode, String workloads, String extra) {
