@@ -42,7 +42,7 @@ import io.marketintel.safety.testing.TradingSystem;
  * bench/stop-latency.sh: how long from a person's {@code kubectl} command until a watch sees
  * {@code spec.replicas: 0} on every one of N Deployments, for the operator's namespace emergency stop and for
  * scaling the same Deployments by hand. Prints figures, asserts nothing. Settings from the environment:
- * SIZES ("1 100 500"), RUNS (30), LOOP_MAX (100: the one-kubectl-per-deployment baseline is skipped above it),
+ * SIZES ("1 100 500"), RUNS (30), LOOP_MAX (500: the one-kubectl-per-deployment baseline is skipped above it),
  * BASELINES (true; false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process
  * records a Java Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests
  * by verb and resource during each operator stop, from apiserver_request_total, printed after the table),
@@ -85,7 +85,7 @@ public final class StopLatencyBench {
     private static void run() throws Exception {
         int[] sizes = Arrays.stream(Bench.env("SIZES", "1 100 500").trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
         int runs = Integer.parseInt(Bench.env("RUNS", "30"));
-        int loopMax = Integer.parseInt(Bench.env("LOOP_MAX", "100"));
+        int loopMax = Integer.parseInt(Bench.env("LOOP_MAX", "500"));
         String load = Bench.loadAverage();
         ControlPlane plane = Bench.controlPlane("stop-latency");
         KubernetesClient client = plane.client();
