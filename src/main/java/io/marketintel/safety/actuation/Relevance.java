@@ -1,5 +1,6 @@
 package io.marketintel.safety.actuation;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -7,7 +8,9 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatus;
 
 /**
  * Whether a change to a workload or pod could change what {@link Workloads} observes, and so whether it is
@@ -25,20 +28,21 @@ public final class Relevance {
      * replicas (scaling up) and replicas (scaling down: a pod of another mode went away).
      */
     public static boolean deployment(Deployment now, Deployment before) {
-        return metadata(now, before)
-                || !Objects.equals(now.getStatus() == null ? null : now.getStatus().getReplicas(),
-                        before.getStatus() == null ? null : before.getStatus().getReplicas())
-                || !Objects.equals(now.getStatus() == null ? null : now.getStatus().getReadyReplicas(),
-                        before.getStatus() == null ? null : before.getStatus().getReadyReplicas());
+        return metadata(now, before) || !counts(now.getStatus()).equals(counts(before.getStatus()));
     }
 
     /** As for a Deployment. */
     public static boolean statefulSet(StatefulSet now, StatefulSet before) {
-        return metadata(now, before)
-                || !Objects.equals(now.getStatus() == null ? null : now.getStatus().getReplicas(),
-                        before.getStatus() == null ? null : before.getStatus().getReplicas())
-                || !Objects.equals(now.getStatus() == null ? null : now.getStatus().getReadyReplicas(),
-                        before.getStatus() == null ? null : before.getStatus().getReadyReplicas());
+        return metadata(now, before) || !counts(now.getStatus()).equals(counts(before.getStatus()));
+    }
+
+    /** Replicas and ready replicas, the two counts the policy reads (nulls when there is no status yet). */
+    private static List<Integer> counts(DeploymentStatus s) {
+        return s == null ? Arrays.asList(null, null) : Arrays.asList(s.getReplicas(), s.getReadyReplicas());
+    }
+
+    private static List<Integer> counts(StatefulSetStatus s) {
+        return s == null ? Arrays.asList(null, null) : Arrays.asList(s.getReplicas(), s.getReadyReplicas());
     }
 
     /**

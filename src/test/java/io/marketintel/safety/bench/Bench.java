@@ -121,13 +121,23 @@ final class Bench {
      * summary ScaleBench prints.
      */
     static List<String> operatorJvm() {
-        List<String> jvm = new ArrayList<>(Arrays.stream(env("JVM_OPTS",
-                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:ReservedCodeCacheSize=32m -Xms16m -Xmx128m")
+        List<String> jvm = new ArrayList<>(Arrays.stream(env("JVM_OPTS", chartJvmOptions() + " -Xms16m -Xmx128m")
                 .trim().split("\\s+")).filter(o -> !o.isBlank()).toList());
         if (Boolean.parseBoolean(env("NMT", "false"))) {
             jvm.add("-XX:NativeMemoryTracking=summary");
         }
         return jvm;
+    }
+
+    /** The chart's default {@code jvmOptions}, read from its values.yaml, so the benchmarks run what a pod runs. */
+    static String chartJvmOptions() {
+        try {
+            Map<?, ?> values = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(
+                    Files.readString(Path.of("helm", "execution-safety-operator", "values.yaml")), Map.class);
+            return String.valueOf(values.get("jvmOptions"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** The 1, 5 and 15 minute load averages. */
