@@ -13,8 +13,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -96,12 +96,12 @@ public class KillSwitch {
     private final Timer latency;
     private final MeterRegistry registry;
     /** One task per stopped policy; never shared with reconciles, so a slow guard cannot delay a stop. */
-    private final ExecutorService stops = Executors.newFixedThreadPool(64, threads("kill-switch-stop"));
+    private final ExecutorService stops = pool(64, "kill-switch-stop");
     /**
      * The zero writes of one stop run in parallel here (a separate pool: stop tasks wait on these). Each thread
      * mostly waits on the API server; 32 made a namespace stop of 500 workloads queue in waves of ~1 s.
      */
-    private final ExecutorService writes = Executors.newFixedThreadPool(64, threads("kill-switch-write"));
+    private final ExecutorService writes = pool(64, "kill-switch-write");
     /** The last listing of each namespace's workloads, shared by the stops of one namespace- or cluster-wide stop. */
     private final Map<String, Listing> listings = new ConcurrentHashMap<>();
     private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("kill-switch");
@@ -199,14 +199,12 @@ public class KillSwitch {
     }
 
     /**
-     * The first stop after start-up would otherwise also pay for starting 128 threads and for the first run
-     * of its code (listing and decoding workloads): measured, a first namespace stop of 500 workloads took
-     * about three times as long as the next ones. The threads start now; one namespace's workloads are listed
-     * once in the background (a read, never a write). A stop that comes later does not reuse this listing.
+     * The first stop after start-up would otherwise also pay for the first run of its code (listing and
+     * decoding workloads): measured, a first namespace stop of 500 workloads took about three times as long
+     * as the next ones. One namespace's workloads are listed once in the background (a read, never a write).
+     * A stop that comes later does not reuse this listing.
      */
     private void warmUp() {
-        ((java.util.concurrent.ThreadPoolExecutor) stops).prestartAllCoreThreads();
-        ((java.util.concurrent.ThreadPoolExecutor) writes).prestartAllCoreThreads();
         allPolicies().stream().filter(p -> p.getSpec() != null && p.getSpec().workloads != null && p.getSpec().workloads.selector != null)
                 .map(p -> p.getMetadata().getNamespace()).findFirst()
                 .ifPresent(ns -> stops.execute(() -> {
@@ -670,13 +668,20 @@ public class KillSwitch {
         return allPolicies().stream().filter(p -> ns.equals(p.getMetadata().getNamespace())).toList();
     }
 
-    private static ThreadFactory threads(String prefix) {
+    /**
+     * Up to {@code size} threads, started on demand and ended after a minute idle: an idle operator holds none
+     * (each held ~170 KB of RSS; 128 of them were two thirds of its threads), and starting them again costs a
+     * stop a few milliseconds, not the code warm-up that {@link #warmUp} pays for.
+     */
+    private static ExecutorService pool(int size, String prefix) {
         AtomicInteger n = new AtomicInteger();
-        return r -> {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(size, size, 1, TimeUnit.MINUTES, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        };
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** Armed: the start-up sweep is done and stops are being watched. */

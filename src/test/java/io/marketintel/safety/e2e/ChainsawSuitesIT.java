@@ -102,4 +102,19 @@ class ChainsawSuitesIT {
                 .filter(l -> RBAC_DENIAL.matcher(l).find()).toList();
         assertThat(refused).as("forbidden requests in %s", cluster.operator().log()).isEmpty();
     }
+
+    /**
+     * The chart's FlowSchema matched the operator's requests: the API server dispatched them at the chart's own
+     * priority level (apiPriority.*), not at workload-low with every other controller.
+     */
+    @Test
+    void theOperatorsRequestsRanAtItsOwnApiPriorityLevel() {
+        io.marketintel.safety.testing.Kubectl.Result metrics = cluster.kubectl().run("get", "--raw", "/metrics");
+        assertThat(metrics.exitCode()).as(metrics.output()).isZero();
+        java.util.regex.Matcher dispatched = java.util.regex.Pattern.compile(
+                "(?m)^apiserver_flowcontrol_dispatched_requests_total\\{flow_schema=\"" + E2eCluster.RELEASE
+                        + "\",priority_level=\"" + E2eCluster.RELEASE + "\"\\} (\\S+)$").matcher(metrics.stdout());
+        assertThat(dispatched.find()).as("requests dispatched by the chart's FlowSchema in the API server's metrics").isTrue();
+        assertThat(Double.parseDouble(dispatched.group(1))).isPositive();
+    }
 }

@@ -30,7 +30,7 @@ class ChartTest {
     /** Kinds without a namespace; everything else must land in the release namespace. */
     static final Set<String> CLUSTER_SCOPED = Set.of("ClusterRole", "ClusterRoleBinding", "ExecutionSafety",
             "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy",
-            "ValidatingAdmissionPolicyBinding");
+            "ValidatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration");
 
     @Test
     void helmLintStrictPasses() {
@@ -52,7 +52,8 @@ class ChartTest {
                 Map.entry("RoleBinding", 1), Map.entry("Deployment", 1), Map.entry("Service", 1),
                 Map.entry("PodDisruptionBudget", 1), Map.entry("PrometheusRule", 1), Map.entry("ConfigMap", 1),
                 Map.entry("MutatingAdmissionPolicy", 4), Map.entry("MutatingAdmissionPolicyBinding", 4),
-                Map.entry("ValidatingAdmissionPolicy", 3), Map.entry("ValidatingAdmissionPolicyBinding", 3))));
+                Map.entry("ValidatingAdmissionPolicy", 3), Map.entry("ValidatingAdmissionPolicyBinding", 3),
+                Map.entry("FlowSchema", 1), Map.entry("PriorityLevelConfiguration", 1))));
         for (JsonNode o : objects) {
             String kind = o.path("kind").asText();
             JsonNode namespace = o.path("metadata").path("namespace");
@@ -172,6 +173,26 @@ class ChartTest {
         assertThat(global.path("spec").path("minLiveApprovals").asInt()).isEqualTo(3);
         assertThat(global.path("metadata").path("annotations").path("helm.sh/resource-policy").asText())
                 .as("a latched cluster-wide stop survives helm uninstall").isEqualTo("keep");
+    }
+
+    @Test
+    void theOperatorsServiceAccountHasAnApiPriorityLevelOfItsOwn() {
+        List<JsonNode> objects = Helm.objects("--set", "serviceAccount.name=trading-operator");
+        JsonNode schema = only(objects, "FlowSchema");
+        JsonNode level = only(objects, "PriorityLevelConfiguration");
+        assertThat(schema.path("spec").path("priorityLevelConfiguration").path("name").asText()).isEqualTo(name(level));
+        assertThat(schema.path("spec").path("matchingPrecedence").asInt())
+                .as("matched before the built-in service-accounts FlowSchema").isLessThan(9000);
+        JsonNode subject = schema.path("spec").path("rules").get(0).path("subjects").get(0).path("serviceAccount");
+        assertThat(subject.path("name").asText()).isEqualTo("trading-operator");
+        assertThat(subject.path("namespace").asText()).isEqualTo(Helm.NAMESPACE);
+        assertThat(level.path("spec").path("limited").path("lendablePercent").asInt()).isEqualTo(50);
+
+        assertThat(Helm.objects("--set", "apiPriority.enabled=false")).extracting(o -> o.path("kind").asText())
+                .doesNotContain("FlowSchema", "PriorityLevelConfiguration");
+        Helm.Result refused = Helm.run("template", Helm.CHART.toString(), "--set", "apiPriority.matchingPrecedence=1");
+        assertThat(refused.exitCode()).as("precedence 1 is the exempt schema's").isNotZero();
+        assertThat(refused.stderr()).contains("matchingPrecedence");
     }
 
     @Test
