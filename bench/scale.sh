@@ -5,7 +5,7 @@
 #   POLICIES=100 IDLE=5 bench/scale.sh     a smoke run
 #   CONTROLLER_QPS=500 bench/scale.sh      kube-controller-manager at 500 requests/s, not its default 20
 #   NMT=true bench/scale.sh                also the operator's native memory by category
-#   JVM_OPTS="-Xmx512m" bench/scale.sh     other JVM options for the operator (default: the chart's, -Xmx128m)
+#   JVM_OPTS="-Xmx512m" bench/scale.sh     other JVM options for the operator (default: a chart pod's)
 # Starts its own control plane and the packaged operator as a process; both are stopped at the end.
 # Table on stdout and in target/scale-bench.txt. A benchmark prints figures; nothing here asserts a speed.
 set -euo pipefail

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.OperatorJvm;
 
 /** What the benchmark entry points share: how they exit, their settings, the machine's load. */
 final class Bench {
@@ -115,29 +116,18 @@ final class Bench {
     }
 
     /**
-     * The operator process's JVM options: JVM_OPTS, or the chart's default {@code jvmOptions} with a 128 MiB heap
-     * that starts small, as a pod with the chart's 512 MiB limit would (the bench machine's RAM would otherwise
-     * set the initial heap at 1/64 of it, all committed at once). NMT=true adds native memory tracking, whose
-     * summary ScaleBench prints.
+     * The operator process's JVM options: JVM_OPTS, or what a pod of the chart runs with
+     * ({@link OperatorJvm#podOptions}: the chart's {@code jvmOptions} and the image's own options, the heap sized
+     * from the chart's 512 MiB limit). NMT=true adds native memory tracking, whose summary ScaleBench prints.
      */
     static List<String> operatorJvm() {
-        List<String> jvm = new ArrayList<>(Arrays.stream(env("JVM_OPTS", chartJvmOptions() + " -Xms16m -Xmx128m")
-                .trim().split("\\s+")).filter(o -> !o.isBlank()).toList());
+        String given = env("JVM_OPTS", "");
+        List<String> jvm = new ArrayList<>(given.isBlank() ? OperatorJvm.podOptions()
+                : Arrays.stream(given.trim().split("\\s+")).filter(o -> !o.isBlank()).toList());
         if (Boolean.parseBoolean(env("NMT", "false"))) {
             jvm.add("-XX:NativeMemoryTracking=summary");
         }
         return jvm;
-    }
-
-    /** The chart's default {@code jvmOptions}, read from its values.yaml, so the benchmarks run what a pod runs. */
-    static String chartJvmOptions() {
-        try {
-            Map<?, ?> values = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(
-                    Files.readString(Path.of("helm", "execution-safety-operator", "values.yaml")), Map.class);
-            return String.valueOf(values.get("jvmOptions"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** The 1, 5 and 15 minute load averages. */

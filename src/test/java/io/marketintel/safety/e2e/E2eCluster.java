@@ -22,6 +22,7 @@ import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Helm;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.MonitoringCrds;
+import io.marketintel.safety.testing.OperatorJvm;
 import io.marketintel.safety.testing.OperatorProcess;
 
 /**
@@ -175,7 +176,8 @@ public final class E2eCluster implements AutoCloseable {
     }
 
     /**
-     * Starts the packaged operator as the chart's ServiceAccount with the chart's environment. With
+     * Starts the packaged operator as the chart's ServiceAccount with the chart's environment and the image's JVM
+     * options. With
      * {@code awaitReady} it returns once /q/health/ready says UP (fails after 3 minutes); otherwise once its HTTP
      * server listens or the process has exited, whichever comes first.
      */
@@ -183,7 +185,9 @@ public final class E2eCluster implements AutoCloseable {
         stopOperator();
         // A previous process's Lease would make this one wait for it to expire.
         kubectl.run("delete", "lease", "--all", "-n", NAMESPACE, "--ignore-not-found");
-        operator = OperatorProcess.launch(serviceAccountKubeconfig(), chartEnvironment(), List.of(),
+        // The image's own command-line options too (its run-java.sh adds them): the JVM a pod of the chart runs.
+        operator = OperatorProcess.launch(serviceAccountKubeconfig(), chartEnvironment(),
+                OperatorJvm.imageOptions(OperatorJvm.chartMemoryLimit()),
                 workDir.resolve("operator-" + (++operatorStarts) + ".log"));
         if (awaitReady) {
             operator.awaitReady(Duration.ofMinutes(3));
