@@ -14,6 +14,7 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.Tuple;
+import net.jqwik.api.sessions.JqwikSession;
 
 /**
  * Generators of hostile ExecutionPolicy manifests (issue 10): valid policies in every mode, wrong types,
@@ -77,13 +78,20 @@ public final class HostilePolicies {
 
     /** {@code count} inputs drawn from {@link #inputs()} with a generator seeded by {@code seed}. */
     public static List<HostileInput> sample(long seed, int count) {
-        Random random = new Random(seed);
-        var generator = inputs().generator(1000);
-        List<HostileInput> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(generator.next(random).value());
+        // Outside a jqwik property (the integration test is a Quarkus test): a session gives the generators
+        // the context they memoize in; the values come only from this seeded Random.
+        JqwikSession.start();
+        try {
+            Random random = new Random(seed);
+            var generator = inputs().generator(1000);
+            List<HostileInput> out = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                out.add(generator.next(random).value());
+            }
+            return out;
+        } finally {
+            JqwikSession.finish();
         }
-        return out;
     }
 
     public static Arbitrary<HostileInput> inputs() {
@@ -355,14 +363,14 @@ public final class HostilePolicies {
                     spec.put("guards", List.of(map("name", "t", "type", "TradingWindow", "tradingWindow", map("timeZone", "Mars/Olympus",
                             "windows", List.of(map("days", List.of("Mon"), "start", "09:00", "end", "10:00"))))));
                     return spec;
-                }, Expect.EITHER, List.of("Mars/Olympus")),
+                }, Expect.ACCEPT, List.of()),
                 new Mutation("holidays=garbage", spec -> {
                     spec.put("mode", "DryRun");
                     spec.put("guards", List.of(map("name", "t", "type", "TradingWindow", "tradingWindow", map("timeZone", "UTC",
                             "windows", List.of(map("days", List.of("Mon"), "start", "09:00", "end", "10:00")), "holidays",
                             List.of("2026-13-45", "\u202e52-21-6202")))));
                     return spec;
-                }, Expect.EITHER, List.of("2026-13-45"))));
+                }, Expect.ACCEPT, List.of())));
         return Arbitraries.oneOf(unicodeFields, mutated("badPattern", fixed));
     }
 
@@ -399,15 +407,23 @@ public final class HostilePolicies {
                     spec.put("guards", List.of(map("name", "t", "type", "TradingWindow", "tradingWindow", map("timeZone", "UTC",
                             "windows", List.of(map("days", List.of("Mon"), "start", "09:00", "end", "10:00")), "holidays", days))));
                     return spec;
-                }, Expect.EITHER, List.of("holiday", "holidays")),
-                new Mutation("approvers 64x16KiB", spec -> {
+                }, Expect.ACCEPT, List.of()),
+                new Mutation("approvers 64x4KiB", spec -> {
+                    List<String> users = new ArrayList<>();
+                    for (int i = 0; i < 64; i++) {
+                        users.add("u" + i + "\u202e".repeat(4 * 1024));
+                    }
+                    spec.put("approval", map("requiredForLive", 2, "approvers", map("users", users)));
+                    return spec;
+                }, Expect.ACCEPT, List.of()),
+                new Mutation("approvers 64x16KiB (3 MiB request)", spec -> {
                     List<String> users = new ArrayList<>();
                     for (int i = 0; i < 64; i++) {
                         users.add("u" + i + "\u202e".repeat(16 * 1024));
                     }
                     spec.put("approval", map("requiredForLive", 2, "approvers", map("users", users)));
                     return spec;
-                }, Expect.EITHER, List.of("approvers", "approval"))));
+                }, Expect.REJECT, List.of("too large"))));
     }
 
     // ---------------------------------------------------------------- annotations and approvals
@@ -416,8 +432,14 @@ public final class HostilePolicies {
 
     static Arbitrary<HostileInput> annotated(String family, Arbitrary<Map<String, Object>> annotations, Expect expect,
             Function<Map<String, Object>, List<String>> phrases, Function<Map<String, Object>, String> variant) {
-        return Combinators.combine(validSpec(), annotations).as((spec, a) -> new HostileInput(family, variant.apply(a), Identity.ADMIN,
-                policy(spec, a), expect, phrases.apply(a)));
+        return Combinators.combine(validSpec(), annotations).as((spec, a) -> {
+            Map<String, Object> s = spec;
+            if (a.containsKey(PREFIX + "approvals") && expect == Expect.ACCEPT) {
+                s = deepCopy(spec);
+                s.remove("approval"); // approvers naming a group the admin is not in would refuse its approval lines
+            }
+            return new HostileInput(family, variant.apply(a), Identity.ADMIN, policy(s, a), expect, phrases.apply(a));
+        });
     }
 
     static Arbitrary<HostileInput> annotations() {
@@ -448,22 +470,36 @@ public final class HostilePolicies {
         Arbitrary<String> token = Arbitraries.oneOf(u, Arbitraries.strings().withChars("0123456789abcdef").ofMinLength(0).ofMaxLength(40),
                 Arbitraries.of("", " ", "0".repeat(100_000), "055bfb3bfe3b 055bfb3bfe3b"));
         // The approve command as the admin (who is the requester): the API server names the admin; never counts.
-        Arbitrary<HostileInput> approve = annotated("approvals", token.filter(t -> !t.contains("\n") && !t.contains("\u2028"))
-                .map(t -> map(PREFIX + "approve", t)), Expect.ACCEPT, a -> List.of(),
-                a -> "approve=" + shown(a.values().iterator().next()));
+        Arbitrary<HostileInput> approve = Combinators.combine(validSpec(), token.filter(t -> !t.contains("\n")))
+                .as((spec, t) -> {
+                    // With spec.approval.approvers naming only a group the admin is not in, the API server
+                    // refuses the approval (that case is below); here anyone may approve.
+                    Map<String, Object> open = deepCopy(spec);
+                    open.remove("approval");
+                    return new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN,
+                            policy(open, map(PREFIX + "approve", t)), Expect.ACCEPT, List.of());
+                });
+        Arbitrary<HostileInput> notAllowed = Combinators.combine(validSpec(), token.filter(t -> !t.contains("\n")))
+                .as((spec, t) -> {
+                    Map<String, Object> closed = deepCopy(spec);
+                    closed.put("approval", map("approvers", map("groups", List.of("risk-officers"))));
+                    return new HostileInput("approvals", "approve by a non-approver=" + shown(t), Identity.ADMIN,
+                            policy(closed, map(PREFIX + "approve", t)), Expect.REJECT, List.of("is not an allowed approver"));
+                });
         Arbitrary<HostileInput> smuggled = annotated("approvals", token.map(t -> map(PREFIX + "approve", "x\nalice " + t)), Expect.REJECT,
                 a -> List.of("may not add \"alice"), a -> "approve smuggling a second line");
         Arbitrary<HostileInput> forged = annotated("approvals", Combinators.combine(Arbitraries.of("alice", "carol", "system:admin", "",
                 " kubeapitest", "kubeapitest\u200b"), token).as((who, t) -> map(PREFIX + "approvals", who + " " + t)), Expect.REJECT,
                 a -> List.of("an approval must be written by the approver it names"), a -> "forged approvals line");
         Arbitrary<HostileInput> thousands = annotated("approvals", Arbitraries.integers().between(1000, 6000).map(n -> {
+            // (the spec's approvers are dropped below: the admin may approve, as itself, any number of times)
             StringBuilder lines = new StringBuilder();
             for (int i = 0; i < n; i++) {
                 lines.append(i == 0 ? "" : "\n").append(ADMIN).append(' ').append(String.format("%012x", i));
             }
             return map(PREFIX + "approvals", lines.toString());
-        }), Expect.EITHER, a -> List.of("approvals", "approval"), a -> "self-approvals x" + a.get(PREFIX + "approvals").toString().split("\n").length);
-        return Arbitraries.oneOf(approve, smuggled, forged, thousands);
+        }), Expect.ACCEPT, a -> List.of(), a -> "self-approvals x" + a.get(PREFIX + "approvals").toString().split("\n").length);
+        return Arbitraries.oneOf(approve, notAllowed, smuggled, forged, thousands);
     }
 
     static Arbitrary<HostileInput> selectors() {

@@ -12,7 +12,6 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Example;
 
 /** The fuzz generators themselves: every input is one JSON object, and what must happen to it is checkable. */
 class HostilePoliciesTest {
@@ -33,7 +32,7 @@ class HostilePoliciesTest {
         }
     }
 
-    @Example
+    @org.junit.jupiter.api.Test
     void theSampleIsReproducibleFromItsSeed() {
         assertThat(HostilePolicies.sample(42, 50).toString()).isEqualTo(HostilePolicies.sample(42, 50).toString());
         assertThat(HostilePolicies.sample(42, 50).toString()).isNotEqualTo(HostilePolicies.sample(43, 50).toString());
