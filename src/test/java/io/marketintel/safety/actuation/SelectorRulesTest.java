@@ -28,8 +28,8 @@ class SelectorRulesTest {
         assertThat(SelectorRules.problems(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "\u202e\u200b")).build()))
                 .containsExactly("the selector is not valid: spec.workloads.selector.matchLabels[\"app\"]: value \"\\u202e\\u200b\""
                         + " is not a label value (at most 63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric, or empty)");
-        assertThat(SelectorRules.problems(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "v".repeat(64))).build()))
-                .singleElement().asString().contains("matchLabels[\"app\"]").contains("...(64 chars)");
+        assertThat(SelectorRules.problems(new LabelSelectorBuilder().withMatchLabels(Map.of("app", "v".repeat(100))).build()))
+                .singleElement().asString().contains("matchLabels[\"app\"]").contains("...(100 chars)");
         assertThat(SelectorRules.problems(new LabelSelectorBuilder().withMatchLabels(Map.of("bad key!", "x")).build()))
                 .singleElement().asString().contains("key \"bad key!\" is not a label key");
         assertThat(SelectorRules.problems(new LabelSelectorBuilder().withMatchExpressions(
