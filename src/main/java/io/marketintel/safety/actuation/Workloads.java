@@ -57,7 +57,9 @@ public class Workloads {
                 }
             }
         }
-        if (spec != null && spec.selector != null) {
+        List<String> selectorProblems = spec == null ? List.of() : SelectorRules.problems(spec.selector);
+        problems.addAll(selectorProblems);
+        if (spec != null && spec.selector != null && selectorProblems.isEmpty()) {
             int before = found.size();
             for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
                 found.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);

@@ -63,6 +63,7 @@ import io.marketintel.safety.policy.InFlight;
 import io.marketintel.safety.policy.TransitionInput;
 import io.marketintel.safety.policy.TransitionRules;
 import io.marketintel.safety.status.Conditions;
+import io.marketintel.safety.status.PrintableText;
 
 /**
  * Read → decide → act → report for one {@link ExecutionPolicy}:
@@ -312,13 +313,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         ? busyResync(after.transition == null ? Duration.ZERO
                                 : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now))
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? STALLED_RESYNC : IDLE_RESYNC;
-        if (serialization.asJson(before).equals(serialization.asJson(after))) {
+        ExecutionPolicyStatus written = printable(after);
+        if (serialization.asJson(before).equals(serialization.asJson(written))) {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(resync);
         }
         ExecutionPolicy patch = new ExecutionPolicy();
         patch.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns)
                 .withResourceVersion(policy.getMetadata().getResourceVersion()).build());
-        patch.setStatus(after);
+        patch.setStatus(written);
         return UpdateControl.patchStatus(patch).rescheduleAfter(resync);
     }
 
@@ -362,8 +364,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         ExecutionPolicy patch = new ExecutionPolicy();
         patch.setMetadata(new ObjectMetaBuilder().withName(policy.getMetadata().getName())
                 .withNamespace(policy.getMetadata().getNamespace()).build());
-        patch.setStatus(status);
+        patch.setStatus(printable(status));
         return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.patchStatus(patch);
+    }
+
+    /** The status with every text YAML refuses escaped ({@link PrintableText}): status is written with server-side apply. */
+    private ExecutionPolicyStatus printable(ExecutionPolicyStatus status) {
+        com.fasterxml.jackson.databind.JsonNode tree = serialization.convertValue(status, com.fasterxml.jackson.databind.JsonNode.class);
+        return serialization.convertValue(PrintableText.everywhere(tree), ExecutionPolicyStatus.class);
     }
 
     /** Runs the policy's guards for the escalation from {@code from}; records results in status, returns the failures. */

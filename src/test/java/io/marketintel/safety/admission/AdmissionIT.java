@@ -76,6 +76,20 @@ class AdmissionIT extends NamespacedTest {
         assertThat(annotation(APPROVALS)).isNull();
     }
 
+    /**
+     * Regression (HostileInputIT): a forged line with a 100,000-character token made the refusal's message longer
+     * than the API server allows, so it said only "failed expression: size(variables.forged) == 0". The forged
+     * lines are now shown cut short, and the policy carries a plain fallback message.
+     */
+    @Test
+    void aForgedApprovalWithAHugeTokenIsRefusedNamingTheForger() {
+        Kubectl.Result forged = as("mallory", null, "annotate", "xp", "momentum", APPROVALS + "=alice " + "0".repeat(100_000));
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("an approval must be written by the approver it names")
+                .contains("mallory may not add \"alice " + "0".repeat(74) + "...\"").doesNotContain("failed expression");
+        assertThat(annotation(APPROVALS)).isNull();
+    }
+
     @Test
     void anEditorCannotApproveAndAnApproverCannotChangeTheSpec() {
         Kubectl.Result editorApproves = as("bob", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");

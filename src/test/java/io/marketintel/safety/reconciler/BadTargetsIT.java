@@ -73,4 +73,46 @@ class BadTargetsIT extends NamespacedTest {
                         && x.getStatus().workloads.get(0).mode == io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST);
         assertThat(condition(p, Conditions.STALLED).getMessage()).contains("StatefulSet/beta not found");
     }
+
+    /**
+     * Regression (HostileInputIT): the CRD's selector schema checks only types, so a selector with a label value
+     * the API server cannot parse was admitted, and every pass failed listing with it (OperatorError, retried
+     * forever). It is now reported as a bad target, naming the field.
+     */
+    @Test
+    void anInvalidSelectorIsReportedAsABadTargetNotAnOperatorError() {
+        TradingSystem.deployment(client, ns, "alpha", "x", 1);
+        apply(policy("badsel", "DryRun", "{selector: {matchLabels: {app: \"a b\"}, matchExpressions: [{key: app, operator: Foo, values: [x]}]}}", ""));
+        kubectlWaitStalled(kubectl, ns, "badsel");
+        ExecutionPolicy p = PolicyTestSupport.get(client, ns, "badsel");
+        assertThat(condition(p, Conditions.STALLED).getReason()).isEqualTo("TargetsNotUsable");
+        assertThat(condition(p, Conditions.STALLED).getMessage())
+                .contains("the selector is not valid: spec.workloads.selector.matchLabels[\"app\"]: value \"a b\" is not a label value")
+                .contains("spec.workloads.selector.matchExpressions[0].operator: \"Foo\" is not one of In, NotIn, Exists, DoesNotExist");
+        assertThat(condition(p, Conditions.READY).getReason()).isEqualTo("TargetsNotUsable");
+        assertThat(p.getStatus().observedGeneration).isEqualTo(p.getMetadata().getGeneration());
+        // Nothing was touched: the workload never got the policy's label or a mode.
+        assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getLabels())
+                .doesNotContainKey(Markers.POLICY_LABEL);
+    }
+
+    /**
+     * Regression (HostileInputIT): status is written with server-side apply, decoded as YAML, which refuses
+     * U+FFFF, DEL and C1 controls even though JSON carries them. An emergency-stop reason with one made every
+     * status write fail: the stop was never recorded, only OperatorError. It is recorded, the character escaped.
+     */
+    @Test
+    void anEmergencyStopReasonWithCharactersYamlRefusesIsRecorded() {
+        apply(policy("odd", "Backtest", "{refs: [{kind: Deployment, name: ghost}]}", ""));
+        kubectlWaitStalled(kubectl, ns, "odd");
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("odd").edit(p -> {
+            p.getMetadata().getAnnotations().put(io.marketintel.safety.killswitch.KillSwitch.STOP_ANNOTATION, "fat \uffff finger\u007f");
+            return p;
+        });
+        ExecutionPolicy p = PolicyTestSupport.awaitPolicy(client, ns, "odd", "stop recorded",
+                x -> x.getStatus().emergencyStop != null && Boolean.TRUE.equals(x.getStatus().emergencyStop.active));
+        assertThat(p.getStatus().emergencyStop.reason).isEqualTo("fat \\uffff finger\\u007f");
+        assertThat(condition(p, Conditions.EMERGENCY_STOPPED).getStatus()).isEqualTo("True");
+        assertThat(condition(p, Conditions.READY).getReason()).isNotEqualTo("OperatorError");
+    }
 }
