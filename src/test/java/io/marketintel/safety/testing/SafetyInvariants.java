@@ -1,0 +1,202 @@
+package io.marketintel.safety.testing;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.Timestamps;
+import io.marketintel.safety.killswitch.KillSwitch;
+
+/**
+ * The safety-invariant checker of the integration and end-to-end tiers: informers on Pods and ExecutionPolicies
+ * in the given namespaces (or all) feed {@link SafetyRules} on every event and on a 200 ms tick; the invariants
+ * and their exact definitions are documented there. The first violation is recorded with the event trail;
+ * {@link #assertNone()} (also run by {@link #close()}) throws it, and {@link #violated()} lets an await fail fast:
+ * {@code await(...).failFast("safety invariant", invariants::violated)}.
+ */
+public final class SafetyInvariants implements AutoCloseable {
+    private final SafetyRules rules;
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    private final ScheduledExecutorService ticker;
+    private volatile boolean violated;
+
+    private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
+        this.rules = new SafetyRules(settings);
+        if (namespaces.isEmpty()) {
+            informers.add(client.pods().inAnyNamespace().inform(handler(this::pod)));
+            informers.add(client.resources(ExecutionPolicy.class).inAnyNamespace().inform(handler(this::policy)));
+        } else {
+            for (String ns : namespaces) {
+                informers.add(client.pods().inNamespace(ns).inform(handler(this::pod)));
+                informers.add(client.resources(ExecutionPolicy.class).inNamespace(ns).inform(handler(this::policy)));
+            }
+        }
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "safety-invariants-tick");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleAtFixedRate(() -> {
+            synchronized (rules) {
+                rules.tick(Instant.now());
+                violated = rules.first().isPresent();
+            }
+        }, 200, 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** Watches pods and policies in {@code namespaces}. */
+    public static SafetyInvariants watch(KubernetesClient client, String... namespaces) {
+        return new SafetyInvariants(client, List.of(namespaces), SafetyRules.Settings.DEFAULT);
+    }
+
+    /** As {@link #watch}, with other timing. */
+    public static SafetyInvariants watch(KubernetesClient client, SafetyRules.Settings settings, String... namespaces) {
+        return new SafetyInvariants(client, List.of(namespaces), settings);
+    }
+
+    /** Watches pods and policies in every namespace (the end-to-end tier, where suites make their own). */
+    public static SafetyInvariants watchAll(KubernetesClient client) {
+        return new SafetyInvariants(client, List.of(), SafetyRules.Settings.DEFAULT);
+    }
+
+    private <T> ResourceEventHandler<T> handler(Handler<T> seen) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                seen.accept("ADDED", obj);
+            }
+
+            @Override
+            public void onUpdate(T old, T obj) {
+                seen.accept("MODIFIED", obj);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean unknownFinalState) {
+                seen.accept("DELETED", obj);
+            }
+        };
+    }
+
+    private interface Handler<T> {
+        void accept(String type, T obj);
+    }
+
+    private void pod(String type, Pod pod) {
+        var view = podView(pod);
+        synchronized (rules) {
+            rules.podSeen(type, view, Instant.now());
+            violated = rules.first().isPresent();
+        }
+    }
+
+    private void policy(String type, ExecutionPolicy policy) {
+        var view = policyView(policy);
+        synchronized (rules) {
+            rules.policySeen(type, view, Instant.now());
+            violated = rules.first().isPresent();
+        }
+    }
+
+    static SafetyRules.PodView podView(Pod pod) {
+        var meta = pod.getMetadata();
+        Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+        Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+        Optional<OwnerReference> owner = meta.getOwnerReferences() == null ? Optional.empty()
+                : meta.getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst();
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        boolean running = meta.getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase);
+        return new SafetyRules.PodView(meta.getNamespace(), meta.getName(),
+                SafetyRules.workload(owner.map(OwnerReference::getKind).orElse(null), owner.map(OwnerReference::getName).orElse(null),
+                        labels.get("pod-template-hash"), meta.getName()),
+                labels.get(Markers.POLICY_LABEL), annotations.get(Markers.MODE_ANNOTATION), running,
+                Timestamps.parse(meta.getCreationTimestamp()).orElse(null));
+    }
+
+    static SafetyRules.PolicyView policyView(ExecutionPolicy p) {
+        var meta = p.getMetadata();
+        var spec = p.getSpec();
+        ExecutionPolicyStatus status = p.getStatus();
+        boolean stopAnnotated = meta.getAnnotations() != null && meta.getAnnotations().containsKey(KillSwitch.STOP_ANNOTATION);
+        boolean stopRecorded = status != null && status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active);
+        int required = spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2;
+        boolean approved = false;
+        String record = "no escalation to Live recorded";
+        if (status != null && status.transition != null && status.transition.to == ExecutionMode.LIVE) {
+            approved = SafetyRules.approvedEnough(status.transition.approvers, status.transition.requester, required);
+            record = "transition to Live by " + status.transition.requester + " approved by " + status.transition.approvers;
+        } else if (status != null && status.mode == ExecutionMode.LIVE && status.history != null) {
+            var arrival = status.history.stream().filter(h -> h.to == ExecutionMode.LIVE).findFirst();
+            if (arrival.isPresent()) {
+                approved = SafetyRules.approvedEnough(arrival.get().approvers, arrival.get().requester, required);
+                record = "in Live since " + arrival.get().at + ", requested by " + arrival.get().requester + ", approved by "
+                        + arrival.get().approvers;
+            }
+        }
+        Function<Object, String> s = String::valueOf;
+        String summary = "spec.mode=" + spec.mode + " status.mode=" + (status == null ? null : status.mode)
+                + " transition=" + (status == null || status.transition == null ? null
+                        : status.transition.from + "->" + status.transition.to + "@" + status.transition.step)
+                + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-")
+                + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
+        return new SafetyRules.PolicyView(meta.getNamespace(), meta.getName(), spec.mode == null ? null : spec.mode.wireName(),
+                stopAnnotated || stopRecorded, approved, summary);
+    }
+
+    /** True once any invariant was violated: for {@code await(...).failFast(...)}. */
+    public boolean violated() {
+        return violated;
+    }
+
+    public Optional<SafetyRules.Violation> firstViolation() {
+        synchronized (rules) {
+            return rules.first();
+        }
+    }
+
+    /** Throws the first violation, with its event trail, if there was one. */
+    public void assertNone() {
+        synchronized (rules) {
+            rules.tick(Instant.now());
+            if (rules.first().isPresent()) {
+                throw new AssertionError("safety invariant violated (" + rules.violations() + " violation(s) in all): "
+                        + rules.first().get());
+            }
+        }
+    }
+
+    public Map<String, Integer> maxAlive() {
+        synchronized (rules) {
+            return rules.maxAlive();
+        }
+    }
+
+    public String trail() {
+        synchronized (rules) {
+            return rules.trail();
+        }
+    }
+
+    /** Stops watching, then {@link #assertNone()}. */
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        informers.forEach(SharedIndexInformer::close);
+        assertNone();
+    }
+}
