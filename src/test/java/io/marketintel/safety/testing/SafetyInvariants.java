@@ -134,6 +134,10 @@ public final class SafetyInvariants implements AutoCloseable {
         ExecutionPolicyStatus status = p.getStatus();
         boolean stopAnnotated = meta.getAnnotations() != null && meta.getAnnotations().containsKey(KillSwitch.STOP_ANNOTATION);
         boolean stopRecorded = status != null && status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active);
+        var rearm = io.marketintel.safety.killswitch.Latch.parseRearm(
+                meta.getAnnotations() == null ? null : meta.getAnnotations().get(KillSwitch.REARMED_BY_ANNOTATION));
+        boolean rearmed = stopRecorded && rearm.isPresent() && status.emergencyStop.epoch != null
+                && rearm.get().epoch() == status.emergencyStop.epoch;
         int required = spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2;
         boolean approved = false;
         String record = "no escalation to Live recorded";
@@ -152,10 +156,10 @@ public final class SafetyInvariants implements AutoCloseable {
         String summary = "spec.mode=" + spec.mode + " status.mode=" + (status == null ? null : status.mode)
                 + " transition=" + (status == null || status.transition == null ? null
                         : status.transition.from + "->" + status.transition.to + "@" + status.transition.step)
-                + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-")
+                + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-") + (rearmed ? "/re-armed" : "")
                 + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
         return new SafetyRules.PolicyView(meta.getNamespace(), meta.getName(), spec.mode == null ? null : spec.mode.wireName(),
-                stopAnnotated || stopRecorded, approved, summary);
+                stopAnnotated || stopRecorded && !rearmed, approved, summary);
     }
 
     /** True once any invariant was violated: for {@code await(...).failFast(...)}. */

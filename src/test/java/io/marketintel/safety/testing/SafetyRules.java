@@ -32,9 +32,10 @@ import java.util.TreeSet;
  * recorded an approved escalation to Live: either {@code status.transition} to Live or, with
  * {@code status.mode} Live, the newest {@code status.history} record to Live, naming at least
  * {@code spec.approval.requiredForLive} (default 2) distinct approvers, none of them its requester (DESIGN §4).</li>
- * <li>A policy is <b>stopped</b> while its emergency-stop annotation is set or {@code status.emergencyStop.active}
- * is true (DESIGN §6: latched until re-armed). Stops at namespace or cluster scope are seen once the operator
- * records them in the policy's status.</li>
+ * <li>A policy is <b>stopped</b> while its emergency-stop annotation is set, or {@code status.emergencyStop.active}
+ * is true and no re-arm of that epoch is recorded ({@code safety.marketintel.io/rearmed-by: "<user> <epoch>"}):
+ * DESIGN §6, latched until re-armed; the operator acts on a re-arm before it reports it. Stops at namespace or
+ * cluster scope are seen once the operator records them in the policy's status.</li>
  * <li>A pod is <b>forbidden</b> when it is running, belongs to a known policy and either is Live while the policy
  * may not run Live, or the policy is stopped. <b>since</b> is the moment the watcher first saw the policy in the
  * current forbidding state (Live not allowed / stopped).</li>
@@ -43,15 +44,15 @@ import java.util.TreeSet;
  * <h2>Invariants</h2>
  * <ol>
  * <li><b>LiveWithoutApproval</b> (DESIGN §3, §4, §7 "a Live pod never runs while the policy is not Live"): a Live
- * pod is forbidden and either (a) was created at or after {@code since + creationTolerance} and has stayed
- * forbidden for {@code settle} (it was started after the watcher already saw Live was not allowed; the settle
- * absorbs the two watches delivering out of order), or (b) is still running at {@code since + grace} (a
- * de-escalation or a stop must take Live pods down within the grace).</li>
+ * pod has stayed forbidden for {@code settle} (the two watches may deliver out of order) and either (a) was
+ * created at or after {@code since + creationTolerance} (it was started after the watcher already saw Live was not
+ * allowed), or (b) is still running at {@code since + grace} (a de-escalation or a stop must take Live pods down
+ * within the grace).</li>
  * <li><b>ModesOverlap</b> (DESIGN §7 stop-then-start): at any moment, the pods that exist (terminating ones
  * included) of one workload are all in one mode; and the pods that exist with one policy label (one trading
  * system) are all in one mode. Checked on every pod event, no grace: one watch delivers pod events in order.</li>
- * <li><b>RunningWhileStopped</b> (DESIGN §6): a pod of a stopped policy is running and either (a) was created at or
- * after {@code since + creationTolerance} and stayed so for {@code settle}, or (b) is still running at
+ * <li><b>RunningWhileStopped</b> (DESIGN §6): a pod of a stopped policy has been running for {@code settle} while
+ * stopped and either (a) was created at or after {@code since + creationTolerance}, or (b) is still running at
  * {@code since + grace}.</li>
  * </ol>
  * The first violation is kept with the event trail that led to it; later ones are counted.
@@ -245,20 +246,20 @@ public final class SafetyRules {
         if (since == null) {
             return;
         }
-        if (!now.isBefore(since.plus(settings.grace()))) {
-            violate(invariant, now, what + " for " + Duration.between(since, now).toMillis() + " ms, beyond the grace of "
-                    + settings.grace().toSeconds() + " s (forbidden since " + since + ")");
+        // Either way only once the pod stayed forbidden for the settle: the policy watch may deliver the change
+        // that allows it (an approval recorded, a re-arm) after the pod watch delivered the pod.
+        String candidate = p.key() + " " + invariant;
+        stillCandidates.add(candidate);
+        Instant seen = candidates.computeIfAbsent(candidate, k -> now);
+        boolean beyondGrace = !now.isBefore(since.plus(settings.grace()));
+        boolean createdAfter = p.created() != null && !p.created().isBefore(since.plus(settings.creationTolerance()));
+        if (!beyondGrace && !createdAfter || now.isBefore(seen.plus(settings.settle()))) {
             return;
         }
-        if (p.created() != null && !p.created().isBefore(since.plus(settings.creationTolerance()))) {
-            String candidate = p.key() + " " + invariant;
-            stillCandidates.add(candidate);
-            Instant seen = candidates.computeIfAbsent(candidate, k -> now);
-            if (!now.isBefore(seen.plus(settings.settle()))) {
-                violate(invariant, now, what + ": created at " + p.created() + ", after the watcher saw it forbidden at "
-                        + since);
-            }
-        }
+        violate(invariant, now, beyondGrace
+                ? what + " for " + Duration.between(since, now).toMillis() + " ms, beyond the grace of "
+                        + settings.grace().toSeconds() + " s (forbidden since " + since + ")"
+                : what + ": created at " + p.created() + ", after the watcher saw it forbidden at " + since);
     }
 
     private void violate(String invariant, Instant now, String message) {

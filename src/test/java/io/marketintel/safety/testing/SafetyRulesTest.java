@@ -186,6 +186,16 @@ class SafetyRulesTest {
     }
 
     @Test
+    void aPodCreatedLongAfterTheStopFiresOnlyAfterTheSettleSoALateReArmOnTheOtherWatchIsNotAViolation() {
+        rules.policySeen("ADDED", policy("DryRun", true, false), at(0));
+        rules.podSeen("ADDED", pod("a-1", "Deployment/a", "DryRun", true, 50), at(50));
+        rules.tick(at(51));
+        rules.policySeen("MODIFIED", policy("DryRun", false, false), at(51.5)); // the re-arm, delivered late
+        tickUntil(90);
+        assertThat(rules.first()).isEmpty();
+    }
+
+    @Test
     void onlyTheFirstViolationIsKeptButAllAreCounted() {
         rules.podSeen("ADDED", pod("a-1", "Deployment/a", "DryRun", true, 0), at(0));
         rules.podSeen("ADDED", pod("a-2", "Deployment/a", "Live", true, 0), at(1));
