@@ -277,7 +277,7 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * Fault injection: stops kube-apiserver (SIGTERM, then SIGKILL after 5 s) and starts it again with the same
+     * Fault injection: kills kube-apiserver (SIGKILL) and starts it again with the same
      * command line (same port, certificates and etcd), then waits until it answers /readyz. etcd and every client's
      * kubeconfig stay as they are. kube-api-test has no restart, so this reaches into it: its process is marked as
      * stopped on purpose (otherwise its exit handler would stop etcd too) and the replacement is ours to stop.
@@ -292,11 +292,8 @@ public final class ControlPlane implements AutoCloseable {
             stopped.setBoolean(managed, true);
             Process current = replacedApiServer != null ? replacedApiServer : old;
             List<String> command = commandLine(current.pid());
-            current.destroy();
-            // A graceful shutdown can take 20 s and more (it drains watches); after 5 s it is a crash instead.
-            if (!current.waitFor(5, TimeUnit.SECONDS)) {
-                current.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            // A crash (SIGKILL): a graceful shutdown drains watches for 20 s and more, longer than any lease renewal.
+            current.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             processes.remove(current);
             Process next = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("kube-apiserver-restarted.log").toFile()))
