@@ -321,7 +321,7 @@ class FaultInjectionIT {
                     // A second replica joins as standby; the leader is killed while the stop is applied, the survivor
                     // carries on alone (one replica between failover runs keeps restarts cheap on 2 cores).
                     String leader = fleet.awaitLeader(DEADLINE);
-                    fleet.addStandby(leader.equals("faults-a") ? "faults-b" : "faults-a");
+                    fleet.addStandby(leader.equals(name + "-a") ? name + "-b" : name + "-a");
                     String action = stop(p, index);
                     String point = stopPoint(p);
                     String killed = fleet.killLeader();
