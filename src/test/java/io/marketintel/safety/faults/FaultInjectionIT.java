@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -585,6 +586,7 @@ class FaultInjectionIT {
             await(what).atMost(atMost).pollInterval(poll).ignoreExceptionsInstanceOf(KubernetesClientException.class)
                     .failFast("safety invariant violated", invariants::violated).until(condition);
         } catch (TerminalFailureException | ConditionTimeoutException e) {
+            dumpCluster(what);
             invariants.assertNone();
             throw new AssertionError(e.getMessage(), e);
         }
@@ -602,6 +604,25 @@ class FaultInjectionIT {
                     .until(() -> (last[0] = command.get()).exitCode() == 0);
         } catch (ConditionTimeoutException e) {
             throw new AssertionError("kubectl kept failing: " + last[0].output(), e);
+        }
+    }
+
+    /** What the cluster holds now, read fresh, for a failure: each policy's workloads, their replicas and pods. */
+    static void dumpCluster(String what) {
+        say("faults: state when \"" + what + "\" failed:");
+        for (Lane lane : lanes) {
+            for (Pol p : lane.policies) {
+                try {
+                    List<String> pods = pods(p).stream().map(pod -> pod.getMetadata().getName() + "=" + mode(pod)
+                            + (pod.getMetadata().getDeletionTimestamp() != null ? "(terminating)" : "")
+                            + (ready(pod) ? "" : "(not ready)")).toList();
+                    say("faults:   " + p.ns + "/" + p.name + " want " + p.expected() + ": "
+                            + p.workloads.stream().map(w -> w + " replicas " + replicas(p, w)).toList() + ", pods " + pods
+                            + ", converged: " + Objects.requireNonNullElse(converged(p), "yes"));
+                } catch (RuntimeException e) {
+                    say("faults:   " + p.ns + "/" + p.name + ": cannot read: " + e.getMessage());
+                }
+            }
         }
     }
 

@@ -31,12 +31,20 @@ import io.marketintel.safety.killswitch.KillSwitch;
  */
 public final class SafetyInvariants implements AutoCloseable {
     private final SafetyRules rules;
+    private final KubernetesClient client;
+    private final List<String> namespaces;
+    /** Resource version of the last event seen per pod (namespace/name). */
+    private final Map<String, Long> podVersions = new java.util.HashMap<>();
+    /** Pods a LIST found gone, with that LIST's version: a late watch event older than it must not bring them back. */
+    private final Map<String, Long> tombstones = new java.util.HashMap<>();
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final ScheduledExecutorService ticker;
     private volatile boolean violated;
 
     private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
         this.rules = new SafetyRules(settings);
+        this.client = client;
+        this.namespaces = namespaces;
         if (namespaces.isEmpty()) {
             informers.add(client.pods().inAnyNamespace().inform(handler(this::pod)));
             informers.add(client.resources(ExecutionPolicy.class).inAnyNamespace().inform(handler(this::policy)));
@@ -57,6 +65,48 @@ public final class SafetyInvariants implements AutoCloseable {
                 violated = rules.first().isPresent();
             }
         }, 200, 200, TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(this::relist, 5, 5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A watch can stall for tens of seconds after a kube-apiserver restart while the pods it reported are long gone,
+     * which would make the checker fire on what it no longer sees. Every 5 s a LIST corrects the view, in the safe
+     * direction only: a pod the LIST (newer than the last event seen for it) no longer shows is deleted, one it shows
+     * terminating is no longer running. Nothing is added from a LIST, so a stale LIST can hide, never invent.
+     */
+    private void relist() {
+        try {
+            List<String> scopes = namespaces.isEmpty() ? java.util.Collections.singletonList(null) : namespaces;
+            for (String ns : scopes) {
+                var list = ns == null ? client.pods().inAnyNamespace().list() : client.pods().inNamespace(ns).list();
+                long listVersion = Long.parseLong(list.getMetadata().getResourceVersion());
+                Map<String, Pod> listed = new java.util.HashMap<>();
+                list.getItems().forEach(p -> listed.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+                synchronized (rules) {
+                    for (var e : new ArrayList<>(podVersions.entrySet())) {
+                        String key = e.getKey();
+                        if ((ns != null && !key.startsWith(ns + "/")) || e.getValue() >= listVersion) {
+                            continue;
+                        }
+                        Pod now = listed.get(key);
+                        if (now == null) {
+                            String[] nsName = key.split("/", 2);
+                            Pod gone = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace(nsName[0])
+                                    .withName(nsName[1]).endMetadata().build();
+                            rules.podSeen("DELETED(relist)", podView(gone), Instant.now());
+                            podVersions.remove(key);
+                            tombstones.put(key, listVersion);
+                        } else if (!podView(now).running()) {
+                            rules.podSeen("MODIFIED(relist)", podView(now), Instant.now());
+                            podVersions.put(key, version(now));
+                        }
+                    }
+                    violated = rules.first().isPresent();
+                }
+            }
+        } catch (RuntimeException e) {
+            // kube-apiserver down or restarting: the next LIST corrects the view
+        }
     }
 
     /** Watches pods and policies in {@code namespaces}. */
@@ -100,6 +150,17 @@ public final class SafetyInvariants implements AutoCloseable {
     private void pod(String type, Pod pod) {
         var view = podView(pod);
         synchronized (rules) {
+            String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+            long version = version(pod);
+            Long tomb = tombstones.get(key);
+            if (tomb != null && version < tomb) {
+                return; // a stale event of a pod a newer LIST already found gone
+            }
+            if ("DELETED".equals(type)) {
+                podVersions.remove(key);
+            } else {
+                podVersions.put(key, version);
+            }
             rules.podSeen(type, view, Instant.now());
             violated = rules.first().isPresent();
         }
@@ -110,6 +171,14 @@ public final class SafetyInvariants implements AutoCloseable {
         synchronized (rules) {
             rules.policySeen(type, view, Instant.now());
             violated = rules.first().isPresent();
+        }
+    }
+
+    private static long version(Pod pod) {
+        try {
+            return Long.parseLong(pod.getMetadata().getResourceVersion());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
         }
     }
 

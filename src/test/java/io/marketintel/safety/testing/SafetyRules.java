@@ -121,14 +121,14 @@ public final class SafetyRules {
     }
 
     public void podSeen(String type, PodView pod, Instant now) {
-        if ("DELETED".equals(type)) {
+        if (type.startsWith("DELETED")) {
             pods.remove(pod.key());
         } else {
             pods.put(pod.key(), pod);
         }
         note(now, type + " pod " + pod.key() + " mode=" + pod.mode() + " workload=" + pod.workload() + " policy="
                 + pod.policy() + (pod.running() ? " running" : " not-running") + " created=" + pod.created());
-        if (!"DELETED".equals(type)) {
+        if (!type.startsWith("DELETED")) {
             String mode = pod.mode();
             maxAlive.merge(mode, (int) pods.values().stream().filter(p -> p.mode().equals(mode)).count(), Math::max);
         }

@@ -196,6 +196,17 @@ class SafetyRulesTest {
     }
 
     @Test
+    void aPodALaterListFindsGoneLeavesTheViewBeforeTheGraceEnds() {
+        rules.policySeen("ADDED", policy("Live", false, true), at(0));
+        rules.podSeen("ADDED", pod("a-1", "Deployment/a", "Live", true, 0), at(0));
+        rules.policySeen("MODIFIED", policy("Live", true, true), at(5)); // stopped; the pod watch stalls
+        rules.podSeen("DELETED(relist)", pod("a-1", "Deployment/a", "Live", true, 0), at(10));
+        tickUntil(90);
+        assertThat(rules.first()).isEmpty();
+        assertThat(rules.alive()).isEmpty();
+    }
+
+    @Test
     void onlyTheFirstViolationIsKeptButAllAreCounted() {
         rules.podSeen("ADDED", pod("a-1", "Deployment/a", "DryRun", true, 0), at(0));
         rules.podSeen("ADDED", pod("a-2", "Deployment/a", "Live", true, 0), at(1));
