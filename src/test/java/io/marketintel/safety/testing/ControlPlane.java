@@ -278,8 +278,8 @@ public final class ControlPlane implements AutoCloseable {
 
     /**
      * Fault injection: kills kube-apiserver (SIGKILL) and starts it again with the same
-     * command line (same port, certificates and etcd), then waits until it answers /readyz. etcd and every client's
-     * kubeconfig stay as they are. kube-api-test has no restart, so this reaches into it: its process is marked as
+     * command line (same port, certificates and etcd), then waits until it answers /readyz; kube-controller-manager, kube-scheduler and kwok are restarted with it
+     * ({@link #restartHelpers}). etcd and every client's kubeconfig stay as they are. kube-api-test has no restart, so this reaches into it: its process is marked as
      * stopped on purpose (otherwise its exit handler would stop etcd too) and the replacement is ours to stop.
      */
     public synchronized Duration restartApiServer() {
@@ -300,6 +300,7 @@ public final class ControlPlane implements AutoCloseable {
                     .start();
             replacedApiServer = next;
             processes.add(next);
+            restartHelpers(next);
             try (KubernetesClient client = client()) {
                 await("kube-apiserver ready after restart").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
                         .ignoreExceptions().failFast("restarted kube-apiserver exited", () -> !next.isAlive())
@@ -311,6 +312,30 @@ public final class ControlPlane implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * After a kube-apiserver crash, kwok 0.8 (the stand-in kubelet) was seen to stop acting for minutes: its watch does
+     * not come back, so pods are never marked Ready or removed. Real kubelets and controllers reconnect; here the
+     * helpers (kube-controller-manager, kube-scheduler, kwok) are restarted with the apiserver, so a fault run
+     * measures the operator, not kwok's reconnect.
+     */
+    private void restartHelpers(Process apiserver) throws IOException, InterruptedException {
+        for (Process helper : List.copyOf(processes)) {
+            if (helper == apiserver || !helper.isAlive()) {
+                continue;
+            }
+            List<String> command = commandLine(helper.pid());
+            String binary = Path.of(command.get(0)).getFileName().toString();
+            processes.remove(helper);
+            helper.destroy();
+            if (!helper.waitFor(10, TimeUnit.SECONDS)) {
+                helper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Process again = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve(binary + ".log").toFile())).start();
+            processes.add(again);
         }
     }
 
