@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import io.marketintel.safety.testing.Helm;
+import io.marketintel.safety.testing.SafetyInvariants;
 
 /**
  * The end-to-end tier (DESIGN §10): on a fresh control plane, {@code helm install} of the chart, the packaged
@@ -28,6 +29,9 @@ class ChainsawSuitesIT {
     static E2eCluster cluster;
     static E2eCluster.ChainsawRun run;
     static ChainsawReport report;
+    static io.fabric8.kubernetes.client.KubernetesClient client;
+    /** Watches every namespace (chainsaw makes its own) while the suites run. */
+    static SafetyInvariants invariants;
     /**
      * How an RBAC denial shows in the operator's log: the API server's wording for a request, and the client's for
      * a refused watch. Not other 403s, such as writes into a terminating namespace.
@@ -39,6 +43,8 @@ class ChainsawSuitesIT {
     static void installAndRun() {
         cluster = E2eCluster.install(Path.of("target", "e2e").toAbsolutePath());
         cluster.startOperator(true);
+        client = cluster.plane().client();
+        invariants = SafetyInvariants.watchAll(client);
         run = cluster.chainsaw("chainsaw-report");
         System.out.println(run.output()); // failsafe-reports/…-output.txt
         report = ChainsawReport.read(run.report());
@@ -46,9 +52,28 @@ class ChainsawSuitesIT {
 
     @AfterAll
     static void tearDown() {
-        if (cluster != null) {
-            cluster.close();
+        try {
+            if (invariants != null) {
+                invariants.close();
+            }
+        } finally {
+            if (client != null) {
+                client.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            }
         }
+    }
+
+    /**
+     * No safety invariant (a Live pod without an approved Live policy, two modes at once in a workload or trading
+     * system, a pod running in a stopped policy) was violated in any namespace while the suites ran.
+     */
+    @Test
+    void noSafetyInvariantWasViolatedWhileTheSuitesRan() {
+        invariants.assertNone();
+        assertThat(invariants.maxAlive()).as("the checker saw the suites' pods").isNotEmpty();
     }
 
     @TestFactory

@@ -23,7 +23,6 @@ import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Namespaces;
-import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;
 import io.quarkus.test.common.TestResourceScope;
@@ -40,6 +39,11 @@ import io.quarkus.test.junit.QuarkusTest;
 class KillSwitchIT extends NamespacedTest {
     static final String STOP = KillSwitch.STOP_ANNOTATION;
     static final Duration DEADLINE = Duration.ofSeconds(120);
+
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
+    }
 
     @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
     java.net.URL metrics;
@@ -161,7 +165,7 @@ class KillSwitchIT extends NamespacedTest {
                     x.getMetadata().getFinalizers().add("test.marketintel.io/hold");
                     return x;
                 }));
-        try (PodModeWatcher watcher = new PodModeWatcher(client, ns)) {
+        try {
             apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}"));
             awaitPolicy(ns, "fx", "transition in flight", x -> x.getStatus().transition != null
                     && "Draining".equals(x.getStatus().transition.step));
@@ -173,8 +177,8 @@ class KillSwitchIT extends NamespacedTest {
             releasePods();
             awaitZero(ns, "alpha");
             await("pods gone").atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).list().getItems().isEmpty());
-            assertThat(watcher.maxAlive()).as("no Live pod ever existed: %s", watcher.trail()).doesNotContainKey("Live");
-            assertThat(watcher.violations()).isEmpty();
+            invariants.assertNone();
+            assertThat(invariants.maxAlive()).as("no Live pod ever existed: %s", invariants.trail()).doesNotContainKey("Live");
         } finally {
             releasePods();
         }

@@ -36,6 +36,11 @@ import io.marketintel.safety.testing.TradingSystem;
 class StopWhileDownIT extends NamespacedTest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
 
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
+    }
+
     OperatorProcess operator;
     SharedIndexInformer<Deployment> watch;
 

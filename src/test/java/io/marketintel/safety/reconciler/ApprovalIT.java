@@ -29,6 +29,11 @@ import io.quarkus.test.junit.QuarkusTest;
 class ApprovalIT extends NamespacedTest {
     Users users;
 
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
+    }
+
     @BeforeEach
     void people() {
         users = new Users(client, kubectl, ns).bind("bob", "execution-policy-editor");

@@ -36,6 +36,11 @@ import io.marketintel.safety.testing.TradingSystem;
 class LeaderElectionIT extends NamespacedTest {
     static final Duration LEASE = Duration.ofSeconds(6);
     static final Duration DEADLINE = Duration.ofSeconds(90);
+
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
+    }
     static final String HOLD = "test.marketintel.io/hold";
     static final List<String> FAST_LEASE = List.of("-Dexecution-safety.leader-election.lease-duration=" + LEASE.toSeconds() + "s",
             "-Dexecution-safety.leader-election.renew-deadline=4s", "-Dexecution-safety.leader-election.retry-period=1s");

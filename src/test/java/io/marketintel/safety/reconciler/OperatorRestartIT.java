@@ -21,7 +21,6 @@ import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.OperatorProcess;
-import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
 
 /**
@@ -35,15 +34,16 @@ class OperatorRestartIT extends NamespacedTest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
 
     OperatorProcess operator;
-    PodModeWatcher watcher;
+
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
+    }
 
     @AfterEach
     void tearDown() {
         if (operator != null) {
             operator.close();
-        }
-        if (watcher != null) {
-            watcher.close();
         }
         kubectl.run("delete", "validatingadmissionpolicybinding", "hold-scale-up-" + ns, "--ignore-not-found");
         kubectl.run("delete", "validatingadmissionpolicy", "hold-scale-up-" + ns, "--ignore-not-found");
@@ -58,7 +58,6 @@ class OperatorRestartIT extends NamespacedTest {
                 """));
         operator = OperatorProcess.start(ControlPlane.shared(), ns);
         awaitReadyIn(ExecutionMode.DRY_RUN, 2);
-        watcher = new PodModeWatcher(client, ns);
 
         // 1. Killed with the scale-down written and old pods still terminating; restarted before they go.
         holdPods();
@@ -102,8 +101,8 @@ class OperatorRestartIT extends NamespacedTest {
         assertThat(p.getStatus().history).as("one record per transition, none twice")
                 .extracting(h -> h.from + "->" + h.to)
                 .containsExactly("Backtest->DryRun", "DryRun->Backtest", "Live->DryRun", "DryRun->Live", "null->DryRun");
-        assertThat(watcher.violations()).as("modes overlapped:\n%s", watcher.trail()).isEmpty();
-        assertThat(watcher.maxAlive()).as("no pod started twice: %s", watcher.trail())
+        invariants.assertNone();
+        assertThat(invariants.maxAlive()).as("no pod started twice: %s", invariants.trail())
                 .containsEntry("Live", 3).containsEntry("DryRun", 2).containsEntry("Backtest", 1);
     }
 

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -21,7 +20,6 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlaneResource;
-import io.marketintel.safety.testing.PodModeWatcher;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -30,25 +28,20 @@ import jakarta.inject.Inject;
 
 /**
  * DESIGN §7 on a real control plane: a Deployment and a StatefulSet go DryRun → Live → DryRun → Backtest
- * while a watcher sees every Pod event; no two modes ever coexist and every mode ends at its replicas.
+ * while the safety-invariant checker sees every Pod and policy event; no two modes ever coexist and every mode ends at its replicas.
  */
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
 class TransitionIT extends NamespacedTest {
-    PodModeWatcher watcher;
-
-    @AfterEach
-    void closeWatcher() {
-        if (watcher != null) {
-            watcher.close();
-        }
+    @Override
+    protected boolean checkSafetyInvariants() {
+        return true;
     }
 
     @Test
     void modesNeverOverlapAndReplicasFollowEachMode() {
         TradingSystem.deployment(client, ns, "alpha", "momentum", 3);
         TradingSystem.statefulSet(client, ns, "beta", "momentum", 1);
-        watcher = new PodModeWatcher(client, ns);
 
         apply("""
                 apiVersion: safety.marketintel.io/v1alpha1
@@ -86,8 +79,8 @@ class TransitionIT extends NamespacedTest {
         assertThat(done.getStatus().history).extracting(h -> h.from + "->" + h.to + ":" + h.outcome)
                 .containsExactly("DryRun->Backtest:Succeeded", "Live->DryRun:Succeeded", "DryRun->Live:Succeeded",
                         "null->DryRun:Succeeded");
-        assertThat(watcher.violations()).as("pods of two modes alive at once:\n%s", watcher.trail()).isEmpty();
-        assertThat(watcher.maxAlive()).as("never more pods of a mode than it asks for: %s", watcher.trail())
+        invariants.assertNone();
+        assertThat(invariants.maxAlive()).as("never more pods of a mode than it asks for: %s", invariants.trail())
                 .containsEntry("Live", 6).containsEntry("DryRun", 4).containsEntry("Backtest", 2);
         // Originals are remembered on the workload for when a mode has no count of its own.
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getAnnotations())

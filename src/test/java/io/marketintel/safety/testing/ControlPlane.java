@@ -46,6 +46,7 @@ public final class ControlPlane implements AutoCloseable {
     private final KubeAPIServer apiServer;
     private final List<Process> processes = new ArrayList<>();
     private final String serverVersion;
+    private Process replacedApiServer;
 
     /** The one control plane of this JVM, started on first use. */
     public static synchronized ControlPlane shared() {
@@ -273,6 +274,123 @@ public final class ControlPlane implements AutoCloseable {
 
     private static String nullToEmpty(String s) {
         return s == null ? "" : s;
+    }
+
+    /**
+     * Fault injection: kills kube-apiserver (SIGKILL) and starts it again with the same
+     * command line (same port, certificates and etcd), then waits until it answers /readyz; kube-controller-manager, kube-scheduler and kwok are restarted with it
+     * ({@link #restartHelpers}). etcd and every client's kubeconfig stay as they are. kube-api-test has no restart, so this reaches into it: its process is marked as
+     * stopped on purpose (otherwise its exit handler would stop etcd too) and the replacement is ours to stop.
+     */
+    public synchronized Duration restartApiServer() {
+        long started = System.nanoTime();
+        try {
+            Object managed = field(apiServer, "kubeApiServerProcess");
+            Process old = (Process) field(managed, "apiServerProcess");
+            java.lang.reflect.Field stopped = managed.getClass().getDeclaredField("stopped");
+            stopped.setAccessible(true);
+            stopped.setBoolean(managed, true);
+            Process current = replacedApiServer != null ? replacedApiServer : old;
+            List<String> command = commandLine(current.pid());
+            // A crash (SIGKILL): a graceful shutdown drains watches for 20 s and more, longer than any lease renewal.
+            current.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            processes.remove(current);
+            Process next = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve("kube-apiserver-restarted.log").toFile()))
+                    .start();
+            replacedApiServer = next;
+            processes.add(next);
+            restartHelpers(next);
+            try (KubernetesClient client = client()) {
+                await("kube-apiserver ready after restart").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                        .ignoreExceptions().failFast("restarted kube-apiserver exited", () -> !next.isAlive())
+                        .until(() -> "ok".equals(client.raw("/readyz")));
+            }
+            return Duration.ofNanos(System.nanoTime() - started);
+        } catch (ReflectiveOperationException | IOException e) {
+            throw new IllegalStateException("cannot restart kube-apiserver", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * After a kube-apiserver crash, kwok 0.8 (the stand-in kubelet) was seen to stop acting for minutes: its watch does
+     * not come back, so pods are never marked Ready or removed. Real kubelets and controllers reconnect; here the
+     * helpers (kube-controller-manager, kube-scheduler, kwok) are restarted with the apiserver, so a fault run
+     * measures the operator, not kwok's reconnect.
+     */
+    private void restartHelpers(Process apiserver) throws IOException, InterruptedException {
+        for (Process helper : List.copyOf(processes)) {
+            if (helper == apiserver || !helper.isAlive()) {
+                continue;
+            }
+            List<String> command = commandLine(helper.pid());
+            String binary = Path.of(command.get(0)).getFileName().toString();
+            processes.remove(helper);
+            helper.destroy();
+            if (!helper.waitFor(10, TimeUnit.SECONDS)) {
+                helper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Process again = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve(binary + ".log").toFile())).start();
+            processes.add(again);
+        }
+    }
+
+    /** Fault injection: etcd's process id, for SIGSTOP/SIGCONT ({@link #pauseEtcd}). */
+    public long etcdPid() {
+        try {
+            return ((Process) field(field(apiServer, "etcdProcess"), "etcdProcess")).pid();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot find etcd's process", e);
+        }
+    }
+
+    /** Fault injection: SIGSTOP etcd, keep it frozen for {@code pause} (the fault itself), then SIGCONT it. */
+    public void pauseEtcd(Duration pause) {
+        long pid = etcdPid();
+        signal("STOP", pid);
+        try {
+            Thread.sleep(pause.toMillis()); // the length of the fault, not a wait for the cluster
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            signal("CONT", pid);
+        }
+    }
+
+    private static void signal(String signal, long pid) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static List<String> commandLine(long pid) throws IOException {
+        byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+        List<String> args = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == 0) {
+                args.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return args;
+    }
+
+    private static Object field(Object owner, String name) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = owner.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(owner);
     }
 
     @Override

@@ -7,22 +7,41 @@ import org.junit.jupiter.api.BeforeEach;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 
-/** A fresh namespace per test, a client and kubectl on the shared control plane. */
+/**
+ * A fresh namespace per test, a client and kubectl on the shared control plane. A test class that drives
+ * transitions or stops returns true from {@link #checkSafetyInvariants()}: {@link SafetyInvariants} then watches
+ * its namespace from before the test's first write, and the test fails if any invariant was violated.
+ */
 public abstract class NamespacedTest {
     protected KubernetesClient client;
     protected Kubectl kubectl;
     protected String ns;
+    protected SafetyInvariants invariants;
 
     @BeforeEach
     void setUpNamespace() {
         client = ControlPlane.shared().client();
         kubectl = new Kubectl(ControlPlane.shared());
         ns = Namespaces.create(client, getClass().getSimpleName().replace("IT", "").toLowerCase());
+        if (checkSafetyInvariants()) {
+            invariants = SafetyInvariants.watch(client, ns);
+        }
+    }
+
+    /** Whether {@link SafetyInvariants} watches this test's namespace (off by default: some tests make drift on purpose). */
+    protected boolean checkSafetyInvariants() {
+        return false;
     }
 
     @AfterEach
     void closeClient() {
-        client.close();
+        try {
+            if (invariants != null) {
+                invariants.close(); // throws the first violation, with its event trail
+            }
+        } finally {
+            client.close();
+        }
     }
 
     protected void apply(String manifest) {

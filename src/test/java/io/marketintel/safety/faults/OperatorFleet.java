@@ -1,0 +1,117 @@
+package io.marketintel.safety.faults;
+
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.OperatorProcess;
+
+/**
+ * The operator replicas of the fault suite: packaged operator processes with fixed leader-election identities
+ * (like StatefulSet pods), killed with SIGKILL and started again under the same identity.
+ */
+final class OperatorFleet implements AutoCloseable {
+    /** Short enough that a failover is part of a run, long enough that a 5 s etcd pause does not cost the lease. */
+    static final List<String> LEASE = List.of("-Dexecution-safety.leader-election.lease-duration=8s",
+            "-Dexecution-safety.leader-election.renew-deadline=6s", "-Dexecution-safety.leader-election.retry-period=1s",
+            // Start-up speed on a 2-core machine (C1 only, serial GC): restarts are most of the suite's time.
+            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+    static final String LEASE_NAME = "execution-safety-operator";
+
+    private final ControlPlane plane;
+    private final KubernetesClient client;
+    private final String namespace;
+    private final Map<String, OperatorProcess> replicas = new LinkedHashMap<>();
+    private int restarts;
+
+    OperatorFleet(ControlPlane plane, KubernetesClient client, String namespace, String... identities) {
+        this.plane = plane;
+        this.client = client;
+        this.namespace = namespace;
+        for (String id : identities) {
+            replicas.put(id, start(id));
+        }
+    }
+
+    private OperatorProcess start(String identity) {
+        return OperatorProcess.start(plane, namespace, null, identity, LEASE);
+    }
+
+    /** The identity holding the Lease, if any. */
+    String leader() {
+        Lease lease = client.leases().inNamespace(namespace).withName(LEASE_NAME).get();
+        return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    /** Waits until a live replica holds the Lease and says it is ready. */
+    String awaitLeader(Duration atMost) {
+        String leader = await("a live replica leads").atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                .until(this::leader, id -> id != null && replicas.containsKey(id) && replicas.get(id).alive());
+        replicas.get(leader).awaitReady(atMost);
+        return leader;
+    }
+
+    /** SIGKILL every replica: the whole operator is down. */
+    void killAll() {
+        replicas.values().forEach(OperatorProcess::kill);
+    }
+
+    /** Starts one more replica under {@code identity} and waits until it is ready (as a standby, if one leads). */
+    void addStandby(String identity) {
+        OperatorProcess p = start(identity);
+        replicas.put(identity, p);
+        p.awaitReady(Duration.ofSeconds(120));
+    }
+
+    /** SIGKILL the replica holding the Lease and leave it out of the fleet (the survivor goes on); returns its identity. */
+    String killLeader() {
+        String leader = leader();
+        OperatorProcess p = leader == null ? null : replicas.get(leader);
+        if (p == null) {
+            throw new IllegalStateException("no known replica holds the lease (holder " + leader + ")");
+        }
+        p.kill();
+        replicas.remove(leader);
+        return leader;
+    }
+
+    /** Identities of the replicas in the fleet. */
+    List<String> identities() {
+        return List.copyOf(replicas.keySet());
+    }
+
+    /** Starts again, under its own identity, every replica that is not running; returns how many. */
+    int restartDead() {
+        int n = 0;
+        for (var e : replicas.entrySet()) {
+            if (!e.getValue().alive()) {
+                e.setValue(start(e.getKey()));
+                n++;
+            }
+        }
+        restarts += n;
+        return n;
+    }
+
+    int restarts() {
+        return restarts;
+    }
+
+    List<String> logs() {
+        List<String> out = new ArrayList<>();
+        replicas.forEach((id, p) -> out.add(id + ": " + p.log()));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        replicas.values().forEach(OperatorProcess::close);
+    }
+}

@@ -1,0 +1,275 @@
+package io.marketintel.safety.testing;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.Timestamps;
+import io.marketintel.safety.killswitch.KillSwitch;
+
+/**
+ * The safety-invariant checker of the integration and end-to-end tiers: informers on Pods and ExecutionPolicies
+ * in the given namespaces (or all) feed {@link SafetyRules} on every event and on a 200 ms tick; the invariants
+ * and their exact definitions are documented there. The first violation is recorded with the event trail;
+ * {@link #assertNone()} (also run by {@link #close()}) throws it, and {@link #violated()} lets an await fail fast:
+ * {@code await(...).failFast("safety invariant", invariants::violated)}.
+ */
+public final class SafetyInvariants implements AutoCloseable {
+    private final SafetyRules rules;
+    private final KubernetesClient client;
+    private final List<String> namespaces;
+    /** Resource version of the last event seen per pod (namespace/name). */
+    private final Map<String, Long> podVersions = new java.util.HashMap<>();
+    /** Pods a LIST found gone, with that LIST's version: a late watch event older than it must not bring them back. */
+    private final Map<String, Long> tombstones = new java.util.HashMap<>();
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    private final ScheduledExecutorService ticker;
+    private volatile boolean violated;
+
+    private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
+        this.rules = new SafetyRules(settings);
+        this.client = client;
+        this.namespaces = namespaces;
+        if (namespaces.isEmpty()) {
+            informers.add(client.pods().inAnyNamespace().inform(handler(this::pod)));
+            informers.add(client.resources(ExecutionPolicy.class).inAnyNamespace().inform(handler(this::policy)));
+        } else {
+            for (String ns : namespaces) {
+                informers.add(client.pods().inNamespace(ns).inform(handler(this::pod)));
+                informers.add(client.resources(ExecutionPolicy.class).inNamespace(ns).inform(handler(this::policy)));
+            }
+        }
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "safety-invariants-tick");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleAtFixedRate(() -> {
+            synchronized (rules) {
+                rules.tick(Instant.now());
+                violated = rules.first().isPresent();
+            }
+        }, 200, 200, TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(this::relist, 5, 5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A watch can stall for tens of seconds after a kube-apiserver restart while the pods it reported are long gone,
+     * which would make the checker fire on what it no longer sees. Every 5 s a LIST corrects the view, in the safe
+     * direction only: a pod the LIST (newer than the last event seen for it) no longer shows is deleted, one it shows
+     * terminating is no longer running. Nothing is added from a LIST, so a stale LIST can hide, never invent.
+     */
+    private void relist() {
+        try {
+            List<String> scopes = namespaces.isEmpty() ? java.util.Collections.singletonList(null) : namespaces;
+            for (String ns : scopes) {
+                var list = ns == null ? client.pods().inAnyNamespace().list() : client.pods().inNamespace(ns).list();
+                long listVersion = Long.parseLong(list.getMetadata().getResourceVersion());
+                Map<String, Pod> listed = new java.util.HashMap<>();
+                list.getItems().forEach(p -> listed.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+                synchronized (rules) {
+                    for (var e : new ArrayList<>(podVersions.entrySet())) {
+                        String key = e.getKey();
+                        if ((ns != null && !key.startsWith(ns + "/")) || e.getValue() >= listVersion) {
+                            continue;
+                        }
+                        Pod now = listed.get(key);
+                        if (now == null) {
+                            String[] nsName = key.split("/", 2);
+                            Pod gone = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withNamespace(nsName[0])
+                                    .withName(nsName[1]).endMetadata().build();
+                            rules.podSeen("DELETED(relist)", podView(gone), Instant.now());
+                            podVersions.remove(key);
+                            tombstones.put(key, listVersion);
+                        } else if (!podView(now).running()) {
+                            rules.podSeen("MODIFIED(relist)", podView(now), Instant.now());
+                            podVersions.put(key, version(now));
+                        }
+                    }
+                    violated = rules.first().isPresent();
+                }
+            }
+        } catch (RuntimeException e) {
+            // kube-apiserver down or restarting: the next LIST corrects the view
+        }
+    }
+
+    /** Watches pods and policies in {@code namespaces}. */
+    public static SafetyInvariants watch(KubernetesClient client, String... namespaces) {
+        return new SafetyInvariants(client, List.of(namespaces), SafetyRules.Settings.DEFAULT);
+    }
+
+    /** As {@link #watch}, with other timing. */
+    public static SafetyInvariants watch(KubernetesClient client, SafetyRules.Settings settings, String... namespaces) {
+        return new SafetyInvariants(client, List.of(namespaces), settings);
+    }
+
+    /** Watches pods and policies in every namespace (the end-to-end tier, where suites make their own). */
+    public static SafetyInvariants watchAll(KubernetesClient client) {
+        return new SafetyInvariants(client, List.of(), SafetyRules.Settings.DEFAULT);
+    }
+
+    private <T> ResourceEventHandler<T> handler(Handler<T> seen) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                seen.accept("ADDED", obj);
+            }
+
+            @Override
+            public void onUpdate(T old, T obj) {
+                seen.accept("MODIFIED", obj);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean unknownFinalState) {
+                seen.accept("DELETED", obj);
+            }
+        };
+    }
+
+    private interface Handler<T> {
+        void accept(String type, T obj);
+    }
+
+    private void pod(String type, Pod pod) {
+        var view = podView(pod);
+        synchronized (rules) {
+            String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+            long version = version(pod);
+            Long tomb = tombstones.get(key);
+            if (tomb != null && version < tomb) {
+                return; // a stale event of a pod a newer LIST already found gone
+            }
+            if ("DELETED".equals(type)) {
+                podVersions.remove(key);
+            } else {
+                podVersions.put(key, version);
+            }
+            rules.podSeen(type, view, Instant.now());
+            violated = rules.first().isPresent();
+        }
+    }
+
+    private void policy(String type, ExecutionPolicy policy) {
+        var view = policyView(policy);
+        synchronized (rules) {
+            rules.policySeen(type, view, Instant.now());
+            violated = rules.first().isPresent();
+        }
+    }
+
+    private static long version(Pod pod) {
+        try {
+            return Long.parseLong(pod.getMetadata().getResourceVersion());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    static SafetyRules.PodView podView(Pod pod) {
+        var meta = pod.getMetadata();
+        Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
+        Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+        Optional<OwnerReference> owner = meta.getOwnerReferences() == null ? Optional.empty()
+                : meta.getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst();
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        boolean running = meta.getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase);
+        return new SafetyRules.PodView(meta.getNamespace(), meta.getName(),
+                SafetyRules.workload(owner.map(OwnerReference::getKind).orElse(null), owner.map(OwnerReference::getName).orElse(null),
+                        labels.get("pod-template-hash"), meta.getName()),
+                labels.get(Markers.POLICY_LABEL), annotations.get(Markers.MODE_ANNOTATION), running,
+                Timestamps.parse(meta.getCreationTimestamp()).orElse(null));
+    }
+
+    static SafetyRules.PolicyView policyView(ExecutionPolicy p) {
+        var meta = p.getMetadata();
+        var spec = p.getSpec();
+        ExecutionPolicyStatus status = p.getStatus();
+        boolean stopAnnotated = meta.getAnnotations() != null && meta.getAnnotations().containsKey(KillSwitch.STOP_ANNOTATION);
+        boolean stopRecorded = status != null && status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active);
+        var rearm = io.marketintel.safety.killswitch.Latch.parseRearm(
+                meta.getAnnotations() == null ? null : meta.getAnnotations().get(KillSwitch.REARMED_BY_ANNOTATION));
+        boolean rearmed = stopRecorded && rearm.isPresent() && status.emergencyStop.epoch != null
+                && rearm.get().epoch() == status.emergencyStop.epoch;
+        int required = spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2;
+        boolean approved = false;
+        String record = "no escalation to Live recorded";
+        if (status != null && status.transition != null && status.transition.to == ExecutionMode.LIVE) {
+            approved = SafetyRules.approvedEnough(status.transition.approvers, status.transition.requester, required);
+            record = "transition to Live by " + status.transition.requester + " approved by " + status.transition.approvers;
+        } else if (status != null && status.mode == ExecutionMode.LIVE && status.history != null) {
+            var arrival = status.history.stream().filter(h -> h.to == ExecutionMode.LIVE).findFirst();
+            if (arrival.isPresent()) {
+                approved = SafetyRules.approvedEnough(arrival.get().approvers, arrival.get().requester, required);
+                record = "in Live since " + arrival.get().at + ", requested by " + arrival.get().requester + ", approved by "
+                        + arrival.get().approvers;
+            }
+        }
+        Function<Object, String> s = String::valueOf;
+        String summary = "spec.mode=" + spec.mode + " status.mode=" + (status == null ? null : status.mode)
+                + " transition=" + (status == null || status.transition == null ? null
+                        : status.transition.from + "->" + status.transition.to + "@" + status.transition.step)
+                + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-") + (rearmed ? "/re-armed" : "")
+                + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
+        return new SafetyRules.PolicyView(meta.getNamespace(), meta.getName(), spec.mode == null ? null : spec.mode.wireName(),
+                stopAnnotated || stopRecorded && !rearmed, approved, summary);
+    }
+
+    /** True once any invariant was violated: for {@code await(...).failFast(...)}. */
+    public boolean violated() {
+        return violated;
+    }
+
+    public Optional<SafetyRules.Violation> firstViolation() {
+        synchronized (rules) {
+            return rules.first();
+        }
+    }
+
+    /** Throws the first violation, with its event trail, if there was one. */
+    public void assertNone() {
+        synchronized (rules) {
+            rules.tick(Instant.now());
+            if (rules.first().isPresent()) {
+                throw new AssertionError("safety invariant violated (" + rules.violations() + " violation(s) in all): "
+                        + rules.first().get());
+            }
+        }
+    }
+
+    public Map<String, Integer> maxAlive() {
+        synchronized (rules) {
+            return rules.maxAlive();
+        }
+    }
+
+    public String trail() {
+        synchronized (rules) {
+            return rules.trail();
+        }
+    }
+
+    /** Stops watching, then {@link #assertNone()}. */
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        informers.forEach(SharedIndexInformer::close);
+        assertNone();
+    }
+}

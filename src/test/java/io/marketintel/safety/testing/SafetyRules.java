@@ -1,0 +1,300 @@
+package io.marketintel.safety.testing;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The safety invariants of DESIGN §3, §4, §6 and §7 as a pure state machine over what a watcher sees: pod and
+ * policy events, each stamped with the time it was seen, and clock ticks. No client, no threads, no clock of its
+ * own, so the unit test feeds it synthetic sequences (including ones that must fire). {@link SafetyInvariants}
+ * is the shell that feeds it from informers on a real cluster.
+ *
+ * <h2>Terms</h2>
+ * <ul>
+ * <li>A pod's <b>mode</b> is its {@code safety.marketintel.io/mode} annotation ({@code none} without one); its
+ * <b>policy</b> is its {@code safety.marketintel.io/policy} label (the operator puts both on every template it
+ * configures); its <b>workload</b> is its controller (a ReplicaSet's pods belong to its Deployment).</li>
+ * <li>A pod <b>exists</b> from its first event to its deletion event; it is <b>running</b> while it exists, has
+ * no deletionTimestamp and is not in phase Succeeded/Failed.</li>
+ * <li>A policy <b>may run Live</b> when its {@code spec.mode} is Live, it is not stopped, and the operator has
+ * recorded an approved escalation to Live: either {@code status.transition} to Live or, with
+ * {@code status.mode} Live, the newest {@code status.history} record to Live, naming at least
+ * {@code spec.approval.requiredForLive} (default 2) distinct approvers, none of them its requester (DESIGN §4).</li>
+ * <li>A policy is <b>stopped</b> while its emergency-stop annotation is set, or {@code status.emergencyStop.active}
+ * is true and no re-arm of that epoch is recorded ({@code safety.marketintel.io/rearmed-by: "<user> <epoch>"}):
+ * DESIGN §6, latched until re-armed; the operator acts on a re-arm before it reports it. Stops at namespace or
+ * cluster scope are seen once the operator records them in the policy's status.</li>
+ * <li>A pod is <b>forbidden</b> when it is running, belongs to a known policy and either is Live while the policy
+ * may not run Live, or the policy is stopped. <b>since</b> is the moment the watcher first saw the policy in the
+ * current forbidding state (Live not allowed / stopped).</li>
+ * </ul>
+ *
+ * <h2>Invariants</h2>
+ * <ol>
+ * <li><b>LiveWithoutApproval</b> (DESIGN §3, §4, §7 "a Live pod never runs while the policy is not Live"): a Live
+ * pod has stayed forbidden for {@code settle} (the two watches may deliver out of order) and either (a) was
+ * created at or after {@code since + creationTolerance} (it was started after the watcher already saw Live was not
+ * allowed), or (b) is still running at {@code since + grace} (a de-escalation or a stop must take Live pods down
+ * within the grace).</li>
+ * <li><b>ModesOverlap</b> (DESIGN §7 stop-then-start): at any moment, the pods that exist (terminating ones
+ * included) of one workload are all in one mode; and the pods that exist with one policy label (one trading
+ * system) are all in one mode. Checked on every pod event, no grace: one watch delivers pod events in order.</li>
+ * <li><b>RunningWhileStopped</b> (DESIGN §6): a pod of a stopped policy has been running for {@code settle} while
+ * stopped and either (a) was created at or after {@code since + creationTolerance}, or (b) is still running at
+ * {@code since + grace}.</li>
+ * </ol>
+ * The first violation is kept with the event trail that led to it; later ones are counted.
+ */
+public final class SafetyRules {
+    public static final String LIVE = "Live";
+    public static final String NONE = "none";
+
+    /** Timing of the checks; see the class comment. */
+    public record Settings(Duration grace, Duration settle, Duration creationTolerance) {
+        /**
+         * Defaults: 30 s grace (a stop or de-escalation takes Live pods down well within it, even across an
+         * operator restart), 2 s settle, 3 s creation tolerance (a ReplicaSet already creating pods when the
+         * stop lands).
+         */
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(3));
+    }
+
+    /** What the watcher knows of one pod. */
+    public record PodView(String namespace, String name, String workload, String policy, String mode, boolean running,
+            Instant created) {
+        public PodView {
+            mode = mode == null ? NONE : mode;
+        }
+
+        String key() {
+            return namespace + "/" + name;
+        }
+    }
+
+    /** What the watcher knows of one policy, already reduced from spec, annotations and status. */
+    public record PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved,
+            String summary) {
+        String key() {
+            return namespace + "/" + name;
+        }
+
+        boolean mayRunLive() {
+            return LIVE.equals(specMode) && liveApproved && !stopped;
+        }
+    }
+
+    public record Violation(String invariant, Instant at, String message, String trail) {
+        @Override
+        public String toString() {
+            return invariant + " at " + at + ": " + message + "\nevent trail (oldest first):\n" + trail;
+        }
+    }
+
+    private static final int TRAIL = 600;
+
+    private final Settings settings;
+    private final Map<String, PodView> pods = new LinkedHashMap<>();
+    private final Map<String, PolicyView> policies = new HashMap<>();
+    private final Map<String, Instant> liveForbiddenSince = new HashMap<>();
+    private final Map<String, Instant> stoppedSince = new HashMap<>();
+    /** pod key + invariant → when it was first seen as a creation-after-forbidden candidate. */
+    private final Map<String, Instant> candidates = new HashMap<>();
+    private final Deque<String> trail = new ArrayDeque<>();
+    private final Map<String, Integer> maxAlive = new TreeMap<>();
+    private Violation first;
+    private int violations;
+
+    public SafetyRules(Settings settings) {
+        this.settings = settings;
+    }
+
+    public void podSeen(String type, PodView pod, Instant now) {
+        if (type.startsWith("DELETED")) {
+            pods.remove(pod.key());
+        } else {
+            pods.put(pod.key(), pod);
+        }
+        note(now, type + " pod " + pod.key() + " mode=" + pod.mode() + " workload=" + pod.workload() + " policy="
+                + pod.policy() + (pod.running() ? " running" : " not-running") + " created=" + pod.created());
+        if (!type.startsWith("DELETED")) {
+            String mode = pod.mode();
+            maxAlive.merge(mode, (int) pods.values().stream().filter(p -> p.mode().equals(mode)).count(), Math::max);
+        }
+        checkOverlap(now, "after " + type + " of pod " + pod.key());
+        checkForbidden(now);
+    }
+
+    public void policySeen(String type, PolicyView policy, Instant now) {
+        String key = policy.key();
+        if ("DELETED".equals(type)) {
+            policies.remove(key);
+            liveForbiddenSince.remove(key);
+            stoppedSince.remove(key);
+        } else {
+            PolicyView before = policies.put(key, policy);
+            if (policy.mayRunLive()) {
+                liveForbiddenSince.remove(key);
+            } else if (before == null || before.mayRunLive()) {
+                liveForbiddenSince.put(key, now);
+            }
+            if (!policy.stopped()) {
+                stoppedSince.remove(key);
+            } else if (before == null || !before.stopped()) {
+                stoppedSince.put(key, now);
+            }
+        }
+        note(now, type + " policy " + key + " " + policy.summary());
+        checkForbidden(now);
+    }
+
+    public void tick(Instant now) {
+        checkForbidden(now);
+    }
+
+    public Optional<Violation> first() {
+        return Optional.ofNullable(first);
+    }
+
+    public int violations() {
+        return violations;
+    }
+
+    /** Largest number of pods of each mode that existed at one moment (all watched namespaces together). */
+    public Map<String, Integer> maxAlive() {
+        return new TreeMap<>(maxAlive);
+    }
+
+    public String trail() {
+        return String.join("\n", trail);
+    }
+
+    /** The pods that exist now, by key, with their mode. */
+    public Map<String, String> alive() {
+        Map<String, String> out = new TreeMap<>();
+        pods.values().forEach(p -> out.put(p.key(), p.mode()));
+        return out;
+    }
+
+    private void checkOverlap(Instant now, String when) {
+        Map<String, Set<String>> byWorkload = new TreeMap<>();
+        Map<String, Set<String>> bySystem = new TreeMap<>();
+        for (PodView p : pods.values()) {
+            byWorkload.computeIfAbsent(p.namespace() + "/" + p.workload(), k -> new TreeSet<>()).add(p.mode());
+            if (p.policy() != null) {
+                bySystem.computeIfAbsent(p.namespace() + "/policy " + p.policy(), k -> new TreeSet<>()).add(p.mode());
+            }
+        }
+        for (var groups : List.of(byWorkload, bySystem)) {
+            groups.forEach((group, modes) -> {
+                if (modes.size() > 1) {
+                    violate("ModesOverlap", now, when + ": pods of modes " + modes + " exist at once in " + group + ": "
+                            + alive(group));
+                }
+            });
+        }
+    }
+
+    private String alive(String group) {
+        List<String> out = new ArrayList<>();
+        for (PodView p : pods.values()) {
+            if ((p.namespace() + "/" + p.workload()).equals(group) || (p.namespace() + "/policy " + p.policy()).equals(group)) {
+                out.add(p.name() + "=" + p.mode() + (p.running() ? "" : "(terminating)"));
+            }
+        }
+        return String.join(", ", out);
+    }
+
+    private void checkForbidden(Instant now) {
+        Set<String> stillCandidates = new java.util.HashSet<>();
+        for (PodView p : pods.values()) {
+            if (!p.running() || p.policy() == null) {
+                continue;
+            }
+            String key = p.namespace() + "/" + p.policy();
+            PolicyView policy = policies.get(key);
+            if (policy == null) {
+                continue;
+            }
+            if (LIVE.equals(p.mode()) && !policy.mayRunLive()) {
+                forbidden("LiveWithoutApproval", p, policy, liveForbiddenSince.get(key), now, stillCandidates,
+                        "Live pod " + p.key() + " running while policy " + key + " may not run Live ("
+                                + policy.summary() + ")");
+            }
+            if (policy.stopped()) {
+                forbidden("RunningWhileStopped", p, policy, stoppedSince.get(key), now, stillCandidates,
+                        "pod " + p.key() + " (mode " + p.mode() + ") running while policy " + key + " is stopped ("
+                                + policy.summary() + ")");
+            }
+        }
+        candidates.keySet().retainAll(stillCandidates);
+    }
+
+    private void forbidden(String invariant, PodView p, PolicyView policy, Instant since, Instant now,
+            Set<String> stillCandidates, String what) {
+        if (since == null) {
+            return;
+        }
+        // Either way only once the pod stayed forbidden for the settle: the policy watch may deliver the change
+        // that allows it (an approval recorded, a re-arm) after the pod watch delivered the pod.
+        String candidate = p.key() + " " + invariant;
+        stillCandidates.add(candidate);
+        Instant seen = candidates.computeIfAbsent(candidate, k -> now);
+        boolean beyondGrace = !now.isBefore(since.plus(settings.grace()));
+        boolean createdAfter = p.created() != null && !p.created().isBefore(since.plus(settings.creationTolerance()));
+        if (!beyondGrace && !createdAfter || now.isBefore(seen.plus(settings.settle()))) {
+            return;
+        }
+        violate(invariant, now, beyondGrace
+                ? what + " for " + Duration.between(since, now).toMillis() + " ms, beyond the grace of "
+                        + settings.grace().toSeconds() + " s (forbidden since " + since + ")"
+                : what + ": created at " + p.created() + ", after the watcher saw it forbidden at " + since);
+    }
+
+    private void violate(String invariant, Instant now, String message) {
+        violations++;
+        if (first == null) {
+            note(now, "VIOLATION " + invariant + ": " + message);
+            first = new Violation(invariant, now, message, trail());
+        }
+    }
+
+    private void note(Instant now, String line) {
+        trail.addLast(now + " " + line);
+        while (trail.size() > TRAIL) {
+            trail.removeFirst();
+        }
+    }
+
+    /** The workload a pod belongs to, from its controller reference: {@code Deployment/alpha}, {@code StatefulSet/beta}. */
+    public static String workload(String ownerKind, String ownerName, String podTemplateHash, String podName) {
+        if (ownerKind == null) {
+            return "Pod/" + podName;
+        }
+        if ("ReplicaSet".equals(ownerKind) && podTemplateHash != null && ownerName.endsWith("-" + podTemplateHash)) {
+            return "Deployment/" + ownerName.substring(0, ownerName.length() - podTemplateHash.length() - 1);
+        }
+        return ownerKind + "/" + ownerName;
+    }
+
+    /**
+     * Whether the operator's record of the escalation to Live carries enough approvals: {@code approvers} distinct,
+     * at least {@code required}, none of them the requester.
+     */
+    public static boolean approvedEnough(List<String> approvers, String requester, int required) {
+        List<String> named = approvers == null ? List.of() : approvers;
+        long distinct = named.stream().filter(Objects::nonNull).distinct().filter(a -> !a.equals(requester)).count();
+        return distinct == named.size() && distinct >= required;
+    }
+}
