@@ -32,6 +32,14 @@ public final class Convergence {
      * present (otherwise template fields are left as they are).
      */
     public record Write(WorkloadState workload, int replicas, Optional<ExecutionMode> templateMode, String why) {
+        /**
+         * Whether this write could start a pod (replicas above zero, or a template in another mode): it was
+         * decided from what one pass read, so it must not land if the workload changed since (someone scaled
+         * it up in between, and pods of the old mode are starting). Scaling down never waits on that.
+         */
+        public boolean onlyIfUnchanged() {
+            return replicas > 0 || !templateMode.equals(workload.templateMode());
+        }
     }
 
     public record Plan(Step step, List<Write> writes, String message) {
@@ -59,9 +67,13 @@ public final class Convergence {
         if (!writes.isEmpty()) {
             return new Plan(Step.ScalingDown, writes, "scaling to zero before switching to " + target);
         }
-        if (wrongPods > 0) {
-            return new Plan(Step.Draining, List.of(),
-                    "waiting for " + wrongPods + " pod(s) of another mode to terminate before starting " + target);
+        // A workload of another mode whose controller still counts pods may be creating one that the pod
+        // listing does not show yet (scaled up a moment before it was scaled to zero): wait for it too.
+        long counted = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
+                .mapToLong(WorkloadState::countedReplicas).sum();
+        if (wrongPods > 0 || counted > 0) {
+            return new Plan(Step.Draining, List.of(), "waiting for " + Math.max(wrongPods, counted)
+                    + " pod(s) of another mode to terminate before starting " + target);
         }
         for (WorkloadState w : workloads) {
             if (w.templateMode().isEmpty() || w.templateMode().get() != target) {

@@ -19,10 +19,14 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  * @param images            container images of the template (init containers included)
  * @param crashLoops        one entry per container in CrashLoopBackOff: {@code pod/container restart N}, so
  *                          each new crash is a distinct circuit-breaker failure
+ * @param countedReplicas   status.replicas: the pods its controller counts, which may include one it is
+ *                          creating that a pod listing does not show yet
+ * @param resourceVersion   the version read, so a write that could start pods is refused if it changed since
  */
 public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
-        List<String> containers, List<String> images, List<String> crashLoops) {
+        List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
+        String resourceVersion) {
 
     public WorkloadState {
         crashLoops = List.copyOf(crashLoops);

@@ -93,6 +93,9 @@ public class Workloads {
         Integer ready = deployment
                 ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReadyReplicas())
                 : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReadyReplicas());
+        Integer counted = deployment
+                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReplicas())
+                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReplicas());
 
         Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
@@ -118,12 +121,15 @@ public class Workloads {
                                 .filter(c -> c.getState() != null && c.getState().getWaiting() != null
                                         && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
                                 .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
-                        .toList());
+                        .toList(),
+                counted == null ? 0 : counted, w.getMetadata().getResourceVersion());
     }
 
     /**
      * Server-side apply of the operator's fields only: the policy label, the remembered original replica
      * count, spec.replicas and, when given, the template mode (annotation, label, env var per container).
+     * A write that could start pods carries the resourceVersion it was decided from: if the workload changed
+     * since, the API server refuses it (409) and the next pass decides again from what is there.
      */
     public void apply(String namespace, String policy, String envVar, Convergence.Write write) {
         WorkloadState w = write.workload();
@@ -145,6 +151,7 @@ public class Workloads {
                 .withNamespace(namespace)
                 .withLabels(Map.of(Markers.POLICY_LABEL, policy))
                 .withAnnotations(Map.of(Markers.ORIGINAL_REPLICAS_ANNOTATION, Integer.toString(original)))
+                .withResourceVersion(write.onlyIfUnchanged() ? w.resourceVersion() : null)
                 .build());
         body.setAdditionalProperty("spec", spec);
         client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace).resource(body)

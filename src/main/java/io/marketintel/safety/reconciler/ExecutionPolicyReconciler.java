@@ -276,6 +276,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                     heldBack++;
                 }
             } catch (KubernetesClientException e) {
+                if (e.getCode() == 409 && write.onlyIfUnchanged()) {
+                    // Changed since this pass read it (someone scaled it): decide again from what is there.
+                    LOG.infof("%s changed while %s/%s was deciding; deciding again", write.workload().id(), ns, name);
+                    heldBack++;
+                    continue;
+                }
                 writeFailures.add("could not write " + write.workload().id() + ": "
                         + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
             }

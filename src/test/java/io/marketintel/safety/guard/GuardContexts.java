@@ -64,7 +64,7 @@ final class GuardContexts {
 
     static WorkloadState workload(String name, int replicas, int ready, String... images) {
         return new WorkloadState(WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), replicas, ready,
-                Optional.empty(), List.of(), List.of("strategy"), List.of(images), List.of());
+                Optional.empty(), List.of(), List.of("strategy"), List.of(images), List.of(), replicas, "1");
     }
 
     static GuardContext context(ExecutionPolicy p, ExecutionPolicySpec.Guard g, ExecutionMode from, ExecutionMode to,

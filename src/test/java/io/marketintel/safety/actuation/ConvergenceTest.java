@@ -1,0 +1,66 @@
+package io.marketintel.safety.actuation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import io.marketintel.safety.actuation.Convergence.Step;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
+
+class ConvergenceTest {
+    static WorkloadState workload(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
+        return new WorkloadState(WorkloadKind.DEPLOYMENT, "d1", template, replicas, 0, Optional.empty(), pods,
+                List.of("strategy"), List.of("registry.example/d1:1.0"), List.of(), counted, "42");
+    }
+
+    @Test
+    void stopThenStartOneStepAtATime() {
+        Optional<ExecutionMode> backtest = Optional.of(ExecutionMode.BACKTEST);
+        Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
+        assertThat(Convergence.toMode(List.of(workload(backtest, 2, List.of(backtest, backtest), 2)), ExecutionMode.DRY_RUN, w -> 2)
+                .step()).isEqualTo(Step.ScalingDown);
+        assertThat(Convergence.toMode(List.of(workload(backtest, 0, List.of(backtest), 0)), ExecutionMode.DRY_RUN, w -> 2)
+                .step()).isEqualTo(Step.Draining);
+        assertThat(Convergence.toMode(List.of(workload(backtest, 0, List.of(), 0)), ExecutionMode.DRY_RUN, w -> 2)
+                .step()).isEqualTo(Step.Reconfiguring);
+        assertThat(Convergence.toMode(List.of(workload(dryRun, 0, List.of(), 0)), ExecutionMode.DRY_RUN, w -> 2)
+                .step()).isEqualTo(Step.ScalingUp);
+    }
+
+    /**
+     * Caught by the fault suite (seed 1795743408282, run 44): a writer scaled the Deployment up a moment before,
+     * its controller counted the new old-mode pods but the pod listing did not show them yet, and the new
+     * template went out beside them.
+     */
+    @Test
+    void aPodItsControllerCountsButNoListingShowsYetHoldsTheNewTemplateBack() {
+        Optional<ExecutionMode> backtest = Optional.of(ExecutionMode.BACKTEST);
+        Convergence.Plan plan = Convergence.toMode(List.of(workload(backtest, 0, List.of(), 2)), ExecutionMode.DRY_RUN, w -> 2);
+        assertThat(plan.step()).isEqualTo(Step.Draining);
+        assertThat(plan.writes()).isEmpty();
+        // Its own template already in the target mode: the count is the new mode's, nothing to wait for.
+        assertThat(Convergence.toMode(List.of(workload(Optional.of(ExecutionMode.DRY_RUN), 2, Collections.nCopies(2,
+                Optional.of(ExecutionMode.DRY_RUN)), 2)), ExecutionMode.DRY_RUN, w -> 2).step()).isNotEqualTo(Step.Draining);
+    }
+
+    @Test
+    void onlyWritesThatCouldStartPodsWaitOnTheVersionTheyWereDecidedFrom() {
+        Optional<ExecutionMode> backtest = Optional.of(ExecutionMode.BACKTEST);
+        WorkloadState running = workload(backtest, 2, List.of(backtest, backtest), 2);
+        Convergence.Write scaleDown = Convergence.toMode(List.of(running), ExecutionMode.DRY_RUN, w -> 2).writes().get(0);
+        assertThat(scaleDown.onlyIfUnchanged()).as("a scale-down lands whatever changed").isFalse();
+        assertThat(Convergence.toZero(List.of(running)).writes().get(0).onlyIfUnchanged()).as("an emergency stop too").isFalse();
+        Convergence.Write reconfigure = Convergence.toMode(List.of(workload(backtest, 0, List.of(), 0)), ExecutionMode.DRY_RUN,
+                w -> 2).writes().get(0);
+        assertThat(reconfigure.onlyIfUnchanged()).isTrue();
+        Convergence.Write scaleUp = Convergence.toMode(List.of(workload(Optional.of(ExecutionMode.DRY_RUN), 0, List.of(), 0)),
+                ExecutionMode.DRY_RUN, w -> 2).writes().get(0);
+        assertThat(scaleUp.replicas()).isEqualTo(2);
+        assertThat(scaleUp.onlyIfUnchanged()).isTrue();
+    }
+}
