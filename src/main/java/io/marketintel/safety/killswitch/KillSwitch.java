@@ -108,7 +108,8 @@ public class KillSwitch {
     private final Map<ResourceID, Stop> ledger = new ConcurrentHashMap<>();
     private final Map<ResourceID, ReentrantLock> gates = new ConcurrentHashMap<>();
     private final Map<ResourceID, Long> releasedEpochs = new ConcurrentHashMap<>();
-    private final List<String> blind = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Each watch not synced yet, by what it watches: why (its last failure, or that it has not synced). */
+    private final Map<String, String> blind = new ConcurrentHashMap<>();
     private final List<SharedIndexInformer<?>> started = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<SharedIndexInformer<ExecutionPolicy>> policies = new ArrayList<>();
     private final List<SharedIndexInformer<Namespace>> namespaces = new ArrayList<>();
@@ -130,7 +131,7 @@ public class KillSwitch {
                 .description("From a stop being seen to zero replicas written on every target of one policy")
                 .publishPercentileHistogram()
                 .register(registry);
-        Gauge.builder("execution.safety.kill.switch.blind", blind, List::size)
+        Gauge.builder("execution.safety.kill.switch.blind", blind, Map::size)
                 .description("Watches the kill switch could not start; 0 when it sees every stop").register(registry);
     }
 
@@ -272,10 +273,11 @@ public class KillSwitch {
         try {
             CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
-            blind.add("watches did not sync within " + SYNC_TIMEOUT);
+            // Still trying: each watch left is a blind spot until it syncs.
         }
         if (!blind.isEmpty()) {
-            LOG.errorf("kill switch cannot watch: %s; escalations are refused until it can", String.join("; ", blind));
+            LOG.errorf("kill switch cannot watch: %s; escalations are refused until it can (still trying)",
+                    String.join("; ", blindSpots()));
         }
     }
 
@@ -311,16 +313,35 @@ public class KillSwitch {
         };
     }
 
-    /** Starts an informer; one that cannot start (RBAC, say) is a blind spot, not a crash. */
+    /**
+     * Starts an informer that never gives up: a watch that cannot start or that fails (RBAC missing, the API
+     * server restarting) is retried with the client's back-off, never stopped, because a kill switch that stops
+     * watching misses stops. Until it syncs it is a blind spot, not a crash; once it syncs it is not.
+     */
     private CompletableFuture<?> started(SharedIndexInformer<?> informer, String what) {
-        return informer.start().toCompletableFuture().handle((ok, e) -> {
-            if (e != null) {
-                blind.add(what + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
-            } else {
-                started.add(informer);
+        blind.put(what, "not synced yet");
+        // Start-up waits until each watch has synced or failed once, not for the retries.
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        informer.exceptionHandler((wasStarted, e) -> {
+            if (!wasStarted) {
+                String why = e.getMessage() != null ? e.getMessage()
+                        : e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.toString();
+                blind.put(what, why);
+                settled.complete(null);
             }
-            return null;
+            LOG.warnf("kill switch watch of %s failed, retrying: %s", what, e.getMessage());
+            return true;
         });
+        informer.start().toCompletableFuture().whenComplete((ok, e) -> {
+            if (e == null) {
+                started.add(informer);
+                if (blind.remove(what) != null && armed) {
+                    LOG.infof("kill switch watch of %s synced; it sees those stops again", what);
+                }
+            }
+            settled.complete(null);
+        });
+        return settled;
     }
 
     /**
@@ -328,7 +349,7 @@ public class KillSwitch {
      * cannot be applied); de-escalations and the stops it can see still work.
      */
     public List<String> blindSpots() {
-        return List.copyOf(blind);
+        return blind.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).sorted().toList();
     }
 
     /** Stops every policy whose stop is in force and waits for the zero writes; returns how many. */

@@ -118,4 +118,37 @@ class GeneratedRbacIT extends NamespacedTest {
         assertThat(condition(p, Conditions.READY).getMessage()).contains("could not reconcile").contains("forbidden")
                 .contains("executionsafeties");
     }
+
+    /**
+     * Caught by the fault suite (.ci/run seed 1795744353357): an operator started while the kube-apiserver was
+     * restarting could not start its kill switch's watches, and they stopped for good: blind until restarted,
+     * every escalation refused. A watch that cannot start now keeps trying, and sees stops once it can.
+     */
+    @Test
+    void aKillSwitchWatchThatCannotStartKeepsTryingAndSeesOnceItCan() throws Exception {
+        String user = "operator-blind-" + ns;
+        ClusterRole role = generatedRole();
+        java.util.List<io.fabric8.kubernetes.api.model.rbac.PolicyRule> namespaceWatch = role.getRules().stream()
+                .filter(r -> r.getResources().equals(java.util.List.of("namespaces")) && r.getVerbs().contains("watch")).toList();
+        assertThat(namespaceWatch).as("the generated rule to watch Namespaces").hasSize(1);
+        role.getRules().removeAll(namespaceWatch);
+        grant(role, user);
+        operator = OperatorProcess.start(ControlPlane.shared(), ns, user);
+        int port = operator.httpPort();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest ready = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build();
+        org.awaitility.Awaitility.await("not ready, naming the blind spot").atMost(java.time.Duration.ofSeconds(90))
+                .ignoreExceptions().until(() -> http.send(ready, java.net.http.HttpResponse.BodyHandlers.ofString()),
+                        r -> r.statusCode() == 503 && r.body().contains("Namespaces (namespace-wide stops)"));
+
+        client.rbac().clusterRoles().withName("rbac-it-" + ns).edit(r -> {
+            r.getRules().addAll(namespaceWatch);
+            return r;
+        });
+        org.awaitility.Awaitility.await("ready once the watch is allowed").atMost(java.time.Duration.ofSeconds(90))
+                .ignoreExceptions().until(() -> http.send(ready, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode(),
+                        code -> code == 200);
+        assertThat(operator.alive()).isTrue();
+    }
 }
