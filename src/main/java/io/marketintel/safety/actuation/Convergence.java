@@ -67,13 +67,20 @@ public final class Convergence {
         if (!writes.isEmpty()) {
             return new Plan(Step.ScalingDown, writes, "scaling to zero before switching to " + target);
         }
-        // A workload of another mode whose controller still counts pods may be creating one that the pod
-        // listing does not show yet (scaled up a moment before it was scaled to zero): wait for it too.
-        long counted = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
-                .mapToLong(WorkloadState::countedReplicas).sum();
+        // A workload of another mode whose controller still counts pods, or has not yet seen its zero, may be
+        // creating one that the pod listing does not show yet (created, or scaled up, a moment before it was
+        // scaled to zero): wait for it too.
+        List<WorkloadState> old = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
+                .toList();
+        long counted = old.stream().mapToLong(w -> Math.max(0, w.countedReplicas())).sum();
+        List<String> behind = old.stream().filter(w -> w.countedReplicas() < 0).map(WorkloadState::id).toList();
         if (wrongPods > 0 || counted > 0) {
             return new Plan(Step.Draining, List.of(), "waiting for " + Math.max(wrongPods, counted)
                     + " pod(s) of another mode to terminate before starting " + target);
+        }
+        if (!behind.isEmpty()) {
+            return new Plan(Step.Draining, List.of(), "waiting for the controller of " + String.join(", ", behind)
+                    + " to see its zero before starting " + target);
         }
         for (WorkloadState w : workloads) {
             if (w.templateMode().isEmpty() || w.templateMode().get() != target) {

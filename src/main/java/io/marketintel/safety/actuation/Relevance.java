@@ -36,13 +36,18 @@ public final class Relevance {
         return metadata(now, before) || !counts(now.getStatus()).equals(counts(before.getStatus()));
     }
 
-    /** Replicas and ready replicas, the two counts the policy reads (nulls when there is no status yet). */
-    private static List<Integer> counts(DeploymentStatus s) {
-        return s == null ? Arrays.asList(null, null) : Arrays.asList(s.getReplicas(), s.getReadyReplicas());
+    /**
+     * Replicas, ready replicas and the generation the controller has observed: what the policy reads (nulls
+     * when there is no status yet). A new mode waits for the controller to see the zero before it starts.
+     */
+    private static List<Object> counts(DeploymentStatus s) {
+        return s == null ? Arrays.asList(null, null, null)
+                : Arrays.asList(s.getReplicas(), s.getReadyReplicas(), s.getObservedGeneration());
     }
 
-    private static List<Integer> counts(StatefulSetStatus s) {
-        return s == null ? Arrays.asList(null, null) : Arrays.asList(s.getReplicas(), s.getReadyReplicas());
+    private static List<Object> counts(StatefulSetStatus s) {
+        return s == null ? Arrays.asList(null, null, null)
+                : Arrays.asList(s.getReplicas(), s.getReadyReplicas(), s.getObservedGeneration());
     }
 
     /**

@@ -20,7 +20,9 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  * @param crashLoops        one entry per container in CrashLoopBackOff: {@code pod/container restart N}, so
  *                          each new crash is a distinct circuit-breaker failure
  * @param countedReplicas   status.replicas: the pods its controller counts, which may include one it is
- *                          creating that a pod listing does not show yet
+ *                          creating that a pod listing does not show yet; -1 while its controller has not
+ *                          observed the workload's current generation (it may still act on an older spec,
+ *                          creating pods from the old template, the count is not yet known)
  * @param resourceVersion   the version read, so a write that could start pods is refused if it changed since
  */
 public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,

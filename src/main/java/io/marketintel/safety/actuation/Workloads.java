@@ -96,6 +96,11 @@ public class Workloads {
         Integer counted = deployment
                 ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReplicas())
                 : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReplicas());
+        Long observed = deployment
+                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getObservedGeneration())
+                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getObservedGeneration());
+        boolean caughtUp = observed != null && w.getMetadata().getGeneration() != null
+                && observed >= w.getMetadata().getGeneration();
 
         Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
@@ -122,7 +127,7 @@ public class Workloads {
                                         && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
                                 .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
                         .toList(),
-                counted == null ? 0 : counted, w.getMetadata().getResourceVersion());
+                caughtUp ? (counted == null ? 0 : counted) : -1, w.getMetadata().getResourceVersion());
     }
 
     /**

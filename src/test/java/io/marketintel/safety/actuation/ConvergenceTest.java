@@ -63,4 +63,18 @@ class ConvergenceTest {
         assertThat(scaleUp.replicas()).isEqualTo(2);
         assertThat(scaleUp.onlyIfUnchanged()).isTrue();
     }
+
+    /**
+     * Caught by the safety-invariant checker in KillSwitchIT (a .ci/run): a Deployment created a moment before
+     * its policy was zeroed and reconfigured before its controller had acted on it; the controller then created
+     * the pod of the original template beside the first pod of the new mode.
+     */
+    @Test
+    void aWorkloadWhoseControllerHasNotSeenItsZeroHoldsTheNewTemplateBack() {
+        Convergence.Plan plan = Convergence.toMode(List.of(workload(Optional.empty(), 0, List.of(), -1)), ExecutionMode.DRY_RUN, w -> 1);
+        assertThat(plan.step()).isEqualTo(Step.Draining);
+        assertThat(plan.message()).contains("Deployment/d1");
+        assertThat(Convergence.toMode(List.of(workload(Optional.empty(), 0, List.of(), 0)), ExecutionMode.DRY_RUN, w -> 1).step())
+                .isEqualTo(Step.Reconfiguring);
+    }
 }

@@ -32,6 +32,7 @@ class WorkloadsIT extends NamespacedTest {
     @Test
     void aScaleUpBetweenTheReadAndTheTemplateWriteIsAConflictNotTwoModes() {
         TradingSystem.deployment(client, ns, "d1", "momentum", 0);
+        awaitController("d1");
         Workloads workloads = new Workloads(client);
         ExecutionPolicy policy = policy("momentum", "d1");
 
@@ -58,6 +59,7 @@ class WorkloadsIT extends NamespacedTest {
     @Test
     void aWriteOnTheWorkloadAsReadLands() {
         TradingSystem.deployment(client, ns, "d1", "momentum", 0);
+        awaitController("d1");
         Workloads workloads = new Workloads(client);
         Convergence.Plan plan = Convergence.toMode(workloads.resolve(policy("momentum", "d1"), ENV).workloads(),
                 ExecutionMode.DRY_RUN, w -> 2);
@@ -65,6 +67,14 @@ class WorkloadsIT extends NamespacedTest {
         Deployment d = client.apps().deployments().inNamespace(ns).withName("d1").get();
         assertThat(Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations()).orElseThrow())
                 .containsEntry(Markers.MODE_ANNOTATION, ExecutionMode.DRY_RUN.wireName());
+    }
+
+    /** Its controller has seen it (until then a new mode waits: {@link ConvergenceTest}). */
+    void awaitController(String deployment) {
+        org.awaitility.Awaitility.await(deployment + " observed by its controller").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> client.apps().deployments().inNamespace(ns).withName(deployment).get(),
+                        d -> d.getStatus() != null && d.getStatus().getObservedGeneration() != null
+                                && d.getStatus().getObservedGeneration() >= d.getMetadata().getGeneration());
     }
 
     ExecutionPolicy policy(String name, String deployment) {
