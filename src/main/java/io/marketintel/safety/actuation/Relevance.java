@@ -1,6 +1,5 @@
 package io.marketintel.safety.actuation;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -8,9 +7,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetStatus;
 
 /**
  * Whether a change to a workload or pod could change what {@link Workloads} observes, and so whether it is
@@ -28,26 +25,12 @@ public final class Relevance {
      * replicas (scaling up) and replicas (scaling down: a pod of another mode went away).
      */
     public static boolean deployment(Deployment now, Deployment before) {
-        return metadata(now, before) || !counts(now.getStatus()).equals(counts(before.getStatus()));
+        return metadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
     }
 
     /** As for a Deployment. */
     public static boolean statefulSet(StatefulSet now, StatefulSet before) {
-        return metadata(now, before) || !counts(now.getStatus()).equals(counts(before.getStatus()));
-    }
-
-    /**
-     * Replicas, ready replicas and the generation the controller has observed: what the policy reads (nulls
-     * when there is no status yet). A new mode waits for the controller to see the zero before it starts.
-     */
-    private static List<Object> counts(DeploymentStatus s) {
-        return s == null ? Arrays.asList(null, null, null)
-                : Arrays.asList(s.getReplicas(), s.getReadyReplicas(), s.getObservedGeneration());
-    }
-
-    private static List<Object> counts(StatefulSetStatus s) {
-        return s == null ? Arrays.asList(null, null, null)
-                : Arrays.asList(s.getReplicas(), s.getReadyReplicas(), s.getObservedGeneration());
+        return metadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
     }
 
     /**

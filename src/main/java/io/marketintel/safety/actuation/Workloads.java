@@ -90,17 +90,10 @@ public class Workloads {
         PodTemplateSpec template = deployment ? ((Deployment) w).getSpec().getTemplate() : ((StatefulSet) w).getSpec().getTemplate();
         LabelSelector selector = deployment ? ((Deployment) w).getSpec().getSelector() : ((StatefulSet) w).getSpec().getSelector();
         Integer replicas = deployment ? ((Deployment) w).getSpec().getReplicas() : ((StatefulSet) w).getSpec().getReplicas();
-        Integer ready = deployment
-                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReadyReplicas())
-                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReadyReplicas());
-        Integer counted = deployment
-                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getReplicas())
-                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getReplicas());
-        Long observed = deployment
-                ? (((Deployment) w).getStatus() == null ? null : ((Deployment) w).getStatus().getObservedGeneration())
-                : (((StatefulSet) w).getStatus() == null ? null : ((StatefulSet) w).getStatus().getObservedGeneration());
-        boolean caughtUp = observed != null && w.getMetadata().getGeneration() != null
-                && observed >= w.getMetadata().getGeneration();
+        WorkloadStatus status = WorkloadStatus.of(w);
+        Integer ready = status.readyReplicas();
+        Integer counted = status.replicas();
+        boolean caughtUp = status.caughtUpWith(w);
 
         Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())

@@ -269,17 +269,18 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 ? Convergence.toZero(targets.workloads())
                 : Convergence.toMode(targets.workloads(), target, w -> Inputs.replicasFor(spec, target, w));
         List<String> writeFailures = new ArrayList<>();
-        int heldBack = 0;
+        // Writes the kill switch held back, or refused because the workload changed since it was read: decide again at once.
+        int decideAgain = 0;
         for (Convergence.Write write : plan.writes()) {
             try {
                 if (!killSwitch.write(id, write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
-                    heldBack++;
+                    decideAgain++;
                 }
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 409 && write.onlyIfUnchanged()) {
                     // Changed since this pass read it (someone scaled it): decide again from what is there.
                     LOG.infof("%s changed while %s/%s was deciding; deciding again", write.workload().id(), ns, name);
-                    heldBack++;
+                    decideAgain++;
                     continue;
                 }
                 writeFailures.add("could not write " + write.workload().id() + ": "
@@ -313,7 +314,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // While latched the escalation waits on a re-arm, not on approvals.
         metrics.observe(ns, name, policy.getMetadata().getUid(), after, approvals.pending() && !latch.latched() ? approvals.required() - approvals.valid() : 0);
 
-        Duration resync = report.completed() || heldBack > 0 ? NEXT_DECISION
+        Duration resync = report.completed() || decideAgain > 0 ? NEXT_DECISION
                 : !writeFailures.isEmpty() ? BUSY_RESYNC
                 : after.transition != null || !plan.converged()
                         ? busyResync(after.transition == null ? Duration.ZERO
