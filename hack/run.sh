@@ -5,6 +5,8 @@
 # kube-scheduler, kwok fake node), with the CRDs, the admission policies and user roles, the cluster
 # settings and a sample trading system applied.
 # Ctrl-C stops the operator and the local control plane.
+# RUN_SKIP_BUILD=1 skips `./mvnw package` and runs target/quarkus-app/quarkus-run.jar as it is (it must exist,
+# test classes included: the local control plane runs from them); the README walk-through test uses it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,8 +15,12 @@ log() { echo "[run] $*" >&2; }
 BIN_DIR="$(bash hack/build-tools.sh)"
 export PATH="$BIN_DIR:$PATH"   # kubectl matching the control plane
 
-log "building the operator"
-./mvnw -q -B package -DskipTests
+if [[ "${RUN_SKIP_BUILD:-}" == 1 && -f target/quarkus-app/quarkus-run.jar ]]; then
+  log "RUN_SKIP_BUILD=1: using the operator already built in target/quarkus-app"
+else
+  log "building the operator"
+  ./mvnw -q -B package -DskipTests
+fi
 
 CP_PID=""
 OP_PID=""
