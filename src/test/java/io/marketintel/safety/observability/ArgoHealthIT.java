@@ -23,6 +23,7 @@ import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -97,8 +98,8 @@ class ArgoHealthIT extends NamespacedTest {
     }
 
     private void hold(boolean on) {
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
+        client.pods().inNamespace(ns).list().getItems().forEach(p -> Writes.edit(client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()), x -> {
                     if (on) {
                         x.getMetadata().getFinalizers().add(HOLD);
                     } else {

@@ -23,6 +23,7 @@ import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -52,8 +53,8 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(scrape(), "execution_safety_policy_condition{condition=\"Ready\"," + fx + "}")).hasValue(1);
 
         // In flight: the DryRun pods cannot finish terminating.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
+        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> Writes.edit(client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()), x -> {
                     x.getMetadata().getFinalizers().add(HOLD);
                     return x;
                 }));
@@ -66,8 +67,8 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(during, "execution_safety_policy_condition{condition=\"Ready\"," + fx + "}")).hasValue(0);
         assertThat(value(during, "execution_safety_transitions_total{from=\"DryRun\",outcome=\"Started\",to=\"Backtest\"}"))
                 .hasValue(startedBefore + 1);
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
+        client.pods().inNamespace(ns).list().getItems().forEach(p -> Writes.edit(client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()), x -> {
                     x.getMetadata().getFinalizers().remove(HOLD);
                     return x;
                 }));

@@ -27,6 +27,7 @@ import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * Two replicas of the packaged operator against the real API server (DESIGN §9): one holds the Lease and
@@ -56,7 +57,7 @@ class LeaderElectionIT extends NamespacedTest {
             }
         }
         client.pods().inNamespace(ns).list().getItems().stream().filter(p -> p.getMetadata().getFinalizers().contains(HOLD))
-                .forEach(p -> client.pods().inNamespace(ns).withName(p.getMetadata().getName()).edit(x -> {
+                .forEach(p -> Writes.edit(client.pods().inNamespace(ns).withName(p.getMetadata().getName()), x -> {
                     x.getMetadata().getFinalizers().remove(HOLD);
                     return x;
                 }));
@@ -91,8 +92,8 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(decision.path("mdc").has("reason")).isTrue();
 
         // A transition held in flight (the DryRun pods cannot finish terminating) when the leader dies.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
+        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> Writes.edit(client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()), x -> {
                     x.getMetadata().getFinalizers().add(HOLD);
                     return x;
                 }));
@@ -105,8 +106,8 @@ class LeaderElectionIT extends NamespacedTest {
         System.out.printf("leader %s killed; %s took over in %d ms (lease %ds)%n", first, next, takeover.toMillis(), LEASE.toSeconds());
         assertThat(takeover).as("takeover within the lease time plus one retry").isLessThanOrEqualTo(LEASE.plusSeconds(2));
 
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
+        client.pods().inNamespace(ns).list().getItems().forEach(p -> Writes.edit(client.pods().inNamespace(ns)
+                .withName(p.getMetadata().getName()), x -> {
                     x.getMetadata().getFinalizers().remove(HOLD);
                     return x;
                 }));

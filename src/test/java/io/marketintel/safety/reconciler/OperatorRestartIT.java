@@ -22,6 +22,7 @@ import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * The operator process is SIGKILLed between each actuation step and started again; each transition
@@ -130,7 +131,7 @@ class OperatorRestartIT extends NamespacedTest {
 
     private void holdPods() {
         for (Pod pod : pods()) {
-            client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
+            Writes.edit(client.pods().inNamespace(ns).withName(pod.getMetadata().getName()), p -> {
                 p.getMetadata().getFinalizers().add(HOLD);
                 return p;
             });
@@ -140,7 +141,7 @@ class OperatorRestartIT extends NamespacedTest {
     private void releasePods() {
         for (Pod pod : pods()) {
             try {
-                client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
+                Writes.edit(client.pods().inNamespace(ns).withName(pod.getMetadata().getName()), p -> {
                     p.getMetadata().getFinalizers().remove(HOLD);
                     return p;
                 });
