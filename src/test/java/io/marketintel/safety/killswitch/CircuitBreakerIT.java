@@ -17,6 +17,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;
@@ -82,11 +83,7 @@ class CircuitBreakerIT extends NamespacedTest {
         awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
         // The DryRun pod cannot finish terminating, so the escalation cannot get past draining.
         String hold = "test.marketintel.io/hold";
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> Writes.edit(client.pods().inNamespace(ns)
-                .withName(pod.getMetadata().getName()), x -> {
-                    x.getMetadata().getFinalizers().add(hold);
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         try {
             apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", extra));
             ExecutionPolicy p = awaitPolicy("rolled back and counted", x -> x.getStatus().circuitBreaker != null
@@ -97,11 +94,7 @@ class CircuitBreakerIT extends NamespacedTest {
             assertThat(p.getStatus().circuitBreaker.state).isEqualTo("Closed");
             apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", extra));
         } finally {
-            client.pods().inNamespace(ns).list().getItems().forEach(pod -> Writes.edit(client.pods().inNamespace(ns)
-                    .withName(pod.getMetadata().getName()), x -> {
-                        x.getMetadata().getFinalizers().remove(hold);
-                        return x;
-                    }));
+            PodHolds.release(client, ns);
         }
         awaitPolicy("settled in DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
     }

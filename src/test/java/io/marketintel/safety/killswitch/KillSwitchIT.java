@@ -21,6 +21,7 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.TradingSystem;
@@ -161,11 +162,7 @@ class KillSwitchIT extends NamespacedTest {
         created("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}");
         awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
         // Hold the transition at "draining": the DryRun pods cannot finish terminating.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> Writes.edit(client.pods().inNamespace(ns)
-                .withName(pod.getMetadata().getName()), x -> {
-                    x.getMetadata().getFinalizers().add("test.marketintel.io/hold");
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         try {
             apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}"));
             awaitPolicy(ns, "fx", "transition in flight", x -> x.getStatus().transition != null
@@ -186,12 +183,7 @@ class KillSwitchIT extends NamespacedTest {
     }
 
     private void releasePods() {
-        client.pods().inNamespace(ns).list().getItems().stream()
-                .filter(pod -> pod.getMetadata().getFinalizers().contains("test.marketintel.io/hold"))
-                .forEach(pod -> Writes.edit(client.pods().inNamespace(ns).withName(pod.getMetadata().getName()), x -> {
-                    x.getMetadata().getFinalizers().remove("test.marketintel.io/hold");
-                    return x;
-                }));
+        PodHolds.release(client, ns);
     }
 
     @Test
