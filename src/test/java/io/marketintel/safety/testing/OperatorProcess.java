@@ -72,7 +72,9 @@ public final class OperatorProcess implements AutoCloseable {
             throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
         }
         List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dquarkus.http.port=0"));
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dquarkus.http.port=0",
+                // Loopback only: a prod-mode Quarkus binds every interface by default.
+                "-Dquarkus.http.host=127.0.0.1"));
         command.addAll(options);
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
