@@ -32,6 +32,8 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
+import io.marketintel.safety.testing.Listeners;
+
 /**
  * The README's walk-through, run as a newcomer runs it: {@code hack/run.sh} in the background (its local control
  * plane, CRDs, admission policies, roles, samples and the packaged operator), then every {@code ```sh} block from the
@@ -163,97 +165,20 @@ class ReadmeWalkIT {
 
     /**
      * The README's table of what hack/run.sh listens on: every listening TCP socket of every process it started
-     * (etcd, kube-apiserver, the helpers, the Maven JVM that runs them, the operator) is on a loopback address, and
-     * the operator's HTTP port is the one {@code QUARKUS_HTTP_PORT} chose. Read from /proc: the sockets each
-     * process holds, matched with the listening ones in /proc/net/tcp and tcp6.
+     * (etcd, kube-apiserver, the helpers, the Maven JVM that runs them, the operator) is on a loopback address.
      */
     @Test
-    void everythingHackRunStartsListensOnLoopbackOnly() throws IOException {
-        Map<String, String> listening = listeningSockets();
+    void everythingHackRunStartsListensOnLoopbackOnly() {
         List<String> seen = new ArrayList<>();
         List<String> open = new ArrayList<>();
         for (ProcessHandle p : runSh.descendants().toList()) {
             String name = p.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("?");
-            for (String inode : socketInodes(p.pid())) {
-                String address = listening.get(inode);
-                if (address != null) {
-                    seen.add(name + " " + address);
-                    if (!address.startsWith("127.") && !address.startsWith("[::1]") && !address.startsWith("[::ffff:127.")) {
-                        open.add(name + " (pid " + p.pid() + ") listens on " + address);
-                    }
-                }
-            }
+            Listeners.of(p.pid()).forEach(a -> seen.add(name + " " + a));
+            Listeners.beyondLoopback(p.pid()).forEach(a -> open.add(name + " (pid " + p.pid() + ") listens on " + a));
         }
         System.out.println("hack/run.sh's processes listen on: " + seen);
         assertThat(seen).as("listening sockets found for hack/run.sh's processes").isNotEmpty();
         assertThat(open).as("hack/run.sh's processes listening beyond loopback (README: all on 127.0.0.1 only)").isEmpty();
-    }
-
-    /** Inode of each listening TCP socket on this host, to its address (a.b.c.d:port or [v6]:port). */
-    static Map<String, String> listeningSockets() throws IOException {
-        Map<String, String> out = new java.util.HashMap<>();
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            Path file = Path.of(table);
-            if (!Files.exists(file)) {
-                continue;
-            }
-            for (String line : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 9 && f[3].equals("0A")) { // TCP_LISTEN
-                    out.put(f[9], address(f[1]));
-                }
-            }
-        }
-        return out;
-    }
-
-    /** /proc/net/tcp{,6} local_address: the address in 32-bit little-endian words, then the port, in hex. */
-    static String address(String hex) {
-        String[] parts = hex.split(":");
-        int port = Integer.parseInt(parts[1], 16);
-        String a = parts[0];
-        List<Integer> bytes = new ArrayList<>();
-        for (int w = 0; w < a.length(); w += 8) {
-            for (int b = 6; b >= 0; b -= 2) {
-                bytes.add(Integer.parseInt(a.substring(w + b, w + b + 2), 16));
-            }
-        }
-        if (bytes.size() == 4) {
-            return bytes.get(0) + "." + bytes.get(1) + "." + bytes.get(2) + "." + bytes.get(3) + ":" + port;
-        }
-        boolean mapped = bytes.subList(0, 10).stream().allMatch(b -> b == 0) && bytes.get(10) == 0xff && bytes.get(11) == 0xff;
-        if (mapped) {
-            return "[::ffff:" + bytes.get(12) + "." + bytes.get(13) + "." + bytes.get(14) + "." + bytes.get(15) + "]:" + port;
-        }
-        boolean any = bytes.stream().allMatch(b -> b == 0);
-        boolean one = bytes.subList(0, 15).stream().allMatch(b -> b == 0) && bytes.get(15) == 1;
-        if (any || one) {
-            return (any ? "[::]" : "[::1]") + ":" + port;
-        }
-        StringBuilder v6 = new StringBuilder("[");
-        for (int i = 0; i < 16; i += 2) {
-            v6.append(i == 0 ? "" : ":").append(Integer.toHexString(bytes.get(i) << 8 | bytes.get(i + 1)));
-        }
-        return v6.append("]:").append(port).toString();
-    }
-
-    private static List<String> socketInodes(long pid) {
-        List<String> inodes = new ArrayList<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:[")) {
-                        inodes.add(target.substring(8, target.length() - 1));
-                    }
-                } catch (IOException e) {
-                    // closed meanwhile
-                }
-            }
-        } catch (IOException e) {
-            // the process exited meanwhile
-        }
-        return inodes;
     }
 
     @TestFactory

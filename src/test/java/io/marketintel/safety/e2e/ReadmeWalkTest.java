@@ -96,16 +96,6 @@ class ReadmeWalkTest {
         assertThat(ReadmeWalk.says("mallory may not add \"alice ...\"", refused)).isFalse();
     }
 
-    /** How ReadmeWalkIT reads listening addresses from /proc/net/tcp and tcp6. */
-    @Test
-    void procNetAddresses() {
-        assertThat(ReadmeWalkIT.address("0100007F:1F90")).isEqualTo("127.0.0.1:8080");
-        assertThat(ReadmeWalkIT.address("00000000:0050")).isEqualTo("0.0.0.0:80");
-        assertThat(ReadmeWalkIT.address("00000000000000000000000001000000:1F90")).isEqualTo("[::1]:8080");
-        assertThat(ReadmeWalkIT.address("00000000000000000000000000000000:1F90")).isEqualTo("[::]:8080");
-        assertThat(ReadmeWalkIT.address("0000000000000000FFFF00000100007F:8125")).isEqualTo("[::ffff:127.0.0.1]:33061");
-    }
-
     /** The real README yields a walk (the integration test runs it against hack/run.sh). */
     @Test
     void theReadmeHasAWalk() throws Exception {
