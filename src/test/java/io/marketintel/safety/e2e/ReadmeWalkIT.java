@@ -78,40 +78,54 @@ class ReadmeWalkIT {
         env.put("QUARKUS_HTTP_PORT", "0");
         runSh = pb.start();
 
+        long deadline = System.nanoTime() + RUN_SH_UP.toNanos();
         String[] export = new String[2];
-        Awaitility.await("hack/run.sh prints the export line (" + runLog + ")").atMost(RUN_SH_UP)
-                .pollInterval(Duration.ofMillis(500))
-                .failFast("hack/run.sh exited:\n" + tail(runLog, 40), () -> !runSh.isAlive())
-                .until(() -> {
-                    Matcher m = EXPORT.matcher(Files.readString(runLog));
-                    if (!m.find()) {
-                        return false;
-                    }
-                    export[0] = m.group(1);
-                    export[1] = m.group(2);
-                    return true;
-                });
+        awaitRunSh("hack/run.sh prints the export line", deadline, () -> {
+            Matcher m = EXPORT.matcher(Files.readString(runLog));
+            if (!m.find()) {
+                return false;
+            }
+            export[0] = m.group(1);
+            export[1] = m.group(2);
+            return true;
+        });
         int[] port = new int[1];
-        Awaitility.await("the operator's HTTP server listens (" + runLog + ")").atMost(RUN_SH_UP)
-                .pollInterval(Duration.ofMillis(250))
-                .failFast("hack/run.sh exited:\n" + tail(runLog, 40), () -> !runSh.isAlive())
-                .until(() -> {
-                    Matcher m = LISTENING.matcher(Files.readString(runLog));
-                    if (!m.find()) {
-                        return false;
-                    }
-                    port[0] = Integer.parseInt(m.group(2));
-                    return true;
-                });
+        awaitRunSh("the operator's HTTP server listens", deadline, () -> {
+            Matcher m = LISTENING.matcher(Files.readString(runLog));
+            if (!m.find()) {
+                return false;
+            }
+            port[0] = Integer.parseInt(m.group(2));
+            return true;
+        });
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port[0] + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(5)).build();
-        Awaitility.await("operator ready on 127.0.0.1:" + port[0] + " (" + runLog + ")").atMost(RUN_SH_UP)
-                .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                .failFast("hack/run.sh exited:\n" + tail(runLog, 40), () -> !runSh.isAlive())
-                .until(() -> http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        awaitRunSh("the operator ready on 127.0.0.1:" + port[0] + "/q/health/ready", deadline, () -> {
+            try {
+                return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            }
+        });
         System.out.printf("hack/run.sh: operator ready %d s after start%n", (System.nanoTime() - walkStarted) / 1_000_000_000L);
         shell = new Shell(WORK, Path.of(export[0]), export[1]);
+    }
+
+    /**
+     * Polls {@code condition} until {@code deadline} (all of hack/run.sh's start-up shares one), failing at once if
+     * hack/run.sh exits; a failure shows the end of its log.
+     */
+    private static void awaitRunSh(String what, long deadline, java.util.concurrent.Callable<Boolean> condition) {
+        try {
+            Awaitility.await(what).atMost(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))
+                    .pollInterval(Duration.ofMillis(250))
+                    .failFast("hack/run.sh exited", () -> !runSh.isAlive())
+                    .until(condition);
+        } catch (RuntimeException | AssertionError e) {
+            throw new AssertionError(what + ": not within " + RUN_SH_UP + " of starting hack/run.sh (" + e.getMessage()
+                    + "); last lines of " + runLog + ":\n" + tail(runLog, 60), e);
+        }
     }
 
     @AfterAll
