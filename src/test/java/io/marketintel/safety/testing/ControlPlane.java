@@ -263,7 +263,9 @@ public final class ControlPlane implements AutoCloseable {
                             .until(() -> {
                                 var live = client.apiextensions().v1().customResourceDefinitions()
                                         .withName(crd.getMetadata().getName()).get();
-                                return live.getStatus() != null && live.getStatus().getConditions().stream()
+                                // Status and its conditions are null until the API server has written them.
+                                return live != null && live.getStatus() != null && live.getStatus().getConditions() != null
+                                        && live.getStatus().getConditions().stream()
                                         .anyMatch(c -> "Established".equals(c.getType())
                                                 && "True".equals(c.getStatus()));
                             });
