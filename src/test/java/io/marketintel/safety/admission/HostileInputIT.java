@@ -89,6 +89,11 @@ class HostileInputIT {
     @Inject
     MeterRegistry registry;
 
+    @org.junit.jupiter.api.BeforeEach
+    void transientReads() {
+        io.marketintel.safety.testing.TransientReads.install(); // Quarkus' class loader has an Awaitility of its own
+    }
+
     @TestHTTPResource("/q/health")
     URL health;
 

@@ -20,6 +20,9 @@ public abstract class NamespacedTest {
 
     @BeforeEach
     void setUpNamespace() {
+        // A @QuarkusTest runs in Quarkus' class loader, with an Awaitility of its own that the launcher-session
+        // listener never configured: install the same defaults there.
+        TransientReads.install();
         client = ControlPlane.shared().client();
         kubectl = new Kubectl(ControlPlane.shared());
         ns = Namespaces.create(client, getClass().getSimpleName().replace("IT", "").toLowerCase());
