@@ -38,6 +38,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 public final class ControlPlane implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
     public static final String FAKE_NODE = "kwok-node-0";
+    private static final int TEST_CLIENT_REQUEST_TIMEOUT_MILLIS = 60_000;
 
     private static ControlPlane shared;
 
@@ -279,7 +280,11 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public Config config() {
-        return Config.fromKubeconfig(readKubeconfig());
+        Config config = Config.fromKubeconfig(readKubeconfig());
+        // The tests' own clients wait longer than Fabric8's 10 s for an answer: on a loaded 2-core CI machine
+        // (load average 20 and more) a plain GET took longer than that and failed a test that was not wrong.
+        config.setRequestTimeout(TEST_CLIENT_REQUEST_TIMEOUT_MILLIS);
+        return config;
     }
 
     private String readKubeconfig() {
