@@ -219,6 +219,13 @@ public class KillSwitch {
 
     void onStop(@Observes ShutdownEvent event) {
         armed = false;
+        // This class started the operator (QOSDK's own listener is not installed: see io.marketintel.safety.Main),
+        // so it stops it: controllers, their executors and the leader-election lease. A no-op if never started.
+        try {
+            operator.stop();
+        } catch (RuntimeException e) {
+            LOG.infof("stopping the operator: %s", e.getMessage());
+        }
         policies.forEach(SharedIndexInformer::close);
         namespaces.forEach(SharedIndexInformer::close);
         pods.forEach(SharedIndexInformer::close);
