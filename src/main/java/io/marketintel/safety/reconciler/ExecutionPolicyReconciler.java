@@ -550,7 +550,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     /** What changed in this pass, for Events and the decision log. */
-    private record Report(boolean started, boolean completed, String completedFrom) {
+    private record Report(boolean started, boolean completed) {
     }
 
     private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
@@ -594,10 +594,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             after.transition.step = plan.step().name();
         }
         boolean completed = false;
-        String completedFrom = null;
         if (decision.isTransition() && plan.converged() && problems.isEmpty()) {
             completed = true;
-            completedFrom = after.transition.from == null ? "none" : after.transition.from.wireName();
             var h = new ExecutionPolicyStatus.TransitionRecord();
             h.from = after.transition.from;
             h.to = after.transition.to;
@@ -660,7 +658,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         } else {
             after.phase = ready ? Phase.Active : Phase.Pending;
         }
-        return new Report(started, completed, completedFrom);
+        return new Report(started, completed);
     }
 
     /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
@@ -676,7 +674,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             }
             case BREAKER_TRIPPED -> said.add(new String[] { "Warning", "CircuitBreakerTripped", latch.message() + ": "
                     + String.join("; ", after.circuitBreaker.failures.stream().map(f -> f.message).toList()) });
-            case REARMED -> said.add(new String[] { "Normal", "Rearmed", latch.message() + "; resuming in " + after.mode });
+            case REARMED -> said.add(new String[] { "Normal", "Rearmed", Sentences.rearmed(latch.message(), before.mode, after.mode) });
             case NONE -> {
             }
         }
@@ -693,8 +691,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         if (report.completed()) {
             var done = after.history.get(0);
             metrics.transition(done.from, done.to, done.outcome);
-            said.add(new String[] { "Normal", "TransitionCompleted",
-                    "transition from " + report.completedFrom() + " to " + after.mode + " completed; every target runs in " + after.mode });
+            said.add(new String[] { "Normal", "TransitionCompleted", Sentences.completed(done.from, done.to, done.trigger, done.requester) });
         }
         var stalledBefore = Conditions.find(before.conditions, Conditions.STALLED);
         var stalledAfter = Conditions.find(after.conditions, Conditions.STALLED).orElseThrow();
