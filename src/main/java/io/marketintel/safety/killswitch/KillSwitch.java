@@ -686,6 +686,21 @@ public class KillSwitch {
         return ledger.containsKey(policy);
     }
 
+    /** ExecutionSafety/global as the kill switch's watch last saw it, if it exists. */
+    public Optional<ExecutionSafety> global() {
+        return global == null ? Optional.empty() : Optional.ofNullable(global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME));
+    }
+
+    /** The policies the kill switch watches, as last seen (the cache of its watch, no request). */
+    public Collection<ExecutionPolicy> watchedPolicies() {
+        return allPolicies();
+    }
+
+    /** The cluster-wide stop annotation on {@code g}, if set. */
+    public static Optional<ClusterStop.Annotation> clusterStop(ExecutionSafety g) {
+        return trigger(g, Scope.Cluster, "", "").map(t -> new ClusterStop.Annotation(t.reason(), t.by()));
+    }
+
     private Collection<ExecutionPolicy> allPolicies() {
         List<ExecutionPolicy> all = new ArrayList<>();
         policies.forEach(i -> all.addAll(i.getStore().list()));

@@ -86,6 +86,8 @@ import io.marketintel.safety.status.PrintableText;
 @RBACRule(apiGroups = "", resources = "events", verbs = RBACVerbs.CREATE)
 // Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
+// The status of ExecutionSafety/global: the cluster-wide stop for kubectl get xsafety (ClusterStatus; server-side apply).
+@RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties/status", verbs = RBACVerbs.PATCH)
 // Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.
 @RBACRule(apiGroups = "", resources = { "namespaces", "configmaps", "secrets" }, verbs = RBACVerbs.GET)
 // The egress fence of non-Live modes (owned by its policy, so deleting the policy removes it).
@@ -646,7 +648,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         : "; the kill switch cannot watch " + String.join("; ", killSwitch.blindSpots())),
                 generation, now);
 
-        if (decision.action() == Action.STOP || latch.stopped()) {
+        boolean held = decision.action() == Action.STOP || latch.stopped();
+        after.effective = effective(after.mode, held);
+        if (held) {
             after.phase = Phase.EmergencyStopped;
         } else if (stalled && decision.action() == Action.REFUSE
                 && decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval) {
@@ -659,6 +663,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             after.phase = ready ? Phase.Active : Phase.Pending;
         }
         return new Report(started, completed);
+    }
+
+    /**
+     * What runs, for people ({@code status.effective}, the EFFECTIVE column): {@code Stopped} while an emergency stop
+     * holds every target at zero, else the effective mode ({@code status.mode}, which keeps the mode the targets
+     * resume from); nothing before the first mode is reached.
+     */
+    static String effective(ExecutionMode mode, boolean stopped) {
+        return stopped ? ExecutionPolicyStatus.STOPPED : mode == null ? null : mode.wireName();
     }
 
     /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
