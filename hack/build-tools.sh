@@ -38,8 +38,9 @@ build() {
   log "$mod: building $* (cold: several minutes)"
   local start=$SECONDS
   (cd "$HACK_DIR/tools/$mod" && go build -ldflags "-s -w $ldflags" -o "$OUT/" "$@")
-  # The etcd server module's main package is its root, so go build names the binary "server".
-  if [[ "$mod" == etcd ]]; then mv -f "$OUT/server" "$OUT/etcd"; fi
+  # The etcd server module's main package is its root, so go build names the binary "server"; the name
+  # "etcd" is the loopback wrapper below.
+  if [[ "$mod" == etcd ]]; then mv -f "$OUT/server" "$OUT/etcd-server"; fi
   echo "$want" > "$stamp_file"
   log "$mod: built in $((SECONDS - start))s"
 }
@@ -53,7 +54,15 @@ done
 build kube "$KUBE_LDFLAGS" "kube-apiserver kube-controller-manager kube-scheduler kubectl" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
-build etcd "" etcd go.etcd.io/etcd/server/v3
+build etcd "" etcd-server go.etcd.io/etcd/server/v3
+# kube-api-test 7.5.2 starts etcd with --listen-client-urls=http://0.0.0.0:PORT, hard-coded: an etcd without
+# authentication reachable from the network. Its "etcd" is this wrapper, which serves that port on loopback only.
+cat > "$OUT/etcd.tmp" <<'WRAPPER'
+#!/usr/bin/env bash
+# Written by hack/build-tools.sh: etcd for the test and local control planes listens on 127.0.0.1 only.
+exec "$(dirname "${BASH_SOURCE[0]}")/etcd-server" "${@//0.0.0.0:/127.0.0.1:}"
+WRAPPER
+chmod +x "$OUT/etcd.tmp" && mv -f "$OUT/etcd.tmp" "$OUT/etcd"
 build kwok "" kwok sigs.k8s.io/kwok/cmd/kwok
 build helm "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" helm helm.sh/helm/v3/cmd/helm
 GOTOOLCHAIN="$CHAINSAW_GOTOOLCHAIN" build chainsaw "" chainsaw github.com/kyverno/chainsaw

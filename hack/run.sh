@@ -68,6 +68,7 @@ fi
 
 log "starting the operator (Ctrl-C to stop)"
 # Plain text logs for a person at a terminal; production logs are JSON (one object per line).
-java -Dquarkus.log.console.json.enabled=false -jar target/quarkus-app/quarkus-run.jar &
+# HTTP (metrics, health) on 127.0.0.1:8080; QUARKUS_HTTP_PORT or -Dquarkus.http.port change the port.
+java -Dquarkus.log.console.json.enabled=false -Dquarkus.http.host=127.0.0.1 -jar target/quarkus-app/quarkus-run.jar &
 OP_PID=$!
 wait "$OP_PID"

@@ -23,6 +23,7 @@ import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * bench/scale.sh: throughput and footprint of one operator replica holding many policies. Prints figures,
@@ -56,7 +57,7 @@ public final class ScaleBench {
         OperatorProcess operator = null;
         StringBuilder out = new StringBuilder();
         try (KubernetesClient client = plane.client()) {
-            client.nodes().withName(ControlPlane.FAKE_NODE).editStatus(node -> {
+            Writes.editStatus(client.nodes().withName(ControlPlane.FAKE_NODE), node -> {
                 node.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(n + 100)));
                 node.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(n + 100)));
                 return node;

@@ -37,6 +37,7 @@ import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * bench/stop-latency.sh: how long from a person's {@code kubectl} command until a watch sees
@@ -96,7 +97,7 @@ public final class StopLatencyBench {
         try {
             // The fake node admits 500 pods; the operator's and the baseline's namespaces run N each.
             int pods = 2 * Arrays.stream(sizes).max().orElse(1) + 100;
-            client.nodes().withName(ControlPlane.FAKE_NODE).editStatus(n -> {
+            Writes.editStatus(client.nodes().withName(ControlPlane.FAKE_NODE), n -> {
                 n.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(pods)));
                 n.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(pods)));
                 return n;

@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Helm;
 import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Listeners;
 import io.marketintel.safety.testing.MonitoringCrds;
 import io.marketintel.safety.testing.OperatorJvm;
 import io.marketintel.safety.testing.OperatorProcess;
@@ -191,6 +192,10 @@ public final class E2eCluster implements AutoCloseable {
                 workDir.resolve("operator-" + (++operatorStarts) + ".log"));
         if (awaitReady) {
             operator.awaitReady(Duration.ofMinutes(3));
+            List<String> exposed = Listeners.beyondLoopback(operator.pid());
+            if (!exposed.isEmpty()) {
+                throw new IllegalStateException("the operator listens beyond loopback: " + exposed);
+            }
         } else {
             Awaitility.await("operator listening or exited (" + operator.log() + ")").atMost(Duration.ofMinutes(3))
                     .pollInterval(Duration.ofMillis(500))

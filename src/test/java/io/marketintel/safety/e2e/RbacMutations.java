@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * Proof that the chart's operator RBAC is least privilege, by mutation: take one grant away from the installed
@@ -158,9 +159,9 @@ public final class RbacMutations {
     static void replaceRules(E2eCluster cluster, Role role, List<PolicyRule> rules) {
         try (KubernetesClient admin = cluster.plane().client()) {
             if (role.kind().equals("ClusterRole")) {
-                admin.rbac().clusterRoles().withName(role.name()).edit(edit(rules));
+                Writes.edit(admin.rbac().clusterRoles().withName(role.name()), edit(rules));
             } else {
-                admin.rbac().roles().inNamespace(role.namespace()).withName(role.name()).edit(edit(rules));
+                Writes.edit(admin.rbac().roles().inNamespace(role.namespace()).withName(role.name()), edit(rules));
             }
         }
     }

@@ -22,6 +22,7 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -112,7 +113,7 @@ class GuardsIT extends NamespacedTest {
         await("Live", p -> p.getStatus().mode == ExecutionMode.LIVE && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
 
         // Now make every listed guard fail: a missing ConfigMap, a namespace the cluster keeps at Backtest.
-        client.namespaces().withName(ns).edit(n -> {
+        Writes.edit(client.namespaces().withName(ns), n -> {
             n.getMetadata().getLabels().put("environment", "research");
             return n;
         });

@@ -17,9 +17,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -81,11 +83,7 @@ class CircuitBreakerIT extends NamespacedTest {
         awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
         // The DryRun pod cannot finish terminating, so the escalation cannot get past draining.
         String hold = "test.marketintel.io/hold";
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> client.pods().inNamespace(ns)
-                .withName(pod.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().add(hold);
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         try {
             apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", extra));
             ExecutionPolicy p = awaitPolicy("rolled back and counted", x -> x.getStatus().circuitBreaker != null
@@ -96,18 +94,14 @@ class CircuitBreakerIT extends NamespacedTest {
             assertThat(p.getStatus().circuitBreaker.state).isEqualTo("Closed");
             apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", extra));
         } finally {
-            client.pods().inNamespace(ns).list().getItems().forEach(pod -> client.pods().inNamespace(ns)
-                    .withName(pod.getMetadata().getName()).edit(x -> {
-                        x.getMetadata().getFinalizers().remove(hold);
-                        return x;
-                    }));
+            PodHolds.release(client, ns);
         }
         awaitPolicy("settled in DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
     }
 
     /** What a kubelet reports for a container that keeps crashing. */
     private void crashLoop(Pod pod, int restarts) {
-        client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).editStatus(p -> {
+        Writes.editStatus(client.pods().inNamespace(ns).withName(pod.getMetadata().getName()), p -> {
             p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder()
                     .withName("strategy").withImage(p.getSpec().getContainers().get(0).getImage()).withImageID("")
                     .withReady(false).withStarted(false).withRestartCount(restarts)

@@ -21,10 +21,12 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -170,11 +172,7 @@ class KillSwitchIT extends NamespacedTest {
         created("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}");
         awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
         // Hold the transition at "draining": the DryRun pods cannot finish terminating.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(pod -> client.pods().inNamespace(ns)
-                .withName(pod.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().add("test.marketintel.io/hold");
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         try {
             apply(policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 0}"));
             awaitPolicy(ns, "fx", "transition in flight", x -> x.getStatus().transition != null
@@ -195,12 +193,7 @@ class KillSwitchIT extends NamespacedTest {
     }
 
     private void releasePods() {
-        client.pods().inNamespace(ns).list().getItems().stream()
-                .filter(pod -> pod.getMetadata().getFinalizers().contains("test.marketintel.io/hold"))
-                .forEach(pod -> client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().remove("test.marketintel.io/hold");
-                    return x;
-                }));
+        PodHolds.release(client, ns);
     }
 
     @Test
@@ -343,10 +336,11 @@ class KillSwitchIT extends NamespacedTest {
     @Test
     void theFenceIsUpInEveryNonLiveModeAndTheHookIsCalledOnEveryPodOnStop() throws Exception {
         List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
-        // Plays the trading app's cancel endpoint on every pod (kwok pod IPs are loopback addresses here).
+        // Plays the trading app's cancel endpoint on every pod (kwok pod IPs are loopback addresses here): one
+        // server per pod address, on the port reserved on 127.0.0.1, so nothing listens beyond loopback.
         // The first pod to call answers 200, every other one 500: failures must show per pod.
-        com.sun.net.httpserver.HttpServer venue = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(0), 0);
-        venue.createContext("/cancel", exchange -> {
+        List<com.sun.net.httpserver.HttpServer> venues = new ArrayList<>();
+        com.sun.net.httpserver.HttpHandler venue = exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             calls.add(exchange.getRemoteAddress().getAddress().getHostAddress() + " " + body);
             int code = calls.size() == 1 ? 200 : 500;
@@ -354,15 +348,16 @@ class KillSwitchIT extends NamespacedTest {
             exchange.sendResponseHeaders(code, reply.length);
             exchange.getResponseBody().write(reply);
             exchange.close();
-        });
-        venue.start();
+        };
+        venues.add(listen(java.net.InetAddress.getLoopbackAddress(), 0, venue));
+        int port = venues.get(0).getAddress().getPort();
         try {
             TradingSystem.deployment(client, ns, "alpha", "fx", 3);
             String spec = """
                     approval: {requiredForLive: 0}
                     liveEgress: [{cidr: 203.0.113.0/24, ports: [{port: 443}]}, {cidr: "2001:db8::/32"}]
                     cancelOrders: {port: %d, path: /cancel, timeout: 3s}
-                    """.formatted(venue.getAddress().getPort());
+                    """.formatted(port);
             String fence = EgressFence.name("fx");
             apply(policy("fx", "Backtest", "{refs: [{kind: Deployment, name: alpha}]}", spec));
             awaitPolicy(ns, "fx", "Backtest", x -> x.getStatus().mode == ExecutionMode.BACKTEST && ready(x));
@@ -379,6 +374,12 @@ class KillSwitchIT extends NamespacedTest {
             List<String> pods = client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().stream()
                     .map(pod -> pod.getMetadata().getName()).sorted().toList();
             assertThat(pods).hasSize(3);
+            for (var pod : client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems()) {
+                java.net.InetAddress address = java.net.InetAddress.getByName(pod.getStatus().getPodIP());
+                if (!address.equals(venues.get(0).getAddress().getAddress())) {
+                    venues.add(listen(address, port, venue));
+                }
+            }
 
             kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=stuck quotes");
             ExecutionPolicy p = awaitPolicy(ns, "fx", "cancel-orders outcomes recorded", x -> x.getStatus().emergencyStop != null
@@ -391,8 +392,16 @@ class KillSwitchIT extends NamespacedTest {
             assertThat(calls).hasSize(3).allSatisfy(c -> assertThat(c).contains("\"reason\":\"stuck quotes\"").contains("\"name\":\"fx\""));
             assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get()).as("fenced while stopped").isNotNull();
         } finally {
-            venue.stop(0);
+            venues.forEach(v -> v.stop(0));
         }
+    }
+
+    private static com.sun.net.httpserver.HttpServer listen(java.net.InetAddress address, int port,
+            com.sun.net.httpserver.HttpHandler handler) throws java.io.IOException {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(address, port), 0);
+        server.createContext("/cancel", handler);
+        server.start();
+        return server;
     }
 
     /**
@@ -414,8 +423,7 @@ class KillSwitchIT extends NamespacedTest {
             return np != null && np.getMetadata().getDeletionTimestamp() == null && wanted.equals(np.getSpec());
         });
 
-        client.network().v1().networkPolicies().inNamespace(ns).withName(fence)
-                .edit(np -> new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder(np).editSpec().withEgress().endSpec()
+        Writes.edit(client.network().v1().networkPolicies().inNamespace(ns).withName(fence), np -> new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder(np).editSpec().withEgress().endSpec()
                         .build());
         await("fence restored after an edit").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
                 .until(() -> wanted.equals(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get().getSpec()));

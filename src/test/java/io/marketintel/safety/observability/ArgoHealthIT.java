@@ -22,6 +22,7 @@ import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -36,7 +37,6 @@ import io.quarkus.test.junit.QuarkusTest;
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
 class ArgoHealthIT extends NamespacedTest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
-    static final String HOLD = "test.marketintel.io/hold";
     static final Path RECORDED = Path.of("target", "argocd-recorded");
 
     @Test
@@ -97,15 +97,11 @@ class ArgoHealthIT extends NamespacedTest {
     }
 
     private void hold(boolean on) {
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
-                    if (on) {
-                        x.getMetadata().getFinalizers().add(HOLD);
-                    } else {
-                        x.getMetadata().getFinalizers().remove(HOLD);
-                    }
-                    return x;
-                }));
+        if (on) {
+            PodHolds.hold(client, ns, null);
+        } else {
+            PodHolds.release(client, ns);
+        }
     }
 
 

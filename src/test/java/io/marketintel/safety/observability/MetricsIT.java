@@ -21,6 +21,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
 import io.quarkus.test.common.TestResourceScope;
@@ -36,7 +37,6 @@ import io.quarkus.test.junit.QuarkusTest;
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
 class MetricsIT extends NamespacedTest {
     static final Duration DEADLINE = Duration.ofSeconds(90);
-    static final String HOLD = "test.marketintel.io/hold";
 
     @TestHTTPResource("/q/metrics")
     URL metrics;
@@ -52,11 +52,7 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(scrape(), "execution_safety_policy_condition{condition=\"Ready\"," + fx + "}")).hasValue(1);
 
         // In flight: the DryRun pods cannot finish terminating.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().add(HOLD);
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         double startedBefore = value(scrape(), "execution_safety_transitions_total{from=\"DryRun\",outcome=\"Started\",to=\"Backtest\"}").orElse(0);
         double succeededBefore = value(scrape(), "execution_safety_transitions_total{from=\"DryRun\",outcome=\"Succeeded\",to=\"Backtest\"}").orElse(0);
         apply(policy("fx", "Backtest", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 2}"));
@@ -66,11 +62,7 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(during, "execution_safety_policy_condition{condition=\"Ready\"," + fx + "}")).hasValue(0);
         assertThat(value(during, "execution_safety_transitions_total{from=\"DryRun\",outcome=\"Started\",to=\"Backtest\"}"))
                 .hasValue(startedBefore + 1);
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().remove(HOLD);
-                    return x;
-                }));
+        PodHolds.release(client, ns);
         awaitPolicy("Backtest", p -> p.getStatus().mode == ExecutionMode.BACKTEST && ready(p));
         awaitValue("execution_safety_policy_mode{mode=\"Backtest\"," + fx + "}", 1);
         assertThat(value(scrape(), "execution_safety_transitions_total{from=\"DryRun\",outcome=\"Succeeded\",to=\"Backtest\"}"))

@@ -22,6 +22,7 @@ import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.MonitoringCrds;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * {@code helm template … | kubectl apply --dry-run=server -f -} on the real API server, with default values and
@@ -179,7 +180,7 @@ class ChartServerDryRunIT extends NamespacedTest {
 
     /** Pods in {@code namespace} must meet the restricted profile; workloads that would not are warned about. */
     void restricted(String namespace) {
-        client.namespaces().withName(namespace).edit(n -> {
+        Writes.edit(client.namespaces().withName(namespace), n -> {
             n.getMetadata().getLabels().put("pod-security.kubernetes.io/enforce", "restricted");
             n.getMetadata().getLabels().put("pod-security.kubernetes.io/warn", "restricted");
             return n;

@@ -15,6 +15,7 @@ import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -105,7 +106,7 @@ class BadTargetsIT extends NamespacedTest {
     void anEmergencyStopReasonWithCharactersYamlRefusesIsRecorded() {
         apply(policy("odd", "Backtest", "{refs: [{kind: Deployment, name: ghost}]}", ""));
         kubectlWaitStalled(kubectl, ns, "odd");
-        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("odd").edit(p -> {
+        Writes.edit(client.resources(ExecutionPolicy.class).inNamespace(ns).withName("odd"), p -> {
             p.getMetadata().getAnnotations().put(io.marketintel.safety.killswitch.KillSwitch.STOP_ANNOTATION, "fat \uffff finger\u007f");
             return p;
         });

@@ -24,6 +24,7 @@ import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Users;
+import io.marketintel.safety.testing.Writes;
 
 /**
  * Least privilege, proven: the packaged operator runs as a user holding only the ClusterRole the build
@@ -142,7 +143,7 @@ class GeneratedRbacIT extends NamespacedTest {
                 .ignoreExceptions().until(() -> http.send(ready, java.net.http.HttpResponse.BodyHandlers.ofString()),
                         r -> r.statusCode() == 503 && r.body().contains("Namespaces (namespace-wide stops)"));
 
-        client.rbac().clusterRoles().withName("rbac-it-" + ns).edit(r -> {
+        Writes.edit(client.rbac().clusterRoles().withName("rbac-it-" + ns), r -> {
             r.getRules().addAll(namespaceWatch);
             return r;
         });

@@ -24,6 +24,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.TradingSystem;
@@ -41,7 +42,6 @@ class LeaderElectionIT extends NamespacedTest {
     protected boolean checkSafetyInvariants() {
         return true;
     }
-    static final String HOLD = "test.marketintel.io/hold";
     static final List<String> FAST_LEASE = List.of("-Dexecution-safety.leader-election.lease-duration=" + LEASE.toSeconds() + "s",
             "-Dexecution-safety.leader-election.renew-deadline=4s", "-Dexecution-safety.leader-election.retry-period=1s");
 
@@ -55,11 +55,7 @@ class LeaderElectionIT extends NamespacedTest {
                 p.close();
             }
         }
-        client.pods().inNamespace(ns).list().getItems().stream().filter(p -> p.getMetadata().getFinalizers().contains(HOLD))
-                .forEach(p -> client.pods().inNamespace(ns).withName(p.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().remove(HOLD);
-                    return x;
-                }));
+        PodHolds.release(client, ns);
     }
 
     @Test
@@ -91,11 +87,7 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(decision.path("mdc").has("reason")).isTrue();
 
         // A transition held in flight (the DryRun pods cannot finish terminating) when the leader dies.
-        client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().add(HOLD);
-                    return x;
-                }));
+        PodHolds.hold(client, ns, "alpha");
         apply(processPolicy("fx", "Backtest", "{refs: [{kind: Deployment, name: alpha}]}", ""));
         awaitPolicy("draining", p -> p.getStatus().transition != null && "Draining".equals(p.getStatus().transition.step));
         long killed = System.nanoTime();
@@ -105,11 +97,7 @@ class LeaderElectionIT extends NamespacedTest {
         System.out.printf("leader %s killed; %s took over in %d ms (lease %ds)%n", first, next, takeover.toMillis(), LEASE.toSeconds());
         assertThat(takeover).as("takeover within the lease time plus one retry").isLessThanOrEqualTo(LEASE.plusSeconds(2));
 
-        client.pods().inNamespace(ns).list().getItems().forEach(p -> client.pods().inNamespace(ns)
-                .withName(p.getMetadata().getName()).edit(x -> {
-                    x.getMetadata().getFinalizers().remove(HOLD);
-                    return x;
-                }));
+        PodHolds.release(client, ns);
         ExecutionPolicy done = awaitPolicy("Backtest", p -> p.getStatus().mode == ExecutionMode.BACKTEST && ready(p));
         assertThat(done.getStatus().history).filteredOn(h -> h.from == ExecutionMode.DRY_RUN && h.to == ExecutionMode.BACKTEST)
                 .as("the transition completed exactly once").hasSize(1);

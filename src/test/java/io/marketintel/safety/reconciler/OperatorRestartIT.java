@@ -21,6 +21,7 @@ import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.OperatorProcess;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.TradingSystem;
 
 /**
@@ -30,7 +31,6 @@ import io.marketintel.safety.testing.TradingSystem;
  * ValidatingAdmissionPolicy refuses scale-ups (after "template patched").
  */
 class OperatorRestartIT extends NamespacedTest {
-    static final String HOLD = "test.marketintel.io/hold";
     static final Duration DEADLINE = Duration.ofSeconds(90);
 
     OperatorProcess operator;
@@ -129,25 +129,11 @@ class OperatorRestartIT extends NamespacedTest {
     }
 
     private void holdPods() {
-        for (Pod pod : pods()) {
-            client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
-                p.getMetadata().getFinalizers().add(HOLD);
-                return p;
-            });
-        }
+        PodHolds.hold(client, ns, null);
     }
 
     private void releasePods() {
-        for (Pod pod : pods()) {
-            try {
-                client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).edit(p -> {
-                    p.getMetadata().getFinalizers().remove(HOLD);
-                    return p;
-                });
-            } catch (KubernetesClientException gone) {
-                // already deleted
-            }
-        }
+        PodHolds.release(client, ns);
     }
 
     /** An admission policy refusing any Deployment write with replicas above zero in this namespace. */

@@ -17,6 +17,7 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -71,7 +72,7 @@ class RefusalIT extends NamespacedTest {
         assertThat(condition(p, Conditions.STALLED).getMessage()).contains("of 1h done").contains("left")
                 .as("every unmet requirement is listed").contains("; also: 0 of 2 approvals for Live");
 
-        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("meanrev").edit(x -> {
+        Writes.edit(client.resources(ExecutionPolicy.class).inNamespace(ns).withName("meanrev"), x -> {
             x.getSpec().dryRunSoak = null;
             return x;
         });

@@ -26,6 +26,8 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 
 /**
  * A real Kubernetes control plane for tests and for the local run: etcd and kube-apiserver through Fabric8
@@ -58,7 +60,7 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public static ControlPlane start(Path workDir, boolean applyCrds) {
-        return new ControlPlane(workDir, applyCrds, List.of());
+        return new ControlPlane(workDir, applyCrds, List.of(), true);
     }
 
     /**
@@ -66,10 +68,19 @@ public final class ControlPlane implements AutoCloseable {
      * 20 requests/s by default), which otherwise paces every Deployment rollout in the cluster.
      */
     public static ControlPlane start(Path workDir, boolean applyCrds, List<String> controllerManagerFlags) {
-        return new ControlPlane(workDir, applyCrds, controllerManagerFlags);
+        return new ControlPlane(workDir, applyCrds, controllerManagerFlags, true);
     }
 
-    private ControlPlane(Path workDir, boolean applyCrds, List<String> controllerManagerFlags) {
+    /**
+     * The local run's control plane ({@code hack/run.sh}): its fake pods get no IP address. In the tests a pod's
+     * loopback address lets a local server play the pod's cancel-orders endpoint; in a local run nothing plays it,
+     * and an emergency stop would POST to whatever service of the host happens to listen on that address and port.
+     */
+    public static ControlPlane startLocal(Path workDir) {
+        return new ControlPlane(workDir, false, List.of(), false);
+    }
+
+    private ControlPlane(Path workDir, boolean applyCrds, List<String> controllerManagerFlags, boolean podAddresses) {
         String version = System.getProperty("kube.version", "1.36.3");
         this.certDir = Path.of(System.getenv().getOrDefault("KUBE_API_TEST_DIR",
                 System.getProperty("user.home") + File.separator + ".kubeapitest"));
@@ -89,6 +100,9 @@ public final class ControlPlane implements AutoCloseable {
                     .withOfflineMode(true)
                     .withUpdateKubeConfig(false)
                     .withStartupTimeout(120_000)
+                    // Loopback only (it binds every interface by default); etcd is kept on loopback by the
+                    // wrapper hack/build-tools.sh installs.
+                    .withApiServerFlag("--bind-address", "127.0.0.1")
                     .build());
             apiServer.start();
             kubeconfig = workDir.resolve("kubeconfig");
@@ -106,7 +120,7 @@ public final class ControlPlane implements AutoCloseable {
             startProcess("kube-controller-manager", controllerManager.toArray(String[]::new));
             startProcess("kube-scheduler", "--kubeconfig=" + kubeconfig, "--leader-elect=false", "--secure-port=0");
             startProcess("kwok", "--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
-                    "--config=" + Path.of("hack", "kwok", "stages.yaml").toAbsolutePath(),
+                    "--config=" + kwokStages(podAddresses),
                     // Pod IPs are loopback addresses, so an endpoint on a (fake) pod can be played by a local
                     // server: the cancel-orders hook is tested with real HTTP calls to pod IPs.
                     "--cidr=127.0.0.0/16", "--node-ip=10.96.0.10");
@@ -129,6 +143,34 @@ public final class ControlPlane implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * hack/kwok/stages.yaml as it is, or without the lines between its {@code pod-ip: begin}/{@code pod-ip: end}
+     * markers, so that pods get no IP address.
+     */
+    private Path kwokStages(boolean podAddresses) throws IOException {
+        Path stages = Path.of("hack", "kwok", "stages.yaml").toAbsolutePath();
+        if (podAddresses) {
+            return stages;
+        }
+        StringBuilder without = new StringBuilder();
+        boolean skipping = false;
+        for (String line : Files.readAllLines(stages, StandardCharsets.UTF_8)) {
+            if (line.contains("# pod-ip: begin")) {
+                skipping = true;
+            } else if (line.contains("# pod-ip: end")) {
+                skipping = false;
+            } else if (!skipping) {
+                without.append(line).append('\n');
+            }
+        }
+        if (skipping || without.length() == Files.size(stages)) {
+            throw new IllegalStateException(stages + ": no complete '# pod-ip: begin' ... '# pod-ip: end' block");
+        }
+        Path local = workDir.resolve("kwok-stages-without-pod-ips.yaml");
+        Files.writeString(local, without);
+        return local;
     }
 
     private void startProcess(String binary, String... args) throws IOException {
@@ -161,7 +203,7 @@ public final class ControlPlane implements AutoCloseable {
                 .withCapacity(Map.of("cpu", new Quantity("64"), "memory", new Quantity("256Gi"),
                         "pods", new Quantity("500")))
                 .endStatus()
-                .build()).serverSideApply();
+                .build()).forceConflicts().serverSideApply();
         await("fake node " + FAKE_NODE + " Ready").atMost(Duration.ofSeconds(60)).until(() -> {
             var node = client.nodes().withName(FAKE_NODE).get();
             return node != null && node.getStatus() != null && node.getStatus().getConditions() != null
@@ -170,10 +212,9 @@ public final class ControlPlane implements AutoCloseable {
         });
         // Admission taints a new node not-ready; the node-lifecycle controller that would lift it is off
         // (kwok sends no heartbeats, so it would evict everything), so lift it here once kwok says Ready.
-        client.nodes().withName(FAKE_NODE).edit(n -> {
-            n.getSpec().setTaints(List.of());
-            return n;
-        });
+        // A merge patch without a resourceVersion: kwok writes this node all the time, so a read-modify-write
+        // here could lose the race with a 409 Conflict (it did, on a loaded CI machine).
+        client.nodes().withName(FAKE_NODE).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"taints\":null}}");
         // The ServiceAccount admission plugin is off (kube-api-test), but pods still name "default".
         await("default ServiceAccount").atMost(Duration.ofSeconds(60))
                 .until(() -> client.serviceAccounts().inNamespace("default").withName("default").get() != null);
@@ -222,7 +263,9 @@ public final class ControlPlane implements AutoCloseable {
                             .until(() -> {
                                 var live = client.apiextensions().v1().customResourceDefinitions()
                                         .withName(crd.getMetadata().getName()).get();
-                                return live.getStatus() != null && live.getStatus().getConditions().stream()
+                                // Status and its conditions are null until the API server has written them.
+                                return live != null && live.getStatus() != null && live.getStatus().getConditions() != null
+                                        && live.getStatus().getConditions().stream()
                                         .anyMatch(c -> "Established".equals(c.getType())
                                                 && "True".equals(c.getStatus()));
                             });
@@ -339,6 +382,18 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
+    /** Every process of this control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok. */
+    public synchronized List<Long> pids() {
+        List<Long> pids = new ArrayList<>(List.of(etcdPid()));
+        try {
+            pids.add(((Process) field(field(apiServer, "kubeApiServerProcess"), "apiServerProcess")).pid());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot find kube-apiserver's process", e);
+        }
+        processes.stream().filter(Process::isAlive).map(Process::pid).filter(pid -> !pids.contains(pid)).forEach(pids::add);
+        return pids;
+    }
+
     /** Fault injection: etcd's process id, for SIGSTOP/SIGCONT ({@link #pauseEtcd}). */
     public long etcdPid() {
         try {
@@ -420,7 +475,7 @@ public final class ControlPlane implements AutoCloseable {
      */
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "target/local-cluster").toAbsolutePath();
-        ControlPlane plane = start(dir, false);
+        ControlPlane plane = startLocal(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(plane::close, "control-plane-stop"));
         Files.writeString(dir.resolve("ready"), plane.serverVersion() + System.lineSeparator());
         System.out.println("control plane ready: kube-apiserver " + plane.serverVersion() + ", KUBECONFIG="

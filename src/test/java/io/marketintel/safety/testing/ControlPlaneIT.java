@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -38,5 +39,20 @@ class ControlPlaneIT {
                 assertThat(p.getStatus().getPhase()).isEqualTo("Running");
             });
         }
+    }
+
+    /** etcd has no authentication here: nothing of the control plane, nor this JVM, listens beyond loopback. */
+    @Test
+    void everythingListensOnLoopbackOnly() {
+        ControlPlane plane = ControlPlane.shared();
+        List<Long> pids = plane.pids();
+        assertThat(pids).as("etcd, kube-apiserver, controller-manager, scheduler, kwok").hasSize(5);
+        assertThat(Listeners.of(pids.get(0))).as("etcd listens").isNotEmpty();
+        assertThat(Listeners.of(pids.get(1))).as("kube-apiserver listens").isNotEmpty();
+        for (long pid : pids) {
+            assertThat(Listeners.beyondLoopback(pid)).as("process %d (%s) listens beyond loopback", pid,
+                    ProcessHandle.of(pid).flatMap(h -> h.info().command()).orElse("?")).isEmpty();
+        }
+        assertThat(Listeners.beyondLoopback(ProcessHandle.current().pid())).as("the test JVM").isEmpty();
     }
 }

@@ -47,9 +47,13 @@ public final class MonitoringCrds {
                     """.formatted(name, kind, kind, plural, kind.toLowerCase()), CustomResourceDefinition.class);
             admin.apiextensions().v1().customResourceDefinitions().resource(crd).create();
             created.add(name);
-            await("CRD " + name + " established").atMost(Duration.ofSeconds(30)).until(() -> admin.apiextensions().v1()
-                    .customResourceDefinitions().withName(name).get().getStatus().getConditions().stream()
-                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+            await("CRD " + name + " established").atMost(Duration.ofSeconds(30)).until(() -> {
+                var live = admin.apiextensions().v1().customResourceDefinitions().withName(name).get();
+                // Status and its conditions are null until the API server has written them.
+                return live != null && live.getStatus() != null && live.getStatus().getConditions() != null
+                        && live.getStatus().getConditions().stream()
+                                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+            });
         });
         return created;
     }

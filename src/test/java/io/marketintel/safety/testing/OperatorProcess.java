@@ -74,6 +74,8 @@ public final class OperatorProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dquarkus.http.port=0"));
         command.addAll(options);
+        // Loopback only, after the options: the image's own (a pod's) say 0.0.0.0, and the last -D wins.
+        command.add("-Dquarkus.http.host=127.0.0.1");
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
