@@ -125,10 +125,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final KillSwitch killSwitch;
     private final EgressFences fences;
     private final PolicyMetrics metrics;
+    private final Leadership leadership;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics) {
+            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
+        this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
         this.fences = fences;
@@ -353,6 +355,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @Override
     public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<ExecutionPolicy> updateErrorStatus(
             ExecutionPolicy policy, Context<ExecutionPolicy> context, Exception e) {
+        if (leadership.shuttingDown()) {
+            // Cut short by a normal stop (its thread interrupted): nothing is wrong with the policy, and everything
+            // needed to go on is in status, where the next leader picks it up.
+            LOG.infof("reconcile of %s/%s cut short by the shutdown; the next leader resumes it from status (%s)",
+                    policy.getMetadata().getNamespace(), policy.getMetadata().getName(), e.getMessage());
+            return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.noStatusUpdate();
+        }
         if (e instanceof KubernetesClientException k && k.getCode() == 409) {
             // The policy changed between our read and our status write (an annotation, another writer): the
             // optimistic lock did its job. Retry from a fresh read; nothing is wrong, so nothing is reported.

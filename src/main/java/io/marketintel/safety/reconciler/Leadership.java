@@ -55,6 +55,11 @@ public class Leadership {
         shuttingDown = true;
     }
 
+    /** The process is stopping: a reconcile cut short now is not a failure. */
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
     void onStart(@Observes StartupEvent event, Operator operator) {
         if (operator.getConfigurationService().getLeaderElectionConfiguration().isEmpty()) {
             leader.set(1); // no election: this process is the only one acting
