@@ -27,6 +27,8 @@ public final class ApprovalCount {
     private ApprovalCount() {
     }
 
+    private static final String STALE = "approved token ";
+
     public record Input(String token, Optional<String> requester, Set<String> allowedUsers, Duration validity,
             Map<String, Sighting> seen, boolean admissionEnforced, Instant now) {
     }
@@ -83,9 +85,12 @@ public final class ApprovalCount {
                 continue;
             }
             if (!line.token().equals(in.token())) {
-                if (!counted.containsKey(user)) {
-                    notCounted.putIfAbsent(user, new NotCounted(user,
-                            "approved token " + line.token() + ", an earlier change (current token " + in.token() + ")"));
+                // Lines are in the order they were written: name the user's latest stale token, not their first
+                // (what they approved last is what they think they approved). Any other reason stays first.
+                NotCounted before = notCounted.get(user);
+                if (!counted.containsKey(user) && (before == null || before.reason().startsWith(STALE))) {
+                    notCounted.put(user, new NotCounted(user,
+                            STALE + line.token() + ", an earlier change (current token " + in.token() + ")"));
                 }
                 continue;
             }

@@ -219,6 +219,13 @@ public class KillSwitch {
 
     void onStop(@Observes ShutdownEvent event) {
         armed = false;
+        // This class started the operator (QOSDK's own listener is not installed: see io.marketintel.safety.Main),
+        // so it stops it: controllers, their executors and the leader-election lease. A no-op if never started.
+        try {
+            operator.stop();
+        } catch (RuntimeException e) {
+            LOG.infof("stopping the operator: %s", e.getMessage());
+        }
         policies.forEach(SharedIndexInformer::close);
         namespaces.forEach(SharedIndexInformer::close);
         pods.forEach(SharedIndexInformer::close);
@@ -677,6 +684,21 @@ public class KillSwitch {
     /** Whether this operator has a stop of the policy in force (its own view, possibly ahead of status). */
     public boolean stopping(ResourceID policy) {
         return ledger.containsKey(policy);
+    }
+
+    /** ExecutionSafety/global as the kill switch's watch last saw it, if it exists. */
+    public Optional<ExecutionSafety> global() {
+        return global == null ? Optional.empty() : Optional.ofNullable(global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME));
+    }
+
+    /** The policies the kill switch watches, as last seen (the cache of its watch, no request). */
+    public Collection<ExecutionPolicy> watchedPolicies() {
+        return allPolicies();
+    }
+
+    /** The cluster-wide stop annotation on {@code g}, if set. */
+    public static Optional<ClusterStop.Annotation> clusterStop(ExecutionSafety g) {
+        return trigger(g, Scope.Cluster, "", "").map(t -> new ClusterStop.Annotation(t.reason(), t.by()));
     }
 
     private Collection<ExecutionPolicy> allPolicies() {

@@ -94,8 +94,13 @@ public final class Latch {
                 return new State(false, false, epoch, Optional.empty(), Change.REARMED,
                         what + " of epoch " + epoch + " re-armed by " + rearm.get().user());
             }
-            String hint = rearm.isPresent()
-                    ? "; the re-arm by " + rearm.get().user() + " names epoch " + rearm.get().epoch() + ", not " + epoch
+            // A re-arm of an earlier epoch is what released an earlier stop (the annotation stays on the object):
+            // history, not news about this stop, so it is not mentioned. (Whoever writes an old epoch by mistake
+            // finds the right one in the resume command of this very message.) Only a re-arm naming an epoch that
+            // was never reached is worth a word.
+            String hint = rearm.isPresent() && rearm.get().epoch() > epoch
+                    ? "; the re-arm by " + rearm.get().user() + " names epoch " + rearm.get().epoch()
+                            + ", which does not exist yet: the current epoch is " + epoch
                     : "";
             String held = recorded.stopped()
                     ? "emergency stop latched (epoch " + epoch + ")" + widest.map(t -> "; in force on " + t.object())

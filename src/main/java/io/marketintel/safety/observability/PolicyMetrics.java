@@ -64,7 +64,10 @@ public class PolicyMetrics {
             return;
         }
         Series s = policies.computeIfAbsent(namespace + "/" + name, k -> register(namespace, name));
-        s.mode.forEach((m, v) -> v.set(status.mode == m ? 1 : 0));
+        // Like the EFFECTIVE column: while an emergency stop holds every target at zero no mode runs, so every
+        // mode series is 0 (execution_safety_emergency_stop_active says why).
+        boolean stopped = ExecutionPolicyStatus.STOPPED.equals(status.effective);
+        s.mode.forEach((m, v) -> v.set(!stopped && status.mode == m ? 1 : 0));
         s.condition.forEach((c, v) -> v.set(Conditions.isTrue(status.conditions, c) ? 1 : 0));
         s.stopActive.set(status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active) ? 1 : 0);
         s.pendingApprovals.set(Math.max(0, approvalsMissing));
@@ -93,7 +96,7 @@ public class PolicyMetrics {
         for (ExecutionMode m : ExecutionMode.values()) {
             AtomicInteger v = new AtomicInteger();
             s.mode.put(m, v);
-            s.ids.add(gauge("execution.safety.policy.mode", "1 for the mode every target runs in", policy.and("mode", m.wireName()), v));
+            s.ids.add(gauge("execution.safety.policy.mode", "1 for the mode every target runs in; 0 for every mode while emergency-stopped", policy.and("mode", m.wireName()), v));
         }
         for (String c : CONDITIONS) {
             AtomicInteger v = new AtomicInteger();

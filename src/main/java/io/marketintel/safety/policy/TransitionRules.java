@@ -71,8 +71,11 @@ public final class TransitionRules {
         }
         String then = in.desired() == f.to() ? ""
                 : "; " + in.desired() + " is evaluated once " + f.to() + " is reached";
+        // from == to: bringing the targets back from zero in the mode they had (a re-arm), not a change of mode.
+        String what = f.from() == f.to() ? "bringing the targets back in " + f.to()
+                : "transition from " + f.from() + " to " + f.to();
         return new Decision(Action.CONTINUE, Optional.of(f.to()), Optional.of(f.from()), Reason.TransitionInProgress,
-                "transition from " + f.from() + " to " + f.to() + " in progress" + then, List.of());
+                what + " in progress" + then, List.of());
     }
 
     /** First sight: no known mode. Go to the wanted mode if it could be reached from Backtest, else Backtest. */

@@ -86,6 +86,8 @@ import io.marketintel.safety.status.PrintableText;
 @RBACRule(apiGroups = "", resources = "events", verbs = RBACVerbs.CREATE)
 // Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
+// The status of ExecutionSafety/global: the cluster-wide stop for kubectl get xsafety (ClusterStatus; server-side apply).
+@RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties/status", verbs = RBACVerbs.PATCH)
 // Guards: namespace labels (environment rules), ConfigMaps and Secrets a Configuration guard names.
 @RBACRule(apiGroups = "", resources = { "namespaces", "configmaps", "secrets" }, verbs = RBACVerbs.GET)
 // The egress fence of non-Live modes (owned by its policy, so deleting the policy removes it).
@@ -123,10 +125,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final KillSwitch killSwitch;
     private final EgressFences fences;
     private final PolicyMetrics metrics;
+    private final Leadership leadership;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics) {
+            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
+        this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
         this.fences = fences;
@@ -351,6 +355,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @Override
     public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<ExecutionPolicy> updateErrorStatus(
             ExecutionPolicy policy, Context<ExecutionPolicy> context, Exception e) {
+        if (leadership.shuttingDown()) {
+            // Cut short by a normal stop (its thread interrupted): nothing is wrong with the policy, and everything
+            // needed to go on is in status, where the next leader picks it up.
+            LOG.infof("reconcile of %s/%s cut short by the shutdown; the next leader resumes it from status (%s)",
+                    policy.getMetadata().getNamespace(), policy.getMetadata().getName(), e.getMessage());
+            return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.noStatusUpdate();
+        }
         if (e instanceof KubernetesClientException k && k.getCode() == 409) {
             // The policy changed between our read and our status write (an annotation, another writer): the
             // optimistic lock did its job. Retry from a fresh read; nothing is wrong, so nothing is reported.
@@ -550,7 +561,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     /** What changed in this pass, for Events and the decision log. */
-    private record Report(boolean started, boolean completed, String completedFrom) {
+    private record Report(boolean started, boolean completed) {
     }
 
     private Report report(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
@@ -594,10 +605,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             after.transition.step = plan.step().name();
         }
         boolean completed = false;
-        String completedFrom = null;
         if (decision.isTransition() && plan.converged() && problems.isEmpty()) {
             completed = true;
-            completedFrom = after.transition.from == null ? "none" : after.transition.from.wireName();
             var h = new ExecutionPolicyStatus.TransitionRecord();
             h.from = after.transition.from;
             h.to = after.transition.to;
@@ -648,7 +657,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         : "; the kill switch cannot watch " + String.join("; ", killSwitch.blindSpots())),
                 generation, now);
 
-        if (decision.action() == Action.STOP || latch.stopped()) {
+        boolean held = decision.action() == Action.STOP || latch.stopped();
+        after.effective = effective(after.mode, held);
+        if (held) {
             after.phase = Phase.EmergencyStopped;
         } else if (stalled && decision.action() == Action.REFUSE
                 && decision.reason() == io.marketintel.safety.policy.Reason.AwaitingApproval) {
@@ -660,7 +671,16 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         } else {
             after.phase = ready ? Phase.Active : Phase.Pending;
         }
-        return new Report(started, completed, completedFrom);
+        return new Report(started, completed);
+    }
+
+    /**
+     * What runs, for people ({@code status.effective}, the EFFECTIVE column): {@code Stopped} while an emergency stop
+     * holds every target at zero, else the effective mode ({@code status.mode}, which keeps the mode the targets
+     * resume from); nothing before the first mode is reached.
+     */
+    static String effective(ExecutionMode mode, boolean stopped) {
+        return stopped ? ExecutionPolicyStatus.STOPPED : mode == null ? null : mode.wireName();
     }
 
     /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
@@ -676,7 +696,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             }
             case BREAKER_TRIPPED -> said.add(new String[] { "Warning", "CircuitBreakerTripped", latch.message() + ": "
                     + String.join("; ", after.circuitBreaker.failures.stream().map(f -> f.message).toList()) });
-            case REARMED -> said.add(new String[] { "Normal", "Rearmed", latch.message() + "; resuming in " + after.mode });
+            case REARMED -> said.add(new String[] { "Normal", "Rearmed", Sentences.rearmed(latch.message(), before.mode, after.mode) });
             case NONE -> {
             }
         }
@@ -693,8 +713,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         if (report.completed()) {
             var done = after.history.get(0);
             metrics.transition(done.from, done.to, done.outcome);
-            said.add(new String[] { "Normal", "TransitionCompleted",
-                    "transition from " + report.completedFrom() + " to " + after.mode + " completed; every target runs in " + after.mode });
+            said.add(new String[] { "Normal", "TransitionCompleted", Sentences.completed(done.from, done.to, done.trigger, done.requester) });
         }
         var stalledBefore = Conditions.find(before.conditions, Conditions.STALLED);
         var stalledAfter = Conditions.find(after.conditions, Conditions.STALLED).orElseThrow();

@@ -44,6 +44,22 @@ public class Leadership {
         return leader.get() == 1;
     }
 
+    /**
+     * Set first thing on shutdown (before the kill switch stops the operator, which gives the lease up): losing
+     * the lease then is the normal end, not a reason to exit with an error. JOSDK's own exit on losing the lease
+     * is off for this reason: it calls System.exit from inside the shutdown, which never returns.
+     */
+    private volatile boolean shuttingDown;
+
+    void onShutdown(@Observes @jakarta.annotation.Priority(1) io.quarkus.runtime.ShutdownEvent event) {
+        shuttingDown = true;
+    }
+
+    /** The process is stopping: a reconcile cut short now is not a failure. */
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
     void onStart(@Observes StartupEvent event, Operator operator) {
         if (operator.getConfigurationService().getLeaderElectionConfiguration().isEmpty()) {
             leader.set(1); // no election: this process is the only one acting
@@ -70,8 +86,13 @@ public class Leadership {
                     LOG.infof("leading: %s reconciles from now on", me);
                 }, () -> {
                     leader.set(0);
+                    if (shuttingDown) {
+                        LOG.infof("%s gave up the lease on shutdown", me);
+                        return;
+                    }
                     LOG.warnf("lost the lease: %s stops reconciling and exits", me);
+                    System.exit(1); // restarted as a standby: two replicas never reconcile at once
                 }, newLeader -> LOG.infof("leader is %s", newLeader)),
-                true);
+                false); // exit above, not in JOSDK: it would also exit (and hang) on a normal shutdown
     }
 }

@@ -61,13 +61,58 @@ public final class Conditions {
         return find(conditions, type).map(c -> TRUE.equals(c.getStatus())).orElse(false);
     }
 
+    /** The longest clause of a condition message (one guard's answer, one workload's problem) kept whole. */
+    static final int CLAUSE_MAX = 512;
+    /** The longest condition message: what fits a screen of {@code kubectl describe}; the details stay in status. */
+    static final int MESSAGE_MAX = 2048;
+    private static final String CLAUSES = "; ";
+
+    /**
+     * A condition message a person can read: each clause ({@code "; "}-separated) at most {@link #CLAUSE_MAX}
+     * characters, cut at a word where it can be and marked with an ellipsis; whole clauses up to
+     * {@link #MESSAGE_MAX} characters, then how many more there are. The first clauses say what matters (why it
+     * stalls and the command that ends it); the rest are details, each kept in its own status field
+     * (workloads, guards, approval). Short messages are returned unchanged.
+     */
+    public static String readable(String message) {
+        if (message == null || message.length() <= CLAUSE_MAX) {
+            return message;
+        }
+        String[] clauses = message.split(CLAUSES, -1);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < clauses.length; i++) {
+            String clause = shortened(clauses[i]);
+            int more = clauses.length - i - 1;
+            String tail = more == 0 ? "" : CLAUSES + "… and " + more + " more";
+            if (i > 0 && out.length() + CLAUSES.length() + clause.length() + tail.length() > MESSAGE_MAX) {
+                return out.append(CLAUSES).append("… and ").append(clauses.length - i).append(" more").toString();
+            }
+            if (i > 0) {
+                out.append(CLAUSES);
+            }
+            out.append(clause);
+        }
+        return out.toString();
+    }
+
+    private static String shortened(String clause) {
+        if (clause.length() <= CLAUSE_MAX) {
+            return clause;
+        }
+        int cut = clause.lastIndexOf(' ', CLAUSE_MAX - 1);
+        if (cut < CLAUSE_MAX / 2) {
+            cut = CLAUSE_MAX - 1;
+        }
+        return clause.substring(0, cut) + "…";
+    }
+
     private static Condition build(String type, String status, String reason, String message, long generation,
             String since) {
         return new ConditionBuilder()
                 .withType(type)
                 .withStatus(status)
                 .withReason(reason)
-                .withMessage(message)
+                .withMessage(readable(message))
                 .withObservedGeneration(generation)
                 .withLastTransitionTime(since)
                 .build();

@@ -69,6 +69,19 @@ class ApprovalCountTest {
     }
 
     @Test
+    void anApproverWithSeveralStaleTokensIsToldAboutTheLatestOne() {
+        var r = ApprovalCount.count(lines("alice 111111111111\nalice 222222222222\nalice 333333333333"), input(Map.of(), T0));
+        assertThat(r.notCounted()).singleElement().satisfies(n -> assertThat(n.reason())
+                .isEqualTo("approved token 333333333333, an earlier change (current token " + TOKEN + ")"));
+    }
+
+    @Test
+    void aStaleTokenDoesNotHideAnotherReason() {
+        var r = ApprovalCount.count(lines("bob " + TOKEN + "\nbob 111111111111"), input(Map.of(), T0));
+        assertThat(r.notCounted()).singleElement().satisfies(n -> assertThat(n.reason()).contains("requested this change"));
+    }
+
+    @Test
     void anOldApprovalDoesNotHideANewOneFromTheSameUser() {
         var r = ApprovalCount.count(lines("alice 000000000000\nalice " + TOKEN), input(Map.of(), T0));
         assertThat(r.count()).isEqualTo(1);

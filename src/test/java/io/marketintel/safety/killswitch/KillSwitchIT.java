@@ -99,6 +99,11 @@ class KillSwitchIT extends NamespacedTest {
                 .contains("kubectl annotate xp fx -n " + ns + " " + STOP + "-")
                 .contains("then re-arm: kubectl annotate xp fx -n " + ns + " safety.marketintel.io/rearm=1");
         assertThat(p.getStatus().history.get(0).trigger).isEqualTo("EmergencyStop");
+        // kubectl get xp: a stopped system reads as stopped, not as the Live it resumes from (issue 17).
+        assertThat(p.getStatus().effective).isEqualTo("Stopped");
+        assertThat(p.getStatus().mode).as("the mode the targets' templates carry").isEqualTo(ExecutionMode.LIVE);
+        Kubectl.Result row = kubectl.run("get", "xp", "fx", "-n", ns, "--no-headers");
+        assertThat(row.output().trim().split("\\s+")).as(row.output()).startsWith("fx", "Live", "Stopped", "EmergencyStopped", "False");
         Kubectl.Result stalled = kubectl.run("wait", "-n", ns, "--for=condition=EmergencyStopped", "xp/fx", "--timeout=30s");
         assertThat(stalled.exitCode()).as(stalled.output()).isZero();
         String scraped = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(metrics.toURI()).build(),
@@ -119,8 +124,9 @@ class KillSwitchIT extends NamespacedTest {
 
         // An editor cannot re-arm; a re-arm naming another epoch releases nothing.
         assertThat(users.as("bob", null, "annotate", "xp", "fx", "safety.marketintel.io/rearm=1").exitCode()).isNotZero();
-        assertThat(users.as("alice", null, "annotate", "xp", "fx", "safety.marketintel.io/rearm=0").exitCode()).isZero();
-        awaitPolicy(ns, "fx", "stale re-arm refused", x -> x.getStatus().emergencyStop.message.contains("names epoch 0, not 1"));
+        assertThat(users.as("alice", null, "annotate", "xp", "fx", "safety.marketintel.io/rearm=2").exitCode()).isZero();
+        awaitPolicy(ns, "fx", "wrong-epoch re-arm refused", x -> x.getStatus().emergencyStop.message
+                .contains("names epoch 2, which does not exist yet: the current epoch is 1"));
         assertThat(replicas(ns, "alpha")).isZero();
 
         // Re-armed: back in DryRun only. The approvals from before the stop are for another epoch.
@@ -129,6 +135,10 @@ class KillSwitchIT extends NamespacedTest {
                 && x.getStatus().phase == Phase.AwaitingApproval && !Boolean.TRUE.equals(x.getStatus().emergencyStop.active)
                 && replicas(ns, "alpha") == 2);
         assertThat(p.getStatus().emergencyStop.rearmedBy).isEqualTo("alice");
+        assertThat(p.getStatus().effective).isEqualTo("DryRun");
+        assertThat(kubectl.run("events", "-n", ns, "--for", "xp/fx").output())
+                .contains("resumed in DryRun after the re-arm by alice (stopped in Live; Live needs its approvals again)")
+                .doesNotContain("from DryRun to DryRun").doesNotContain("from none");
         assertThat(p.getStatus().history).extracting(h -> h.trigger).startsWith("Rearmed");
         assertThat(p.getStatus().approval.approvedBy).as("pre-stop approvals do not count").isEmpty();
         assertThat(p.getStatus().approval.token).isNotEqualTo(liveToken);
@@ -288,6 +298,19 @@ class KillSwitchIT extends NamespacedTest {
                     assertThat(p.getStatus().emergencyStop.scope).isEqualTo("Cluster");
                 }
             }
+            // kubectl get xsafety shows the stop (issue 17): the operator writes ExecutionSafety's status.
+            await("xsafety status").atMost(DEADLINE).untilAsserted(() -> {
+                var es = client.resources(ExecutionSafety.class).withName("global").get().getStatus();
+                assertThat(es).isNotNull();
+                assertThat(es.emergencyStop).isNotNull();
+                assertThat(es.emergencyStop.active).isTrue();
+                assertThat(es.emergencyStop.inForce).isTrue();
+                assertThat(es.emergencyStop.reason).isEqualTo("market-wide circuit breaker");
+                assertThat(es.emergencyStop.policiesLatched).as("every policy of this test, at least").isGreaterThanOrEqualTo(50);
+                assertThat(Conditions.isTrue(es.conditions, Conditions.EMERGENCY_STOPPED)).isTrue();
+            });
+            Kubectl.Result xsafety = kubectl.run("get", "xsafety", "global", "--no-headers");
+            assertThat(xsafety.output()).as(xsafety.output()).startsWith("global").contains("true").contains("market-wide circuit breaker");
         } finally {
             kubectl.run("annotate", "executionsafety", "global", STOP + "-");
             if (created) {

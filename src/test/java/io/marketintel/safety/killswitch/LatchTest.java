@@ -65,10 +65,22 @@ class LatchTest {
     }
 
     @Test
-    void aRearmLeftOverFromAnEarlierEpochReleasesNothing() {
+    void aRearmLeftOverFromAnEarlierEpochReleasesNothingAndIsNotPartOfTheNewStopsMessage() {
+        // alice re-armed stop 4; then stop 5 came. Her old re-arm is history, not something to tell about stop 5.
         State s = Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 4)), new Recorded(true, false, 5));
         assertThat(s.stopped()).isTrue();
-        assertThat(s.message()).endsWith("the re-arm by alice names epoch 4, not 5");
+        assertThat(s.change()).isEqualTo(Change.NONE);
+        assertThat(s.message()).isEqualTo("emergency stop latched (epoch 5); removing the stop annotation does not resume, a re-arm does")
+                .doesNotContain("alice").doesNotContain("epoch 4");
+        State inForce = Latch.evaluate(List.of(POLICY), false, Optional.of(new Rearm("alice", 4)), new Recorded(true, false, 5));
+        assertThat(inForce.message()).isEqualTo("emergency stop latched (epoch 5); in force on ExecutionPolicy/momentum");
+    }
+
+    @Test
+    void aRearmNamingAnEpochNotReachedYetIsExplained() {
+        State s = Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 7)), new Recorded(true, false, 5));
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.message()).endsWith("; the re-arm by alice names epoch 7, which does not exist yet: the current epoch is 5");
     }
 
     @Test

@@ -85,6 +85,10 @@ class MetricsIT extends NamespacedTest {
         assertThat(value(stopped, "execution_safety_emergency_stop_latency_seconds_count").orElseThrow()).isGreaterThan(timedBefore);
         assertThat(stopped).contains("execution_safety_emergency_stop_latency_seconds_bucket{le=");
         assertThat(value(stopped, "execution_safety_pending_approvals{" + fx + "}")).hasValue(0);
+        // No mode runs while stopped (EFFECTIVE Stopped): every mode series is 0, set in the same pass as the stop.
+        for (String mode : new String[] { "Backtest", "DryRun", "Live" }) {
+            assertThat(value(stopped, "execution_safety_policy_mode{mode=\"" + mode + "\"," + fx + "}")).as(mode).hasValue(0);
+        }
         assertThat(value(stopped, "execution_safety_circuit_breaker_open{" + fx + "}")).hasValue(0);
         assertThat(value(stopped, "execution_safety_kill_switch_blind")).hasValue(0);
         assertThat(value(stopped, "execution_safety_leader")).hasValue(1);

@@ -49,12 +49,13 @@ class ChartRbacTest {
             "networking.k8s.io/networkpolicies: list watch create patch delete",
             "core/namespaces: get list watch",
             "safety.marketintel.io/executionsafeties: get list watch",
+            "safety.marketintel.io/executionsafeties/status: patch",
             "admissionregistration.k8s.io/validatingadmissionpolicies, validatingadmissionpolicybindings,"
                     + " mutatingadmissionpolicies, mutatingadmissionpolicybindings: get",
             "coordination.k8s.io/leases: get create update patch");
 
     /** Cluster-scoped resources: granted cluster-wide in every mode. */
-    static final Set<String> CLUSTER_SCOPED = set("namespaces", "executionsafeties", "validatingadmissionpolicies",
+    static final Set<String> CLUSTER_SCOPED = set("namespaces", "executionsafeties", "executionsafeties/status", "validatingadmissionpolicies",
             "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings");
     /** Granted only in the release namespace (leader election). */
     static final Set<String> RELEASE_NAMESPACE_ONLY = set("leases");

@@ -48,6 +48,17 @@ class TransitionRulesTest {
     }
 
     @Test
+    void bringingTheTargetsBackAfterAReArmIsNotCalledATransitionFromAModeToItself() {
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, DRY_RUN).inFlight(DRY_RUN, DRY_RUN, NOW.minusSeconds(5)).build());
+
+        assertThat(d.action()).isEqualTo(Action.CONTINUE);
+        assertThat(d.message()).isEqualTo("bringing the targets back in DryRun in progress").doesNotContain("from DryRun to DryRun");
+        Decision change = TransitionRules.decide(healthy(DRY_RUN, BACKTEST).inFlight(DRY_RUN, BACKTEST, NOW.minusSeconds(5))
+                .desired(BACKTEST).build());
+        assertThat(change.message()).isEqualTo("transition from DryRun to Backtest in progress");
+    }
+
+    @Test
     void unknownModeSinceCountsAsNothingSoaked() {
         Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(null).build());
 

@@ -128,6 +128,37 @@ class ApprovalIT extends NamespacedTest {
         assertThat(p.getStatus().mode).isEqualTo(ExecutionMode.DRY_RUN);
     }
 
+    /**
+     * Issue 17: the status write that records a new observedGeneration shows that generation's approval, never
+     * the previous change's token or command: a person who waits for observedGeneration and then reads
+     * status.approval.command approves exactly this change.
+     */
+    @Test
+    void theStatusOfANewGenerationNeverShowsThePreviousChangesToken() {
+        createAsBob("1h");
+        String first = askForLiveAsBob().getStatus().approval.token;
+
+        assertThat(users.as("bob", null, "patch", "xp", "fx", "--type=merge", "-p", "{\"spec\":{\"transitionTimeout\":\"7m\"}}")
+                .exitCode()).isZero();
+        ExecutionPolicy p = awaitObservedGeneration();
+        assertThat(p.getStatus().approval).as("an escalation still waits: this change's approval").isNotNull();
+        assertThat(p.getStatus().approval.token).isNotEqualTo(first);
+        assertThat(p.getStatus().approval.command).endsWith("=" + p.getStatus().approval.token).doesNotContain(first);
+        assertThat(condition(p, Conditions.STALLED).getMessage()).doesNotContain(first);
+
+        // Back to DryRun: nothing awaits approval, and the same write says so.
+        assertThat(users.as("bob", null, "patch", "xp", "fx", "--type=merge", "-p", "{\"spec\":{\"mode\":\"DryRun\"}}")
+                .exitCode()).isZero();
+        p = awaitObservedGeneration();
+        assertThat(p.getStatus().approval).as("no escalation, no approval shown").isNull();
+        assertThat(condition(p, Conditions.APPROVED).getReason()).isEqualTo("NotRequired");
+    }
+
+    private ExecutionPolicy awaitObservedGeneration() {
+        return awaitPolicy(client, ns, "fx", "the new generation observed", x -> x.getStatus() != null
+                && java.util.Objects.equals(x.getStatus().observedGeneration, x.getMetadata().getGeneration()));
+    }
+
     @Test
     void anExpiredApprovalIsNotCountedUntilGivenAgain() {
         createAsBob("3s");

@@ -47,4 +47,35 @@ class ConditionsTest {
         assertThat(Conditions.isTrue(c, "Reconciling")).isTrue();
         assertThat(Conditions.isTrue(c, "Stalled")).isFalse();
     }
+
+    @Test
+    void aShortMessageIsKeptAsItIs() {
+        String m = "emergency stop latched (epoch 2); to resume, re-arm: kubectl annotate xp fx -n t safety.marketintel.io/rearm=2";
+        assertThat(Conditions.set(List.of(), "Stalled", true, "EmergencyStopped", m, 1, T0).get(0).getMessage()).isEqualTo(m);
+    }
+
+    @Test
+    void aLongMessageKeepsItsFirstClausesWholeAndSaysHowManyMoreThereAre() {
+        String head = "Live refused, staying in DryRun: guards not passing: ready (WorkloadReady, Fail): 1 of 2 ready";
+        StringBuilder m = new StringBuilder(head);
+        for (int i = 0; i < 300; i++) {
+            m.append("; Deployment/worker-").append(i).append(": 0 of 1 ready");
+        }
+        String readable = Conditions.set(List.of(), "Stalled", true, "GuardsNotPassing", m.toString(), 1, T0).get(0).getMessage();
+        assertThat(readable.length()).isLessThanOrEqualTo(Conditions.MESSAGE_MAX);
+        assertThat(readable).startsWith(head + "; Deployment/worker-0: 0 of 1 ready; Deployment/worker-1: 0 of 1 ready")
+                .containsPattern("; … and [0-9]+ more$");
+        int shown = readable.split("; ").length - 1; // the last clause is the "… and N more"
+        int more = Integer.parseInt(readable.replaceAll(".*… and ([0-9]+) more$", "$1"));
+        assertThat(shown + more).as("every clause is either shown or counted").isEqualTo(301);
+    }
+
+    @Test
+    void oneHugeClauseIsCutAtAWordWithAnEllipsisAndTheNextClausesStay() {
+        String body = "the risk gateway answered " + "no ".repeat(2000);
+        String m = "guards not passing: http (Http, Fail): " + body + "; approve with: kubectl annotate xp fx -n t x=y";
+        String readable = Conditions.readable(m);
+        assertThat(readable).endsWith("no…; approve with: kubectl annotate xp fx -n t x=y");
+        assertThat(readable.split("; ")[0].length()).isLessThanOrEqualTo(Conditions.CLAUSE_MAX);
+    }
 }

@@ -17,13 +17,15 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 /**
  * Turns the CRDs the build generates (target/kubernetes) into the committed ones (k8s/crds). The only
  * change is the order of printer columns: the generator sorts them by jsonPath (Age first), while
- * {@code kubectl get xp} should read Desired, Effective, Phase, Ready, Age. The drift test compares the
+ * {@code kubectl get xp} should read Desired, Effective, Phase, Ready, Age ({@link #COLUMN_ORDER}). The drift test compares the
  * committed files with this rendering, so any other difference fails the build.
  */
 public final class CrdSync {
     public static final Path GENERATED = Path.of("target", "kubernetes");
     public static final Path COMMITTED = Path.of("k8s", "crds");
-    private static final List<String> COLUMN_ORDER = List.of("Desired", "Effective", "Phase", "Stopped", "Ready", "Age");
+    /** kubectl get xp: Desired, Effective, Phase, Ready, Age; kubectl get xsafety: Stopped, By, Epoch, Latched, Ready, Age, Reason (long, last). */
+    private static final List<String> COLUMN_ORDER = List.of("Desired", "Effective", "Phase", "Stopped", "By", "Epoch", "Latched",
+            "Ready", "Age", "Reason");
     private static final String HEADER = "# Generated from src/main/java/io/marketintel/safety/api by the build; "
             + "refresh with hack/update-crds.sh, do not edit.\n";
 
@@ -55,7 +57,7 @@ public final class CrdSync {
 
     private static int rank(String column) {
         int i = COLUMN_ORDER.indexOf(column);
-        return i < 0 ? COLUMN_ORDER.size() - 1 : i;
+        return i < 0 ? COLUMN_ORDER.indexOf("Age") : i;
     }
 
     /** hack/update-crds.sh: rewrite k8s/crds from the last build. */

@@ -19,7 +19,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("xp")
 @Categories("safety")
 @AdditionalPrinterColumn(name = "Desired", jsonPath = ".spec.mode", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Effective", jsonPath = ".status.mode", type = AdditionalPrinterColumn.Type.STRING)
+// What runs: the effective mode, or Stopped while emergency-stopped (status.mode keeps the mode the targets resume from).
+@AdditionalPrinterColumn(name = "Effective", jsonPath = ".status.effective", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
         type = AdditionalPrinterColumn.Type.STRING)

@@ -17,8 +17,13 @@ public class ExecutionPolicyStatus {
     @JsonPropertyDescription("The metadata.generation this status describes.")
     public Long observedGeneration;
 
-    @JsonPropertyDescription("Effective mode: the mode every target currently runs in.")
+    @JsonPropertyDescription("Effective mode: the last mode every target fully reached; their pod templates carry it. While"
+            + " emergency-stopped the targets are held at zero replicas and nothing runs: see effective and phase.")
     public ExecutionMode mode;
+
+    @JsonPropertyDescription("What runs, for people (the EFFECTIVE column): the effective mode, or Stopped while an emergency"
+            + " stop holds every target at zero replicas.")
+    public String effective;
 
     public Phase phase;
 
@@ -46,6 +51,9 @@ public class ExecutionPolicyStatus {
 
     @JsonPropertyDescription("The most recent transitions, newest first.")
     public List<TransitionRecord> history;
+
+    /** {@link #effective} while an emergency stop holds every target at zero replicas. */
+    public static final String STOPPED = "Stopped";
 
     public enum Phase {
         /** Not evaluated yet. */

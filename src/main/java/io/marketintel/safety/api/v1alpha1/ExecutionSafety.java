@@ -22,9 +22,13 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ValidationRule(value = "self.metadata.name == 'global'",
         message = "metadata.name must be 'global': ExecutionSafety is a cluster singleton")
 @AdditionalPrinterColumn(name = "Stopped", jsonPath = ".status.emergencyStop.active", type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(name = "By", jsonPath = ".status.emergencyStop.stoppedBy", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Epoch", jsonPath = ".status.emergencyStop.epoch", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Latched", jsonPath = ".status.emergencyStop.policiesLatched", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
         type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Reason", jsonPath = ".status.emergencyStop.reason", type = AdditionalPrinterColumn.Type.STRING)
 public class ExecutionSafety extends CustomResource<ExecutionSafetySpec, ExecutionSafetyStatus> {
     public static final String SINGLETON_NAME = "global";
 
