@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.approval;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -32,11 +32,11 @@ import io.marketintel.safety.approval.ApprovalToken;
  * @param summary  for people: the count, what did not count and why, and the command to approve
  * @param counted  users whose approvals count
  */
-record ApprovalView(boolean pending, int required, int valid, Optional<ExecutionPolicyStatus.ApprovalState> state,
+public record ApprovalView(boolean pending, int required, int valid, Optional<ExecutionPolicyStatus.ApprovalState> state,
         String summary, List<String> counted, boolean admissionMissing) {
 
     /** {@code escalating}: the wanted mode is riskier than the effective one and no transition is in flight. */
-    static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, boolean escalating, ExecutionSafety global,
+    public static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, boolean escalating, ExecutionSafety global,
             List<String> admissionMissing, KubernetesSerialization serialization, Instant now) {
         ExecutionPolicySpec spec = policy.getSpec();
         int required = required(spec, global);
@@ -97,7 +97,7 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
     }
 
     /** Approvals the wanted mode needs; the cluster can raise the floor for Live, never lower it. */
-    static int required(ExecutionPolicySpec spec, ExecutionSafety global) {
+    public static int required(ExecutionPolicySpec spec, ExecutionSafety global) {
         var approval = spec.approval;
         return switch (spec.mode) {
             case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? 2 : approval.requiredForLive,

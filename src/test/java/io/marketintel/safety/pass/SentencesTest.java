@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.pass;
 
 import static io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST;
 import static io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN;

@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.pass;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 

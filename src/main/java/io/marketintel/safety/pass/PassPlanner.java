@@ -1,0 +1,273 @@
+package io.marketintel.safety.pass;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.api.v1alpha1.Timestamps;
+import io.marketintel.safety.approval.ApprovalView;
+import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.policy.Decision;
+import io.marketintel.safety.policy.Decision.Action;
+import io.marketintel.safety.policy.GuardVerdict;
+import io.marketintel.safety.policy.InFlight;
+import io.marketintel.safety.policy.Reason;
+import io.marketintel.safety.policy.TransitionInput;
+import io.marketintel.safety.policy.TransitionRules;
+
+/**
+ * The whole decision of one pass as a pure function of what it observed (DESIGN §7, "a pass"): no client, no clock of
+ * its own, no memory between passes. The same {@link Observation} always gives the same {@link PassPlan}, which is what
+ * lets a restarted operator resume any step, and what the pass-level tests drive thousands of times.
+ * <ol>
+ * <li>The latch: a stop in force, or one the kill switch has under way, latches; a re-arm of the current epoch releases.</li>
+ * <li>The decision: {@link TransitionRules} from spec, status, approvals and guards; a circuit breaker that trips in this
+ * pass turns it into a hold in Backtest.</li>
+ * <li>The writes: stop-then-start {@link Convergence} to the decision's target, or every target to zero while stopped.</li>
+ * <li>The egress fence: up unless every target runs Live, reached with guards and approvals.</li>
+ * </ol>
+ * The status is {@link StatusWriter}'s: the planner asks it for the records a decision reads (the re-arm's transition,
+ * the stop and breaker records) and leaves the rest to {@link PassPlan#report}.
+ */
+public final class PassPlanner {
+    /** Defaults of the spec fields the planner reads (the CRD's {@code @Default}s; an object written before them lacks them). */
+    static final String TRANSITION_TIMEOUT = "5m";
+    static final String BREAKER_WINDOW = "1h";
+    static final int BREAKER_MAX_FAILURES = 3;
+
+    private final KubernetesSerialization serialization;
+
+    public PassPlanner(KubernetesSerialization serialization) {
+        this.serialization = serialization;
+    }
+
+    /** The latch as this pass finds it, before anything else is read: a stop is applied first. */
+    public static Latch.State latch(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
+            List<String> admissionMissing) {
+        return LatchReading.of(policy, triggers, stopUnderWay, admissionMissing).state();
+    }
+
+    /**
+     * Whether this pass faces an escalation that is not held by the latch, so it must read the cluster settings and run
+     * the guards ({@link Observation#escalation}). Approvals and guards matter only then, never for a de-escalation or a
+     * stop, so no other pass pays for those reads.
+     */
+    public static boolean escalating(Observation o) {
+        LatchReading latch = LatchReading.of(o);
+        ExecutionPolicyStatus start = StatusWriter.rearmed(status(o.policy()), latch.state(), latch.rearm(), o.now());
+        return escalating(o.policy().getSpec(), latch.state(), start);
+    }
+
+    private static boolean escalating(ExecutionPolicySpec spec, Latch.State latch, ExecutionPolicyStatus start) {
+        ExecutionMode base = start.mode != null ? start.mode : ExecutionMode.BACKTEST;
+        ExecutionMode desired = latch.breakerOpen() ? ExecutionMode.BACKTEST : spec.mode;
+        return desired.isRiskierThan(base) && start.transition == null;
+    }
+
+    public PassPlan plan(Observation o) {
+        ExecutionPolicy policy = o.policy();
+        ExecutionPolicySpec spec = policy.getSpec();
+        Instant now = o.now();
+        ExecutionPolicyStatus before = status(policy);
+        List<String> problems = new ArrayList<>(o.targets().problems());
+
+        // The latch, and what a re-arm in this pass resumes.
+        LatchReading reading = LatchReading.of(o);
+        Latch.State latch = reading.state();
+        ExecutionPolicyStatus decided = StatusWriter.rearmed(before, latch, reading.rearm(), now);
+        OptionalLong release = latch.change() == Latch.Change.REARMED ? OptionalLong.of(latch.epoch()) : OptionalLong.empty();
+        decided = StatusWriter.stopRecord(decided, latch, o.stop(), reading.rearm(), now);
+
+        // Approvals and guards of an escalation.
+        ExecutionMode desired = latch.breakerOpen() ? ExecutionMode.BACKTEST : spec.mode;
+        boolean escalating = escalating(spec, latch, decided);
+        ExecutionSafety global = o.escalation().flatMap(Observation.EscalationReads::global).orElse(null);
+        ApprovalView approvals = ApprovalView.of(policy, decided, escalating, global,
+                escalating && ApprovalView.required(spec, global) > 0 ? o.admissionMissing() : List.of(), serialization, now);
+        List<String> guardProblems = new ArrayList<>();
+        if (escalating && !latch.latched()) {
+            var guards = o.escalation().map(Observation.EscalationReads::guards).orElse(List.of());
+            decided = StatusWriter.guards(decided, guards);
+            guards.stream().filter(r -> !r.passed())
+                    .map(r -> r.name() + " (" + r.type() + ", " + r.outcome().result() + "): " + r.outcome().message())
+                    .forEach(guardProblems::add);
+        }
+        if (escalating) {
+            o.blindSpots().forEach(b -> guardProblems.add("the kill switch cannot watch " + b));
+        }
+
+        // The decision, and the circuit breaker that may overrule it.
+        List<String> specProblems = new ArrayList<>();
+        ExecutionPolicySpec.CircuitBreaker breakerSpec = spec.circuitBreaker;
+        int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : BREAKER_MAX_FAILURES;
+        Duration window = duration(breakerSpec == null ? null : breakerSpec.window, BREAKER_WINDOW, "circuitBreaker.window", specProblems);
+        List<String> inputProblems = new ArrayList<>();
+        Decision decision = TransitionRules.decide(input(spec, desired, latch.stopped(), decided, o.targets(), approvals, guardProblems,
+                now, inputProblems));
+        List<CircuitBreaker.Failure> failures = new ArrayList<>(latch.latched() ? List.of() : crashLoops(o.targets(), now));
+        if (decision.reason() == Reason.TransitionTimedOut && decision.action() == Action.START && before.transition != null
+                && !Reason.TransitionTimedOut.name().equals(before.transition.trigger)) {
+            failures.add(new CircuitBreaker.Failure("TransitionTimedOut " + before.transition.startedAt, now,
+                    Reason.TransitionTimedOut.name(), decision.message()));
+        }
+        CircuitBreaker.Result breaker = CircuitBreaker.record(
+                latch.change() == Latch.Change.REARMED ? List.of() : breakerFailures(before), failures, now, window, maxFailures);
+        if (!latch.latched() && breaker.trips()) {
+            // Tripped in this pass: held in Backtest from now on, with no approvals or guards needed to get there.
+            latch = Latch.evaluate(reading.triggers(), true, reading.rearm(), reading.recorded());
+            decided = StatusWriter.stopRecord(decided, latch, o.stop(), reading.rearm(), now);
+            desired = ExecutionMode.BACKTEST;
+            inputProblems = new ArrayList<>();
+            decision = TransitionRules.decide(input(spec, desired, false, decided, o.targets(), approvals, guardProblems, now,
+                    inputProblems));
+        }
+        decided = StatusWriter.breaker(decided, latch, breaker, now);
+        decided = StatusWriter.latchHistory(decided, before.mode, latch, now);
+        problems.addAll(specProblems);
+        problems.addAll(inputProblems);
+        problems.addAll(reading.problems());
+
+        // The writes and the fence. The fence goes up before any pod can start in a non-Live mode, and comes down only
+        // once every target runs Live, reached with guards and approvals.
+        ExecutionMode target = decision.target().orElse(null);
+        Convergence.Plan convergence = decision.action() == Action.STOP
+                ? Convergence.toZero(o.targets().workloads())
+                : Convergence.toMode(o.targets().workloads(), target, w -> replicasFor(spec, target, w));
+        boolean live = decision.action() == Action.HOLD && convergence.converged() && decided.mode == ExecutionMode.LIVE;
+        boolean arriving = decision.isTransition() && convergence.converged() && problems.isEmpty();
+        boolean fenceUp = target != ExecutionMode.LIVE || latch.latched() || !(live || arriving);
+
+        return new PassPlan(o, latch, reading.rearm(), breaker, desired, escalating, approvals, guardProblems, decision, convergence,
+                fenceUp, release, problems, decided);
+    }
+
+    /** The pure decision input; spec values that cannot be read fail safe and are reported in {@code problems}. */
+    private static TransitionInput input(ExecutionPolicySpec spec, ExecutionMode desired, boolean stopped, ExecutionPolicyStatus status,
+            Workloads.Resolution targets, ApprovalView approvals, List<String> failingGuards, Instant now, List<String> problems) {
+        List<String> blocking = new ArrayList<>(targets.problems());
+        blocking.addAll(failingGuards);
+        List<String> own = new ArrayList<>();
+        Duration timeout = duration(spec.transitionTimeout, TRANSITION_TIMEOUT, "transitionTimeout", own);
+        Optional<Duration> soak = spec.dryRunSoak == null ? Optional.empty()
+                : Optional.of(duration(spec.dryRunSoak, "0", "dryRunSoak", own));
+        blocking.addAll(own);
+        problems.addAll(own);
+        Optional<InFlight> inFlight = Optional.empty();
+        if (status.transition != null && status.transition.to != null) {
+            inFlight = Optional.of(new InFlight(status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
+                    status.transition.to, Timestamps.parse(status.transition.startedAt).orElse(now)));
+        }
+        return new TransitionInput(desired, Optional.ofNullable(status.mode), inFlight, Timestamps.parse(status.modeSince),
+                blocking.isEmpty() ? GuardVerdict.pass() : GuardVerdict.fail(blocking.toArray(String[]::new)),
+                approvals.valid(), approvals.required(), stopped, soak, timeout, now);
+    }
+
+    /** Replicas in {@code mode}: the spec's count for it, else the workload's remembered original count. */
+    static int replicasFor(ExecutionPolicySpec spec, ExecutionMode mode, WorkloadState w) {
+        Integer count = spec.replicas == null ? null : switch (mode) {
+            case LIVE -> spec.replicas.live;
+            case DRY_RUN -> spec.replicas.dryRun;
+            case BACKTEST -> spec.replicas.backtest;
+        };
+        return count != null ? count : w.originalReplicas().orElse(w.replicas());
+    }
+
+    static Duration duration(String text, String fallback, String field, List<String> problems) {
+        try {
+            return Durations.parseOr(text, fallback);
+        } catch (IllegalArgumentException e) {
+            problems.add("spec." + field + ": " + e.getMessage());
+            return Durations.parse(fallback);
+        }
+    }
+
+    /** A container in CrashLoopBackOff is a circuit-breaker failure; each new restart is a new one. */
+    private static List<CircuitBreaker.Failure> crashLoops(Workloads.Resolution targets, Instant now) {
+        return targets.workloads().stream().flatMap(w -> w.crashLoops().stream()
+                .map(c -> new CircuitBreaker.Failure("CrashLoop " + c, now, "CrashLoop", w.id() + ": " + c + " in CrashLoopBackOff")))
+                .toList();
+    }
+
+    private static List<CircuitBreaker.Failure> breakerFailures(ExecutionPolicyStatus status) {
+        if (status.circuitBreaker == null || status.circuitBreaker.failures == null) {
+            return List.of();
+        }
+        return status.circuitBreaker.failures.stream().filter(f -> f.key != null)
+                .map(f -> new CircuitBreaker.Failure(f.key, Timestamps.parse(f.at).orElse(Instant.EPOCH), f.reason, f.message))
+                .toList();
+    }
+
+    private static ExecutionPolicyStatus status(ExecutionPolicy policy) {
+        return policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
+    }
+
+    /**
+     * The latch's inputs and its state without the circuit breaker of this pass.
+     *
+     * @param triggers the stop annotations that count: those in force, else those of a stop the kill switch has under way
+     *                 (set and removed before the pass looked: it still latches)
+     * @param problems a re-arm that cannot be read or trusted
+     */
+    record LatchReading(Latch.Recorded recorded, List<Latch.Trigger> triggers, Optional<Latch.Rearm> rearm, List<String> problems,
+            Latch.State state) {
+
+        static LatchReading of(Observation o) {
+            return of(o.policy(), o.triggers(), o.stopUnderWay(), o.admissionMissing());
+        }
+
+        static LatchReading of(ExecutionPolicy policy, List<Latch.Trigger> inForce, Optional<List<Latch.Trigger>> underWay,
+                List<String> admissionMissing) {
+            Latch.Recorded recorded = recorded(status(policy));
+            List<Latch.Trigger> triggers = inForce.isEmpty() && !recorded.stopped() && underWay.isPresent() ? underWay.get() : inForce;
+            List<String> problems = new ArrayList<>();
+            Optional<Latch.Rearm> rearm = rearm(policy, recorded, admissionMissing, problems);
+            return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, rearm, recorded));
+        }
+
+        private static Latch.Recorded recorded(ExecutionPolicyStatus status) {
+            var es = status.emergencyStop;
+            return new Latch.Recorded(es != null && Boolean.TRUE.equals(es.active),
+                    status.circuitBreaker != null && "Open".equals(status.circuitBreaker.state),
+                    es != null && es.epoch != null ? es.epoch : 0);
+        }
+
+        /**
+         * The re-arm recorded by the API server ({@code rearmed-by: "<user> <epoch>"}). Only read while latched, and
+         * trusted only with the admission policies installed: without them anyone could have typed the name.
+         */
+        private static Optional<Latch.Rearm> rearm(ExecutionPolicy policy, Latch.Recorded recorded, List<String> admissionMissing,
+                List<String> problems) {
+            if (!recorded.stopped() && !recorded.breakerOpen()) {
+                return Optional.empty();
+            }
+            Map<String, String> annotations = policy.getMetadata().getAnnotations();
+            String line = annotations == null ? null : annotations.get(KillSwitch.REARMED_BY_ANNOTATION);
+            Optional<Latch.Rearm> rearm = Latch.parseRearm(line);
+            if (line != null && rearm.isEmpty()) {
+                problems.add(KillSwitch.REARMED_BY_ANNOTATION + " is not \"<user> <epoch>\": " + line);
+            }
+            if (rearm.isPresent() && rearm.get().epoch() == recorded.epoch() && !admissionMissing.isEmpty()) {
+                problems.add("re-arm by " + rearm.get().user() + " not accepted: the admission policies that record who re-armed are missing: "
+                        + String.join(", ", admissionMissing));
+                return Optional.empty();
+            }
+            return rearm;
+        }
+    }
+}
