@@ -144,7 +144,7 @@ public final class StatusWriter {
         }
         ExecutionPolicyStatus after = copy(status);
         var b = new ExecutionPolicyStatus.CircuitBreakerState();
-        b.state = latch.breakerOpen() ? "Open" : "Closed";
+        b.state = (latch.breakerOpen() ? Vocabulary.BreakerState.Open : Vocabulary.BreakerState.Closed).name();
         b.openedAt = latch.change() == Latch.Change.BREAKER_TRIPPED ? now.toString()
                 : latch.breakerOpen() && current != null ? current.openedAt : null;
         b.failures = breaker.recent().stream().map(f -> {
