@@ -53,6 +53,29 @@ class PassSimulationTest {
     }
 
     /**
+     * More sequences on demand: {@code ./mvnw test -Dtest=PassSimulationTest#soak -DpassSimulation.sequences=100000
+     * [-DpassSimulation.seed=N]}. Each sequence's seed is the first seed plus its index, so a failure names its own.
+     */
+    @org.junit.jupiter.api.Test
+    void soak() {
+        int sequences = Integer.getInteger("passSimulation.sequences", 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(sequences > 0, "set -DpassSimulation.sequences=N to soak");
+        long first = Long.getLong("passSimulation.seed", new Random().nextLong());
+        System.out.printf("pass simulation soak: %d sequences from seed %d%n", sequences, first);
+        for (int i = 0; i < sequences; i++) {
+            new Simulation(first + i).run(STEPS);
+        }
+    }
+
+    /** Replays one sequence: {@code ./mvnw test -Dtest=PassSimulationTest#replay -DpassSimulation.replay=SEED}. */
+    @org.junit.jupiter.api.Test
+    void replay() {
+        String seed = System.getProperty("passSimulation.replay");
+        org.junit.jupiter.api.Assumptions.assumeTrue(seed != null, "set -DpassSimulation.replay=SEED to replay one sequence");
+        new Simulation(Long.parseLong(seed)).run(STEPS);
+    }
+
+    /**
      * The simulation reaches what it must check: a test that never gets to Live, a stop or a re-arm could not fail.
      */
     @org.junit.jupiter.api.Test
