@@ -1,0 +1,184 @@
+package io.marketintel.safety.pass;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.policy.Decision.Action;
+import io.marketintel.safety.status.Conditions;
+
+/** Single passes worth reading as examples; {@link PassSimulationTest} runs thousands of generated ones. */
+class PassPlannerTest {
+    private static final PassPlanner PLANNER = new PassPlanner(new KubernetesSerialization());
+    private static final Instant NOW = Instant.parse("2026-03-02T14:00:00Z");
+    private static final Latch.Trigger NAMESPACE_STOP = new Latch.Trigger(Latch.Scope.Namespace, "Namespace/trading",
+            "namespace trading", "venue outage", Optional.of("risk-officer"));
+
+    @Test
+    void aStopSetAndRemovedBeforeThePassLookedStillLatchesAndWritesOnlyZeros() {
+        ExecutionPolicy policy = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
+        Observation o = observe(policy, List.of(), Optional.of(List.of(NAMESPACE_STOP)), List.of(), running(ExecutionMode.LIVE, 2));
+
+        PassPlan plan = PLANNER.plan(o);
+
+        assertThat(plan.latch().change()).isEqualTo(Latch.Change.STOPPED);
+        assertThat(plan.decision().action()).isEqualTo(Action.STOP);
+        assertThat(plan.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isZero());
+        assertThat(plan.fenceUp()).isTrue();
+        Report report = plan.report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().emergencyStop.epoch).isEqualTo(1L);
+        assertThat(report.status().effective).isEqualTo(ExecutionPolicyStatus.STOPPED);
+        assertThat(report.stopCounted()).contains(Latch.Scope.Namespace);
+        assertThat(report.status().history.get(0).trigger).isEqualTo("EmergencyStop");
+    }
+
+    @Test
+    void aReArmIsNotAcceptedWithoutTheAdmissionPoliciesThatRecordWhoReArmed() {
+        ExecutionPolicyStatus stopped = status(ExecutionMode.DRY_RUN);
+        stopped.emergencyStop = new ExecutionPolicyStatus.EmergencyStop();
+        stopped.emergencyStop.active = true;
+        stopped.emergencyStop.epoch = 3L;
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped);
+        policy.getMetadata().getAnnotations().put(KillSwitch.REARMED_BY_ANNOTATION, "mallory 3");
+
+        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of("MutatingAdmissionPolicy execution-safety-rearm"),
+                stoppedAtZero()));
+
+        assertThat(plan.latch().stopped()).isTrue();
+        assertThat(plan.release()).isEmpty();
+        assertThat(plan.problems()).anySatisfy(p -> assertThat(p).contains("re-arm by mallory not accepted"));
+    }
+
+    @Test
+    void aReArmOfTheCurrentEpochResumesInDryRunNotLive() {
+        ExecutionPolicyStatus stopped = status(ExecutionMode.LIVE);
+        stopped.emergencyStop = new ExecutionPolicyStatus.EmergencyStop();
+        stopped.emergencyStop.active = true;
+        stopped.emergencyStop.epoch = 2L;
+        ExecutionPolicy policy = policy(ExecutionMode.LIVE, stopped);
+        policy.getMetadata().getAnnotations().put(KillSwitch.REARMED_BY_ANNOTATION, "risk-officer 2");
+
+        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), stoppedAtZero()));
+
+        assertThat(plan.latch().change()).isEqualTo(Latch.Change.REARMED);
+        assertThat(plan.release()).hasValue(2L);
+        assertThat(plan.decided().transition.to).isEqualTo(ExecutionMode.DRY_RUN);
+        assertThat(plan.decision().target()).contains(ExecutionMode.DRY_RUN);
+        assertThat(plan.writes()).allSatisfy(w -> assertThat(w.templateMode()).isNotEqualTo(Optional.of(ExecutionMode.LIVE)));
+    }
+
+    @Test
+    void aCircuitBreakerThatTripsInThisPassOverrulesTheDecisionAtOnce() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
+        List<String> crashes = List.of("w0-a/app restart 4", "w0-b/app restart 2", "w0-c/app restart 7");
+        WorkloadState crashing = new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN),
+                3, 0, Optional.of(3), List.of(Optional.of(ExecutionMode.DRY_RUN), Optional.of(ExecutionMode.DRY_RUN),
+                        Optional.of(ExecutionMode.DRY_RUN)), List.of("app"), List.of("app:1"), crashes, 3, "7");
+
+        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), List.of(crashing)));
+
+        assertThat(plan.latch().change()).isEqualTo(Latch.Change.BREAKER_TRIPPED);
+        assertThat(plan.desired()).isEqualTo(ExecutionMode.BACKTEST);
+        assertThat(plan.decision().target()).contains(ExecutionMode.BACKTEST);
+        assertThat(plan.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isZero());
+        Report report = plan.report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().circuitBreaker.state).isEqualTo("Open");
+        assertThat(report.announcements()).anySatisfy(a -> assertThat(a.reason()).isEqualTo("CircuitBreakerTripped"));
+    }
+
+    @Test
+    void theFenceComesDownOnlyOnceEveryTargetRunsLive() {
+        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
+        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
+        arriving.getStatus().transition.to = ExecutionMode.LIVE;
+        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
+        arriving.getStatus().transition.trigger = "EscalationAllowed";
+
+        PassPlan scalingUp = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)));
+        assertThat(scalingUp.convergence().converged()).isFalse();
+        assertThat(scalingUp.fenceUp()).isTrue();
+
+        PassPlan arrived = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2)));
+        assertThat(arrived.convergence().converged()).isTrue();
+        assertThat(arrived.fenceUp()).isFalse();
+        Report report = arrived.report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().mode).isEqualTo(ExecutionMode.LIVE);
+        assertThat(Conditions.isTrue(report.status().conditions, Conditions.READY)).isTrue();
+    }
+
+    @Test
+    void aWriteHeldBackOrRefusedIsDecidedAgainAtOnce() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
+        // Scaled to zero by hand: the pass scales it back to its count in DryRun.
+        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), List.of(new WorkloadState(
+                ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN), 0, 0, Optional.of(2), List.of(),
+                List.of("app"), List.of("app:1"), List.of(), 0, "5"))));
+        assertThat(plan.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isEqualTo(2));
+
+        assertThat(plan.report(new PassPlan.Outcome(List.of(), 1, Optional.empty())).resync()).isEqualTo(Resync.NEXT_DECISION);
+        Report failed = plan.report(new PassPlan.Outcome(List.of("could not write Deployment/w0: forbidden"), 0, Optional.empty()));
+        assertThat(failed.resync()).isEqualTo(Resync.BUSY);
+        assertThat(Conditions.find(failed.status().conditions, Conditions.STALLED).orElseThrow().getReason()).isEqualTo("ActuationFailed");
+    }
+
+    // ---------------------------------------------------------------- builders
+
+    private static ExecutionPolicy policy(ExecutionMode mode, ExecutionPolicyStatus status) {
+        ExecutionPolicy p = new ExecutionPolicy();
+        p.setMetadata(new ObjectMetaBuilder().withName("momentum").withNamespace("trading").withUid("uid-1").withGeneration(4L)
+                .withAnnotations(new HashMap<>(Map.of())).build());
+        ExecutionPolicySpec spec = new ExecutionPolicySpec();
+        spec.mode = mode;
+        spec.workloads = new ExecutionPolicySpec.Workloads();
+        p.setSpec(spec);
+        p.setStatus(status);
+        return p;
+    }
+
+    private static ExecutionPolicyStatus status(ExecutionMode mode) {
+        ExecutionPolicyStatus s = new ExecutionPolicyStatus();
+        s.mode = mode;
+        s.modeSince = NOW.minus(Duration.ofHours(30)).toString();
+        return s;
+    }
+
+    private static Observation observe(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> underWay,
+            List<String> admissionMissing, List<WorkloadState> targets) {
+        return new Observation(policy, triggers, underWay, Optional.empty(), List.of(), admissionMissing,
+                new Workloads.Resolution(targets, List.of()), Optional.empty(), NOW);
+    }
+
+    /** One Deployment of two replicas in {@code mode}, {@code pods} of them running. */
+    private static List<WorkloadState> running(ExecutionMode mode, int pods) {
+        List<Optional<ExecutionMode>> modes = new ArrayList<>();
+        for (int i = 0; i < pods; i++) {
+            modes.add(Optional.of(mode));
+        }
+        return List.of(new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(mode), 2, pods, Optional.of(2),
+                modes, List.of("app"), List.of("app:1"), List.of(), pods, "5"));
+    }
+
+    private static List<WorkloadState> stoppedAtZero() {
+        return List.of(new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN), 0, 0,
+                Optional.of(2), List.of(), List.of("app"), List.of("app:1"), List.of(), 0, "9"));
+    }
+}
