@@ -71,7 +71,7 @@ public class PolicyMetrics {
         s.condition.forEach((c, v) -> v.set(Conditions.isTrue(status.conditions, c) ? 1 : 0));
         s.stopActive.set(status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active) ? 1 : 0);
         s.pendingApprovals.set(Math.max(0, approvalsMissing));
-        s.breakerOpen.set(io.marketintel.safety.pass.Vocabulary.BreakerState.open(status) ? 1 : 0);
+        s.breakerOpen.set(ExecutionPolicyStatus.CircuitBreakerState.open(status) ? 1 : 0);
         s.breakerFailures.set(status.circuitBreaker == null || status.circuitBreaker.failures == null ? 0
                 : status.circuitBreaker.failures.size());
     }

@@ -243,7 +243,7 @@ public final class PassPlanner {
         private static Latch.Recorded recorded(ExecutionPolicyStatus status) {
             var es = status.emergencyStop;
             return new Latch.Recorded(es != null && Boolean.TRUE.equals(es.active),
-                    Vocabulary.BreakerState.open(status),
+                    ExecutionPolicyStatus.CircuitBreakerState.open(status),
                     es != null && es.epoch != null ? es.epoch : 0);
         }
 

@@ -144,7 +144,8 @@ public final class StatusWriter {
         }
         ExecutionPolicyStatus after = copy(status);
         var b = new ExecutionPolicyStatus.CircuitBreakerState();
-        b.state = (latch.breakerOpen() ? Vocabulary.BreakerState.Open : Vocabulary.BreakerState.Closed).name();
+        b.state = (latch.breakerOpen() ? ExecutionPolicyStatus.CircuitBreakerState.Position.Open
+                : ExecutionPolicyStatus.CircuitBreakerState.Position.Closed).name();
         b.openedAt = latch.change() == Latch.Change.BREAKER_TRIPPED ? now.toString()
                 : latch.breakerOpen() && current != null ? current.openedAt : null;
         b.failures = breaker.recent().stream().map(f -> {

@@ -34,15 +34,6 @@ public final class Vocabulary {
         EmergencyStop, CircuitBreakerTripped, Rearmed
     }
 
-    /** {@code status.circuitBreaker.state}. */
-    public enum BreakerState {
-        Open, Closed;
-
-        public static boolean open(io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus status) {
-            return status.circuitBreaker != null && Open.name().equals(status.circuitBreaker.state);
-        }
-    }
-
     /** {@code status.history[].outcome}. */
     public enum Outcome {
         Succeeded, RolledBack, Stopped, Tripped

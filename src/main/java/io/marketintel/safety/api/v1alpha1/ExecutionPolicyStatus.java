@@ -167,8 +167,18 @@ public class ExecutionPolicyStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class CircuitBreakerState {
+        /** The values of {@link #state}. */
+        public enum Position {
+            Open, Closed
+        }
+
         @JsonPropertyDescription("Closed, or Open: held in Backtest until re-armed.")
         public String state;
+
+        /** Whether {@code status} records an open breaker. */
+        public static boolean open(ExecutionPolicyStatus status) {
+            return status.circuitBreaker != null && Position.Open.name().equals(status.circuitBreaker.state);
+        }
         @JsonPropertyDescription("Failures within spec.circuitBreaker.window, newest first.")
         public List<BreakerFailure> failures;
         public String openedAt;
