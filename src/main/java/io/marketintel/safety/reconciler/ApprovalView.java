@@ -11,6 +11,7 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -51,8 +52,8 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
                 serialization.asJson(spec), epoch);
         Map<String, String> annotations = policy.getMetadata().getAnnotations() == null ? Map.of()
                 : policy.getMetadata().getAnnotations();
-        List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(ApprovalLine.ANNOTATION));
-        Optional<String> requester = Optional.ofNullable(annotations.get(ApprovalLine.REQUESTED_BY_ANNOTATION));
+        List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(MetadataNames.APPROVALS_ANNOTATION));
+        Optional<String> requester = Optional.ofNullable(annotations.get(MetadataNames.REQUESTED_BY_ANNOTATION));
 
         Map<String, ApprovalCount.Sighting> previous = new LinkedHashMap<>();
         if (status.approval != null && token.equals(status.approval.token) && status.approval.seen != null) {
@@ -70,7 +71,7 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
         state.token = token;
         state.required = required;
         state.requester = requester.orElse(null);
-        state.command = "kubectl annotate xp " + name + " -n " + ns + " " + ApprovalLine.APPROVE_ANNOTATION + "=" + token;
+        state.command = "kubectl annotate xp " + name + " -n " + ns + " " + MetadataNames.APPROVE_ANNOTATION + "=" + token;
         state.approvedBy = result.counted().stream().map(c -> approver(c.user(), c.at().toString(), null, null)).toList();
         state.rejected = result.notCounted().stream().map(n -> approver(n.user(), null, n.reason(), null)).toList();
         state.expiresAt = result.firstExpiry().map(Instant::toString).orElse(null);

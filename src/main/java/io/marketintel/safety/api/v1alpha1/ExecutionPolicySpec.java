@@ -32,7 +32,7 @@ public class ExecutionPolicySpec {
     @JsonPropertyDescription("Replicas per mode. A mode left unset runs the workload's own replica count, remembered before the operator first scales it.")
     public ModeReplicas replicas;
 
-    @JsonPropertyDescription("How pods learn their mode: an env var on every container and the pod-template annotation safety.marketintel.io/mode.")
+    @JsonPropertyDescription("How pods learn their mode: an env var on every container and the pod-template annotation " + MetadataNames.MODE_ANNOTATION + ".")
     public ModeInjection modeInjection;
 
     @JsonPropertyDescription("Four-eyes approval of escalations (to a riskier mode).")
