@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.http.CappedBody;
@@ -77,7 +78,7 @@ public class HttpGuard implements Guard {
         String where = display(uri);
         Duration timeout;
         try {
-            timeout = Durations.parseOr(guard.timeout, "10s");
+            timeout = Durations.parseOr(guard.timeout, Defaults.GUARD_TIMEOUT);
         } catch (IllegalArgumentException e) {
             return GuardOutcome.error("bad timeout: " + e.getMessage());
         }

@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressPort;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressTarget;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Protocol;
@@ -250,7 +251,7 @@ public final class EgressFence {
                     f.all = true; // bypassed validation: fence the whole entry rather than guess
                     return f;
                 }
-                f.ports.computeIfAbsent(p.protocol == null ? Protocol.TCP : p.protocol, k -> new TreeSet<>()).add(p.port);
+                f.ports.computeIfAbsent(p.protocol == null ? Defaults.EGRESS_PROTOCOL : p.protocol, k -> new TreeSet<>()).add(p.port);
             }
             return f;
         }

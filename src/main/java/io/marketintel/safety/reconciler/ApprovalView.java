@@ -11,6 +11,7 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
@@ -101,10 +102,11 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
     static int required(ExecutionPolicySpec spec, ExecutionSafety global) {
         var approval = spec.approval;
         return switch (spec.mode) {
-            case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? 2 : approval.requiredForLive,
+            case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? Defaults.APPROVALS_FOR_LIVE : approval.requiredForLive,
                     global == null || global.getSpec() == null || global.getSpec().minLiveApprovals == null ? 0
                             : global.getSpec().minLiveApprovals);
-            case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? 0 : approval.requiredForDryRun;
+            case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? Defaults.APPROVALS_FOR_DRY_RUN
+                    : approval.requiredForDryRun;
             case BACKTEST -> 0;
         };
     }
@@ -135,7 +137,7 @@ record ApprovalView(boolean pending, int required, int valid, Optional<Execution
 
     private static Duration validity(ExecutionPolicySpec spec) {
         try {
-            return Durations.parseOr(spec.approval == null ? null : spec.approval.validity, "1h");
+            return Durations.parseOr(spec.approval == null ? null : spec.approval.validity, Defaults.APPROVAL_VALIDITY);
         } catch (IllegalArgumentException e) {
             return Duration.ZERO; // unreadable validity: nothing counts (fail-safe)
         }

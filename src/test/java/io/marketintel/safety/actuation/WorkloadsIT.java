@@ -23,7 +23,7 @@ import io.marketintel.safety.testing.TradingSystem;
  * pass read it.
  */
 class WorkloadsIT extends NamespacedTest {
-    static final String ENV = ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR;
+    static final String ENV = ExecutionPolicySpec.Defaults.MODE_ENV_VAR;
 
     /**
      * Caught by the fault suite (seed 1795743408282, run 44): a writer scaled the Deployment up between the
