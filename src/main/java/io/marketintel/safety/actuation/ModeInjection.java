@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 /**
  * Reads the mode a pod (or pod template) runs in. A mode counts only when the annotation and the env var
@@ -25,7 +26,7 @@ public final class ModeInjection {
             return Optional.empty();
         }
         Map<String, String> annotations = meta.getAnnotations() == null ? Map.of() : meta.getAnnotations();
-        Optional<ExecutionMode> annotated = parse(annotations.get(Markers.MODE_ANNOTATION));
+        Optional<ExecutionMode> annotated = parse(annotations.get(MetadataNames.MODE_ANNOTATION));
         if (annotated.isEmpty()) {
             return Optional.empty();
         }

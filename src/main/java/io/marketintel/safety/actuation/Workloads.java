@@ -21,10 +21,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 /**
  * The imperative shell around the workloads of one policy: finds them, observes them and their pods, and
- * writes with server-side apply under {@link Markers#FIELD_MANAGER}. It decides nothing.
+ * writes with server-side apply under {@link MetadataNames#FIELD_MANAGER}. It decides nothing.
  */
 @ApplicationScoped
 public class Workloads {
@@ -74,7 +75,7 @@ public class Workloads {
         List<WorkloadState> states = new ArrayList<>();
         Map<String, Boolean> policyExists = new HashMap<>();
         for (var e : found.entrySet()) {
-            String owner = labels(e.getValue()).get(Markers.POLICY_LABEL);
+            String owner = labels(e.getValue()).get(MetadataNames.POLICY_LABEL);
             if (owner != null && !owner.equals(self) && policyExists.computeIfAbsent(owner,
                     o -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(o).get() != null)) {
                 problems.add(e.getKey() + " is governed by ExecutionPolicy/" + owner + "; it is left alone");
@@ -97,9 +98,9 @@ public class Workloads {
 
         Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
-                        .get(Markers.POLICY_LABEL)));
+                        .get(MetadataNames.POLICY_LABEL)));
         var pods = client.pods().inNamespace(w.getMetadata().getNamespace()).withLabelSelector(selector).list().getItems();
-        String original = annotations(w).get(Markers.ORIGINAL_REPLICAS_ANNOTATION);
+        String original = annotations(w).get(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION);
         Optional<Integer> originalReplicas = Optional.empty();
         if (original != null && original.matches("[0-9]{1,6}")) {
             originalReplicas = Optional.of(Integer.parseInt(original));
@@ -136,8 +137,8 @@ public class Workloads {
         spec.put("replicas", write.replicas());
         write.templateMode().ifPresent(mode -> spec.put("template", Map.of(
                 "metadata", Map.of(
-                        "labels", Map.of(Markers.POLICY_LABEL, policy),
-                        "annotations", Map.of(Markers.MODE_ANNOTATION, mode.wireName())),
+                        "labels", Map.of(MetadataNames.POLICY_LABEL, policy),
+                        "annotations", Map.of(MetadataNames.MODE_ANNOTATION, mode.wireName())),
                 "spec", Map.of("containers", w.containers().stream()
                         .map(c -> Map.of("name", c, "env", List.of(Map.of("name", envVar, "value", mode.wireName()))))
                         .toList()))));
@@ -147,13 +148,13 @@ public class Workloads {
         body.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
                 .withName(w.name())
                 .withNamespace(namespace)
-                .withLabels(Map.of(Markers.POLICY_LABEL, policy))
-                .withAnnotations(Map.of(Markers.ORIGINAL_REPLICAS_ANNOTATION, Integer.toString(original)))
+                .withLabels(Map.of(MetadataNames.POLICY_LABEL, policy))
+                .withAnnotations(Map.of(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION, Integer.toString(original)))
                 .withResourceVersion(write.onlyIfUnchanged() ? w.resourceVersion() : null)
                 .build());
         body.setAdditionalProperty("spec", spec);
         client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace).resource(body)
-                .fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+                .fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
     }
 
     private static Map<String, String> labels(HasMetadata o) {

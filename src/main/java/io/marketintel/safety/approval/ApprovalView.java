@@ -11,6 +11,8 @@ import java.util.Set;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -51,8 +53,8 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
                 serialization.asJson(spec), epoch);
         Map<String, String> annotations = policy.getMetadata().getAnnotations() == null ? Map.of()
                 : policy.getMetadata().getAnnotations();
-        List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(ApprovalLine.ANNOTATION));
-        Optional<String> requester = Optional.ofNullable(annotations.get(ApprovalLine.REQUESTED_BY_ANNOTATION));
+        List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(MetadataNames.APPROVALS_ANNOTATION));
+        Optional<String> requester = Optional.ofNullable(annotations.get(MetadataNames.REQUESTED_BY_ANNOTATION));
 
         Map<String, ApprovalCount.Sighting> previous = new LinkedHashMap<>();
         if (status.approval != null && token.equals(status.approval.token) && status.approval.seen != null) {
@@ -70,7 +72,7 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
         state.token = token;
         state.required = required;
         state.requester = requester.orElse(null);
-        state.command = "kubectl annotate xp " + name + " -n " + ns + " " + ApprovalLine.APPROVE_ANNOTATION + "=" + token;
+        state.command = "kubectl annotate xp " + name + " -n " + ns + " " + MetadataNames.APPROVE_ANNOTATION + "=" + token;
         state.approvedBy = result.counted().stream().map(c -> approver(c.user(), c.at().toString(), null, null)).toList();
         state.rejected = result.notCounted().stream().map(n -> approver(n.user(), null, n.reason(), null)).toList();
         state.expiresAt = result.firstExpiry().map(Instant::toString).orElse(null);
@@ -100,10 +102,11 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
     public static int required(ExecutionPolicySpec spec, ExecutionSafety global) {
         var approval = spec.approval;
         return switch (spec.mode) {
-            case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? 2 : approval.requiredForLive,
+            case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? Defaults.APPROVALS_FOR_LIVE : approval.requiredForLive,
                     global == null || global.getSpec() == null || global.getSpec().minLiveApprovals == null ? 0
                             : global.getSpec().minLiveApprovals);
-            case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? 0 : approval.requiredForDryRun;
+            case DRY_RUN -> approval == null || approval.requiredForDryRun == null ? Defaults.APPROVALS_FOR_DRY_RUN
+                    : approval.requiredForDryRun;
             case BACKTEST -> 0;
         };
     }
@@ -134,7 +137,7 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
 
     private static Duration validity(ExecutionPolicySpec spec) {
         try {
-            return Durations.parseOr(spec.approval == null ? null : spec.approval.validity, "1h");
+            return Durations.parseOr(spec.approval == null ? null : spec.approval.validity, Defaults.APPROVAL_VALIDITY);
         } catch (IllegalArgumentException e) {
             return Duration.ZERO; // unreadable validity: nothing counts (fail-safe)
         }

@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.ConfigurationCheck;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.ObjectKeys;
 
@@ -45,7 +46,7 @@ public class ConfigurationGuard implements Guard {
             var found = client.secrets().inNamespace(ctx.namespace()).withName(s.name).get();
             missing(problems, "Secret", s, found == null ? null : keys(found.getData(), found.getStringData()));
         }
-        if (check.requirePinnedImages == null || check.requirePinnedImages) {
+        if (check.requirePinnedImages == null ? Defaults.REQUIRE_PINNED_IMAGES : check.requirePinnedImages) {
             for (var w : ctx.workloads()) {
                 for (String image : w.images()) {
                     if (!pinned(image)) {

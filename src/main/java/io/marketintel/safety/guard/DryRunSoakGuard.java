@@ -12,7 +12,12 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.policy.Soak;
 import io.marketintel.safety.policy.TransitionRules;
 
-/** Live only after spec.dryRunSoak spent in DryRun (RTS 6 Art. 7); the same rule the transition engine applies. */
+/**
+ * Live only after spec.dryRunSoak spent in DryRun (RTS 6 Art. 7). The transition rules apply this whether or not the
+ * guard is listed; the guard shows it as a row of status.guards. It decides nothing itself: it reads the spec and
+ * status and asks {@link TransitionRules#dryRunSoakBlocker}, so its failure is the rules' blocker, word for word,
+ * and the rules say it once.
+ */
 @ApplicationScoped
 public class DryRunSoakGuard implements Guard {
     @Override
@@ -44,11 +49,11 @@ public class DryRunSoakGuard implements Guard {
                 return GuardOutcome.error("status.modeSince is not a timestamp: " + status.modeSince);
             }
         }
-        Duration soaked = Soak.soaked(ctx.from(), since, ctx.now());
-        if (!Soak.complete(required, soaked)) {
-            return GuardOutcome.fail("in DryRun for " + TransitionRules.human(soaked) + " of " + TransitionRules.human(required)
-                    + "; " + TransitionRules.human(required.minus(soaked)) + " left");
+        Optional<String> blocker = TransitionRules.dryRunSoakBlocker(ctx.from(), ctx.to(), Optional.of(required), since, ctx.now());
+        if (blocker.isPresent()) {
+            return GuardOutcome.fail(blocker.get());
         }
+        Duration soaked = Soak.soaked(ctx.from(), since, ctx.now());
         return GuardOutcome.pass("soaked " + TransitionRules.human(soaked) + " in DryRun (required " + TransitionRules.human(required) + ")");
     }
 }

@@ -20,6 +20,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 
 import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.policy.TransitionRules;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,8 +33,6 @@ import io.micrometer.core.instrument.Timer;
  */
 @ApplicationScoped
 public class GuardRunner {
-    static final String DEFAULT_TIMEOUT = "10s";
-
     /** One guard's evaluation. */
     public record Evaluated(String name, GuardType type, GuardOutcome outcome, Duration took, Instant at) {
         public boolean passed() {
@@ -75,7 +74,7 @@ public class GuardRunner {
             Guard guard = guards.get(ctx.guard().type);
             Duration timeout;
             try {
-                timeout = Durations.parseOr(ctx.guard().timeout, DEFAULT_TIMEOUT);
+                timeout = Durations.parseOr(ctx.guard().timeout, Defaults.GUARD_TIMEOUT);
             } catch (IllegalArgumentException e) {
                 running.add(new Running(ctx, null, started, Duration.ZERO, GuardOutcome.error("timeout: " + e.getMessage())));
                 continue;

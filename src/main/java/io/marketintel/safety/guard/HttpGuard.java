@@ -22,8 +22,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
-import io.marketintel.safety.approval.ApprovalLine;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
 import io.marketintel.safety.http.JsonPost;
@@ -77,7 +78,7 @@ public class HttpGuard implements Guard {
         String where = display(uri);
         Duration timeout;
         try {
-            timeout = Durations.parseOr(guard.timeout, "10s");
+            timeout = Durations.parseOr(guard.timeout, Defaults.GUARD_TIMEOUT);
         } catch (IllegalArgumentException e) {
             return GuardOutcome.error("bad timeout: " + e.getMessage());
         }
@@ -159,7 +160,7 @@ public class HttpGuard implements Guard {
         root.put("to", ctx.to() == null ? null : ctx.to().wireName());
         root.set("spec", json.valueToTree(ctx.policy().getSpec()));
         Map<String, String> annotations = meta == null ? null : meta.getAnnotations();
-        root.put("requester", annotations == null ? null : annotations.get(ApprovalLine.REQUESTED_BY_ANNOTATION));
+        root.put("requester", annotations == null ? null : annotations.get(MetadataNames.REQUESTED_BY_ANNOTATION));
         return root;
     }
 

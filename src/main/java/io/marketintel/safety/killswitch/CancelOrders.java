@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
 import io.marketintel.safety.http.JsonPost;
@@ -58,8 +59,6 @@ public class CancelOrders {
     static final Duration GRACE = Duration.ofMillis(500);
     /** A pod only answers during its termination grace period: waiting longer than this is a wrong setting. */
     static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
-    private static final String DEFAULT_TIMEOUT = "5s";
-    private static final String DEFAULT_PATH = "/cancel-orders";
     private static final int EXCERPT = 100;
     private static final Pattern IPV4 = Pattern.compile("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$");
     private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]+$");
@@ -104,7 +103,7 @@ public class CancelOrders {
         }
         Duration timeout;
         try {
-            timeout = Durations.parseOr(hook.timeout, DEFAULT_TIMEOUT);
+            timeout = Durations.parseOr(hook.timeout, Defaults.CANCEL_ORDERS_TIMEOUT);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(allFailed(pods, "bad spec.cancelOrders.timeout: " + e.getMessage()));
         }
@@ -117,11 +116,12 @@ public class CancelOrders {
         if (hook.port == null || hook.port < 1 || hook.port > 65535) {
             return CompletableFuture.completedFuture(allFailed(pods, "bad spec.cancelOrders.port: " + hook.port));
         }
-        String path = hook.path == null ? DEFAULT_PATH : hook.path;
+        String path = hook.path == null ? Defaults.CANCEL_ORDERS_PATH : hook.path;
         if (!path.startsWith("/")) {
             return CompletableFuture.completedFuture(allFailed(pods, "bad spec.cancelOrders.path: must start with /"));
         }
-        String scheme = hook.scheme == ExecutionPolicySpec.Scheme.HTTPS ? "https" : "http";
+        String scheme = (hook.scheme == null ? Defaults.CANCEL_ORDERS_SCHEME : hook.scheme) == ExecutionPolicySpec.Scheme.HTTPS
+                ? "https" : "http";
 
         List<CompletableFuture<Outcome>> calls = new ArrayList<>(pods.size());
         for (Target target : pods) {

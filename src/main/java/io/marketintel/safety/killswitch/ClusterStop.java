@@ -9,6 +9,7 @@ import java.util.TreeSet;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.status.Conditions;
 
@@ -28,7 +29,7 @@ import io.marketintel.safety.status.Conditions;
 public final class ClusterStop {
     static final int LATCHED_SHOWN = 20;
     static final String RESUME = "kubectl annotate executionsafety " + ExecutionSafety.SINGLETON_NAME + " "
-            + KillSwitch.STOP_ANNOTATION + "-";
+            + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-";
 
     private ClusterStop() {
     }
@@ -68,7 +69,7 @@ public final class ClusterStop {
         if (prev == null && !active) {
             next.conditions = conditions(next.conditions, false, "NoClusterStop",
                     "no cluster-wide emergency stop; to stop every policy: kubectl annotate executionsafety "
-                            + ExecutionSafety.SINGLETON_NAME + " " + KillSwitch.STOP_ANNOTATION + "=\"<reason>\"",
+                            + ExecutionSafety.SINGLETON_NAME + " " + MetadataNames.EMERGENCY_STOP_ANNOTATION + "=\"<reason>\"",
                     generation, now);
             return next;
         }
@@ -123,7 +124,7 @@ public final class ClusterStop {
             return who + "; over: every policy it stopped is re-armed" + rearmed;
         }
         String holds = held.size() == 1 ? "1 policy held at zero replicas" : held.size() + " policies held at zero replicas";
-        String reArm = "then re-arm each policy (kubectl annotate xp NAME -n NAMESPACE safety.marketintel.io/rearm=EPOCH,"
+        String reArm = "then re-arm each policy (kubectl annotate xp NAME -n NAMESPACE " + MetadataNames.REARM_ANNOTATION + "=EPOCH,"
                 + " the epoch in its status.emergencyStop)";
         if (es.inForce) {
             return who + "; " + holds + "; to resume, remove the stop (" + RESUME + "), " + reArm;

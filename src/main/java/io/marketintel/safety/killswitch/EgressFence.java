@@ -26,11 +26,12 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressPort;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressTarget;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Protocol;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 /**
  * The egress fence of DESIGN §6: the NetworkPolicy that, in every non-Live mode, keeps a policy's pods from
@@ -89,8 +90,6 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Protocol;
  */
 public final class EgressFence {
     static final String SUFFIX = "-egress-fence";
-    static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-    static final String MANAGED_BY = "execution-safety-operator";
     private static final int MAX_NAME = 253;
     private static final int HASH_CHARS = 10;
     private static final int MAX_PORT = 65535;
@@ -138,8 +137,8 @@ public final class EgressFence {
         byPorts.forEach((ports, peers) -> rules.add(new NetworkPolicyEgressRule(ports, peers)));
 
         Map<String, String> labels = new TreeMap<>();
-        labels.put(MANAGED_BY_LABEL, MANAGED_BY);
-        labels.put(Markers.POLICY_LABEL, policyName);
+        labels.put(MetadataNames.MANAGED_BY_LABEL, MetadataNames.MANAGED_BY);
+        labels.put(MetadataNames.POLICY_LABEL, policyName);
         return Optional.of(new NetworkPolicyBuilder()
                 .withNewMetadata()
                 .withName(name(policyName))
@@ -156,7 +155,7 @@ public final class EgressFence {
                 .endMetadata()
                 .withNewSpec()
                 .withNewPodSelector()
-                .withMatchLabels(Map.of(Markers.POLICY_LABEL, policyName))
+                .withMatchLabels(Map.of(MetadataNames.POLICY_LABEL, policyName))
                 .endPodSelector()
                 .withPolicyTypes("Egress")
                 .withEgress(rules)
@@ -252,7 +251,7 @@ public final class EgressFence {
                     f.all = true; // bypassed validation: fence the whole entry rather than guess
                     return f;
                 }
-                f.ports.computeIfAbsent(p.protocol == null ? Protocol.TCP : p.protocol, k -> new TreeSet<>()).add(p.port);
+                f.ports.computeIfAbsent(p.protocol == null ? Defaults.EGRESS_PROTOCOL : p.protocol, k -> new TreeSet<>()).add(p.port);
             }
             return f;
         }

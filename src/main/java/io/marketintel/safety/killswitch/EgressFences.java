@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 
@@ -33,9 +33,9 @@ public class EgressFences {
         return InformerEventSourceConfiguration.from(NetworkPolicy.class, ExecutionPolicy.class)
                 .withName("egressfence")
                 .withItemStore(new WithoutManagedFields<>())
-                .withLabelSelector(EgressFence.MANAGED_BY_LABEL + "=" + EgressFence.MANAGED_BY + "," + Markers.POLICY_LABEL)
+                .withLabelSelector(MetadataNames.MANAGED_BY_LABEL + "=" + MetadataNames.MANAGED_BY + "," + MetadataNames.POLICY_LABEL)
                 .withSecondaryToPrimaryMapper(f -> Set.of(new ResourceID(
-                        f.getMetadata().getLabels().get(Markers.POLICY_LABEL), f.getMetadata().getNamespace())))
+                        f.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL), f.getMetadata().getNamespace())))
                 .build();
     }
 
@@ -59,7 +59,7 @@ public class EgressFences {
             }
             if (mine.isEmpty() || !Objects.equals(mine.get().getSpec(), desired.get().getSpec())) {
                 client.network().v1().networkPolicies().inNamespace(ns).resource(desired.get())
-                        .fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+                        .fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
             }
             return Optional.empty();
         } catch (KubernetesClientException e) {

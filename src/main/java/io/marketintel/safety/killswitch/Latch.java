@@ -5,6 +5,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+
 /**
  * The latch of the emergency stop and the circuit breaker, as one pure function of what is annotated now and
  * what status already records.
@@ -89,7 +91,7 @@ public final class Latch {
                     return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE,
                             rearm.get().user() + " re-armed epoch " + epoch + ", but the emergency stop is still in force on "
                                     + t.object() + ": remove it first with kubectl annotate " + t.target()
-                                    + " safety.marketintel.io/emergency-stop-");
+                                    + " " + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-");
                 }
                 return new State(false, false, epoch, Optional.empty(), Change.REARMED,
                         what + " of epoch " + epoch + " re-armed by " + rearm.get().user());

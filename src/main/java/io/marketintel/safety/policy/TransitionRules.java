@@ -4,6 +4,7 @@ import static io.marketintel.safety.api.v1alpha1.ExecutionMode.BACKTEST;
 import static io.marketintel.safety.api.v1alpha1.ExecutionMode.LIVE;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -107,24 +108,40 @@ public final class TransitionRules {
                             + in.dryRunSoak().map(s -> " for " + human(s)).orElse("") + ", then set mode: Live"));
             return blockers; // structural: nothing else can make this allowed
         }
-        if (to == LIVE && in.dryRunSoak().isPresent() && !in.dryRunSoak().get().isZero()) {
-            Duration soak = in.dryRunSoak().get();
-            Duration soaked = Soak.soaked(from, in.modeSince(), in.now());
-            if (!Soak.complete(soak, soaked)) {
-                blockers.add(new Blocker(Reason.DryRunSoakIncomplete,
-                        "DryRun soak incomplete: " + human(soaked) + " of " + human(soak) + " done, "
-                                + human(soak.minus(soaked)) + " left"));
-            }
-        }
-        if (!in.guards().passed()) {
-            blockers.add(new Blocker(Reason.GuardsNotPassing,
-                    "guards not passing: " + String.join("; ", in.guards().problems())));
+        Optional<String> soak = dryRunSoakBlocker(from, to, in.dryRunSoak(), in.modeSince(), in.now());
+        soak.ifPresent(message -> blockers.add(new Blocker(Reason.DryRunSoakIncomplete, message)));
+        // A DryRunSoak guard reports this very blocker in its own words, which are these (it calls
+        // dryRunSoakBlocker): said once, under its own reason. Dropping it cannot allow anything, the soak blocks.
+        List<String> guardProblems = in.guards().problems().stream()
+                .filter(problem -> soak.isEmpty() || !problem.endsWith(soak.get()))
+                .toList();
+        if (!in.guards().passed() && !guardProblems.isEmpty()) {
+            blockers.add(new Blocker(Reason.GuardsNotPassing, "guards not passing: " + String.join("; ", guardProblems)));
         }
         if (in.validApprovals() < in.requiredApprovals()) {
             blockers.add(new Blocker(Reason.AwaitingApproval,
                     in.validApprovals() + " of " + in.requiredApprovals() + " approvals for " + to));
         }
         return blockers;
+    }
+
+    /**
+     * The DryRun soak rule (DESIGN §3.3, RTS 6 Art. 7), decided here only: Live needs the system to have run in
+     * DryRun for at least {@code soak}. Empty when the rule does not apply (not to Live, no soak or a zero one) or
+     * is met; else what is left, in people's words. The transition rules and the DryRunSoak guard both call it.
+     */
+    public static Optional<String> dryRunSoakBlocker(ExecutionMode from, ExecutionMode to, Optional<Duration> soak,
+            Optional<Instant> modeSince, Instant now) {
+        if (to != LIVE || soak.isEmpty() || soak.get().isZero()) {
+            return Optional.empty();
+        }
+        Duration required = soak.get();
+        Duration soaked = Soak.soaked(from, modeSince, now);
+        if (Soak.complete(required, soaked)) {
+            return Optional.empty();
+        }
+        return Optional.of("DryRun soak incomplete: " + human(soaked) + " of " + human(required) + " done, "
+                + human(required.minus(soaked)) + " left");
     }
 
     private static Decision start(ExecutionMode from, ExecutionMode to, Reason reason, String message) {

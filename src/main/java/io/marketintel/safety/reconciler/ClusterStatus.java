@@ -20,9 +20,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.ClusterStop;
 import io.marketintel.safety.killswitch.KillSwitch;
 import io.quarkus.runtime.ShutdownEvent;
@@ -124,6 +124,6 @@ public class ClusterStatus {
         patch.setMetadata(new ObjectMetaBuilder().withName(ExecutionSafety.SINGLETON_NAME).build());
         patch.setStatus(status);
         client.resources(ExecutionSafety.class).resource(patch).subresource("status").patch(new PatchContext.Builder()
-                .withPatchType(PatchType.SERVER_SIDE_APPLY).withFieldManager(Markers.FIELD_MANAGER).withForce(true).build());
+                .withPatchType(PatchType.SERVER_SIDE_APPLY).withFieldManager(MetadataNames.FIELD_MANAGER).withForce(true).build());
     }
 }

@@ -15,14 +15,15 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 class RelevanceTest {
     static final String ENV = "TRADING_MODE";
 
     static Pod pod(String mode, String phase, String waiting, int restarts) {
         return new PodBuilder()
-                .withNewMetadata().withName("p").withNamespace("ns").withLabels(Map.of(Markers.POLICY_LABEL, "x"))
-                .withAnnotations(Map.of(Markers.MODE_ANNOTATION, mode)).endMetadata()
+                .withNewMetadata().withName("p").withNamespace("ns").withLabels(Map.of(MetadataNames.POLICY_LABEL, "x"))
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, mode)).endMetadata()
                 .withNewSpec().addNewContainer().withName("c").addNewEnv().withName(ENV).withValue(mode).endEnv().endContainer()
                 .endSpec()
                 .withNewStatus().withPhase(phase).addNewContainerStatus().withName("c").withRestartCount(restarts)
@@ -33,7 +34,7 @@ class RelevanceTest {
     static Deployment deployment(long generation, Integer replicas, Integer ready, Integer updated, Integer available) {
         return new DeploymentBuilder()
                 .withNewMetadata().withName("d").withNamespace("ns").withGeneration(generation)
-                .withLabels(Map.of(Markers.POLICY_LABEL, "x")).endMetadata()
+                .withLabels(Map.of(MetadataNames.POLICY_LABEL, "x")).endMetadata()
                 .withNewStatus().withReplicas(replicas).withReadyReplicas(ready).withUpdatedReplicas(updated)
                 .withAvailableReplicas(available).withObservedGeneration(generation).endStatus()
                 .build();
@@ -58,7 +59,7 @@ class RelevanceTest {
         Deployment relabelled = new DeploymentBuilder(d).editMetadata().addToLabels("team", "fx").endMetadata().build();
         assertThat(Relevance.deployment(relabelled, d)).as("labels").isTrue();
         Deployment annotated = new DeploymentBuilder(d).editMetadata()
-                .addToAnnotations(Markers.ORIGINAL_REPLICAS_ANNOTATION, "3").endMetadata().build();
+                .addToAnnotations(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION, "3").endMetadata().build();
         assertThat(Relevance.deployment(annotated, d)).as("annotations").isTrue();
         Deployment deleting = new DeploymentBuilder(d).editMetadata().withDeletionTimestamp("2026-11-26T00:00:00Z").endMetadata()
                 .build();

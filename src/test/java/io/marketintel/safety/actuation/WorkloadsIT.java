@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.TradingSystem;
 
@@ -22,7 +23,7 @@ import io.marketintel.safety.testing.TradingSystem;
  * pass read it.
  */
 class WorkloadsIT extends NamespacedTest {
-    static final String ENV = ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR;
+    static final String ENV = ExecutionPolicySpec.Defaults.MODE_ENV_VAR;
 
     /**
      * Caught by the fault suite (seed 1795743408282, run 44): a writer scaled the Deployment up between the
@@ -47,7 +48,7 @@ class WorkloadsIT extends NamespacedTest {
         assertThat(refused).as("the template write decided before the scale-up").isNotNull();
         assertThat(refused.getCode()).isEqualTo(409);
         Deployment d = client.apps().deployments().inNamespace(ns).withName("d1").get();
-        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).doesNotContainKey(Markers.MODE_ANNOTATION);
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).doesNotContainKey(MetadataNames.MODE_ANNOTATION);
 
         Convergence.Plan next = Convergence.toMode(workloads.resolve(policy, ENV).workloads(), ExecutionMode.DRY_RUN, w -> 2);
         assertThat(next.step()).as("what is there now: old-mode replicas").isEqualTo(Convergence.Step.ScalingDown);
@@ -66,7 +67,7 @@ class WorkloadsIT extends NamespacedTest {
         workloads.apply(ns, "momentum", ENV, plan.writes().get(0));
         Deployment d = client.apps().deployments().inNamespace(ns).withName("d1").get();
         assertThat(Optional.ofNullable(d.getSpec().getTemplate().getMetadata().getAnnotations()).orElseThrow())
-                .containsEntry(Markers.MODE_ANNOTATION, ExecutionMode.DRY_RUN.wireName());
+                .containsEntry(MetadataNames.MODE_ANNOTATION, ExecutionMode.DRY_RUN.wireName());
     }
 
     /** Its controller has seen it (until then a new mode waits: {@link ConvergenceTest}). */

@@ -44,9 +44,9 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.ControlPlaneResource;
@@ -292,7 +292,7 @@ class HostileInputIT {
             }
             admin.apps().deployments().inNamespace(ns).list().getItems().forEach(d -> {
                 var a = d.getSpec().getTemplate().getMetadata().getAnnotations();
-                if (a != null && "Live".equals(a.get(Markers.MODE_ANNOTATION))) {
+                if (a != null && "Live".equals(a.get(MetadataNames.MODE_ANNOTATION))) {
                     escalations.add("Deployment " + ns + "/" + d.getMetadata().getName() + " has a Live pod template");
                 }
             });
@@ -522,7 +522,7 @@ class HostileInputIT {
             public void eventReceived(Action action, Pod pod) {
                 var a = pod.getMetadata().getAnnotations();
                 if (namespaces.contains(pod.getMetadata().getNamespace()) && a != null
-                        && "Live".equals(a.get(Markers.MODE_ANNOTATION))) {
+                        && "Live".equals(a.get(MetadataNames.MODE_ANNOTATION))) {
                     escalations.add("ESCALATION: pod " + pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + " runs Live");
                 }
             }

@@ -30,11 +30,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
@@ -383,7 +382,7 @@ class FaultInjectionIT {
         }
 
         private String stop(Pol p, int index) {
-            ok(() -> kubectl.run("annotate", "--overwrite", "xp", p.name, "-n", ns, KillSwitch.STOP_ANNOTATION + "=fault run " + index));
+            ok(() -> kubectl.run("annotate", "--overwrite", "xp", p.name, "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=fault run " + index));
             p.stopped = true;
             return "stop in " + p.mode.wireName();
         }
@@ -393,9 +392,9 @@ class FaultInjectionIT {
             if (p.mode == ExecutionMode.LIVE) {
                 setMode(p, ExecutionMode.DRY_RUN);
             }
-            ok(() -> kubectl.run("annotate", "xp", p.name, "-n", ns, KillSwitch.STOP_ANNOTATION + "-"));
+            ok(() -> kubectl.run("annotate", "xp", p.name, "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-"));
             long epoch = policy(p).getStatus().emergencyStop.epoch;
-            ok(() -> kubectl.run("annotate", "--overwrite", "xp", p.name, "-n", ns, KillSwitch.REARM_ANNOTATION + "=" + epoch));
+            ok(() -> kubectl.run("annotate", "--overwrite", "xp", p.name, "-n", ns, MetadataNames.REARM_ANNOTATION + "=" + epoch));
             p.stopped = false;
         }
 
@@ -563,7 +562,7 @@ class FaultInjectionIT {
 
     static String mode(Pod pod) {
         var a = pod.getMetadata().getAnnotations();
-        return a == null ? null : a.get(Markers.MODE_ANNOTATION);
+        return a == null ? null : a.get(MetadataNames.MODE_ANNOTATION);
     }
 
     static boolean ready(Pod pod) {

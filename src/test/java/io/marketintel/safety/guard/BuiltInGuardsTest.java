@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,6 +23,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec;
 import io.marketintel.safety.guard.GuardOutcome.Result;
+import io.marketintel.safety.policy.TransitionRules;
 
 /** Pass, fail and bad-configuration cases of the in-process built-ins (timeouts: GuardRunnerTest). */
 class BuiltInGuardsTest {
@@ -90,7 +92,10 @@ class BuiltInGuardsTest {
         p.getStatus().modeSince = NOW.minus(Duration.ofHours(3)).toString();
         var short3h = g.evaluate(context(p, gd, DRY, LIVE, List.of(), Map.of(), null));
         assertThat(short3h.result()).isEqualTo(Result.Fail);
-        assertThat(short3h.message()).isEqualTo("in DryRun for 3h of 24h; 21h left");
+        assertThat(short3h.message()).isEqualTo("DryRun soak incomplete: 3h of 24h done, 21h left")
+                .as("the transition rules' own blocker, word for word: they decide, the guard only shows it")
+                .isEqualTo(TransitionRules.dryRunSoakBlocker(DRY, LIVE, Optional.of(Duration.ofHours(24)),
+                        Optional.of(NOW.minus(Duration.ofHours(3))), NOW).orElseThrow());
         p.getStatus().modeSince = NOW.minus(Duration.ofHours(25)).toString();
         assertThat(g.evaluate(context(p, gd, DRY, LIVE, List.of(), Map.of(), null)).result()).isEqualTo(Result.Pass);
         assertThat(g.evaluate(context(p, gd, ExecutionMode.BACKTEST, DRY, List.of(), Map.of(), null)).message())

@@ -27,7 +27,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
-import io.marketintel.safety.approval.ApprovalLine;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.guard.GuardOutcome.Result;
 
 /** The Http guard against a real local HTTP server; no Kubernetes needed. */
@@ -214,7 +214,7 @@ class HttpGuardIT {
     @Test
     void thePolicyContextIsPostedAsJson() throws Exception {
         var g = http(base + "/record", "5s");
-        var policy = GuardContexts.policy(g, Map.of(ApprovalLine.REQUESTED_BY_ANNOTATION, "bob"));
+        var policy = GuardContexts.policy(g, Map.of(MetadataNames.REQUESTED_BY_ANNOTATION, "bob"));
         var out = guard.evaluate(GuardContexts.context(policy, g, NOW));
         assertThat(out.result()).isEqualTo(Result.Pass);
 

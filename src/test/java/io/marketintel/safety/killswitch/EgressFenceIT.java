@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.OperatorProcess;
 
@@ -56,7 +56,7 @@ class EgressFenceIT extends NamespacedTest {
         ExecutionPolicy policy = createPolicy(name, liveEgress);
         NetworkPolicy built = EgressFence.fence(policy).orElseThrow();
 
-        client.resource(built).fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+        client.resource(built).fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
 
         NetworkPolicy stored = client.network().v1().networkPolicies().inNamespace(ns).withName(EgressFence.name(name)).get();
         assertThat(stored).isNotNull();
@@ -65,7 +65,7 @@ class EgressFenceIT extends NamespacedTest {
         assertThat(stored.getMetadata().getOwnerReferences()).isEqualTo(built.getMetadata().getOwnerReferences());
         // Applying the same object again changes nothing: no churn for the reconciler.
         String version = stored.getMetadata().getResourceVersion();
-        client.resource(EgressFence.fence(policy).orElseThrow()).fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+        client.resource(EgressFence.fence(policy).orElseThrow()).fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
         assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName(EgressFence.name(name)).get()
                 .getMetadata().getResourceVersion()).isEqualTo(version);
     }
@@ -95,7 +95,7 @@ class EgressFenceIT extends NamespacedTest {
     @Test
     void fenceGoesWithItsPolicy() {
         ExecutionPolicy policy = createPolicy("short-lived", "[{cidr: 203.0.113.10/32}]");
-        client.resource(EgressFence.fence(policy).orElseThrow()).fieldManager(Markers.FIELD_MANAGER).forceConflicts().serverSideApply();
+        client.resource(EgressFence.fence(policy).orElseThrow()).fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
 
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("short-lived").delete();
         await("fence garbage-collected with its policy").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))

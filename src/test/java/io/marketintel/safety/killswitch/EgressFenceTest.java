@@ -23,13 +23,13 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressPort;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.EgressTarget;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Protocol;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -129,7 +129,7 @@ class EgressFenceTest {
         assertThat(np.getMetadata().getName()).isEqualTo("momentum-egress-fence");
         assertThat(np.getMetadata().getNamespace()).isEqualTo("desk-a");
         assertThat(np.getMetadata().getLabels()).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "app.kubernetes.io/managed-by", "execution-safety-operator", Markers.POLICY_LABEL, "momentum"));
+                "app.kubernetes.io/managed-by", "execution-safety-operator", MetadataNames.POLICY_LABEL, "momentum"));
         OwnerReference owner = np.getMetadata().getOwnerReferences().get(0);
         assertThat(owner.getApiVersion()).isEqualTo("safety.marketintel.io/v1alpha1");
         assertThat(owner.getKind()).isEqualTo("ExecutionPolicy");
@@ -137,7 +137,7 @@ class EgressFenceTest {
         assertThat(owner.getUid()).isEqualTo("0c2a6a8e-5b1f-4c1e-9d52-3f2f0f6d7a11");
         assertThat(owner.getController()).isTrue();
         assertThat(owner.getBlockOwnerDeletion()).isFalse();
-        assertThat(np.getSpec().getPodSelector().getMatchLabels()).isEqualTo(Map.of(Markers.POLICY_LABEL, "momentum"));
+        assertThat(np.getSpec().getPodSelector().getMatchLabels()).isEqualTo(Map.of(MetadataNames.POLICY_LABEL, "momentum"));
         assertThat(np.getSpec().getPolicyTypes()).containsExactly("Egress");
         assertThat(np.getSpec().getIngress()).isEmpty();
 

@@ -17,6 +17,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
@@ -39,7 +40,7 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 @WithTestResource(value = ControlPlaneResource.class, scope = TestResourceScope.GLOBAL)
 class KillSwitchIT extends NamespacedTest {
-    static final String STOP = KillSwitch.STOP_ANNOTATION;
+    static final String STOP = MetadataNames.EMERGENCY_STOP_ANNOTATION;
     static final Duration DEADLINE = Duration.ofSeconds(120);
 
     @Override

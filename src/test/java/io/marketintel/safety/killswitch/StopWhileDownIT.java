@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -66,7 +67,7 @@ class StopWhileDownIT extends NamespacedTest {
         operator.kill();
 
         // While it is down: a stop, and drift the operator will correct once it runs.
-        assertThat(kubectl.run("annotate", "xp", "stopped", "-n", ns, KillSwitch.STOP_ANNOTATION + "=operator down, desk says stop")
+        assertThat(kubectl.run("annotate", "xp", "stopped", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=operator down, desk says stop")
                 .exitCode()).isZero();
         assertThat(kubectl.run("scale", "deployment", "beta", "-n", ns, "--replicas=3").exitCode()).isZero();
 

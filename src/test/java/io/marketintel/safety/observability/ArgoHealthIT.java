@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
@@ -70,10 +70,10 @@ class ArgoHealthIT extends NamespacedTest {
         expect("fx", "blocked-guards", "Degraded");
 
         // Emergency stop, then latched with the annotation gone: Suspended both times.
-        kubectl.run("annotate", "xp", "fx", "-n", ns, KillSwitch.STOP_ANNOTATION + "=argo health test");
+        kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=argo health test");
         awaitPolicy("fx", "stopped", p -> p.getStatus().phase == Phase.EmergencyStopped);
         assertThat(expect("fx", "emergency-stopped", "Suspended")).contains("argo health test");
-        kubectl.run("annotate", "xp", "fx", "-n", ns, KillSwitch.STOP_ANNOTATION + "-");
+        kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-");
         awaitPolicy("fx", "latched", p -> p.getStatus().emergencyStop.message.contains("does not resume"));
         assertThat(expect("fx", "emergency-stopped-latched", "Suspended")).contains("argo health test").contains("rearm=");
 

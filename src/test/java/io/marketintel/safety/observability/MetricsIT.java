@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PodHolds;
@@ -78,7 +78,7 @@ class MetricsIT extends NamespacedTest {
         // A stop: active, counted, timed.
         double stopsBefore = value(scrape(), "execution_safety_emergency_stops_total{scope=\"Policy\"}").orElse(0);
         double timedBefore = value(scrape(), "execution_safety_emergency_stop_latency_seconds_count").orElse(0);
-        kubectl.run("annotate", "xp", "fx", "-n", ns, KillSwitch.STOP_ANNOTATION + "=metrics test");
+        kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=metrics test");
         awaitValue("execution_safety_emergency_stop_active{" + fx + "}", 1);
         String stopped = scrape();
         assertThat(value(stopped, "execution_safety_emergency_stops_total{scope=\"Policy\"}")).hasValue(stopsBefore + 1);

@@ -115,6 +115,9 @@ final class RulesOracle {
                 blockers.add(Reason.DryRunSoakIncomplete);
             }
         }
+        // TransitionRules also folds a guard problem that repeats the soak blocker word for word (a DryRunSoak guard)
+        // into that blocker. Not modelled here: the generated problems (at most 40 characters) are shorter than any
+        // soak blocker, so none repeats one; TransitionRulesTest covers the fold.
         if (!in.guards().passed()) {
             blockers.add(Reason.GuardsNotPassing);
         }

@@ -38,6 +38,47 @@ class TransitionRulesTest {
     }
 
     @Test
+    void aDryRunSoakGuardReportingTheSoakIsNotCountedASecondBlocker() {
+        String soak = TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, Optional.of(Duration.ofHours(24)),
+                Optional.of(NOW.minus(Duration.ofHours(3))), NOW).orElseThrow();
+        // What the reconciler makes of a DryRunSoak guard's failure: "name (type, result): message".
+        String guardSaysSo = "soak (DryRunSoak, Fail): " + soak;
+
+        Decision once = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(3)))
+                .guards(GuardVerdict.fail(guardSaysSo)).build());
+        assertThat(once.action()).isEqualTo(Action.REFUSE);
+        assertThat(once.reason()).isEqualTo(Reason.DryRunSoakIncomplete);
+        assertThat(once.blockers()).containsExactly("DryRun soak incomplete: 3h of 24h done, 21h left");
+
+        Decision withAnother = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(3)))
+                .guards(GuardVerdict.fail(guardSaysSo, "ready (WorkloadReady, Fail): 1 of 2 ready")).build());
+        assertThat(withAnother.blockers()).containsExactly(soak, "guards not passing: ready (WorkloadReady, Fail): 1 of 2 ready");
+
+        // Only the soak blocker of this very decision is folded: with the soak done, a guard still saying it blocks.
+        Decision soaked = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(25)))
+                .guards(GuardVerdict.fail(guardSaysSo)).build());
+        assertThat(soaked.action()).isEqualTo(Action.REFUSE);
+        assertThat(soaked.reason()).isEqualTo(Reason.GuardsNotPassing);
+    }
+
+    @Test
+    void theSoakRuleAppliesToLiveOnlyAndNotToAZeroSoak() {
+        Optional<Instant> anHourAgo = Optional.of(NOW.minus(Duration.ofHours(1)));
+        Optional<Duration> day = Optional.of(Duration.ofDays(1));
+        assertThat(TransitionRules.dryRunSoakBlocker(BACKTEST, DRY_RUN, day, anHourAgo, NOW)).isEmpty();
+        assertThat(TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, Optional.empty(), anHourAgo, NOW)).isEmpty();
+        assertThat(TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, Optional.of(Duration.ZERO), Optional.empty(), NOW)).isEmpty();
+        assertThat(TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, day, Optional.of(NOW.minus(Duration.ofDays(1))), NOW)).isEmpty();
+        assertThat(TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, day, anHourAgo, NOW)).contains(
+                "DryRun soak incomplete: 1h of 24h done, 23h left");
+        // Time in another mode does not count; a start in the future counts as none.
+        assertThat(TransitionRules.dryRunSoakBlocker(BACKTEST, LIVE, day, Optional.of(NOW.minus(Duration.ofDays(9))), NOW))
+                .contains("DryRun soak incomplete: 0s of 24h done, 24h left");
+        assertThat(TransitionRules.dryRunSoakBlocker(DRY_RUN, LIVE, day, Optional.of(NOW.plusSeconds(60)), NOW))
+                .contains("DryRun soak incomplete: 0s of 24h done, 24h left");
+    }
+
+    @Test
     void dryRunToLiveAfterTheFullSoakWithGuardsAndApprovalsIsAllowed() {
         Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).modeSince(NOW.minus(Duration.ofHours(24))).build());
 

@@ -8,8 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -54,8 +54,8 @@ class BadTargetsIT extends NamespacedTest {
                 .contains("Deployment/shared is governed by ExecutionPolicy/first");
         // The owner keeps it: still DryRun, still labelled for "first".
         var d = client.apps().deployments().inNamespace(ns).withName("shared").get();
-        assertThat(d.getMetadata().getLabels()).containsEntry(Markers.POLICY_LABEL, "first");
-        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, "DryRun");
+        assertThat(d.getMetadata().getLabels()).containsEntry(MetadataNames.POLICY_LABEL, "first");
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, "DryRun");
         kubectlWaitReady(kubectl, ns, "first");
     }
 
@@ -94,7 +94,7 @@ class BadTargetsIT extends NamespacedTest {
         assertThat(p.getStatus().observedGeneration).isEqualTo(p.getMetadata().getGeneration());
         // Nothing was touched: the workload never got the policy's label or a mode.
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getLabels())
-                .doesNotContainKey(Markers.POLICY_LABEL);
+                .doesNotContainKey(MetadataNames.POLICY_LABEL);
     }
 
     /**
@@ -107,7 +107,7 @@ class BadTargetsIT extends NamespacedTest {
         apply(policy("odd", "Backtest", "{refs: [{kind: Deployment, name: ghost}]}", ""));
         kubectlWaitStalled(kubectl, ns, "odd");
         Writes.edit(client.resources(ExecutionPolicy.class).inNamespace(ns).withName("odd"), p -> {
-            p.getMetadata().getAnnotations().put(io.marketintel.safety.killswitch.KillSwitch.STOP_ANNOTATION, "fat \uffff finger\u007f");
+            p.getMetadata().getAnnotations().put(MetadataNames.EMERGENCY_STOP_ANNOTATION, "fat \uffff finger\u007f");
             return p;
         });
         ExecutionPolicy p = PolicyTestSupport.awaitPolicy(client, ns, "odd", "stop recorded",

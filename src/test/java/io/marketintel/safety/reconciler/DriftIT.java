@@ -9,7 +9,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
@@ -63,6 +63,6 @@ class DriftIT extends NamespacedTest {
         assertThat(client.v1().events().inNamespace(ns).list().getItems())
                 .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("DriftCorrected"));
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getLabels())
-                .containsEntry(Markers.POLICY_LABEL, "drift");
+                .containsEntry(MetadataNames.POLICY_LABEL, "drift");
     }
 }

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -125,7 +125,7 @@ class OperatorRestartIT extends NamespacedTest {
         });
         assertThat(replicas()).isEqualTo(count);
         assertThat(pods()).hasSize(count).allSatisfy(
-                pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, mode.wireName()));
+                pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, mode.wireName()));
     }
 
     private void holdPods() {
@@ -197,6 +197,6 @@ class OperatorRestartIT extends NamespacedTest {
 
     private String template() {
         var a = deployment().getSpec().getTemplate().getMetadata().getAnnotations();
-        return a == null ? null : a.get(Markers.MODE_ANNOTATION);
+        return a == null ? null : a.get(MetadataNames.MODE_ANNOTATION);
     }
 }

@@ -9,10 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.ControlPlaneResource;
@@ -44,7 +44,7 @@ class RefusalIT extends NamespacedTest {
         assertThat(p.getStatus().phase).isEqualTo(Phase.Blocked);
         assertThat(p.getStatus().mode).isEqualTo(ExecutionMode.BACKTEST);
         assertThat(client.pods().inNamespace(ns).list().getItems()).hasSize(2)
-                .allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, "Backtest"));
+                .allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, "Backtest"));
         assertThat(client.v1().events().inNamespace(ns).list().getItems())
                 .anySatisfy(e -> {
                     assertThat(e.getReason()).isEqualTo("BacktestToLiveRefused");
@@ -95,6 +95,6 @@ class RefusalIT extends NamespacedTest {
             assertThat(h.trigger).isEqualTo("Adopting");
         });
         assertThat(client.pods().inNamespace(ns).list().getItems())
-                .allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, "Backtest"));
+                .allSatisfy(pod -> assertThat(pod.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, "Backtest"));
     }
 }

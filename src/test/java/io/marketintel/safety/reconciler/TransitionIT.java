@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -84,9 +84,9 @@ class TransitionIT extends NamespacedTest {
                 .containsEntry("Live", 6).containsEntry("DryRun", 4).containsEntry("Backtest", 2);
         // Originals are remembered on the workload for when a mode has no count of its own.
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getMetadata().getAnnotations())
-                .containsEntry(Markers.ORIGINAL_REPLICAS_ANNOTATION, "3");
+                .containsEntry(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION, "3");
         assertThat(client.apps().statefulSets().inNamespace(ns).withName("beta").get().getMetadata().getAnnotations())
-                .containsEntry(Markers.ORIGINAL_REPLICAS_ANNOTATION, "1");
+                .containsEntry(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION, "1");
         var events = client.v1().events().inNamespace(ns).list().getItems();
         assertThat(events).extracting(e -> e.getReason()).contains("Adopting", "EscalationAllowed", "DeEscalation",
                 "TransitionCompleted");
@@ -95,7 +95,7 @@ class TransitionIT extends NamespacedTest {
     private void assertRunningIn(ExecutionMode mode, int perWorkload) {
         List<Pod> pods = client.pods().inNamespace(ns).list().getItems();
         assertThat(pods).hasSize(2 * perWorkload).allSatisfy(p -> {
-            assertThat(p.getMetadata().getAnnotations()).containsEntry(Markers.MODE_ANNOTATION, mode.wireName());
+            assertThat(p.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, mode.wireName());
             assertThat(p.getSpec().getContainers()).allSatisfy(c -> assertThat(c.getEnv())
                     .extracting(EnvVar::getName, EnvVar::getValue).contains(org.assertj.core.groups.Tuple.tuple("EXECUTION_MODE", mode.wireName())));
         });

@@ -15,12 +15,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
-import io.marketintel.safety.killswitch.KillSwitch;
 
 /**
  * The safety-invariant checker of the integration and end-to-end tiers: informers on Pods and ExecutionPolicies
@@ -193,7 +192,7 @@ public final class SafetyInvariants implements AutoCloseable {
         return new SafetyRules.PodView(meta.getNamespace(), meta.getName(),
                 SafetyRules.workload(owner.map(OwnerReference::getKind).orElse(null), owner.map(OwnerReference::getName).orElse(null),
                         labels.get("pod-template-hash"), meta.getName()),
-                labels.get(Markers.POLICY_LABEL), annotations.get(Markers.MODE_ANNOTATION), running,
+                labels.get(MetadataNames.POLICY_LABEL), annotations.get(MetadataNames.MODE_ANNOTATION), running,
                 Timestamps.parse(meta.getCreationTimestamp()).orElse(null));
     }
 
@@ -201,10 +200,10 @@ public final class SafetyInvariants implements AutoCloseable {
         var meta = p.getMetadata();
         var spec = p.getSpec();
         ExecutionPolicyStatus status = p.getStatus();
-        boolean stopAnnotated = meta.getAnnotations() != null && meta.getAnnotations().containsKey(KillSwitch.STOP_ANNOTATION);
+        boolean stopAnnotated = meta.getAnnotations() != null && meta.getAnnotations().containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
         boolean stopRecorded = status != null && status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active);
         var rearm = io.marketintel.safety.killswitch.Latch.parseRearm(
-                meta.getAnnotations() == null ? null : meta.getAnnotations().get(KillSwitch.REARMED_BY_ANNOTATION));
+                meta.getAnnotations() == null ? null : meta.getAnnotations().get(MetadataNames.REARMED_BY_ANNOTATION));
         boolean rearmed = stopRecorded && rearm.isPresent() && status.emergencyStop.epoch != null
                 && rearm.get().epoch() == status.emergencyStop.epoch;
         int required = spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2;

@@ -15,7 +15,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 /** How the checker reads pods and policies: mode, workload, approvals recorded by the operator, stop and re-arm. */
 class SafetyInvariantsTest {
@@ -73,7 +73,7 @@ class SafetyInvariantsTest {
 
     @Test
     void aStopHoldsUntilAReArmOfTheRecordedEpoch() {
-        ExecutionPolicy p = policy(ExecutionMode.DRY_RUN, null, Map.of(KillSwitch.STOP_ANNOTATION, "fat finger"));
+        ExecutionPolicy p = policy(ExecutionMode.DRY_RUN, null, Map.of(MetadataNames.EMERGENCY_STOP_ANNOTATION, "fat finger"));
         assertThat(SafetyInvariants.policyView(p).stopped()).as("annotated").isTrue();
 
         p.getMetadata().setAnnotations(Map.of());
@@ -82,11 +82,11 @@ class SafetyInvariantsTest {
         p.getStatus().emergencyStop.epoch = 3L;
         assertThat(SafetyInvariants.policyView(p).stopped()).as("latched: the annotation's removal resumes nothing").isTrue();
 
-        p.getMetadata().setAnnotations(Map.of(KillSwitch.REARMED_BY_ANNOTATION, "risk 2"));
+        p.getMetadata().setAnnotations(Map.of(MetadataNames.REARMED_BY_ANNOTATION, "risk 2"));
         assertThat(SafetyInvariants.policyView(p).stopped()).as("a re-arm of an earlier epoch").isTrue();
-        p.getMetadata().setAnnotations(Map.of(KillSwitch.REARMED_BY_ANNOTATION, "risk 3"));
+        p.getMetadata().setAnnotations(Map.of(MetadataNames.REARMED_BY_ANNOTATION, "risk 3"));
         assertThat(SafetyInvariants.policyView(p).stopped()).as("re-armed; the operator acts before it reports").isFalse();
-        p.getMetadata().setAnnotations(Map.of(KillSwitch.REARMED_BY_ANNOTATION, "risk 3", KillSwitch.STOP_ANNOTATION, "again"));
+        p.getMetadata().setAnnotations(Map.of(MetadataNames.REARMED_BY_ANNOTATION, "risk 3", MetadataNames.EMERGENCY_STOP_ANNOTATION, "again"));
         assertThat(SafetyInvariants.policyView(p).stopped()).as("annotated again").isTrue();
     }
 

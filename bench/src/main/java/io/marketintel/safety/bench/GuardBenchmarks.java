@@ -125,7 +125,7 @@ public class GuardBenchmarks {
     static WorkloadState w(String name, String image) {
         return new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), 2, 2,
                 Optional.of(2), List.of(Optional.of(ExecutionMode.DRY_RUN), Optional.of(ExecutionMode.DRY_RUN)),
-                List.of("strategy", "sidecar"), List.of(image, "registry.example.com/ops/sidecar:3.1"), List.of());
+                List.of("strategy", "sidecar"), List.of(image, "registry.example.com/ops/sidecar:3.1"), List.of(), 2, "1");
     }
 
     static ExecutionPolicySpec.Guard guard(GuardType type) {

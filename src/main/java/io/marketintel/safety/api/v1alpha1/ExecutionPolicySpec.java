@@ -32,7 +32,7 @@ public class ExecutionPolicySpec {
     @JsonPropertyDescription("Replicas per mode. A mode left unset runs the workload's own replica count, remembered before the operator first scales it.")
     public ModeReplicas replicas;
 
-    @JsonPropertyDescription("How pods learn their mode: an env var on every container and the pod-template annotation safety.marketintel.io/mode.")
+    @JsonPropertyDescription("How pods learn their mode: an env var on every container and the pod-template annotation " + MetadataNames.MODE_ANNOTATION + ".")
     public ModeInjection modeInjection;
 
     @JsonPropertyDescription("Four-eyes approval of escalations (to a riskier mode).")
@@ -51,7 +51,7 @@ public class ExecutionPolicySpec {
     public String dryRunSoak;
 
     @Pattern(Durations.PATTERN)
-    @Default("5m")
+    @Default(Defaults.TRANSITION_TIMEOUT)
     @JsonPropertyDescription("An escalation not complete within this time is rolled back to the previous safer mode.")
     public String transitionTimeout;
 
@@ -64,6 +64,54 @@ public class ExecutionPolicySpec {
 
     @JsonPropertyDescription("HTTP endpoint on each pod called on emergency stop to cancel resting orders at the venue.")
     public CancelOrders cancelOrders;
+
+    /**
+     * Every default of this spec, once: the CRD's {@code @Default} (what the API server fills in) and the code's
+     * fallback for an object that reached the operator without it (a test fixture, an older CRD) read the same
+     * constant. {@code @Default} needs a constant String, so a number or flag is written once as its typed value
+     * and its {@code _TEXT} form is derived from it ({@code "" + 3} is a compile-time constant).
+     */
+    public static final class Defaults {
+        /** spec.transitionTimeout. */
+        public static final String TRANSITION_TIMEOUT = "5m";
+        /** spec.dryRunSoak has no CRD default (unset: no soak needed); the code reads an unreadable one as this, and reports it. */
+        public static final String DRY_RUN_SOAK = "0";
+        /** spec.modeInjection.envVar. */
+        public static final String MODE_ENV_VAR = "EXECUTION_MODE";
+        /** spec.approval.requiredForLive. */
+        public static final int APPROVALS_FOR_LIVE = 2;
+        public static final String APPROVALS_FOR_LIVE_TEXT = "" + APPROVALS_FOR_LIVE;
+        /** spec.approval.requiredForDryRun. */
+        public static final int APPROVALS_FOR_DRY_RUN = 0;
+        public static final String APPROVALS_FOR_DRY_RUN_TEXT = "" + APPROVALS_FOR_DRY_RUN;
+        /** spec.approval.validity. */
+        public static final String APPROVAL_VALIDITY = "1h";
+        /** spec.guards[].timeout. */
+        public static final String GUARD_TIMEOUT = "10s";
+        /** spec.guards[].configuration.requirePinnedImages. */
+        public static final boolean REQUIRE_PINNED_IMAGES = true;
+        public static final String REQUIRE_PINNED_IMAGES_TEXT = "" + REQUIRE_PINNED_IMAGES;
+        /** spec.riskLimits.currency. */
+        public static final String CURRENCY = "USD";
+        /** spec.circuitBreaker.maxFailures. */
+        public static final int BREAKER_MAX_FAILURES = 3;
+        public static final String BREAKER_MAX_FAILURES_TEXT = "" + BREAKER_MAX_FAILURES;
+        /** spec.circuitBreaker.window. */
+        public static final String BREAKER_WINDOW = "1h";
+        /** spec.liveEgress[].ports[].protocol. */
+        public static final String EGRESS_PROTOCOL_TEXT = "TCP";
+        public static final Protocol EGRESS_PROTOCOL = Protocol.valueOf(EGRESS_PROTOCOL_TEXT);
+        /** spec.cancelOrders.path. */
+        public static final String CANCEL_ORDERS_PATH = "/cancel-orders";
+        /** spec.cancelOrders.scheme. */
+        public static final String CANCEL_ORDERS_SCHEME_TEXT = "HTTP";
+        public static final Scheme CANCEL_ORDERS_SCHEME = Scheme.valueOf(CANCEL_ORDERS_SCHEME_TEXT);
+        /** spec.cancelOrders.timeout. */
+        public static final String CANCEL_ORDERS_TIMEOUT = "5s";
+
+        private Defaults() {
+        }
+    }
 
     /** Targets: explicit references and/or a label selector. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -123,26 +171,27 @@ public class ExecutionPolicySpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ModeInjection {
-        @Default(ModeInjection.DEFAULT_ENV_VAR)
+        @Default(Defaults.MODE_ENV_VAR)
         @Size(min = 1, max = 128)
         @Pattern("^[A-Za-z_][A-Za-z0-9_]*$")
         @JsonPropertyDescription("Environment variable set to the mode on every container.")
         public String envVar;
 
-        public static final String DEFAULT_ENV_VAR = "EXECUTION_MODE";
+        /** Alias of {@link Defaults#MODE_ENV_VAR}, kept for ExecutionPolicyReconciler (being rewritten elsewhere); delete after. */
+        public static final String DEFAULT_ENV_VAR = Defaults.MODE_ENV_VAR;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Approval {
         @Min(0)
         @Max(10)
-        @Default("2")
+        @Default(Defaults.APPROVALS_FOR_LIVE_TEXT)
         @JsonPropertyDescription("Distinct approvals, none from the requester, needed to escalate to Live.")
         public Integer requiredForLive;
 
         @Min(0)
         @Max(10)
-        @Default("0")
+        @Default(Defaults.APPROVALS_FOR_DRY_RUN_TEXT)
         @JsonPropertyDescription("Distinct approvals needed to escalate from Backtest to DryRun.")
         public Integer requiredForDryRun;
 
@@ -150,7 +199,7 @@ public class ExecutionPolicySpec {
         public Approvers approvers;
 
         @Pattern(Durations.PATTERN)
-        @Default("1h")
+        @Default(Defaults.APPROVAL_VALIDITY)
         @JsonPropertyDescription("How long an approval stays valid.")
         public String validity;
     }
@@ -178,7 +227,7 @@ public class ExecutionPolicySpec {
         public GuardType type;
 
         @Pattern(Durations.PATTERN)
-        @Default("10s")
+        @Default(Defaults.GUARD_TIMEOUT)
         @JsonPropertyDescription("A guard that has not answered within this time fails.")
         public String timeout;
 
@@ -243,7 +292,7 @@ public class ExecutionPolicySpec {
         public List<ObjectKeys> configMaps;
         @Size(max = 64)
         public List<ObjectKeys> secrets;
-        @Default("true")
+        @Default(Defaults.REQUIRE_PINNED_IMAGES_TEXT)
         @JsonPropertyDescription("Fail when a container image is not pinned by digest or a tag other than latest.")
         public Boolean requirePinnedImages;
     }
@@ -272,7 +321,7 @@ public class ExecutionPolicySpec {
         @Required
         @Min(value = 0, inclusive = false)
         public Double maxOrdersPerSecond;
-        @Default("USD")
+        @Default(Defaults.CURRENCY)
         @Pattern("^[A-Z]{3}$")
         @JsonPropertyDescription("ISO 4217 currency of the amounts.")
         public String currency;
@@ -282,10 +331,10 @@ public class ExecutionPolicySpec {
     public static class CircuitBreaker {
         @Min(1)
         @Max(100)
-        @Default("3")
+        @Default(Defaults.BREAKER_MAX_FAILURES_TEXT)
         public Integer maxFailures;
         @Pattern(Durations.PATTERN)
-        @Default("1h")
+        @Default(Defaults.BREAKER_WINDOW)
         public String window;
     }
 
@@ -305,7 +354,7 @@ public class ExecutionPolicySpec {
         @Min(1)
         @Max(65535)
         public Integer port;
-        @Default("TCP")
+        @Default(Defaults.EGRESS_PROTOCOL_TEXT)
         public Protocol protocol;
     }
 
@@ -319,14 +368,14 @@ public class ExecutionPolicySpec {
         @Min(1)
         @Max(65535)
         public Integer port;
-        @Default("/cancel-orders")
+        @Default(Defaults.CANCEL_ORDERS_PATH)
         @Pattern("^/.*")
         @Size(max = 1024)
         public String path;
-        @Default("HTTP")
+        @Default(Defaults.CANCEL_ORDERS_SCHEME_TEXT)
         public Scheme scheme;
         @Pattern(Durations.PATTERN)
-        @Default("5s")
+        @Default(Defaults.CANCEL_ORDERS_TIMEOUT)
         public String timeout;
     }
 

@@ -30,7 +30,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
@@ -52,7 +52,7 @@ import io.marketintel.safety.testing.Writes;
  * CONTROLLER_QPS (unset: see {@link Bench#controlPlane}).
  */
 public final class StopLatencyBench {
-    static final String STOP = KillSwitch.STOP_ANNOTATION;
+    static final String STOP = MetadataNames.EMERGENCY_STOP_ANNOTATION;
     static final int PER_POLICY = 10;
     static final Duration SETUP = Duration.ofMinutes(20);
     static final Duration STEP = Duration.ofMinutes(3);
@@ -224,7 +224,7 @@ public final class StopLatencyBench {
         for (ExecutionPolicy p : xp.getStore().list()) {
             client.resources(ExecutionPolicy.class).inNamespace(ns).withName(p.getMetadata().getName())
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"%s\":\"%d\"}}}"
-                            .formatted(KillSwitch.REARM_ANNOTATION, epoch(p)));
+                            .formatted(MetadataNames.REARM_ANNOTATION, epoch(p)));
         }
         awaitSteady(watch, xp, policies);
         return ms;

@@ -1,0 +1,47 @@
+package io.marketintel.safety.api.v1alpha1;
+
+/**
+ * Every annotation and label name the operator, its admission policies (k8s/admission, the Helm chart) and its
+ * users share, in one place. Code refers to these constants; {@code MetadataNamesTest} fails when a
+ * {@code safety.marketintel.io/...} literal appears anywhere else in src/main/java, or when the shipped YAML and
+ * docs use a name that is not defined here. The names are spelled out in full so that grepping for one finds it.
+ */
+public final class MetadataNames {
+    // --- Written by people (kubectl annotate); read by the operator and the admission policies.
+
+    /** Person, on an ExecutionPolicy, Namespace or ExecutionSafety/global: emergency stop, value = reason (DESIGN §6). */
+    public static final String EMERGENCY_STOP_ANNOTATION = "safety.marketintel.io/emergency-stop";
+    /** Person (an approver), on an ExecutionPolicy: the approval token; admission turns it into a line of {@link #APPROVALS_ANNOTATION}. */
+    public static final String APPROVE_ANNOTATION = "safety.marketintel.io/approve";
+    /** Person (designated staff), on an ExecutionPolicy: re-arm of a latched stop, value = epoch; admission turns it into {@link #REARMED_BY_ANNOTATION}. */
+    public static final String REARM_ANNOTATION = "safety.marketintel.io/rearm";
+
+    // --- Written only by the admission policies (the API server), from request.userInfo; read by the operator.
+
+    /** Admission, on an ExecutionPolicy: who stopped it, so status names the authenticated user, not annotation text. */
+    public static final String EMERGENCY_STOP_BY_ANNOTATION = "safety.marketintel.io/emergency-stop-by";
+    /** Admission, on an ExecutionPolicy: {@code "<user> <epoch>"} of the last re-arm, so only the named user re-arms. */
+    public static final String REARMED_BY_ANNOTATION = "safety.marketintel.io/rearmed-by";
+    /** Admission, on an ExecutionPolicy: one {@code "<user> <token>"} line per approval, user as authenticated (DESIGN §4). */
+    public static final String APPROVALS_ANNOTATION = "safety.marketintel.io/approvals";
+    /** Admission, on an ExecutionPolicy: the user who asked for the escalation, who may not approve it. */
+    public static final String REQUESTED_BY_ANNOTATION = "safety.marketintel.io/requested-by";
+
+    // --- Written by the operator on what it governs.
+
+    /** Operator, label on workloads, their pod templates and egress-fence NetworkPolicies: the governing ExecutionPolicy. */
+    public static final String POLICY_LABEL = "safety.marketintel.io/policy";
+    /** Operator, pod-template annotation: the execution mode, so pods (and their readers) see it. */
+    public static final String MODE_ANNOTATION = "safety.marketintel.io/mode";
+    /** Operator, workload annotation: the replica count before the operator first scaled it, restored later. */
+    public static final String ORIGINAL_REPLICAS_ANNOTATION = "safety.marketintel.io/original-replicas";
+    /** Operator: field manager of every server-side apply, so GitOps tools can ignore exactly these fields (DESIGN §7). */
+    public static final String FIELD_MANAGER = "execution-safety-operator";
+    /** Operator, label on the objects it creates itself (egress fences), with value {@link #MANAGED_BY}. */
+    public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+    /** Operator: value of {@link #MANAGED_BY_LABEL} on the objects it creates. */
+    public static final String MANAGED_BY = FIELD_MANAGER;
+
+    private MetadataNames() {
+    }
+}
