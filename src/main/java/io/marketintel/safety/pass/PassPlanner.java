@@ -18,10 +18,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.approval.ApprovalView;
 import io.marketintel.safety.killswitch.CircuitBreaker;
-import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision;
 import io.marketintel.safety.policy.Decision.Action;
@@ -46,11 +47,6 @@ import io.marketintel.safety.policy.TransitionRules;
  * the stop and breaker records) and leaves the rest to {@link PassPlan#report}.
  */
 public final class PassPlanner {
-    /** Defaults of the spec fields the planner reads (the CRD's {@code @Default}s; an object written before them lacks them). */
-    static final String TRANSITION_TIMEOUT = "5m";
-    static final String BREAKER_WINDOW = "1h";
-    static final int BREAKER_MAX_FAILURES = 3;
-
     private final KubernetesSerialization serialization;
 
     public PassPlanner(KubernetesSerialization serialization) {
@@ -115,8 +111,8 @@ public final class PassPlanner {
         // The decision, and the circuit breaker that may overrule it.
         List<String> specProblems = new ArrayList<>();
         ExecutionPolicySpec.CircuitBreaker breakerSpec = spec.circuitBreaker;
-        int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : BREAKER_MAX_FAILURES;
-        Duration window = duration(breakerSpec == null ? null : breakerSpec.window, BREAKER_WINDOW, "circuitBreaker.window", specProblems);
+        int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : Defaults.BREAKER_MAX_FAILURES;
+        Duration window = duration(breakerSpec == null ? null : breakerSpec.window, Defaults.BREAKER_WINDOW, "circuitBreaker.window", specProblems);
         List<String> inputProblems = new ArrayList<>();
         Decision decision = TransitionRules.decide(input(spec, desired, latch.stopped(), decided, o.targets(), approvals, guardProblems,
                 now, inputProblems));
@@ -163,9 +159,9 @@ public final class PassPlanner {
         List<String> blocking = new ArrayList<>(targets.problems());
         blocking.addAll(failingGuards);
         List<String> own = new ArrayList<>();
-        Duration timeout = duration(spec.transitionTimeout, TRANSITION_TIMEOUT, "transitionTimeout", own);
+        Duration timeout = duration(spec.transitionTimeout, Defaults.TRANSITION_TIMEOUT, "transitionTimeout", own);
         Optional<Duration> soak = spec.dryRunSoak == null ? Optional.empty()
-                : Optional.of(duration(spec.dryRunSoak, "0", "dryRunSoak", own));
+                : Optional.of(duration(spec.dryRunSoak, Defaults.DRY_RUN_SOAK, "dryRunSoak", own));
         blocking.addAll(own);
         problems.addAll(own);
         Optional<InFlight> inFlight = Optional.empty();
@@ -257,10 +253,10 @@ public final class PassPlanner {
                 return Optional.empty();
             }
             Map<String, String> annotations = policy.getMetadata().getAnnotations();
-            String line = annotations == null ? null : annotations.get(KillSwitch.REARMED_BY_ANNOTATION);
+            String line = annotations == null ? null : annotations.get(MetadataNames.REARMED_BY_ANNOTATION);
             Optional<Latch.Rearm> rearm = Latch.parseRearm(line);
             if (line != null && rearm.isEmpty()) {
-                problems.add(KillSwitch.REARMED_BY_ANNOTATION + " is not \"<user> <epoch>\": " + line);
+                problems.add(MetadataNames.REARMED_BY_ANNOTATION + " is not \"<user> <epoch>\": " + line);
             }
             if (rearm.isPresent() && rearm.get().epoch() == recorded.epoch() && !admissionMissing.isEmpty()) {
                 problems.add("re-arm by " + rearm.get().user() + " not accepted: the admission policies that record who re-armed are missing: "

@@ -16,12 +16,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
-import io.marketintel.safety.approval.ApprovalLine;
 import io.marketintel.safety.approval.ApprovalView;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.killswitch.CircuitBreaker;
-import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.pass.Vocabulary.Outcome;
 import io.marketintel.safety.pass.Vocabulary.Trigger;
@@ -230,7 +229,7 @@ public final class StatusWriter {
             t.startedAt = started || before.transition == null ? now.toString() : before.transition.startedAt;
             t.trigger = decision.reason().name();
             if (started) {
-                t.requester = annotation(policy, ApprovalLine.REQUESTED_BY_ANNOTATION);
+                t.requester = annotation(policy, MetadataNames.REQUESTED_BY_ANNOTATION);
                 t.approvers = approvals.counted().isEmpty() ? null : approvals.counted();
             } else if (before.transition != null) {
                 t.requester = before.transition.requester;
@@ -405,9 +404,9 @@ public final class StatusWriter {
             return latch.message();
         }
         String rearm = "kubectl annotate xp " + policy.getMetadata().getName() + " -n " + policy.getMetadata().getNamespace()
-                + " " + KillSwitch.REARM_ANNOTATION + "=" + latch.epoch();
+                + " " + MetadataNames.REARM_ANNOTATION + "=" + latch.epoch();
         String resume = latch.cause().map(c -> "; to resume, remove the stop (kubectl annotate " + c.target() + " "
-                + KillSwitch.STOP_ANNOTATION + "-), then re-arm: " + rearm).orElse("; to resume, re-arm: " + rearm);
+                + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-), then re-arm: " + rearm).orElse("; to resume, re-arm: " + rearm);
         return head + latch.message() + resume + (after.mode == ExecutionMode.LIVE ? " (it resumes in DryRun; Live needs approvals of epoch "
                 + latch.epoch() + ")" : "");
     }

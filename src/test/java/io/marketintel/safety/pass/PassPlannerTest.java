@@ -20,7 +20,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision.Action;
 import io.marketintel.safety.status.Conditions;
@@ -57,7 +57,7 @@ class PassPlannerTest {
         stopped.emergencyStop.active = true;
         stopped.emergencyStop.epoch = 3L;
         ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped);
-        policy.getMetadata().getAnnotations().put(KillSwitch.REARMED_BY_ANNOTATION, "mallory 3");
+        policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "mallory 3");
 
         PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of("MutatingAdmissionPolicy execution-safety-rearm"),
                 stoppedAtZero()));
@@ -74,7 +74,7 @@ class PassPlannerTest {
         stopped.emergencyStop.active = true;
         stopped.emergencyStop.epoch = 2L;
         ExecutionPolicy policy = policy(ExecutionMode.LIVE, stopped);
-        policy.getMetadata().getAnnotations().put(KillSwitch.REARMED_BY_ANNOTATION, "risk-officer 2");
+        policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer 2");
 
         PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), stoppedAtZero()));
 

@@ -22,10 +22,9 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
-import io.marketintel.safety.approval.ApprovalLine;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.guard.GuardOutcome;
 import io.marketintel.safety.guard.GuardRunner;
-import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision.Action;
 import io.marketintel.safety.status.Conditions;
@@ -112,7 +111,7 @@ class PassSimulationTest {
             this.seed = seed;
             this.random = new Random(seed);
             policy.setMetadata(new ObjectMetaBuilder().withName("momentum").withNamespace("trading").withUid("uid-1").withGeneration(1L)
-                    .withAnnotations(new HashMap<>(Map.of(ApprovalLine.REQUESTED_BY_ANNOTATION, "trader"))).build());
+                    .withAnnotations(new HashMap<>(Map.of(MetadataNames.REQUESTED_BY_ANNOTATION, "trader"))).build());
             ExecutionPolicySpec spec = new ExecutionPolicySpec();
             spec.mode = ExecutionMode.DRY_RUN;
             spec.workloads = new ExecutionPolicySpec.Workloads();
@@ -157,7 +156,7 @@ class PassSimulationTest {
                     int pick = random.nextInt(6);
                     spec.mode = pick < 3 ? ExecutionMode.LIVE : pick < 5 ? ExecutionMode.DRY_RUN : ExecutionMode.BACKTEST;
                     policy.getMetadata().setGeneration(policy.getMetadata().getGeneration() + 1);
-                    annotations.remove(ApprovalLine.ANNOTATION);
+                    annotations.remove(MetadataNames.APPROVALS_ANNOTATION);
                     say("mode " + spec.mode);
                 }
                 case 3 -> {
@@ -174,7 +173,7 @@ class PassSimulationTest {
                 case 6, 7 -> {
                     var es = policy.getStatus() == null ? null : policy.getStatus().emergencyStop;
                     long epoch = es == null || es.epoch == null ? 0 : es.epoch + (random.nextInt(5) == 0 ? -1 : 0);
-                    annotations.put(KillSwitch.REARMED_BY_ANNOTATION, "risk-officer " + epoch);
+                    annotations.put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer " + epoch);
                     say("re-arm " + epoch);
                 }
                 case 8, 9, 10, 11 -> {
@@ -182,7 +181,7 @@ class PassSimulationTest {
                     if (approval != null && approval.token != null) {
                         String user = random.nextInt(6) == 0 ? "trader" : APPROVERS.get(random.nextInt(APPROVERS.size()));
                         String token = random.nextInt(8) == 0 ? "stale-token" : approval.token;
-                        annotations.merge(ApprovalLine.ANNOTATION, user + " " + token, (a, b) -> a + "\n" + b);
+                        annotations.merge(MetadataNames.APPROVALS_ANNOTATION, user + " " + token, (a, b) -> a + "\n" + b);
                         say("approve " + user);
                     }
                 }
