@@ -8,7 +8,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
-import io.marketintel.safety.reconciler.Leadership;
+import io.marketintel.safety.leadership.Leadership;
 
 /**
  * Health of the kill switch, which runs on every replica, leader or not. Live while its watches run (a

@@ -25,6 +25,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
 import io.marketintel.safety.killswitch.ClusterStop;
 import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.leadership.Leadership;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 

@@ -39,6 +39,7 @@ import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.CircuitBreaker;
 import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.leadership.Leadership;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
