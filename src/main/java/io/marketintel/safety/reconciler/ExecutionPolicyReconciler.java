@@ -41,6 +41,10 @@ import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.leadership.Leadership;
 import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.killswitch.Stop;
+import io.marketintel.safety.killswitch.StopExecutor;
+import io.marketintel.safety.killswitch.StopWatcher;
+import io.marketintel.safety.killswitch.WriteGate;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.actuation.Markers;
@@ -123,19 +127,23 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final KubernetesClient client;
     private final AdmissionControl admission;
     private final GuardRunner guardRunner;
-    private final KillSwitch killSwitch;
+    private final StopWatcher stopWatcher;
+    private final StopExecutor stopExecutor;
+    private final WriteGate writeGate;
     private final EgressFences fences;
     private final PolicyMetrics metrics;
     private final Leadership leadership;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
+            StopWatcher stopWatcher, StopExecutor stopExecutor, WriteGate writeGate, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
         this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
         this.fences = fences;
-        this.killSwitch = killSwitch;
+        this.stopWatcher = stopWatcher;
+        this.stopExecutor = stopExecutor;
+        this.writeGate = writeGate;
         this.guardRunner = guardRunner;
         this.admission = admission;
         this.clock = clock;
@@ -152,7 +160,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @Override
     public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
         return List.of(labelled(Deployment.class, Relevance::deployment, context),
-                labelled(StatefulSet.class, Relevance::statefulSet, context), killSwitch.eventSource(),
+                labelled(StatefulSet.class, Relevance::statefulSet, context), stopWatcher.eventSource(),
                 new InformerEventSource<>(EgressFences.eventSource(), context));
     }
 
@@ -191,15 +199,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Emergency stop first: zero replicas are written before any other read, guard or status write.
         ResourceID id = ResourceID.fromResource(policy);
         Latch.Recorded recorded = recorded(before);
-        List<Latch.Trigger> triggers = killSwitch.triggers(policy);
-        Optional<KillSwitch.Stop> seen = killSwitch.stop(id);
+        List<Latch.Trigger> triggers = stopWatcher.triggers(policy);
+        Optional<Stop> seen = stopExecutor.stop(id);
         if (triggers.isEmpty() && !recorded.stopped() && seen.isPresent()) {
             triggers = seen.get().seen(); // set and removed before we looked: it still latches
         }
         List<String> latchProblems = new ArrayList<>();
         Optional<Latch.Rearm> rearm = rearm(policy, recorded, latchProblems);
         Latch.State latch = Latch.evaluate(triggers, false, rearm, recorded);
-        KillSwitch.Stop stop = latch.stopped() ? killSwitch.stopNow(policy) : null;
+        Stop stop = latch.stopped() ? stopExecutor.stopNow(policy) : null;
 
         // Read.
         Workloads.Resolution targets = workloads.resolve(policy, envVar);
@@ -208,7 +216,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Decide.
         if (latch.change() == Latch.Change.REARMED) {
             rearmed(before, after, rearm.orElseThrow(), now);
-            killSwitch.released(id, latch.epoch());
+            stopExecutor.released(id, latch.epoch());
         }
         ExecutionPolicySpec.CircuitBreaker breakerSpec = spec.circuitBreaker;
         int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : 3;
@@ -230,7 +238,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> guardProblems = new ArrayList<>(escalating && !latch.latched()
                 ? evaluateGuards(policy, base, targets, global, after, now) : List.of());
         if (escalating) {
-            killSwitch.blindSpots().forEach(b -> guardProblems.add("the kill switch cannot watch " + b));
+            stopWatcher.blindSpots().forEach(b -> guardProblems.add("the kill switch cannot watch " + b));
         }
         Inputs inputs = Inputs.of(spec, desired, latch.stopped(), after, targets, approvals, guardProblems, now);
         Decision decision = TransitionRules.decide(inputs.input());
@@ -278,7 +286,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         int decideAgain = 0;
         for (Convergence.Write write : plan.writes()) {
             try {
-                if (!killSwitch.write(id, write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
+                if (!writeGate.write(id, write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
                     decideAgain++;
                 }
             } catch (KubernetesClientException e) {
@@ -521,7 +529,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** status.emergencyStop: who, why, when, the epoch, the latency and the cancel-orders outcomes. */
     private static ExecutionPolicyStatus.EmergencyStop stopRecord(ExecutionPolicyStatus.EmergencyStop current, Latch.State latch,
-            KillSwitch.Stop stop, Optional<Latch.Rearm> rearm, Instant now) {
+            Stop stop, Optional<Latch.Rearm> rearm, Instant now) {
         if (current == null && latch.epoch() == 0 && !latch.stopped()) {
             return null;
         }
@@ -654,8 +662,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.latched(),
                 latch.stopped() ? latch.cause().map(c -> c.scope().name() + "Stop").orElse("Latched")
                         : latch.breakerOpen() ? "CircuitBreakerOpen" : "NotStopped",
-                latchMessage(latch, after, policy) + (killSwitch.blindSpots().isEmpty() ? ""
-                        : "; the kill switch cannot watch " + String.join("; ", killSwitch.blindSpots())),
+                latchMessage(latch, after, policy) + (stopWatcher.blindSpots().isEmpty() ? ""
+                        : "; the kill switch cannot watch " + String.join("; ", stopWatcher.blindSpots())),
                 generation, now);
 
         boolean held = decision.action() == Action.STOP || latch.stopped();
@@ -686,11 +694,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     /** One Event and one log line per decision: a new transition, a completion, a refusal, a drift fix. */
     private void announce(ExecutionPolicy policy, ExecutionPolicyStatus before, ExecutionPolicyStatus after,
-            Decision decision, Convergence.Plan plan, Report report, Latch.State latch, KillSwitch.Stop stop) {
+            Decision decision, Convergence.Plan plan, Report report, Latch.State latch, Stop stop) {
         List<String[]> said = new ArrayList<>();
         switch (latch.change()) {
             case STOPPED -> {
-                killSwitch.counted(latch.cause().map(Latch.Trigger::scope).orElse(Latch.Scope.Policy));
+                stopExecutor.counted(latch.cause().map(Latch.Trigger::scope).orElse(Latch.Scope.Policy));
                 said.add(new String[] { "Warning", "EmergencyStopped", latch.message() + "; every target written to zero replicas"
                         + (stop == null ? "" : stop.latency().map(l -> " in " + l.toMillis() + " ms").orElse(""))
                         + (stop == null || stop.failures().isEmpty() ? "" : "; not yet written: " + String.join("; ", stop.failures())) });
