@@ -57,7 +57,9 @@ class StopCoverageIT extends NamespacedTest {
                                 && c.getMessage().contains("Deployment/fx-options is governed by ExecutionPolicy/options"))
                         .isPresent());
 
-        // A stop of "spot" zeroes its own workload, not the one "options" governs.
+        // A stop of "spot" zeroes its own workload, not the one "options" governs. Its generation shows any spec
+        // write, even one "options" reverted at once (drift correction would put a zeroed count back).
+        long generation = client.apps().deployments().inNamespace(ns).withName("fx-options").get().getMetadata().getGeneration();
         Kubectl.Result stop = kubectl.run("annotate", "xp", "spot", "-n", ns, STOP + "=spot desk only");
         assertThat(stop.exitCode()).as(stop.output()).isZero();
         await("fx-spot at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> replicas("fx-spot") == 0);
@@ -66,6 +68,8 @@ class StopCoverageIT extends NamespacedTest {
         // Recorded means the kill switch's zero writes and the stopped pass's writes are done; held a while longer.
         await("fx-options untouched").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30))
                 .until(() -> replicas("fx-options") == 2);
+        assertThat(client.apps().deployments().inNamespace(ns).withName("fx-options").get().getMetadata().getGeneration())
+                .as("fx-options spec never written").isEqualTo(generation);
         assertThat(PolicyTestSupport.get(client, ns, "options").getStatus().phase).isNotEqualTo(Phase.EmergencyStopped);
 
         // A namespace stop stops every policy in it, so both workloads.
