@@ -136,7 +136,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            StopWatcher stopWatcher, StopExecutor stopExecutor, WriteGate writeGate, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
+            StopWatcher stopWatcher, StopExecutor stopExecutor, WriteGate writeGate, EgressFences fences, PolicyMetrics metrics,
+            Leadership leadership) {
         this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
