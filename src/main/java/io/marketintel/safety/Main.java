@@ -6,7 +6,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * The operator's own main. It only waits for exit: the kill switch starts the operator once its start-up sweep
- * has zeroed every stopped policy, and stops it on shutdown ({@code killswitch.KillSwitch}).
+ * has zeroed every stopped policy, and stops it on shutdown ({@code killswitch.KillSwitchStartup}).
  * <p>
  * Having an application class of our own is also what tells the Quarkus Operator SDK extension that the
  * application manages the operator's life cycle: QOSDK then does not install its own start/stop listener

@@ -1,7 +1,6 @@
 package io.marketintel.safety.actuation;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,51 +38,41 @@ public class Workloads {
     public record Resolution(List<WorkloadState> workloads, List<String> problems) {
     }
 
+    /**
+     * Reads the policy's workloads (each ref by name, the selector's by a listing with it), lets {@link Targets}
+     * say which of them the policy covers, the same answer the emergency stop acts on, and observes each one and
+     * its pods. Whether another policy exists is read from the API server, at most once a name.
+     */
     public Resolution resolve(ExecutionPolicy policy, String envVar) {
         String ns = policy.getMetadata().getNamespace();
         String self = policy.getMetadata().getName();
         ExecutionPolicySpec.Workloads spec = policy.getSpec().workloads;
-        Map<String, HasMetadata> found = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
+        Map<String, HasMetadata> read = new LinkedHashMap<>();
         if (spec != null && spec.refs != null) {
             for (WorkloadRef ref : spec.refs) {
                 HasMetadata w = ref.kind == WorkloadKind.DEPLOYMENT
                         ? client.apps().deployments().inNamespace(ns).withName(ref.name).get()
                         : client.apps().statefulSets().inNamespace(ns).withName(ref.name).get();
-                String id = WorkloadState.kindName(ref.kind) + "/" + ref.name;
-                if (w == null) {
-                    problems.add(id + " not found in namespace " + ns);
-                } else {
-                    found.put(id, w);
+                if (w != null) {
+                    read.putIfAbsent(WorkloadState.kindName(ref.kind) + "/" + ref.name, w);
                 }
             }
         }
-        List<String> selectorProblems = spec == null ? List.of() : SelectorRules.problems(spec.selector);
-        problems.addAll(selectorProblems);
-        if (spec != null && spec.selector != null && selectorProblems.isEmpty()) {
-            int before = found.size();
+        if (spec != null && spec.selector != null && SelectorRules.problems(spec.selector).isEmpty()) {
             for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                found.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
+                read.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
             }
             for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                found.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
-            }
-            if (found.size() == before && (spec.refs == null || spec.refs.isEmpty())) {
-                problems.add("the selector matches no Deployment or StatefulSet in namespace " + ns);
+                read.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
             }
         }
+        Targets.Resolved resolved = Targets.resolve(ns, self, spec, read.values().stream().map(Targets.Workload::of).toList(),
+                owner -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get() != null);
         List<WorkloadState> states = new ArrayList<>();
-        Map<String, Boolean> policyExists = new HashMap<>();
-        for (var e : found.entrySet()) {
-            String owner = labels(e.getValue()).get(MetadataNames.POLICY_LABEL);
-            if (owner != null && !owner.equals(self) && policyExists.computeIfAbsent(owner,
-                    o -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(o).get() != null)) {
-                problems.add(e.getKey() + " is governed by ExecutionPolicy/" + owner + "; it is left alone");
-                continue;
-            }
-            states.add(observe(e.getValue(), self, envVar));
+        for (Targets.Workload t : resolved.targets()) {
+            states.add(observe(read.get(t.id()), self, envVar));
         }
-        return new Resolution(states, problems);
+        return new Resolution(states, resolved.problems());
     }
 
     private WorkloadState observe(HasMetadata w, String policy, String envVar) {

@@ -4,6 +4,7 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.marketintel.safety.actuation.LabelSelectors;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec.EnvironmentRule;
 

@@ -8,7 +8,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
-import io.marketintel.safety.reconciler.Leadership;
+import io.marketintel.safety.leadership.Leadership;
 
 /**
  * Health of the kill switch, which runs on every replica, leader or not. Live while its watches run (a
@@ -20,43 +20,43 @@ public final class KillSwitchHealth {
     }
 
     /** Both checks say whether the sweep is done and whether this replica leads. */
-    static HealthCheckResponseBuilder response(String name, boolean up, KillSwitch killSwitch, Leadership leadership) {
-        return HealthCheckResponse.named(name).status(up).withData("armed", killSwitch.armed())
+    static HealthCheckResponseBuilder response(String name, boolean up, StopWatcher watcher, Leadership leadership) {
+        return HealthCheckResponse.named(name).status(up).withData("armed", watcher.armed())
                 .withData("leader", leadership.leading());
     }
 
     @Liveness
     @ApplicationScoped
     public static class Live implements HealthCheck {
-        private final KillSwitch killSwitch;
+        private final StopWatcher watcher;
         private final Leadership leadership;
 
-        public Live(KillSwitch killSwitch, Leadership leadership) {
-            this.killSwitch = killSwitch;
+        public Live(StopWatcher watcher, Leadership leadership) {
+            this.watcher = watcher;
             this.leadership = leadership;
         }
 
         @Override
         public HealthCheckResponse call() {
-            return response("kill switch watches", !killSwitch.armed() || killSwitch.watching(), killSwitch, leadership).build();
+            return response("kill switch watches", !watcher.armed() || watcher.watching(), watcher, leadership).build();
         }
     }
 
     @Readiness
     @ApplicationScoped
     public static class Ready implements HealthCheck {
-        private final KillSwitch killSwitch;
+        private final StopWatcher watcher;
         private final Leadership leadership;
 
-        public Ready(KillSwitch killSwitch, Leadership leadership) {
-            this.killSwitch = killSwitch;
+        public Ready(StopWatcher watcher, Leadership leadership) {
+            this.watcher = watcher;
             this.leadership = leadership;
         }
 
         @Override
         public HealthCheckResponse call() {
-            var blind = killSwitch.blindSpots();
-            var response = response("kill switch", killSwitch.armed() && blind.isEmpty(), killSwitch, leadership);
+            var blind = watcher.blindSpots();
+            var response = response("kill switch", watcher.armed() && blind.isEmpty(), watcher, leadership);
             if (!blind.isEmpty()) {
                 response.withData("cannot watch", String.join("; ", blind));
             }

@@ -77,6 +77,11 @@ public class PolicyMetrics {
     }
 
     /** A transition started, completed (Succeeded, RolledBack) or was refused. */
+    /** Counts a stop once, when a pass records it, by the scope it came from (Policy, Namespace, Cluster). */
+    public void stopRecorded(String scope) {
+        registry.counter("execution.safety.emergency.stops", "scope", scope).increment();
+    }
+
     public void transition(ExecutionMode from, ExecutionMode to, String outcome) {
         registry.counter("execution.safety.transitions", "from", from == null ? "none" : from.wireName(),
                 "to", to == null ? "none" : to.wireName(), "outcome", outcome).increment();

@@ -24,7 +24,8 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.ClusterStop;
-import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.killswitch.StopWatcher;
+import io.marketintel.safety.leadership.Leadership;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
@@ -44,17 +45,17 @@ public class ClusterStatus {
     private static final Logger LOG = Logger.getLogger(ClusterStatus.class);
 
     private final KubernetesClient client;
-    private final KillSwitch killSwitch;
+    private final StopWatcher stopWatcher;
     private final Leadership leadership;
     private final Clock clock;
     private final KubernetesSerialization serialization;
     private ScheduledExecutorService timer;
     private volatile String lastFailure;
 
-    public ClusterStatus(KubernetesClient client, KillSwitch killSwitch, Leadership leadership, Clock clock,
+    public ClusterStatus(KubernetesClient client, StopWatcher stopWatcher, Leadership leadership, Clock clock,
             KubernetesSerialization serialization) {
         this.client = client;
-        this.killSwitch = killSwitch;
+        this.stopWatcher = stopWatcher;
         this.leadership = leadership;
         this.clock = clock;
         this.serialization = serialization;
@@ -77,10 +78,10 @@ public class ClusterStatus {
 
     void tick() {
         try {
-            if (!leadership.leading() || !killSwitch.armed()) {
+            if (!leadership.leading() || !stopWatcher.armed()) {
                 return;
             }
-            Optional<ExecutionSafety> cached = killSwitch.global();
+            Optional<ExecutionSafety> cached = stopWatcher.global();
             if (cached.isEmpty() || next(cached.get()).isEmpty()) {
                 return;
             }
@@ -110,11 +111,11 @@ public class ClusterStatus {
 
     /** The status to write, or empty when the object already says it. */
     private Optional<ExecutionSafetyStatus> next(ExecutionSafety g) {
-        List<ClusterStop.PolicyStop> stops = killSwitch.watchedPolicies().stream()
+        List<ClusterStop.PolicyStop> stops = stopWatcher.watchedPolicies().stream()
                 .map(p -> ClusterStop.of(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p.getStatus()))
                 .filter(Objects::nonNull).toList();
         long generation = Optional.ofNullable(g.getMetadata().getGeneration()).orElse(0L);
-        ExecutionSafetyStatus next = ClusterStop.status(g.getStatus(), generation, KillSwitch.clusterStop(g), stops, clock.instant());
+        ExecutionSafetyStatus next = ClusterStop.status(g.getStatus(), generation, StopWatcher.clusterStop(g), stops, clock.instant());
         return g.getStatus() != null && serialization.asJson(g.getStatus()).equals(serialization.asJson(next))
                 ? Optional.empty() : Optional.of(next);
     }

@@ -43,10 +43,11 @@ import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
-import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.killswitch.Stop;
+import io.marketintel.safety.leadership.Leadership;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
-import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.actuation.Workloads;
@@ -63,12 +64,12 @@ import io.marketintel.safety.policy.Decision;
  * picture).
  * <ol>
  * <li><b>Read</b> the policy from the API server and the stops in force; a stop is applied by the kill switch before
- * anything else is read ({@link KillSwitch#stopNow}, the first of its two entry points). Then the targets and their
+ * anything else is read ({@link KillSwitch#enter}, the first of its two entry points). Then the targets and their
  * pods, and, only in front of an escalation, the cluster settings and the guards.</li>
  * <li><b>Plan</b> with the pure {@link PassPlanner}: the decision, the writes in order, the fence, the latch and breaker
  * records.</li>
  * <li><b>Act</b>: release a re-armed stop, put the egress fence up or down, send each write through the kill switch's
- * gate ({@link KillSwitch#write}, its second entry point), with server-side apply.</li>
+ * gate ({@link KillSwitch#act}, its second entry point), with server-side apply.</li>
  * <li><b>Report</b> what {@link StatusWriter} makes of the plan and what happened: status, one Event and one log line per
  * change, metrics.</li>
  * </ol>
@@ -148,11 +149,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             EventSourceContext<ExecutionPolicy> context) {
         return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, ExecutionPolicy.class)
                 .withName(type.getSimpleName().toLowerCase())
-                .withLabelSelector(Markers.POLICY_LABEL)
+                .withLabelSelector(MetadataNames.POLICY_LABEL)
                 .withOnUpdateFilter(relevant)
                 .withItemStore(new WithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(r -> Set.of(new ResourceID(
-                        r.getMetadata().getLabels().get(Markers.POLICY_LABEL), r.getMetadata().getNamespace())))
+                        r.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL), r.getMetadata().getNamespace())))
                 .build(), context);
     }
 
@@ -172,16 +173,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         ResourceID id = ResourceID.fromResource(policy);
         ExecutionPolicySpec spec = policy.getSpec();
         String envVar = spec.modeInjection != null && spec.modeInjection.envVar != null ? spec.modeInjection.envVar
-                : ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR;
-        // The stop first: zero replicas are written before any other read, guard or status write.
-        List<Latch.Trigger> triggers = killSwitch.triggers(policy);
-        Optional<List<Latch.Trigger>> underWay = killSwitch.stop(id).map(KillSwitch.Stop::seen);
+                : ExecutionPolicySpec.Defaults.MODE_ENV_VAR;
+        // The stop first (kill switch, entry point one): zero replicas are written before any other read, guard or
+        // status write.
         List<String> admissionMissing = admission.missing();
-        Optional<Observation.StopProgress> stop = PassPlanner.latch(policy, triggers, underWay, admissionMissing).stopped()
-                ? Optional.of(progress(killSwitch.stopNow(policy)))
-                : Optional.empty();
-        Observation observed = new Observation(policy, triggers, underWay, stop, killSwitch.blindSpots(), admissionMissing,
-                workloads.resolve(policy, envVar), Optional.empty(), now);
+        KillSwitch.Sighting stops = killSwitch.enter(policy,
+                seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
+        Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(s -> progress(s)),
+                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar), Optional.empty(), now);
         if (PassPlanner.escalating(observed)) {
             observed = observed.withEscalation(escalationReads(observed));
         }
@@ -189,8 +188,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Plan.
         PassPlan plan = planner.plan(observed);
 
-        // Act.
-        plan.release().ifPresent(epoch -> killSwitch.released(id, epoch));
+        // Act: release a re-armed stop; every write passes the kill switch's gate (entry point two), so nothing scales
+        // up once a stop is seen.
+        KillSwitch.Gate gate = killSwitch.act(id, plan.release());
         Optional<NetworkPolicy> fence = context == null ? Optional.empty()
                 : context.getSecondaryResources(NetworkPolicy.class).stream().findFirst();
         Optional<String> fenceProblem = fences.converge(policy, plan.fenceUp(), fence);
@@ -198,7 +198,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         int decideAgain = 0;
         for (Convergence.Write write : plan.writes()) {
             try {
-                if (!killSwitch.write(id, write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
+                if (!gate.write(write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
                     decideAgain++; // held back by a stop seen since this pass read the policy
                 }
             } catch (KubernetesClientException e) {
@@ -215,7 +215,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
         // Report.
         Report report = plan.report(new PassPlan.Outcome(writeFailures, decideAgain, fenceProblem));
-        report.stopCounted().ifPresent(killSwitch::counted);
+        report.stopCounted().ifPresent(scope -> metrics.stopRecorded(scope.name()));
         report.transitions().forEach(t -> metrics.transition(t.from(), t.to(), t.outcome()));
         for (Report.Announcement a : report.announcements()) {
             if (a.warning()) {
@@ -253,7 +253,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .toList()));
     }
 
-    private static Observation.StopProgress progress(KillSwitch.Stop stop) {
+    private static Observation.StopProgress progress(Stop stop) {
         return new Observation.StopProgress(stop.seenAt(), stop.latency(), stop.failures(), stop.cancelOutcomes());
     }
 

@@ -1,4 +1,4 @@
-package io.marketintel.safety.reconciler;
+package io.marketintel.safety.leadership;
 
 import java.time.Duration;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.marketintel.safety.guard;
+package io.marketintel.safety.actuation;
 
 import java.util.List;
 import java.util.Map;

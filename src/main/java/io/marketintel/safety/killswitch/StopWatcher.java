@@ -1,0 +1,336 @@
+package io.marketintel.safety.killswitch;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.actuation.Relevance;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.cache.WithoutManagedFields;
+import io.marketintel.safety.killswitch.Latch.Scope;
+import io.marketintel.safety.killswitch.Latch.Trigger;
+import io.marketintel.safety.observability.PolicyMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The kill switch's eyes: its own informers of ExecutionPolicies, Namespaces, {@code ExecutionSafety/global} and
+ * the policies' pods, never behind the reconciler's. It says which stop annotations are in force for a policy
+ * at the three scopes ({@link #triggers}), hands every change that may carry one to the {@link StopExecutor},
+ * and reports what it cannot see (its blind spots). Its pod cache also serves the cancel-orders hook and wakes
+ * the reconciler on pod events; a deleted policy is announced for its metrics to be removed.
+ */
+@ApplicationScoped
+public class StopWatcher {
+    static final String POLICY_INDEX = "policy";
+    static final Duration SYNC_TIMEOUT = Duration.ofMinutes(2);
+    private static final Logger LOG = Logger.getLogger(StopWatcher.class);
+
+    private final KubernetesClient client;
+    private final Event<PolicyMetrics.PolicyDeleted> deletions;
+    private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("kill-switch");
+    /** Each watch not synced yet, by what it watches: why (its last failure, or that it has not synced). */
+    private final Map<String, String> blind = new ConcurrentHashMap<>();
+    private final List<SharedIndexInformer<?>> started = new CopyOnWriteArrayList<>();
+    private final List<SharedIndexInformer<ExecutionPolicy>> policies = new ArrayList<>();
+    private final List<SharedIndexInformer<Namespace>> namespaces = new ArrayList<>();
+    private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
+    private SharedIndexInformer<ExecutionSafety> global;
+    private volatile boolean armed;
+
+    public StopWatcher(KubernetesClient client, MeterRegistry registry, Event<PolicyMetrics.PolicyDeleted> deletions) {
+        this.client = client;
+        this.deletions = deletions;
+        Gauge.builder("execution.safety.kill.switch.blind", blind, Map::size)
+                .description("Watches the kill switch could not start; 0 when it sees every stop").register(registry);
+    }
+
+    /** Wakes the reconciler of a policy once its stop is written or its cancel-orders calls are back, and on pod events. */
+    public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
+        return wake;
+    }
+
+    /** Wakes the reconciler of {@code policy}. */
+    public void wake(ResourceID policy) {
+        wake.propagateEvent(policy);
+    }
+
+    // ---------------------------------------------------------------- watching
+
+    /**
+     * Starts every watch and waits until each has synced or failed once. Once {@link #arm armed}, each change that
+     * may carry a stop (a policy, its Namespace, the cluster singleton) goes to {@code mayStop} for every policy
+     * it concerns; a deleted policy goes to {@code deleted}.
+     */
+    public void start(String selector, Set<String> watched, Consumer<ExecutionPolicy> mayStop, Consumer<ResourceID> deleted) {
+        ResourceEventHandler<ExecutionPolicy> onPolicy = handler(mayStop, p -> {
+            deleted.accept(ResourceID.fromResource(p));
+            deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName(),
+                    p.getMetadata().getUid()));
+        });
+        ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(mayStop), n -> {
+        });
+        // Created unstarted and started together below: inform() would list them one after the other.
+        if (watched.isEmpty()) {
+            var resources = client.resources(ExecutionPolicy.class).inAnyNamespace();
+            policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
+            namespaces.add(client.namespaces().runnableInformer(0));
+            pods.add(client.pods().inAnyNamespace().withLabel(Markers.POLICY_LABEL).runnableInformer(0));
+        } else {
+            for (String ns : watched) {
+                var resources = client.resources(ExecutionPolicy.class).inNamespace(ns);
+                policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
+                namespaces.add(client.namespaces().withName(ns).runnableInformer(0));
+                pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).runnableInformer(0));
+            }
+        }
+        policies.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
+        namespaces.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
+        pods.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
+        policies.forEach(i -> i.addEventHandler(onPolicy));
+        namespaces.forEach(i -> i.addEventHandler(onNamespace));
+        global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0)
+                .itemStore(new WithoutManagedFields<>());
+        global.addEventHandler(handler(g -> watchedPolicies().forEach(mayStop), g -> {
+        }));
+        for (var p : pods) {
+            p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
+                    + pod.getMetadata().getLabels().get(Markers.POLICY_LABEL))));
+            p.addEventHandler(podsWakeTheirPolicy());
+        }
+        List<CompletableFuture<?>> synced = new ArrayList<>();
+        policies.forEach(i -> synced.add(started(i, "ExecutionPolicies")));
+        namespaces.forEach(i -> synced.add(started(i, "Namespaces (namespace-wide stops)")));
+        pods.forEach(i -> synced.add(started(i, "Pods (cancel-orders hook, pod events of the reconciler)")));
+        synced.add(started(global, "ExecutionSafety/global (cluster-wide stops)"));
+        try {
+            CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new)).get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Still trying: each watch left is a blind spot until it syncs.
+        }
+        if (!blind.isEmpty()) {
+            LOG.errorf("kill switch cannot watch: %s; escalations are refused until it can (still trying)",
+                    String.join("; ", blindSpots()));
+        }
+    }
+
+    /** From now on every change is handed on (the start-up sweep is done). */
+    public void arm() {
+        armed = true;
+    }
+
+    /** Shutting down: changes are no longer handed on. */
+    public void disarm() {
+        armed = false;
+    }
+
+    /** Armed: the start-up sweep is done and stops are being watched. */
+    public boolean armed() {
+        return armed;
+    }
+
+    public void close() {
+        policies.forEach(SharedIndexInformer::close);
+        namespaces.forEach(SharedIndexInformer::close);
+        pods.forEach(SharedIndexInformer::close);
+        if (global != null) {
+            global.close();
+        }
+    }
+
+    /**
+     * The reconciler's pod events come from this informer (one cache of pods in the operator, not two): a pod
+     * created or deleted, or changed in a way {@link Relevance#pod} says the policy reads, wakes its policy.
+     */
+    private ResourceEventHandler<Pod> podsWakeTheirPolicy() {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                wake(pod);
+            }
+
+            @Override
+            public void onUpdate(Pod before, Pod now) {
+                if (Relevance.pod(now, before)) {
+                    wake(now);
+                }
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+                wake(pod);
+            }
+
+            private void wake(Pod pod) {
+                String policy = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(Markers.POLICY_LABEL);
+                if (policy != null) {
+                    StopWatcher.this.wake.propagateEvent(new ResourceID(policy, pod.getMetadata().getNamespace()));
+                }
+            }
+        };
+    }
+
+    /**
+     * Starts an informer that never gives up: a watch that cannot start or that fails (RBAC missing, the API
+     * server restarting) is retried with the client's back-off, never stopped, because a kill switch that stops
+     * watching misses stops. Until it syncs it is a blind spot, not a crash; once it syncs it is not.
+     */
+    private CompletableFuture<?> started(SharedIndexInformer<?> informer, String what) {
+        blind.put(what, "not synced yet");
+        // Start-up waits until each watch has synced or failed once, not for the retries.
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        informer.exceptionHandler((wasStarted, e) -> {
+            if (!wasStarted) {
+                String why = e.getMessage() != null ? e.getMessage()
+                        : e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.toString();
+                blind.put(what, why);
+                settled.complete(null);
+            }
+            LOG.warnf("kill switch watch of %s failed, retrying: %s", what, e.getMessage());
+            return true;
+        });
+        informer.start().toCompletableFuture().whenComplete((ok, e) -> {
+            if (e == null) {
+                started.add(informer);
+                if (blind.remove(what) != null && armed) {
+                    LOG.infof("kill switch watch of %s synced; it sees those stops again", what);
+                }
+            }
+            settled.complete(null);
+        });
+        return settled;
+    }
+
+    /**
+     * What the kill switch cannot see. Escalations are refused while it is blind (a stop it cannot see
+     * cannot be applied); de-escalations and the stops it can see still work.
+     */
+    public List<String> blindSpots() {
+        return blind.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue()).sorted().toList();
+    }
+
+    /** Every watch that started is still running (one that never started is a blind spot, not a death). */
+    public boolean watching() {
+        return started.stream().allMatch(SharedIndexInformer::isRunning);
+    }
+
+    private <T extends HasMetadata> ResourceEventHandler<T> handler(Consumer<T> changed, Consumer<T> deleted) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                if (armed) {
+                    changed.accept(obj);
+                }
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                if (armed) {
+                    changed.accept(newObj);
+                }
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                deleted.accept(obj);
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------- what is in force
+
+    /** Every stop annotation that applies to {@code policy}: on itself, its Namespace, the cluster singleton. */
+    public List<Trigger> triggers(ExecutionPolicy policy) {
+        List<Trigger> found = new ArrayList<>();
+        String ns = policy.getMetadata().getNamespace();
+        String name = policy.getMetadata().getName();
+        trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
+        for (var informer : namespaces) {
+            Namespace n = informer.getStore().getByKey(ns);
+            if (n != null) {
+                trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns).ifPresent(found::add);
+            }
+        }
+        if (global != null) {
+            ExecutionSafety g = global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME);
+            if (g != null) {
+                trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
+                        "executionsafety " + ExecutionSafety.SINGLETON_NAME).ifPresent(found::add);
+            }
+        }
+        return found;
+    }
+
+    private static Optional<Trigger> trigger(HasMetadata o, Scope scope, String object, String target) {
+        Map<String, String> a = o.getMetadata().getAnnotations();
+        if (a == null || !a.containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION)) {
+            return Optional.empty();
+        }
+        String reason = a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION).isBlank() ? "(no reason given)" : a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+        return Optional.of(new Trigger(scope, object, target, reason, Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION))));
+    }
+
+    /** The cluster-wide stop annotation on {@code g}, if set. */
+    public static Optional<ClusterStop.Annotation> clusterStop(ExecutionSafety g) {
+        return trigger(g, Scope.Cluster, "", "").map(t -> new ClusterStop.Annotation(t.reason(), t.by()));
+    }
+
+    /** ExecutionSafety/global as the kill switch's watch last saw it, if it exists. */
+    public Optional<ExecutionSafety> global() {
+        return global == null ? Optional.empty() : Optional.ofNullable(global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME));
+    }
+
+    /** The policies the kill switch watches, as last seen (the cache of its watch, no request). */
+    public Collection<ExecutionPolicy> watchedPolicies() {
+        List<ExecutionPolicy> all = new ArrayList<>();
+        policies.forEach(i -> all.addAll(i.getStore().list()));
+        return all;
+    }
+
+    /**
+     * Whether ExecutionPolicy {@code name} exists in {@code namespace}, from the cache (no request). A policy this
+     * operator does not watch (another label selector) counts as absent: its workloads are then stopped too.
+     */
+    public boolean policyExists(String namespace, String name) {
+        String key = namespace + "/" + name;
+        return policies.stream().anyMatch(i -> i.getStore().getByKey(key) != null);
+    }
+
+    private List<ExecutionPolicy> policiesIn(String ns) {
+        return watchedPolicies().stream().filter(p -> ns.equals(p.getMetadata().getNamespace())).toList();
+    }
+
+    /** Pods of the policy at the moment of the stop: they are the ones still holding orders at the venue. */
+    public List<Pod> podsOf(String ns, String policy) {
+        List<Pod> found = new ArrayList<>();
+        for (var informer : pods) {
+            found.addAll(informer.getIndexer().byIndex(POLICY_INDEX, ns + "/" + policy));
+        }
+        return found.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+}
