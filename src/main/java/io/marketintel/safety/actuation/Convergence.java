@@ -31,7 +31,7 @@ public final class Convergence {
      * One write: server-side apply of {@code replicas}, and of the template mode when {@code templateMode} is
      * present (otherwise template fields are left as they are).
      */
-    public record Write(WorkloadState workload, int replicas, Optional<ExecutionMode> templateMode, String why) {
+    public record Write(ObservedWorkload workload, int replicas, Optional<ExecutionMode> templateMode, String why) {
         /**
          * Whether this write could start a pod (replicas above zero, or a template in another mode): it was
          * decided from what one pass read, so it must not land if the workload changed since (someone scaled
@@ -53,10 +53,10 @@ public final class Convergence {
     }
 
     /** Converge every workload to {@code target}; {@code replicasFor} gives each workload's count in it. */
-    public static Plan toMode(List<WorkloadState> workloads, ExecutionMode target, ToIntFunction<WorkloadState> replicasFor) {
+    public static Plan toMode(List<ObservedWorkload> workloads, ExecutionMode target, ToIntFunction<ObservedWorkload> replicasFor) {
         List<Write> writes = new ArrayList<>();
         long wrongPods = 0;
-        for (WorkloadState w : workloads) {
+        for (ObservedWorkload w : workloads) {
             boolean templateWrong = w.templateMode().isEmpty() || w.templateMode().get() != target;
             long wrong = w.podsNotIn(target);
             wrongPods += wrong;
@@ -70,10 +70,10 @@ public final class Convergence {
         // A workload of another mode whose controller still counts pods, or has not yet seen its zero, may be
         // creating one that the pod listing does not show yet (created, or scaled up, a moment before it was
         // scaled to zero): wait for it too.
-        List<WorkloadState> old = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
+        List<ObservedWorkload> old = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
                 .toList();
         long counted = old.stream().mapToLong(w -> Math.max(0, w.countedReplicas())).sum();
-        List<String> behind = old.stream().filter(w -> w.countedReplicas() < 0).map(WorkloadState::id).toList();
+        List<String> behind = old.stream().filter(w -> w.countedReplicas() < 0).map(ObservedWorkload::id).toList();
         if (wrongPods > 0 || counted > 0) {
             return new Plan(Step.Draining, List.of(), "waiting for " + Math.max(wrongPods, counted)
                     + " pod(s) of another mode to terminate before starting " + target);
@@ -82,7 +82,7 @@ public final class Convergence {
             return new Plan(Step.Draining, List.of(), "waiting for the controller of " + String.join(", ", behind)
                     + " to see its zero before starting " + target);
         }
-        for (WorkloadState w : workloads) {
+        for (ObservedWorkload w : workloads) {
             if (w.templateMode().isEmpty() || w.templateMode().get() != target) {
                 writes.add(new Write(w, 0, Optional.of(target), "configure " + w.id() + " for " + target));
             }
@@ -91,7 +91,7 @@ public final class Convergence {
             return new Plan(Step.Reconfiguring, writes, "nothing running; configuring pod templates for " + target);
         }
         List<String> waiting = new ArrayList<>();
-        for (WorkloadState w : workloads) {
+        for (ObservedWorkload w : workloads) {
             int want = replicasFor.applyAsInt(w);
             if (w.replicas() != want) {
                 writes.add(new Write(w, want, Optional.of(target), "scale " + w.id() + " to " + want + " in " + target));
@@ -109,7 +109,7 @@ public final class Convergence {
     }
 
     /** Emergency stop: every workload to zero at once, templates untouched. */
-    public static Plan toZero(List<WorkloadState> workloads) {
+    public static Plan toZero(List<ObservedWorkload> workloads) {
         List<Write> writes = workloads.stream().filter(w -> w.replicas() != 0)
                 .map(w -> new Write(w, 0, w.templateMode(), "emergency stop " + w.id())).toList();
         long pods = workloads.stream().mapToLong(w -> w.podModes().size()).sum();

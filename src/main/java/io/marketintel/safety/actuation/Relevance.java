@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 
 /**
- * Whether a change to a workload or pod could change what {@link Workloads} observes, and so whether it is
+ * Whether a change to a workload or pod could change what {@link Actuator} observes, and so whether it is
  * worth waking the policy that governs it. A rollout writes a Deployment's status five or more times and a
  * pod's three or more (scheduled, started, ready); most of those touch nothing the policy reads, and with
  * a thousand policies every needless wake is a reconcile with its reads. Creation and deletion always

@@ -38,7 +38,7 @@ public final class Targets {
         }
 
         public String id() {
-            return WorkloadState.kindName(kind) + "/" + name;
+            return ObservedWorkload.kindName(kind) + "/" + name;
         }
 
         /** A listed Deployment or StatefulSet. */
@@ -90,7 +90,7 @@ public final class Targets {
         List<String> problems = new ArrayList<>();
         if (spec != null && spec.refs != null) {
             for (WorkloadRef ref : spec.refs) {
-                String id = WorkloadState.kindName(ref.kind) + "/" + ref.name;
+                String id = ObservedWorkload.kindName(ref.kind) + "/" + ref.name;
                 Workload w = byId.get(id);
                 String missing = id + " not found in namespace " + namespace;
                 if (w == null) {

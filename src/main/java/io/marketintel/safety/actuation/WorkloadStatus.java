@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 /**
  * What a policy reads from a Deployment's or StatefulSet's status: the pods its controller counts, those
  * ready, and the generation it has observed (each null while there is no status yet). One reading, shared by
- * {@link Workloads} (what a pass observes) and {@link Relevance} (whether a change is worth a pass).
+ * {@link Actuator} (what a pass observes) and {@link Relevance} (whether a change is worth a pass).
  */
 record WorkloadStatus(Integer replicas, Integer readyReplicas, Long observedGeneration) {
     static final WorkloadStatus NONE = new WorkloadStatus(null, null, null);

@@ -19,7 +19,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.ObjectKeys;
  * images are pinned (a digest, or a tag other than latest), so what was tested is what runs.
  */
 @ApplicationScoped
-public class ConfigurationGuard implements Guard {
+public class ConfigurationGuard implements SafetyGuard {
     private final KubernetesClient client;
 
     public ConfigurationGuard(KubernetesClient client) {

@@ -19,7 +19,7 @@ import io.marketintel.safety.policy.TransitionRules;
  * and the rules say it once.
  */
 @ApplicationScoped
-public class DryRunSoakGuard implements Guard {
+public class DryRunSoakGuard implements SafetyGuard {
     @Override
     public GuardType type() {
         return GuardType.DryRunSoak;

@@ -10,7 +10,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec.EnvironmentRule;
 
 /** Namespace rules of ExecutionSafety/global: a namespace they match may not run a mode riskier than maxMode. */
 @ApplicationScoped
-public class EnvironmentRuleGuard implements Guard {
+public class EnvironmentRuleGuard implements SafetyGuard {
     @Override
     public GuardType type() {
         return GuardType.EnvironmentRule;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -24,7 +24,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
  * @param now             the clock
  */
 public record GuardContext(ExecutionPolicy policy, ExecutionPolicySpec.Guard guard, ExecutionMode from, ExecutionMode to,
-        List<WorkloadState> workloads, Map<String, String> namespaceLabels, Optional<ExecutionSafety> global,
+        List<ObservedWorkload> workloads, Map<String, String> namespaceLabels, Optional<ExecutionSafety> global,
         Instant now) {
 
     public GuardContext {

@@ -40,14 +40,14 @@ public class GuardRunner {
         }
     }
 
-    private final Map<GuardType, Guard> guards = new EnumMap<>(GuardType.class);
+    private final Map<GuardType, SafetyGuard> guards = new EnumMap<>(GuardType.class);
     private final Clock clock;
     private final MeterRegistry metrics;
     private final ExecutorService pool;
 
-    public GuardRunner(Instance<Guard> all, Clock clock, MeterRegistry metrics) {
-        for (Guard g : all) {
-            Guard previous = guards.put(g.type(), g);
+    public GuardRunner(Instance<SafetyGuard> all, Clock clock, MeterRegistry metrics) {
+        for (SafetyGuard g : all) {
+            SafetyGuard previous = guards.put(g.type(), g);
             if (previous != null) {
                 throw new IllegalStateException("two guards implement " + g.type() + ": " + previous.getClass()
                         + " and " + g.getClass());
@@ -71,7 +71,7 @@ public class GuardRunner {
         List<Running> running = new ArrayList<>();
         for (GuardContext ctx : contexts) {
             Instant started = clock.instant();
-            Guard guard = guards.get(ctx.guard().type);
+            SafetyGuard guard = guards.get(ctx.guard().type);
             Duration timeout;
             try {
                 timeout = Durations.parseOr(ctx.guard().timeout, Defaults.GUARD_TIMEOUT);

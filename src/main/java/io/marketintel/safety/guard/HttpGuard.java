@@ -40,7 +40,7 @@ import io.marketintel.safety.http.JsonPost;
  * "spec": {...}, "requester": "alice" | null}}.
  */
 @ApplicationScoped
-public class HttpGuard implements Guard {
+public class HttpGuard implements SafetyGuard {
     static final int MAX_BODY = 64 * 1024;
     private static final int EXCERPT = 200;
     /** Lets the client report its own timeout before the overall deadline cuts the call off. */

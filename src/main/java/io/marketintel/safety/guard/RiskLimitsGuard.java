@@ -11,7 +11,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec.RiskCaps;
 
 /** Pre-trade limits are set (RTS 6 Art. 8, SEC 15c3-5) and within the cluster caps of ExecutionSafety/global. */
 @ApplicationScoped
-public class RiskLimitsGuard implements Guard {
+public class RiskLimitsGuard implements SafetyGuard {
     @Override
     public GuardType type() {
         return GuardType.RiskLimits;

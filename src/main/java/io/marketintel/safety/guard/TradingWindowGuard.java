@@ -38,7 +38,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Weekday;
  * session that starts on it, so no trading happens on behalf of a day with no trading.
  */
 @ApplicationScoped
-public class TradingWindowGuard implements Guard {
+public class TradingWindowGuard implements SafetyGuard {
     /** How far ahead a failing answer looks for the next opening. */
     static final int LOOKAHEAD_DAYS = 14;
 

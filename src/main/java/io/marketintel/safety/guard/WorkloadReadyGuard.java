@@ -4,12 +4,12 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 
 /** Every target runs all its replicas ready: no escalation from a system that is not healthy now. */
 @ApplicationScoped
-public class WorkloadReadyGuard implements Guard {
+public class WorkloadReadyGuard implements SafetyGuard {
     @Override
     public GuardType type() {
         return GuardType.WorkloadReady;
@@ -26,6 +26,6 @@ public class WorkloadReadyGuard implements Guard {
             return GuardOutcome.fail("not ready: " + String.join(", ", notReady));
         }
         return GuardOutcome.pass("all " + ctx.workloads().size() + " workload(s) ready ("
-                + String.join(", ", ctx.workloads().stream().map(WorkloadState::id).toList()) + ")");
+                + String.join(", ", ctx.workloads().stream().map(ObservedWorkload::id).toList()) + ")");
     }
 }

@@ -26,7 +26,7 @@ public final class Latch {
 
     /** Where a stop comes from; the order is the width, narrowest first. */
     public enum Scope {
-        Policy, Namespace, Cluster, CircuitBreaker
+        Policy, Namespace, Cluster, Breaker
     }
 
     /**

@@ -16,7 +16,7 @@ public final class Stop {
     private final CompletableFuture<Void> zeroed = new CompletableFuture<>();
     private volatile Instant zeroedAt;
     private volatile List<String> failures = List.of();
-    private volatile CompletableFuture<List<CancelOrders.Outcome>> cancels = CompletableFuture.completedFuture(List.of());
+    private volatile CompletableFuture<List<OrderCancellation.Outcome>> cancels = CompletableFuture.completedFuture(List.of());
 
     Stop(Instant seenAt, List<Trigger> seen) {
         this.seenAt = seenAt;
@@ -43,7 +43,7 @@ public final class Stop {
     }
 
     /** The cancel-orders outcomes, once every call has answered or timed out. */
-    public Optional<List<CancelOrders.Outcome>> cancelOutcomes() {
+    public Optional<List<OrderCancellation.Outcome>> cancelOutcomes() {
         return cancels.isDone() ? Optional.of(cancels.join()) : Optional.empty();
     }
 
@@ -70,11 +70,11 @@ public final class Stop {
         zeroed.complete(null);
     }
 
-    void cancels(CompletableFuture<List<CancelOrders.Outcome>> cancels) {
+    void cancels(CompletableFuture<List<OrderCancellation.Outcome>> cancels) {
         this.cancels = cancels;
     }
 
-    CompletableFuture<List<CancelOrders.Outcome>> cancels() {
+    CompletableFuture<List<OrderCancellation.Outcome>> cancels() {
         return cancels;
     }
 }

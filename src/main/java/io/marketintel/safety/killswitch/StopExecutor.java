@@ -56,7 +56,7 @@ public class StopExecutor {
     private final StopWatcher watcher;
     private final StopLedger ledger;
     private final WriteGate gate;
-    private final CancelOrders cancelOrders;
+    private final OrderCancellation cancelOrders;
     private final Clock clock;
     private final Timer latency;
     private final MeterRegistry registry;
@@ -71,7 +71,7 @@ public class StopExecutor {
     private final WorkloadListings listings;
 
     public StopExecutor(KubernetesClient client, StopWatcher watcher, StopLedger ledger, WriteGate gate,
-            CancelOrders cancelOrders, Clock clock, MeterRegistry registry) {
+            OrderCancellation cancelOrders, Clock clock, MeterRegistry registry) {
         this.watcher = watcher;
         this.ledger = ledger;
         this.gate = gate;
@@ -184,7 +184,7 @@ public class StopExecutor {
             boolean latched = policy.getStatus() != null && policy.getStatus().emergencyStop != null
                     && Boolean.TRUE.equals(policy.getStatus().emergencyStop.active);
             stop.cancels(cancelOrders.call(policy, running.stream()
-                    .map(p -> new CancelOrders.Target(p.getMetadata().getName(), p.getStatus() == null ? null : p.getStatus().getPodIP()))
+                    .map(p -> new OrderCancellation.Target(p.getMetadata().getName(), p.getStatus() == null ? null : p.getStatus().getPodIP()))
                     .toList(), reason, latched ? epoch : epoch + 1));
             stop.cancels().whenComplete((r, e) -> watcher.wake(id));
         }

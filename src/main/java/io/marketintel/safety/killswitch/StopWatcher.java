@@ -296,8 +296,8 @@ public class StopWatcher {
     }
 
     /** The cluster-wide stop annotation on {@code g}, if set. */
-    public static Optional<ClusterStop.Annotation> clusterStop(ExecutionSafety g) {
-        return trigger(g, Scope.Cluster, "", "").map(t -> new ClusterStop.Annotation(t.reason(), t.by()));
+    public static Optional<ClusterStopStatus.Annotation> clusterStop(ExecutionSafety g) {
+        return trigger(g, Scope.Cluster, "", "").map(t -> new ClusterStopStatus.Annotation(t.reason(), t.by()));
     }
 
     /** ExecutionSafety/global as the kill switch's watch last saw it, if it exists. */

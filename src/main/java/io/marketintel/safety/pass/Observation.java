@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.guard.GuardRunner;
-import io.marketintel.safety.killswitch.CancelOrders;
+import io.marketintel.safety.killswitch.OrderCancellation;
 import io.marketintel.safety.killswitch.Latch;
 
 /**
@@ -29,7 +29,7 @@ import io.marketintel.safety.killswitch.Latch;
  * @param now              the clock
  */
 public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
-        Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Workloads.Resolution targets,
+        Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
         Optional<EscalationReads> escalation, Instant now) {
 
     public Observation {
@@ -63,7 +63,7 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
      * @param cancels    the cancel-orders outcomes, once every call answered or timed out
      */
     public record StopProgress(Instant seenAt, Optional<Duration> latency, List<String> failures,
-            Optional<List<CancelOrders.Outcome>> cancels) {
+            Optional<List<OrderCancellation.Outcome>> cancels) {
         public StopProgress {
             failures = List.copyOf(failures);
         }

@@ -8,7 +8,7 @@ import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.approval.ApprovalView;
-import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.Breaker;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision;
 
@@ -33,7 +33,7 @@ import io.marketintel.safety.policy.Decision;
  * @param decided       the status the decision was taken from: {@code status} plus this pass's re-arm, stop and breaker
  *                      records (history included) and guard results; {@link #report} completes it
  */
-public record PassPlan(Observation observed, Latch.State latch, Optional<Latch.Rearm> rearm, CircuitBreaker.Result breaker,
+public record PassPlan(Observation observed, Latch.State latch, Optional<Latch.Rearm> rearm, Breaker.Result breaker,
         ExecutionMode desired, boolean escalating, ApprovalView approvals, List<String> guardProblems, Decision decision,
         Convergence.Plan convergence, boolean fenceUp, OptionalLong release, List<String> problems,
         ExecutionPolicyStatus decided) {

@@ -10,8 +10,8 @@ import java.util.OptionalLong;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.actuation.Convergence;
-import io.marketintel.safety.actuation.WorkloadState;
-import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.actuation.ObservedWorkload;
+import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
@@ -22,7 +22,7 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.approval.ApprovalView;
-import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.Breaker;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision;
 import io.marketintel.safety.policy.Decision.Action;
@@ -116,13 +116,13 @@ public final class PassPlanner {
         List<String> inputProblems = new ArrayList<>();
         Decision decision = TransitionRules.decide(input(spec, desired, latch.stopped(), decided, o.targets(), approvals, guardProblems,
                 now, inputProblems));
-        List<CircuitBreaker.Failure> failures = new ArrayList<>(latch.latched() ? List.of() : crashLoops(o.targets(), now));
+        List<Breaker.Failure> failures = new ArrayList<>(latch.latched() ? List.of() : crashLoops(o.targets(), now));
         if (decision.reason() == Reason.TransitionTimedOut && decision.action() == Action.START && before.transition != null
                 && !Reason.TransitionTimedOut.name().equals(before.transition.trigger)) {
-            failures.add(new CircuitBreaker.Failure("TransitionTimedOut " + before.transition.startedAt, now,
+            failures.add(new Breaker.Failure("TransitionTimedOut " + before.transition.startedAt, now,
                     Reason.TransitionTimedOut.name(), decision.message()));
         }
-        CircuitBreaker.Result breaker = CircuitBreaker.record(
+        Breaker.Result breaker = Breaker.record(
                 latch.change() == Latch.Change.REARMED ? List.of() : breakerFailures(before), failures, now, window, maxFailures);
         if (!latch.latched() && breaker.trips()) {
             // Tripped in this pass: held in Backtest from now on, with no approvals or guards needed to get there.
@@ -155,7 +155,7 @@ public final class PassPlanner {
 
     /** The pure decision input; spec values that cannot be read fail safe and are reported in {@code problems}. */
     private static TransitionInput input(ExecutionPolicySpec spec, ExecutionMode desired, boolean stopped, ExecutionPolicyStatus status,
-            Workloads.Resolution targets, ApprovalView approvals, List<String> failingGuards, Instant now, List<String> problems) {
+            Actuator.Resolution targets, ApprovalView approvals, List<String> failingGuards, Instant now, List<String> problems) {
         List<String> blocking = new ArrayList<>(targets.problems());
         blocking.addAll(failingGuards);
         List<String> own = new ArrayList<>();
@@ -175,7 +175,7 @@ public final class PassPlanner {
     }
 
     /** Replicas in {@code mode}: the spec's count for it, else the workload's remembered original count. */
-    static int replicasFor(ExecutionPolicySpec spec, ExecutionMode mode, WorkloadState w) {
+    static int replicasFor(ExecutionPolicySpec spec, ExecutionMode mode, ObservedWorkload w) {
         Integer count = spec.replicas == null ? null : switch (mode) {
             case LIVE -> spec.replicas.live;
             case DRY_RUN -> spec.replicas.dryRun;
@@ -194,18 +194,18 @@ public final class PassPlanner {
     }
 
     /** A container in CrashLoopBackOff is a circuit-breaker failure; each new restart is a new one. */
-    private static List<CircuitBreaker.Failure> crashLoops(Workloads.Resolution targets, Instant now) {
+    private static List<Breaker.Failure> crashLoops(Actuator.Resolution targets, Instant now) {
         return targets.workloads().stream().flatMap(w -> w.crashLoops().stream()
-                .map(c -> new CircuitBreaker.Failure("CrashLoop " + c, now, "CrashLoop", w.id() + ": " + c + " in CrashLoopBackOff")))
+                .map(c -> new Breaker.Failure("CrashLoop " + c, now, "CrashLoop", w.id() + ": " + c + " in CrashLoopBackOff")))
                 .toList();
     }
 
-    private static List<CircuitBreaker.Failure> breakerFailures(ExecutionPolicyStatus status) {
+    private static List<Breaker.Failure> breakerFailures(ExecutionPolicyStatus status) {
         if (status.circuitBreaker == null || status.circuitBreaker.failures == null) {
             return List.of();
         }
         return status.circuitBreaker.failures.stream().filter(f -> f.key != null)
-                .map(f -> new CircuitBreaker.Failure(f.key, Timestamps.parse(f.at).orElse(Instant.EPOCH), f.reason, f.message))
+                .map(f -> new Breaker.Failure(f.key, Timestamps.parse(f.at).orElse(Instant.EPOCH), f.reason, f.message))
                 .toList();
     }
 

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.actuation.Convergence;
-import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
@@ -20,7 +20,7 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
 import io.marketintel.safety.approval.ApprovalView;
 import io.marketintel.safety.guard.GuardRunner;
-import io.marketintel.safety.killswitch.CircuitBreaker;
+import io.marketintel.safety.killswitch.Breaker;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.pass.Vocabulary.Outcome;
 import io.marketintel.safety.pass.Vocabulary.Trigger;
@@ -136,7 +136,7 @@ public final class StatusWriter {
     }
 
     /** status.circuitBreaker: open or closed, since when, and the failures in the window. */
-    static ExecutionPolicyStatus breaker(ExecutionPolicyStatus status, Latch.State latch, CircuitBreaker.Result breaker, Instant now) {
+    static ExecutionPolicyStatus breaker(ExecutionPolicyStatus status, Latch.State latch, Breaker.Result breaker, Instant now) {
         var current = status.circuitBreaker;
         if (current == null && breaker.recent().isEmpty() && !latch.breakerOpen()) {
             return status;
@@ -210,7 +210,7 @@ public final class StatusWriter {
         after.observedGeneration = generation;
         after.workloads = o.targets().workloads().stream().map(w -> {
             var s = new ExecutionPolicyStatus.WorkloadState();
-            s.kind = WorkloadState.kindName(w.kind());
+            s.kind = ObservedWorkload.kindName(w.kind());
             s.name = w.name();
             s.mode = w.templateMode().orElse(null);
             s.replicas = w.replicas();

@@ -23,14 +23,14 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
-import io.marketintel.safety.killswitch.ClusterStop;
+import io.marketintel.safety.killswitch.ClusterStopStatus;
 import io.marketintel.safety.killswitch.StopWatcher;
 import io.marketintel.safety.leadership.Leadership;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Writes the status of {@code ExecutionSafety/global} ({@link ClusterStop}), so {@code kubectl get xsafety} shows
+ * Writes the status of {@code ExecutionSafety/global} ({@link ClusterStopStatus}), so {@code kubectl get xsafety} shows
  * a cluster-wide stop: who, why, when, its epoch, the policies it still holds and who re-armed them.
  * <p>
  * Reads only the kill switch's caches (its watches of ExecutionSafety/global and of the policies), once a second:
@@ -111,11 +111,11 @@ public class ClusterStatus {
 
     /** The status to write, or empty when the object already says it. */
     private Optional<ExecutionSafetyStatus> next(ExecutionSafety g) {
-        List<ClusterStop.PolicyStop> stops = stopWatcher.watchedPolicies().stream()
-                .map(p -> ClusterStop.of(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p.getStatus()))
+        List<ClusterStopStatus.PolicyStop> stops = stopWatcher.watchedPolicies().stream()
+                .map(p -> ClusterStopStatus.of(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p.getStatus()))
                 .filter(Objects::nonNull).toList();
         long generation = Optional.ofNullable(g.getMetadata().getGeneration()).orElse(0L);
-        ExecutionSafetyStatus next = ClusterStop.status(g.getStatus(), generation, StopWatcher.clusterStop(g), stops, clock.instant());
+        ExecutionSafetyStatus next = ClusterStopStatus.status(g.getStatus(), generation, StopWatcher.clusterStop(g), stops, clock.instant());
         return g.getStatus() != null && serialization.asJson(g.getStatus()).equals(serialization.asJson(next))
                 ? Optional.empty() : Optional.of(next);
     }

@@ -50,7 +50,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.cache.WithoutManagedFields;
-import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -105,7 +105,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
 
     private final Clock clock;
     private final KubernetesSerialization serialization;
-    private final Workloads workloads;
+    private final Actuator workloads;
     private final EventRecorder events;
     private final KubernetesClient client;
     private final AdmissionControl admission;
@@ -116,7 +116,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final Leadership leadership;
     private final PassPlanner planner;
 
-    public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Workloads workloads,
+    public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Actuator workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
             KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
         this.leadership = leadership;

@@ -13,8 +13,8 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
 class ConvergenceTest {
-    static WorkloadState workload(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
-        return new WorkloadState(WorkloadKind.DEPLOYMENT, "d1", template, replicas, 0, Optional.empty(), pods,
+    static ObservedWorkload workload(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
+        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, "d1", template, replicas, 0, Optional.empty(), pods,
                 List.of("strategy"), List.of("registry.example/d1:1.0"), List.of(), counted, "42");
     }
 
@@ -51,7 +51,7 @@ class ConvergenceTest {
     @Test
     void onlyWritesThatCouldStartPodsWaitOnTheVersionTheyWereDecidedFrom() {
         Optional<ExecutionMode> backtest = Optional.of(ExecutionMode.BACKTEST);
-        WorkloadState running = workload(backtest, 2, List.of(backtest, backtest), 2);
+        ObservedWorkload running = workload(backtest, 2, List.of(backtest, backtest), 2);
         Convergence.Write scaleDown = Convergence.toMode(List.of(running), ExecutionMode.DRY_RUN, w -> 2).writes().get(0);
         assertThat(scaleDown.onlyIfUnchanged()).as("a scale-down lands whatever changed").isFalse();
         assertThat(Convergence.toZero(List.of(running)).writes().get(0).onlyIfUnchanged()).as("an emergency stop too").isFalse();

@@ -91,13 +91,13 @@ class RelevanceTest {
                 .isTrue();
     }
 
-    /** An update the policy would observe differently always wakes it: its mode as Workloads reads it. */
+    /** An update the policy would observe differently always wakes it: its mode as the Actuator reads it. */
     @Property
     void aChangedObservedModeAlwaysWakes(@ForAll("modes") String before, @ForAll("modes") String now) {
         Pod a = pod(before, "Running", null, 0);
         Pod b = pod(now, "Running", null, 0);
-        boolean observedDiffers = !ModeInjection.modeOf(a.getMetadata(), a.getSpec(), ENV)
-                .equals(ModeInjection.modeOf(b.getMetadata(), b.getSpec(), ENV));
+        boolean observedDiffers = !ModeMarks.modeOf(a.getMetadata(), a.getSpec(), ENV)
+                .equals(ModeMarks.modeOf(b.getMetadata(), b.getSpec(), ENV));
         if (observedDiffers) {
             assertThat(Relevance.pod(b, a)).isTrue();
         }

@@ -19,7 +19,7 @@ import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.TradingSystem;
 
 /**
- * {@link Workloads} on the real API server: a write that could start pods lands only on the workload as the
+ * {@link Actuator} on the real API server: a write that could start pods lands only on the workload as the
  * pass read it.
  */
 class WorkloadsIT extends NamespacedTest {
@@ -34,7 +34,7 @@ class WorkloadsIT extends NamespacedTest {
     void aScaleUpBetweenTheReadAndTheTemplateWriteIsAConflictNotTwoModes() {
         TradingSystem.deployment(client, ns, "d1", "momentum", 0);
         awaitController("d1");
-        Workloads workloads = new Workloads(client);
+        Actuator workloads = new Actuator(client);
         ExecutionPolicy policy = policy("momentum", "d1");
 
         Convergence.Plan plan = Convergence.toMode(workloads.resolve(policy, ENV).workloads(), ExecutionMode.DRY_RUN, w -> 2);
@@ -61,7 +61,7 @@ class WorkloadsIT extends NamespacedTest {
     void aWriteOnTheWorkloadAsReadLands() {
         TradingSystem.deployment(client, ns, "d1", "momentum", 0);
         awaitController("d1");
-        Workloads workloads = new Workloads(client);
+        Actuator workloads = new Actuator(client);
         Convergence.Plan plan = Convergence.toMode(workloads.resolve(policy("momentum", "d1"), ENV).workloads(),
                 ExecutionMode.DRY_RUN, w -> 2);
         workloads.apply(ns, "momentum", ENV, plan.writes().get(0));

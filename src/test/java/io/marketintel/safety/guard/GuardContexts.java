@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
@@ -62,13 +62,13 @@ final class GuardContexts {
         return g;
     }
 
-    static WorkloadState workload(String name, int replicas, int ready, String... images) {
-        return new WorkloadState(WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), replicas, ready,
+    static ObservedWorkload workload(String name, int replicas, int ready, String... images) {
+        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), replicas, ready,
                 Optional.empty(), List.of(), List.of("strategy"), List.of(images), List.of(), replicas, "1");
     }
 
     static GuardContext context(ExecutionPolicy p, ExecutionPolicySpec.Guard g, ExecutionMode from, ExecutionMode to,
-            List<WorkloadState> workloads, Map<String, String> labels, ExecutionSafety global) {
+            List<ObservedWorkload> workloads, Map<String, String> labels, ExecutionSafety global) {
         return new GuardContext(p, g, from, to, workloads, labels, Optional.ofNullable(global), NOW);
     }
 }

@@ -19,8 +19,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class GuardRunnerTest {
     /** A guard whose behaviour the test sets: answer, sleep, or throw. */
-    static Guard scripted(GuardType type, long sleepMillis, GuardOutcome answer, RuntimeException failure) {
-        return new Guard() {
+    static SafetyGuard scripted(GuardType type, long sleepMillis, GuardOutcome answer, RuntimeException failure) {
+        return new SafetyGuard() {
             @Override
             public GuardType type() {
                 return type;
@@ -37,8 +37,8 @@ class GuardRunnerTest {
         };
     }
 
-    static GuardRunner runner(SimpleMeterRegistry metrics, Guard... guards) {
-        jakarta.enterprise.inject.Instance<Guard> all = new FakeInstance(List.of(guards));
+    static GuardRunner runner(SimpleMeterRegistry metrics, SafetyGuard... guards) {
+        jakarta.enterprise.inject.Instance<SafetyGuard> all = new FakeInstance(List.of(guards));
         return new GuardRunner(all, Clock.systemUTC(), metrics);
     }
 
@@ -83,30 +83,30 @@ class GuardRunnerTest {
     }
 
     /** Just enough of CDI's Instance for the runner's constructor. */
-    static final class FakeInstance implements jakarta.enterprise.inject.Instance<Guard> {
-        private final List<Guard> guards;
+    static final class FakeInstance implements jakarta.enterprise.inject.Instance<SafetyGuard> {
+        private final List<SafetyGuard> guards;
 
-        FakeInstance(List<Guard> guards) {
+        FakeInstance(List<SafetyGuard> guards) {
             this.guards = guards;
         }
 
         @Override
-        public Iterator<Guard> iterator() {
+        public Iterator<SafetyGuard> iterator() {
             return guards.iterator();
         }
 
         @Override
-        public jakarta.enterprise.inject.Instance<Guard> select(java.lang.annotation.Annotation... q) {
+        public jakarta.enterprise.inject.Instance<SafetyGuard> select(java.lang.annotation.Annotation... q) {
             throw new UnsupportedOperationException();
         }
 
         @Override
-        public <U extends Guard> jakarta.enterprise.inject.Instance<U> select(Class<U> t, java.lang.annotation.Annotation... q) {
+        public <U extends SafetyGuard> jakarta.enterprise.inject.Instance<U> select(Class<U> t, java.lang.annotation.Annotation... q) {
             throw new UnsupportedOperationException();
         }
 
         @Override
-        public <U extends Guard> jakarta.enterprise.inject.Instance<U> select(jakarta.enterprise.util.TypeLiteral<U> t,
+        public <U extends SafetyGuard> jakarta.enterprise.inject.Instance<U> select(jakarta.enterprise.util.TypeLiteral<U> t,
                 java.lang.annotation.Annotation... q) {
             throw new UnsupportedOperationException();
         }
@@ -122,21 +122,21 @@ class GuardRunnerTest {
         }
 
         @Override
-        public void destroy(Guard instance) {
+        public void destroy(SafetyGuard instance) {
         }
 
         @Override
-        public Handle<Guard> getHandle() {
+        public Handle<SafetyGuard> getHandle() {
             throw new UnsupportedOperationException();
         }
 
         @Override
-        public Iterable<? extends Handle<Guard>> handles() {
+        public Iterable<? extends Handle<SafetyGuard>> handles() {
             throw new UnsupportedOperationException();
         }
 
         @Override
-        public Guard get() {
+        public SafetyGuard get() {
             return guards.get(0);
         }
     }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.marketintel.safety.actuation.WorkloadState;
-import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.actuation.ObservedWorkload;
+import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -89,7 +89,7 @@ class PassPlannerTest {
     void aCircuitBreakerThatTripsInThisPassOverrulesTheDecisionAtOnce() {
         ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
         List<String> crashes = List.of("w0-a/app restart 4", "w0-b/app restart 2", "w0-c/app restart 7");
-        WorkloadState crashing = new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN),
+        ObservedWorkload crashing = new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN),
                 3, 0, Optional.of(3), List.of(Optional.of(ExecutionMode.DRY_RUN), Optional.of(ExecutionMode.DRY_RUN),
                         Optional.of(ExecutionMode.DRY_RUN)), List.of("app"), List.of("app:1"), crashes, 3, "7");
 
@@ -129,7 +129,7 @@ class PassPlannerTest {
     void aWriteHeldBackOrRefusedIsDecidedAgainAtOnce() {
         ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
         // Scaled to zero by hand: the pass scales it back to its count in DryRun.
-        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), List.of(new WorkloadState(
+        PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), List.of(new ObservedWorkload(
                 ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN), 0, 0, Optional.of(2), List.of(),
                 List.of("app"), List.of("app:1"), List.of(), 0, "5"))));
         assertThat(plan.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isEqualTo(2));
@@ -162,23 +162,23 @@ class PassPlannerTest {
     }
 
     private static Observation observe(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> underWay,
-            List<String> admissionMissing, List<WorkloadState> targets) {
+            List<String> admissionMissing, List<ObservedWorkload> targets) {
         return new Observation(policy, triggers, underWay, Optional.empty(), List.of(), admissionMissing,
-                new Workloads.Resolution(targets, List.of()), Optional.empty(), NOW);
+                new Actuator.Resolution(targets, List.of()), Optional.empty(), NOW);
     }
 
     /** One Deployment of two replicas in {@code mode}, {@code pods} of them running. */
-    private static List<WorkloadState> running(ExecutionMode mode, int pods) {
+    private static List<ObservedWorkload> running(ExecutionMode mode, int pods) {
         List<Optional<ExecutionMode>> modes = new ArrayList<>();
         for (int i = 0; i < pods; i++) {
             modes.add(Optional.of(mode));
         }
-        return List.of(new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(mode), 2, pods, Optional.of(2),
+        return List.of(new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(mode), 2, pods, Optional.of(2),
                 modes, List.of("app"), List.of("app:1"), List.of(), pods, "5"));
     }
 
-    private static List<WorkloadState> stoppedAtZero() {
-        return List.of(new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN), 0, 0,
+    private static List<ObservedWorkload> stoppedAtZero() {
+        return List.of(new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "w0", Optional.of(ExecutionMode.DRY_RUN), 0, 0,
                 Optional.of(2), List.of(), List.of("app"), List.of("app:1"), List.of(), 0, "9"));
     }
 }

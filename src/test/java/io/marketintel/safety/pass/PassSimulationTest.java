@@ -16,8 +16,8 @@ import java.util.Set;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.actuation.Convergence;
-import io.marketintel.safety.actuation.WorkloadState;
-import io.marketintel.safety.actuation.Workloads;
+import io.marketintel.safety.actuation.ObservedWorkload;
+import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -245,7 +245,7 @@ class PassSimulationTest {
                 stop = Optional.of(new Observation.StopProgress(now, Optional.of(Duration.ofMillis(40)), List.of(), Optional.of(List.of())));
             }
             Observation o = new Observation(copy(policy), triggers, underWay, stop, List.of(), missing,
-                    new Workloads.Resolution(workloads.stream().map(SimWorkload::observed).toList(), List.of()), Optional.empty(), now);
+                    new Actuator.Resolution(workloads.stream().map(SimWorkload::observed).toList(), List.of()), Optional.empty(), now);
             if (PassPlanner.escalating(o)) {
                 List<GuardRunner.Evaluated> guards = policy.getSpec().guards == null || before.latched() ? List.of()
                         : List.of(new GuardRunner.Evaluated("risk-gateway", policy.getSpec().guards.get(0).type,
@@ -306,12 +306,12 @@ class PassSimulationTest {
         // ------------------------------------------------------------ the promises of one pass
 
         void check(Observation o, PassPlan plan) {
-            List<WorkloadState> seen = o.targets().workloads();
+            List<ObservedWorkload> seen = o.targets().workloads();
             for (Convergence.Write write : plan.writes()) {
                 if (write.replicas() > 0) {
                     ExecutionMode mode = write.templateMode().orElse(null);
                     assertThat(mode).as(where("a scale-up names its mode")).isNotNull();
-                    for (WorkloadState w : seen) {
+                    for (ObservedWorkload w : seen) {
                         assertThat(w.podsNotIn(mode)).as(where("%s scaled up in %s while %s has pods of another mode", write.workload().id(),
                                 mode, w.id())).isZero();
                         if (w.templateMode().orElse(null) != mode) {
@@ -410,11 +410,11 @@ class PassSimulationTest {
             counted = replicas;
         }
 
-        WorkloadState observed() {
+        ObservedWorkload observed() {
             List<Optional<ExecutionMode>> modes = pods.stream().map(p -> p.mode).toList();
             int ready = (int) pods.stream().filter(p -> !p.terminating && p.mode.equals(templateMode)).count();
             List<String> crashes = pods.stream().filter(p -> p.restarts > 0).map(p -> name + "-pod/app restart " + p.restarts).toList();
-            return new WorkloadState(kind, name, templateMode, replicas, Math.min(ready, replicas), Optional.of(original), modes,
+            return new ObservedWorkload(kind, name, templateMode, replicas, Math.min(ready, replicas), Optional.of(original), modes,
                     List.of("app"), List.of("registry.example/app:1"), crashes, counted, Integer.toString(++version));
         }
     }

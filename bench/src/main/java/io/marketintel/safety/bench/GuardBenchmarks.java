@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.State;
 
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.marketintel.safety.actuation.WorkloadState;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -91,7 +91,7 @@ public class GuardBenchmarks {
         ExecutionSafety global = new ExecutionSafety();
         global.setSpec(caps);
 
-        List<WorkloadState> workloads = List.of(
+        List<ObservedWorkload> workloads = List.of(
                 w("alpha", "registry.example.com/trading/alpha:1.4.2"),
                 w("beta", "registry.example.com/trading/beta@sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"),
                 w("gamma", "registry.example.com:5000/trading/gamma:2.0"));
@@ -122,8 +122,8 @@ public class GuardBenchmarks {
                 Optional.of(Duration.ofHours(24)), Duration.ofMinutes(5), NOW);
     }
 
-    static WorkloadState w(String name, String image) {
-        return new WorkloadState(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), 2, 2,
+    static ObservedWorkload w(String name, String image) {
+        return new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, name, Optional.of(ExecutionMode.DRY_RUN), 2, 2,
                 Optional.of(2), List.of(Optional.of(ExecutionMode.DRY_RUN), Optional.of(ExecutionMode.DRY_RUN)),
                 List.of("strategy", "sidecar"), List.of(image, "registry.example.com/ops/sidecar:3.1"), List.of(), 2, "1");
     }
@@ -135,7 +135,7 @@ public class GuardBenchmarks {
         return g;
     }
 
-    static GuardContext ctx(ExecutionPolicy p, ExecutionPolicySpec.Guard g, List<WorkloadState> workloads,
+    static GuardContext ctx(ExecutionPolicy p, ExecutionPolicySpec.Guard g, List<ObservedWorkload> workloads,
             Map<String, String> labels, ExecutionSafety global) {
         return new GuardContext(p, g, ExecutionMode.DRY_RUN, ExecutionMode.LIVE, workloads, labels, Optional.of(global), NOW);
     }

@@ -25,12 +25,12 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  *                          creating pods from the old template, the count is not yet known)
  * @param resourceVersion   the version read, so a write that could start pods is refused if it changed since
  */
-public record WorkloadState(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
+public record ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
         List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
         String resourceVersion) {
 
-    public WorkloadState {
+    public ObservedWorkload {
         crashLoops = List.copyOf(crashLoops);
         podModes = List.copyOf(podModes);
         containers = List.copyOf(containers);

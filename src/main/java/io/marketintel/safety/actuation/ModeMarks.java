@@ -17,8 +17,8 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  * of every container agree; anything else (missing, edited, valueFrom, unknown value) is "unknown", which
  * the operator treats as a wrong mode.
  */
-public final class ModeInjection {
-    private ModeInjection() {
+public final class ModeMarks {
+    private ModeMarks() {
     }
 
     public static Optional<ExecutionMode> modeOf(ObjectMeta meta, PodSpec spec, String envVar) {

@@ -11,12 +11,12 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionSafetyStatus;
-import io.marketintel.safety.killswitch.ClusterStop.Annotation;
-import io.marketintel.safety.killswitch.ClusterStop.PolicyStop;
+import io.marketintel.safety.killswitch.ClusterStopStatus.Annotation;
+import io.marketintel.safety.killswitch.ClusterStopStatus.PolicyStop;
 import io.marketintel.safety.status.Conditions;
 
 /** kubectl get xsafety tells the truth about a cluster-wide stop (issue 17). */
-class ClusterStopTest {
+class ClusterStopStatusTest {
     static final Instant T0 = Instant.parse("2026-12-05T09:00:00Z");
     static final Instant T1 = T0.plusSeconds(60);
     static final Instant T2 = T0.plusSeconds(120);
@@ -33,7 +33,7 @@ class ClusterStopTest {
 
     @Test
     void withoutAStopItIsReadyAndSaysHowToStop() {
-        ExecutionSafetyStatus s = ClusterStop.status(null, 1, Optional.empty(), List.of(), T0);
+        ExecutionSafetyStatus s = ClusterStopStatus.status(null, 1, Optional.empty(), List.of(), T0);
         assertThat(s.emergencyStop).isNull();
         assertThat(s.observedGeneration).isEqualTo(1L);
         assertThat(Conditions.isTrue(s.conditions, Conditions.READY)).isTrue();
@@ -44,7 +44,7 @@ class ClusterStopTest {
 
     @Test
     void aStopShowsWhoWhyWhenItsEpochAndThePoliciesItHolds() {
-        ExecutionSafetyStatus s = ClusterStop.status(null, 1, HALT, List.of(held("t/a"), held("t/b"),
+        ExecutionSafetyStatus s = ClusterStopStatus.status(null, 1, HALT, List.of(held("t/a"), held("t/b"),
                 new PolicyStop("t/c", "Policy", true, "fat finger", "bob", T0, null, null)), T1);
         var es = s.emergencyStop;
         assertThat(es.active).isTrue();
@@ -65,16 +65,16 @@ class ClusterStopTest {
     @Test
     void nothingChangesWhileNothingHappens() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        ExecutionSafetyStatus first = ClusterStop.status(null, 1, HALT, List.of(held("t/a")), T1);
-        ExecutionSafetyStatus again = ClusterStop.status(first, 1, HALT, List.of(held("t/a")), T2);
+        ExecutionSafetyStatus first = ClusterStopStatus.status(null, 1, HALT, List.of(held("t/a")), T1);
+        ExecutionSafetyStatus again = ClusterStopStatus.status(first, 1, HALT, List.of(held("t/a")), T2);
         assertThat(json.writeValueAsString(again)).as("same inputs, later clock: the same status, so no write")
                 .isEqualTo(json.writeValueAsString(first));
     }
 
     @Test
     void removingTheAnnotationKeepsItStoppedUntilEveryPolicyIsRearmedThenSaysWhoRearmed() {
-        ExecutionSafetyStatus stopped = ClusterStop.status(null, 1, HALT, List.of(held("t/a"), held("t/b")), T1);
-        ExecutionSafetyStatus removed = ClusterStop.status(stopped, 1, Optional.empty(), List.of(held("t/a"),
+        ExecutionSafetyStatus stopped = ClusterStopStatus.status(null, 1, HALT, List.of(held("t/a"), held("t/b")), T1);
+        ExecutionSafetyStatus removed = ClusterStopStatus.status(stopped, 1, Optional.empty(), List.of(held("t/a"),
                 rearmed("t/b", "alice", T2)), T2);
         assertThat(removed.emergencyStop.active).isTrue();
         assertThat(removed.emergencyStop.inForce).isFalse();
@@ -84,7 +84,7 @@ class ClusterStopTest {
                 .contains("re-armed so far by alice");
         assertThat(Conditions.find(removed.conditions, Conditions.EMERGENCY_STOPPED).orElseThrow().getReason()).isEqualTo("Latched");
 
-        ExecutionSafetyStatus over = ClusterStop.status(removed, 1, Optional.empty(), List.of(rearmed("t/a", "carol", T3),
+        ExecutionSafetyStatus over = ClusterStopStatus.status(removed, 1, Optional.empty(), List.of(rearmed("t/a", "carol", T3),
                 rearmed("t/b", "alice", T2)), T3);
         assertThat(over.emergencyStop.active).isFalse();
         assertThat(over.emergencyStop.epoch).isEqualTo(1L);
@@ -96,16 +96,16 @@ class ClusterStopTest {
                 "cluster-wide emergency stop 1 by risk-officer: market-wide halt; over: every policy it stopped is re-armed by alice, carol");
         assertThat(Conditions.isTrue(over.conditions, Conditions.READY)).isTrue();
 
-        ExecutionSafetyStatus later = ClusterStop.status(over, 1, Optional.empty(), List.of(), T3.plusSeconds(600));
+        ExecutionSafetyStatus later = ClusterStopStatus.status(over, 1, Optional.empty(), List.of(), T3.plusSeconds(600));
         assertThat(later.emergencyStop.rearmedAt).as("the record of the last stop does not move").isEqualTo(T3.toString());
         assertThat(later.emergencyStop.rearmedBy).containsExactly("alice", "carol");
     }
 
     @Test
     void theNextStopHasTheNextEpochAndNothingOfTheLastOnesReArm() {
-        ExecutionSafetyStatus stopped = ClusterStop.status(null, 1, HALT, List.of(held("t/a")), T0);
-        ExecutionSafetyStatus over = ClusterStop.status(stopped, 1, Optional.empty(), List.of(rearmed("t/a", "alice", T1)), T1);
-        ExecutionSafetyStatus again = ClusterStop.status(over, 2, Optional.of(new Annotation("venue outage", Optional.empty())),
+        ExecutionSafetyStatus stopped = ClusterStopStatus.status(null, 1, HALT, List.of(held("t/a")), T0);
+        ExecutionSafetyStatus over = ClusterStopStatus.status(stopped, 1, Optional.empty(), List.of(rearmed("t/a", "alice", T1)), T1);
+        ExecutionSafetyStatus again = ClusterStopStatus.status(over, 2, Optional.of(new Annotation("venue outage", Optional.empty())),
                 List.of(rearmed("t/a", "alice", T1)), T2);
         assertThat(again.emergencyStop.epoch).isEqualTo(2L);
         assertThat(again.emergencyStop.reason).isEqualTo("venue outage");
@@ -118,7 +118,7 @@ class ClusterStopTest {
 
     @Test
     void aStopSetAndRemovedWhileNothingWasWrittenIsStillShownFromWhatThePoliciesRecorded() {
-        ExecutionSafetyStatus s = ClusterStop.status(null, 1, Optional.empty(), List.of(held("t/a")), T2);
+        ExecutionSafetyStatus s = ClusterStopStatus.status(null, 1, Optional.empty(), List.of(held("t/a")), T2);
         assertThat(s.emergencyStop.active).isTrue();
         assertThat(s.emergencyStop.inForce).isFalse();
         assertThat(s.emergencyStop.reason).isEqualTo("market-wide halt");

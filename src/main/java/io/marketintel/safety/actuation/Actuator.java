@@ -27,15 +27,15 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  * writes with server-side apply under {@link MetadataNames#FIELD_MANAGER}. It decides nothing.
  */
 @ApplicationScoped
-public class Workloads {
+public class Actuator {
     private final KubernetesClient client;
 
-    public Workloads(KubernetesClient client) {
+    public Actuator(KubernetesClient client) {
         this.client = client;
     }
 
     /** The workloads this policy may act on, and what stops it from acting on others. */
-    public record Resolution(List<WorkloadState> workloads, List<String> problems) {
+    public record Resolution(List<ObservedWorkload> workloads, List<String> problems) {
     }
 
     /**
@@ -54,7 +54,7 @@ public class Workloads {
                         ? client.apps().deployments().inNamespace(ns).withName(ref.name).get()
                         : client.apps().statefulSets().inNamespace(ns).withName(ref.name).get();
                 if (w != null) {
-                    read.putIfAbsent(WorkloadState.kindName(ref.kind) + "/" + ref.name, w);
+                    read.putIfAbsent(ObservedWorkload.kindName(ref.kind) + "/" + ref.name, w);
                 }
             }
         }
@@ -68,14 +68,14 @@ public class Workloads {
         }
         Targets.Resolved resolved = Targets.resolve(ns, self, spec, read.values().stream().map(Targets.Workload::of).toList(),
                 owner -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get() != null);
-        List<WorkloadState> states = new ArrayList<>();
+        List<ObservedWorkload> states = new ArrayList<>();
         for (Targets.Workload t : resolved.targets()) {
             states.add(observe(read.get(t.id()), self, envVar));
         }
         return new Resolution(states, resolved.problems());
     }
 
-    private WorkloadState observe(HasMetadata w, String policy, String envVar) {
+    private ObservedWorkload observe(HasMetadata w, String policy, String envVar) {
         boolean deployment = w instanceof Deployment;
         PodTemplateSpec template = deployment ? ((Deployment) w).getSpec().getTemplate() : ((StatefulSet) w).getSpec().getTemplate();
         LabelSelector selector = deployment ? ((Deployment) w).getSpec().getSelector() : ((StatefulSet) w).getSpec().getSelector();
@@ -85,7 +85,7 @@ public class Workloads {
         Integer counted = status.replicas();
         boolean caughtUp = status.caughtUpWith(w);
 
-        Optional<ExecutionMode> templateMode = ModeInjection.modeOf(template.getMetadata(), template.getSpec(), envVar)
+        Optional<ExecutionMode> templateMode = ModeMarks.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
                         .get(MetadataNames.POLICY_LABEL)));
         var pods = client.pods().inNamespace(w.getMetadata().getNamespace()).withLabelSelector(selector).list().getItems();
@@ -94,10 +94,10 @@ public class Workloads {
         if (original != null && original.matches("[0-9]{1,6}")) {
             originalReplicas = Optional.of(Integer.parseInt(original));
         }
-        return new WorkloadState(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET,
+        return new ObservedWorkload(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET,
                 w.getMetadata().getName(), templateMode, replicas == null ? 1 : replicas, ready == null ? 0 : ready,
                 originalReplicas,
-                pods.stream().map(p -> ModeInjection.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList(),
+                pods.stream().map(p -> ModeMarks.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList(),
                 template.getSpec().getContainers().stream().map(c -> c.getName()).toList(),
                 java.util.stream.Stream.concat(
                         template.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty()
@@ -120,7 +120,7 @@ public class Workloads {
      * since, the API server refuses it (409) and the next pass decides again from what is there.
      */
     public void apply(String namespace, String policy, String envVar, Convergence.Write write) {
-        WorkloadState w = write.workload();
+        ObservedWorkload w = write.workload();
         int original = w.originalReplicas().orElse(w.replicas());
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("replicas", write.replicas());
@@ -133,7 +133,7 @@ public class Workloads {
                         .toList()))));
         GenericKubernetesResource body = new GenericKubernetesResource();
         body.setApiVersion("apps/v1");
-        body.setKind(WorkloadState.kindName(w.kind()));
+        body.setKind(ObservedWorkload.kindName(w.kind()));
         body.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
                 .withName(w.name())
                 .withNamespace(namespace)

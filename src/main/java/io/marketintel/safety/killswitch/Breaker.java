@@ -16,11 +16,11 @@ import java.util.Map;
  * A failure has a key, so the same failure seen on many passes counts once: a rolled-back escalation is keyed
  * by when it started, a crash loop by pod, container and restart count (each new crash counts).
  */
-public final class CircuitBreaker {
+public final class Breaker {
     /** Failures kept in status at most, newest first; the count that trips is far lower. */
     static final int KEEP = 100;
 
-    private CircuitBreaker() {
+    private Breaker() {
     }
 
     public record Failure(String key, Instant at, String reason, String message) {

@@ -33,13 +33,13 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
-import io.marketintel.safety.killswitch.CancelOrders.Outcome;
-import io.marketintel.safety.killswitch.CancelOrders.Outcome.Result;
-import io.marketintel.safety.killswitch.CancelOrders.Target;
+import io.marketintel.safety.killswitch.OrderCancellation.Outcome;
+import io.marketintel.safety.killswitch.OrderCancellation.Outcome.Result;
+import io.marketintel.safety.killswitch.OrderCancellation.Target;
 
 /** The cancel-orders caller against a real local HTTP server on 127.0.0.1; no Kubernetes needed. */
 @Timeout(60)
-class CancelOrdersTest {
+class OrderCancellationTest {
     static HttpServer server;
     static ExecutorService executor;
     static int port;
@@ -52,7 +52,7 @@ class CancelOrdersTest {
     record Recorded(String method, String path, String contentType, String userAgent, String body) {
     }
 
-    final CancelOrders cancel = new CancelOrders();
+    final OrderCancellation cancel = new OrderCancellation();
 
     @BeforeAll
     static void start() throws IOException {
@@ -170,7 +170,7 @@ class CancelOrdersTest {
         Outcome o = one(policy("/fail", "2s"), new Target("p", "127.0.0.1"));
         assertThat(o.result()).isEqualTo(Result.Failed);
         assertThat(o.message()).startsWith("HTTP 500 from http://127.0.0.1:" + port + "/fail: venue session down retry later xxx");
-        assertThat(o.message()).hasSizeLessThanOrEqualTo(CancelOrders.MAX_MESSAGE).doesNotContain("\n", "\t");
+        assertThat(o.message()).hasSizeLessThanOrEqualTo(OrderCancellation.MAX_MESSAGE).doesNotContain("\n", "\t");
     }
 
     @Test
@@ -188,7 +188,7 @@ class CancelOrdersTest {
         long start = System.nanoTime();
         CompletableFuture<List<Outcome>> f = cancel.call(policy("/slow", "500ms"), List.of(new Target("p", "127.0.0.1")), "stop", 1);
         // The deadline is the assertion: timeout + grace + scheduling slack, far below the server's 30 s.
-        List<Outcome> outcomes = f.get(500 + CancelOrders.GRACE.toMillis() + 1_500, TimeUnit.MILLISECONDS);
+        List<Outcome> outcomes = f.get(500 + OrderCancellation.GRACE.toMillis() + 1_500, TimeUnit.MILLISECONDS);
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         assertThat(outcomes.get(0).result()).isEqualTo(Result.Failed);
@@ -247,7 +247,7 @@ class CancelOrdersTest {
         List<Target> pods = IntStream.range(0, 50).mapToObj(i -> new Target("pod-" + i, "127.0.0.1")).toList();
         long start = System.nanoTime();
         List<Outcome> outcomes = cancel.call(policy("/slow", "1s"), pods, "stop", 7)
-                .get(1_000 + CancelOrders.GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+                .get(1_000 + OrderCancellation.GRACE.toMillis() + 2_000, TimeUnit.MILLISECONDS);
         long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         assertThat(outcomes).hasSize(50).allSatisfy(o -> {
@@ -297,10 +297,10 @@ class CancelOrdersTest {
 
     @Test
     void urls() {
-        assertThat(CancelOrders.uri("http", "10.244.1.7", 8080, "/cancel-orders")).hasToString("http://10.244.1.7:8080/cancel-orders");
-        assertThat(CancelOrders.uri("https", "fd00:10:244::7", 8443, "/v1/cancel?all=true"))
+        assertThat(OrderCancellation.uri("http", "10.244.1.7", 8080, "/cancel-orders")).hasToString("http://10.244.1.7:8080/cancel-orders");
+        assertThat(OrderCancellation.uri("https", "fd00:10:244::7", 8443, "/v1/cancel?all=true"))
                 .hasToString("https://[fd00:10:244::7]:8443/v1/cancel?all=true");
-        assertThat(CancelOrders.uri("http", "fd00::7", 80, "/x").getHost()).isEqualTo("[fd00::7]");
+        assertThat(OrderCancellation.uri("http", "fd00::7", 80, "/x").getHost()).isEqualTo("[fd00::7]");
     }
 
     // ---------------------------------------------------------------- helpers

@@ -52,7 +52,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
  * certificate the operator trusts with the IP in its subject alternative names.
  */
 @ApplicationScoped
-public class CancelOrders {
+public class OrderCancellation {
     static final int MAX_BODY = 4 * 1024;
     static final int MAX_MESSAGE = 200;
     /** Lets the client report its own timeout before the overall deadline cuts the call off. */

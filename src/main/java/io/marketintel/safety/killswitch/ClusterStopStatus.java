@@ -26,12 +26,12 @@ import io.marketintel.safety.status.Conditions;
  * when the last one was.</li>
  * </ul>
  */
-public final class ClusterStop {
+public final class ClusterStopStatus {
     static final int LATCHED_SHOWN = 20;
     static final String RESUME = "kubectl annotate executionsafety " + ExecutionSafety.SINGLETON_NAME + " "
             + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-";
 
-    private ClusterStop() {
+    private ClusterStopStatus() {
     }
 
     /** The stop annotation on ExecutionSafety/global: its reason and who set it (if recorded). */
@@ -111,7 +111,7 @@ public final class ClusterStop {
         es.rearmedAt = active ? null : now.toString(); // !active here means it ended in this pass
         es.message = message(es, held);
         next.emergencyStop = es;
-        next.conditions = conditions(next.conditions, active, active ? (es.inForce ? "ClusterStop" : "Latched") : "Rearmed",
+        next.conditions = conditions(next.conditions, active, active ? (es.inForce ? "ClusterStopStatus" : "Latched") : "Rearmed",
                 es.message, generation, now);
         return next;
     }
