@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
@@ -22,7 +23,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
  * <p>
  * The rule (docs/design.md, "Which workloads a stop covers"): a policy covers every Deployment and StatefulSet
  * it names in {@code workloads.refs} or matches with {@code workloads.selector}, except one whose
- * {@link Markers#POLICY_LABEL} names another ExecutionPolicy that exists in the namespace: that workload is
+ * {@link MetadataNames#POLICY_LABEL} names another ExecutionPolicy that exists in the namespace: that workload is
  * governed by, and stops with, that policy, and is left alone here. A label naming a policy that no longer
  * exists governs nothing. An unlabelled workload two policies match is covered by both (the safe side for a
  * stop). A namespace- or cluster-wide stop stops every policy of its scope, so it covers every governed workload.
@@ -119,7 +120,7 @@ public final class Targets {
         List<String> leftAlone = new ArrayList<>();
         Map<String, Boolean> exists = new HashMap<>();
         for (Workload w : found.values()) {
-            String owner = w.labels().get(Markers.POLICY_LABEL);
+            String owner = w.labels().get(MetadataNames.POLICY_LABEL);
             if (owner != null && !owner.equals(policy) && exists.computeIfAbsent(owner, policyExists::test)) {
                 problems.add(w.id() + " is governed by ExecutionPolicy/" + owner + "; it is left alone");
                 leftAlone.add(w.id());

@@ -27,7 +27,6 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
@@ -100,13 +99,13 @@ public class StopWatcher {
             var resources = client.resources(ExecutionPolicy.class).inAnyNamespace();
             policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
             namespaces.add(client.namespaces().runnableInformer(0));
-            pods.add(client.pods().inAnyNamespace().withLabel(Markers.POLICY_LABEL).runnableInformer(0));
+            pods.add(client.pods().inAnyNamespace().withLabel(MetadataNames.POLICY_LABEL).runnableInformer(0));
         } else {
             for (String ns : watched) {
                 var resources = client.resources(ExecutionPolicy.class).inNamespace(ns);
                 policies.add((selector == null ? resources : resources.withLabelSelector(selector)).runnableInformer(0));
                 namespaces.add(client.namespaces().withName(ns).runnableInformer(0));
-                pods.add(client.pods().inNamespace(ns).withLabel(Markers.POLICY_LABEL).runnableInformer(0));
+                pods.add(client.pods().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL).runnableInformer(0));
             }
         }
         policies.forEach(i -> i.itemStore(new WithoutManagedFields<>()));
@@ -120,7 +119,7 @@ public class StopWatcher {
         }));
         for (var p : pods) {
             p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
-                    + pod.getMetadata().getLabels().get(Markers.POLICY_LABEL))));
+                    + pod.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL))));
             p.addEventHandler(podsWakeTheirPolicy());
         }
         List<CompletableFuture<?>> synced = new ArrayList<>();
@@ -187,7 +186,7 @@ public class StopWatcher {
             }
 
             private void wake(Pod pod) {
-                String policy = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(Markers.POLICY_LABEL);
+                String policy = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL);
                 if (policy != null) {
                     StopWatcher.this.wake.propagateEvent(new ResourceID(policy, pod.getMetadata().getNamespace()));
                 }

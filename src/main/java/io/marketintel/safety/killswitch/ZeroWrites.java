@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.marketintel.safety.actuation.Markers;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
@@ -51,7 +51,7 @@ final class ZeroWrites {
     /** replicas=0 by merge patch (no read first); null when done or the target does not exist, else why not. */
     private String zero(String ns, WorkloadKind kind, String name) {
         PatchContext patch = new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE)
-                .withFieldManager(Markers.FIELD_MANAGER).build();
+                .withFieldManager(MetadataNames.FIELD_MANAGER).build();
         KubernetesClientException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {

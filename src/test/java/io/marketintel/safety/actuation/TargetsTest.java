@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirementBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
@@ -87,9 +88,9 @@ class TargetsTest {
     @Test
     void aWorkloadLabelledForAnotherExistingPolicyIsThatPolicysAndLeftAlone() {
         List<Targets.Workload> listing = List.of(
-                deployment("alpha", Map.of("app.kubernetes.io/part-of", "fx", Markers.POLICY_LABEL, "fx")),
-                deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", Markers.POLICY_LABEL, "fx-options")),
-                deployment("gamma", Map.of(Markers.POLICY_LABEL, "fx-options")));
+                deployment("alpha", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "fx")),
+                deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "fx-options")),
+                deployment("gamma", Map.of(MetadataNames.POLICY_LABEL, "fx-options")));
         List<String> asked = new ArrayList<>();
         Predicate<String> exists = name -> {
             asked.add(name);
@@ -106,7 +107,7 @@ class TargetsTest {
 
     @Test
     void aLabelNamingADeletedPolicyGovernsNothing() {
-        List<Targets.Workload> listing = List.of(deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", Markers.POLICY_LABEL, "gone")));
+        List<Targets.Workload> listing = List.of(deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "gone")));
         var r = Targets.resolve(NS, "fx", spec(partOf("fx")), listing, NONE_EXISTS);
         assertThat(r.ids()).containsExactly("Deployment/beta");
         assertThat(r.problems()).isEmpty();
@@ -117,8 +118,8 @@ class TargetsTest {
     void anEmptySelectorMatchesEveryWorkloadNotGovernedByAnotherPolicy() {
         List<Targets.Workload> listing = List.of(
                 deployment("plain", Map.of()),
-                statefulSet("mine", Map.of(Markers.POLICY_LABEL, "fx")),
-                deployment("theirs", Map.of(Markers.POLICY_LABEL, "rates")));
+                statefulSet("mine", Map.of(MetadataNames.POLICY_LABEL, "fx")),
+                deployment("theirs", Map.of(MetadataNames.POLICY_LABEL, "rates")));
         var r = Targets.resolve(NS, "fx", spec(new LabelSelector()), listing, name -> name.equals("rates"));
         assertThat(r.ids()).containsExactly("Deployment/plain", "StatefulSet/mine");
         assertThat(r.leftAlone()).containsExactly("Deployment/theirs");

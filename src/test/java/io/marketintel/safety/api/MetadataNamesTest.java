@@ -31,15 +31,6 @@ class MetadataNamesTest {
     /** API group references that are not annotation or label names: versions and resource plurals. */
     private static final Pattern NOT_A_NAME = Pattern.compile(
             "safety\\.marketintel\\.io/(v[0-9]+((alpha|beta)[0-9]+)?|executionpolicies|executionsafeties)");
-    /**
-     * Literals that may stay outside MetadataNames: KillSwitch is being rewritten on another branch and keeps its
-     * own copies until that merge; remove each entry when the file refers to MetadataNames.
-     */
-    private static final Set<String> ALLOWED_ELSEWHERE = Set.of(
-            "killswitch/KillSwitch.java \"safety.marketintel.io/emergency-stop\"",
-            "killswitch/KillSwitch.java \"safety.marketintel.io/emergency-stop-by\"",
-            "killswitch/KillSwitch.java \"safety.marketintel.io/rearmed-by\"",
-            "killswitch/KillSwitch.java \"safety.marketintel.io/rearm\"");
     private static final Path MAIN = Path.of("src", "main", "java", "io", "marketintel", "safety");
 
     static Set<String> defined() throws IllegalAccessException {
@@ -76,8 +67,7 @@ class MetadataNamesTest {
                 }
             }
         }
-        assertThat(found).as("names spelled out outside MetadataNames; refer to its constants")
-                .allMatch(ALLOWED_ELSEWHERE::contains);
+        assertThat(found).as("names spelled out outside MetadataNames; refer to its constants").isEmpty();
     }
 
     @Test

@@ -53,7 +53,6 @@ class SpecDefaultsTest {
             assertThat(Durations.parse(duration).isNegative()).as(duration).isFalse();
         }
         assertThat(Durations.parse(Defaults.DRY_RUN_SOAK)).isZero();
-        assertThat(ExecutionPolicySpec.ModeInjection.DEFAULT_ENV_VAR).isEqualTo(Defaults.MODE_ENV_VAR);
     }
 
     private static void collect(Class<?> type, Map<String, String> found) {

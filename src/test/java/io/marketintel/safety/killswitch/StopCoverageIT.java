@@ -10,7 +10,6 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
-import io.marketintel.safety.actuation.Markers;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
@@ -49,7 +48,7 @@ class StopCoverageIT extends NamespacedTest {
         apply(policy("options", "DryRun", "{refs: [{kind: Deployment, name: fx-options}]}", ""));
         awaitPolicy("options", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
         assertThat(client.apps().deployments().inNamespace(ns).withName("fx-options").get().getMetadata().getLabels())
-                .containsEntry(Markers.POLICY_LABEL, "options");
+                .containsEntry(MetadataNames.POLICY_LABEL, "options");
         // "spot" selects every fx workload, fx-options included: that one is left to "options".
         apply(policy("spot", "DryRun", "{selector: {matchLabels: {app.kubernetes.io/part-of: fx}}}", ""));
         awaitPolicy("spot", "told fx-options is governed by options", p -> p.getStatus() != null

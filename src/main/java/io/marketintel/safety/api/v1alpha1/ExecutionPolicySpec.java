@@ -176,9 +176,6 @@ public class ExecutionPolicySpec {
         @Pattern("^[A-Za-z_][A-Za-z0-9_]*$")
         @JsonPropertyDescription("Environment variable set to the mode on every container.")
         public String envVar;
-
-        /** Alias of {@link Defaults#MODE_ENV_VAR}, kept for ExecutionPolicyReconciler (being rewritten elsewhere); delete after. */
-        public static final String DEFAULT_ENV_VAR = Defaults.MODE_ENV_VAR;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
