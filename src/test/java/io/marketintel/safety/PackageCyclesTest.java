@@ -19,6 +19,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.marketintel.safety.testing.JavaSource;
+
 import org.junit.jupiter.api.Test;
 
 /**
@@ -109,38 +111,7 @@ class PackageCyclesTest {
 
     /** The code without comments, string and character literals and text blocks. */
     static String strip(String source) {
-        StringBuilder out = new StringBuilder(source.length());
-        int i = 0;
-        int n = source.length();
-        while (i < n) {
-            char c = source.charAt(i);
-            if (source.startsWith("//", i)) {
-                int end = source.indexOf('\n', i);
-                i = end < 0 ? n : end;
-            } else if (source.startsWith("/*", i)) {
-                int end = source.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-                out.append(' ');
-            } else if (source.startsWith("\"\"\"", i)) {
-                int end = source.indexOf("\"\"\"", i + 3);
-                while (end > 0 && source.charAt(end - 1) == '\\') {
-                    end = source.indexOf("\"\"\"", end + 1);
-                }
-                i = end < 0 ? n : end + 3;
-                out.append("\"\"");
-            } else if (c == '"' || c == '\'') {
-                int j = i + 1;
-                while (j < n && source.charAt(j) != c && source.charAt(j) != '\n') {
-                    j += source.charAt(j) == '\\' ? 2 : 1;
-                }
-                i = j + 1;
-                out.append(c).append(c);
-            } else {
-                out.append(c);
-                i++;
-            }
-        }
-        return out.toString();
+        return JavaSource.of(source).code();
     }
 
     /** One cycle per package that lies on one (the first found from it), each listed from its smallest package. */

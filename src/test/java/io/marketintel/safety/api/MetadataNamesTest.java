@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import io.marketintel.safety.testing.JavaSource;
+
 import org.junit.jupiter.api.Test;
 
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
@@ -122,38 +124,6 @@ class MetadataNamesTest {
 
     /** The string literals (and text blocks) of a Java source, raw as written, comments and char literals skipped. */
     static List<String> stringLiterals(String src) {
-        List<String> literals = new ArrayList<>();
-        int i = 0;
-        int n = src.length();
-        while (i < n) {
-            char c = src.charAt(i);
-            if (src.startsWith("//", i)) {
-                int end = src.indexOf('\n', i);
-                i = end < 0 ? n : end;
-            } else if (src.startsWith("/*", i)) {
-                int end = src.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-            } else if (src.startsWith("\"\"\"", i)) {
-                int start = src.indexOf('\n', i) + 1;
-                int j = start;
-                while (!src.startsWith("\"\"\"", j)) {
-                    j += src.charAt(j) == '\\' ? 2 : 1;
-                }
-                literals.add(src.substring(start, j));
-                i = j + 3;
-            } else if (c == '"' || c == '\'') {
-                int j = i + 1;
-                while (src.charAt(j) != c) {
-                    j += src.charAt(j) == '\\' ? 2 : 1;
-                }
-                if (c == '"') {
-                    literals.add(src.substring(i + 1, j));
-                }
-                i = j + 1;
-            } else {
-                i++;
-            }
-        }
-        return literals;
+        return JavaSource.of(src).literals();
     }
 }

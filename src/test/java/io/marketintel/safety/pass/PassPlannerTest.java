@@ -52,11 +52,7 @@ class PassPlannerTest {
 
     @Test
     void aReArmIsNotAcceptedWithoutTheAdmissionPoliciesThatRecordWhoReArmed() {
-        ExecutionPolicyStatus stopped = status(ExecutionMode.DRY_RUN);
-        stopped.emergencyStop = new ExecutionPolicyStatus.EmergencyStop();
-        stopped.emergencyStop.active = true;
-        stopped.emergencyStop.epoch = 3L;
-        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped);
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped(ExecutionMode.DRY_RUN, 3));
         policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "mallory 3");
 
         PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of("MutatingAdmissionPolicy execution-safety-rearm"),
@@ -69,11 +65,7 @@ class PassPlannerTest {
 
     @Test
     void aReArmOfTheCurrentEpochResumesInDryRunNotLive() {
-        ExecutionPolicyStatus stopped = status(ExecutionMode.LIVE);
-        stopped.emergencyStop = new ExecutionPolicyStatus.EmergencyStop();
-        stopped.emergencyStop.active = true;
-        stopped.emergencyStop.epoch = 2L;
-        ExecutionPolicy policy = policy(ExecutionMode.LIVE, stopped);
+        ExecutionPolicy policy = policy(ExecutionMode.LIVE, stopped(ExecutionMode.LIVE, 2));
         policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer 2");
 
         PassPlan plan = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), stoppedAtZero()));
@@ -158,6 +150,15 @@ class PassPlannerTest {
         ExecutionPolicyStatus s = new ExecutionPolicyStatus();
         s.mode = mode;
         s.modeSince = NOW.minus(Duration.ofHours(30)).toString();
+        return s;
+    }
+
+    /** Stopped in {@code mode}, latched in {@code epoch}. */
+    private static ExecutionPolicyStatus stopped(ExecutionMode mode, long epoch) {
+        ExecutionPolicyStatus s = status(mode);
+        s.emergencyStop = new ExecutionPolicyStatus.EmergencyStop();
+        s.emergencyStop.active = true;
+        s.emergencyStop.epoch = epoch;
         return s;
     }
 
