@@ -132,6 +132,26 @@ class PassPlannerTest {
         assertThat(Conditions.find(failed.status().conditions, Conditions.STALLED).orElseThrow().getReason()).isEqualTo("ActuationFailed");
     }
 
+    /**
+     * A policy at rest reports the same status on the next pass, so nothing is written and no watch event wakes it
+     * again: every status patch costs the API server a write and every watcher an event.
+     */
+    @Test
+    void aPassAtRestReportsTheStatusItRead() {
+        KubernetesSerialization json = new KubernetesSerialization();
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
+        ExecutionPolicyStatus first = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)))
+                .report(PassPlan.Outcome.CLEAN).status();
+        // As the API server gives it back.
+        policy.setStatus(json.unmarshal(json.asJson(first), ExecutionPolicyStatus.class));
+        Observation later = new Observation(policy, List.of(), Optional.empty(), Optional.empty(), List.of(), List.of(),
+                new Actuator.Resolution(running(ExecutionMode.DRY_RUN, 2), List.of()), Optional.empty(), NOW.plusSeconds(60));
+
+        ExecutionPolicyStatus second = PLANNER.plan(later).report(PassPlan.Outcome.CLEAN).status();
+
+        assertThat(json.asJson(second)).isEqualTo(json.asJson(policy.getStatus()));
+    }
+
     // ---------------------------------------------------------------- builders
 
     private static ExecutionPolicy policy(ExecutionMode mode, ExecutionPolicyStatus status) {
