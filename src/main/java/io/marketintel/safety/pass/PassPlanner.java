@@ -60,6 +60,18 @@ public final class PassPlanner {
     }
 
     /**
+     * Whether the latch's reading depends on the admission policies being installed: only a re-arm of the current epoch
+     * does (it is trusted only when the API server recorded who wrote it). Otherwise the pass applies a stop before it
+     * asks whether they are installed.
+     */
+    public static boolean rearmPending(ExecutionPolicy policy) {
+        Latch.Recorded recorded = LatchReading.recorded(status(policy));
+        Map<String, String> annotations = policy.getMetadata().getAnnotations();
+        return (recorded.stopped() || recorded.breakerOpen()) && annotations != null
+                && Latch.parseRearm(annotations.get(MetadataNames.REARMED_BY_ANNOTATION)).filter(r -> r.epoch() == recorded.epoch()).isPresent();
+    }
+
+    /**
      * Whether this pass faces an escalation that is not held by the latch, so it must read the cluster settings and run
      * the guards ({@link Observation#escalation}). Approvals and guards matter only then, never for a de-escalation or a
      * stop, so no other pass pays for those reads.
@@ -236,7 +248,7 @@ public final class PassPlanner {
             return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, rearm, recorded));
         }
 
-        private static Latch.Recorded recorded(ExecutionPolicyStatus status) {
+        static Latch.Recorded recorded(ExecutionPolicyStatus status) {
             var es = status.emergencyStop;
             return new Latch.Recorded(es != null && Boolean.TRUE.equals(es.active),
                     ExecutionPolicyStatus.CircuitBreakerState.open(status),

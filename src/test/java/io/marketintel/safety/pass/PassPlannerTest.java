@@ -64,6 +64,17 @@ class PassPlannerTest {
     }
 
     @Test
+    void onlyAReArmOfTheCurrentEpochMakesTheLatchDependOnAdmissionControl() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped(ExecutionMode.DRY_RUN, 3));
+        assertThat(PassPlanner.rearmPending(policy)).isFalse();
+        policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer 2");
+        assertThat(PassPlanner.rearmPending(policy)).as("an earlier epoch's re-arm").isFalse();
+        policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer 3");
+        assertThat(PassPlanner.rearmPending(policy)).isTrue();
+        assertThat(PassPlanner.rearmPending(policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN)))).as("not latched").isFalse();
+    }
+
+    @Test
     void aReArmOfTheCurrentEpochResumesInDryRunNotLive() {
         ExecutionPolicy policy = policy(ExecutionMode.LIVE, stopped(ExecutionMode.LIVE, 2));
         policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "risk-officer 2");
