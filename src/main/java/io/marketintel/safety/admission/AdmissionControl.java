@@ -48,6 +48,18 @@ public class AdmissionControl {
 
     /** What is missing (empty when everything is installed). */
     public List<String> missing() {
+        List<String> known = missing;
+        if (known != null && !clock.instant().isAfter(checkedAt.plus(CACHE))) {
+            return known;
+        }
+        return refresh();
+    }
+
+    /**
+     * One reader at a time: when the answer expires, the passes that ask at that moment wait for one refresh instead of
+     * each reading the twelve objects again (measured: 3,540 extra GETs while 1,000 policies were adopted).
+     */
+    private synchronized List<String> refresh() {
         Instant now = clock.instant();
         if (missing == null || now.isAfter(checkedAt.plus(CACHE))) {
             List<String> absent = new ArrayList<>();

@@ -23,7 +23,9 @@ import io.marketintel.safety.killswitch.Latch;
  *                         removed before this pass looked still latches
  * @param stop             the kill switch's stop of this policy, when it executed one for this pass
  * @param blindSpots       what the kill switch cannot watch (escalations are refused while it is blind)
- * @param admissionMissing the admission policies that are not installed (approvals and re-arms count only without gaps)
+ * @param admissionMissing the admission policies that are not installed (approvals and re-arms count only without gaps);
+ *                         read only when a re-arm of the current epoch ({@link PassPlanner#rearmPending}) or an
+ *                         escalation needs the answer, empty otherwise
  * @param targets          the workloads the policy governs, their pods, and what stops it from governing others
  * @param escalation       read only when the planner says an escalation is in front ({@link PassPlanner#escalating})
  * @param now              the clock
@@ -69,8 +71,8 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
         }
     }
 
-    /** The same observation with the escalation's reads. */
-    public Observation withEscalation(EscalationReads reads) {
+    /** The same observation with the escalation's reads, and whether the admission policies are installed. */
+    public Observation withEscalation(EscalationReads reads, List<String> admissionMissing) {
         return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, Optional.of(reads), now);
     }
 

@@ -175,15 +175,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         String envVar = spec.modeInjection != null && spec.modeInjection.envVar != null ? spec.modeInjection.envVar
                 : ExecutionPolicySpec.Defaults.MODE_ENV_VAR;
         // The stop first (kill switch, entry point one): zero replicas are written before any other read, guard or
-        // status write. Whether the admission policies are installed matters to the latch only for a re-arm.
-        List<String> rearmAdmission = PassPlanner.rearmPending(policy) ? admission.missing() : List.of();
+        // status write. Whether the admission policies are installed matters only to a re-arm and to an escalation.
+        List<String> admissionMissing = PassPlanner.rearmPending(policy) ? admission.missing() : List.of();
         KillSwitch.Sighting stops = killSwitch.enter(policy,
-                seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), rearmAdmission).stopped());
-        List<String> admissionMissing = admission.missing();
+                seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(s -> progress(s)),
                 stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar), Optional.empty(), now);
         if (PassPlanner.escalating(observed)) {
-            observed = observed.withEscalation(escalationReads(observed));
+            observed = observed.withEscalation(escalationReads(observed), admission.missing());
         }
 
         // Plan.

@@ -234,7 +234,9 @@ class PassSimulationTest {
 
         void pass() {
             List<String> missing = admissionInstalled ? List.of() : List.of("ValidatingAdmissionPolicy execution-safety-identity");
-            Latch.State before = PassPlanner.latch(policy, triggers, underWay, missing);
+            // As the reconciler reads: whether admission control is installed only when a re-arm or an escalation needs it.
+            List<String> rearmMissing = PassPlanner.rearmPending(policy) ? missing : List.of();
+            Latch.State before = PassPlanner.latch(policy, triggers, underWay, rearmMissing);
             Optional<Observation.StopProgress> stop = Optional.empty();
             if (before.stopped()) {
                 // The kill switch zeroes every target before the pass reads anything else.
@@ -244,13 +246,13 @@ class PassSimulationTest {
                 workloads.forEach(w -> w.replicas = 0);
                 stop = Optional.of(new Observation.StopProgress(now, Optional.of(Duration.ofMillis(40)), List.of(), Optional.of(List.of())));
             }
-            Observation o = new Observation(copy(policy), triggers, underWay, stop, List.of(), missing,
+            Observation o = new Observation(copy(policy), triggers, underWay, stop, List.of(), rearmMissing,
                     new Actuator.Resolution(workloads.stream().map(SimWorkload::observed).toList(), List.of()), Optional.empty(), now);
             if (PassPlanner.escalating(o)) {
                 List<GuardRunner.Evaluated> guards = policy.getSpec().guards == null || before.latched() ? List.of()
                         : List.of(new GuardRunner.Evaluated("risk-gateway", policy.getSpec().guards.get(0).type,
                                 guardPasses ? GuardOutcome.pass("ok") : GuardOutcome.fail("limit breached"), Duration.ofMillis(3), now));
-                o = o.withEscalation(new Observation.EscalationReads(Optional.empty(), guards));
+                o = o.withEscalation(new Observation.EscalationReads(Optional.empty(), guards), missing);
             }
             PassPlan plan = PLANNER.plan(o);
             check(o, plan);
