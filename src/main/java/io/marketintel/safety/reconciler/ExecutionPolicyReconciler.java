@@ -176,13 +176,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 : ExecutionPolicySpec.Defaults.MODE_ENV_VAR;
         // The stop first (kill switch, entry point one): zero replicas are written before any other read, guard or
         // status write. Whether the admission policies are installed matters only to a re-arm and to an escalation.
-        List<String> admissionMissing = PassPlanner.rearmPending(policy) ? admission.missing() : List.of();
+        boolean rearmPending = PassPlanner.rearmPending(policy);
+        List<String> admissionMissing = rearmPending ? admission.missing() : List.of();
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(s -> progress(s)),
                 stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar), Optional.empty(), now);
         if (PassPlanner.escalating(observed)) {
-            observed = observed.withEscalation(escalationReads(observed), admission.missing());
+            // One answer per pass: the latch and the approvals read the same one.
+            observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
         }
 
         // Plan.
