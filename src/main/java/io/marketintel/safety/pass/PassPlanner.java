@@ -72,9 +72,10 @@ public final class PassPlanner {
     }
 
     /**
-     * Whether this pass faces an escalation that is not held by the latch, so it must read the cluster settings and run
-     * the guards ({@link Observation#escalation}). Approvals and guards matter only then, never for a de-escalation or a
-     * stop, so no other pass pays for those reads.
+     * Whether this pass faces an escalation (the wanted mode riskier than the effective one, no transition in flight), so
+     * it must read the cluster settings and whether admission control is installed, and, unless the latch holds, run the
+     * guards ({@link Observation#escalation}). Approvals and guards matter only then, never for a de-escalation or a stop,
+     * so no other pass pays for those reads.
      */
     public static boolean escalating(Observation o) {
         LatchReading latch = LatchReading.of(o);
