@@ -77,6 +77,26 @@ class AdmissionIT extends NamespacedTest {
     }
 
     /**
+     * Regression (issue 19, "one approver alone supplies both Live approvals"): alice approved with the value
+     * {@code "bob <token>"}, the API server wrote {@code "alice bob <token>"}, which passed the old rule (the line starts
+     * with "alice ") and counted as a second approver named "alice bob". The line's identity is now exactly its writer.
+     */
+    @Test
+    void oneApproverCannotPoseAsASecondApproverInsideTheLine() {
+        Kubectl.Result posing = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=bob 3f9a1c2e7b40");
+        assertThat(posing.exitCode()).as(posing.output()).isNotZero();
+        assertThat(posing.stderr()).contains("with no space in the token").contains("alice may not add \"alice bob 3f9a1c2e7b40\"");
+        Kubectl.Result direct = as("alice", null, "annotate", "xp", "momentum", APPROVALS + "=alice bob 3f9a1c2e7b40");
+        assertThat(direct.exitCode()).as(direct.output()).isNotZero();
+        Kubectl.Result trailing = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40 ");
+        assertThat(trailing.exitCode()).as("a trailing space would leave a line that is no approval").isNotZero();
+        assertThat(annotation(APPROVALS)).isNull();
+        Kubectl.Result own = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(own.exitCode()).as(own.output()).isZero();
+        assertThat(annotation(APPROVALS)).isEqualTo("alice 3f9a1c2e7b40");
+    }
+
+    /**
      * Regression (HostileInputIT): a forged line with a 100,000-character token made the refusal's message longer
      * than the API server allows, so it said only "failed expression: size(variables.forged) == 0". The forged
      * lines are now shown cut short, and the policy carries a plain fallback message.
