@@ -465,6 +465,11 @@ public final class HostilePolicies {
         return Arbitraries.oneOf(stop, hugeStop, tooBig, badKey, stray, stopBy, rearmedBy, rearm, requester);
     }
 
+    /** A value of {@code approve} that makes no line of ApprovalLine's grammar: empty, or with a space. */
+    private static boolean malformedToken(String t) {
+        return t.isEmpty() || t.contains(" ");
+    }
+
     static Arbitrary<HostileInput> approvals() {
         Arbitrary<String> u = unicode();
         Arbitrary<String> token = Arbitraries.oneOf(u, Arbitraries.strings().withChars("0123456789abcdef").ofMinLength(0).ofMaxLength(40),
@@ -476,15 +481,21 @@ public final class HostilePolicies {
                     // refuses the approval (that case is below); here anyone may approve.
                     Map<String, Object> open = deepCopy(spec);
                     open.remove("approval");
-                    return new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN,
-                            policy(open, map(PREFIX + "approve", t)), Expect.ACCEPT, List.of());
+                    // A token that is empty or holds a space would leave a line whose identity is not its writer's
+                    // (ApprovalLine's grammar): refused.
+                    return malformedToken(t)
+                            ? new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN, policy(open, map(PREFIX + "approve", t)),
+                                    Expect.REJECT, List.of("with no space in the token"))
+                            : new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN,
+                                    policy(open, map(PREFIX + "approve", t)), Expect.ACCEPT, List.of());
                 });
         Arbitrary<HostileInput> notAllowed = Combinators.combine(validSpec(), token.filter(t -> !t.contains("\n")))
                 .as((spec, t) -> {
                     Map<String, Object> closed = deepCopy(spec);
                     closed.put("approval", map("approvers", map("groups", List.of("risk-officers"))));
                     return new HostileInput("approvals", "approve by a non-approver=" + shown(t), Identity.ADMIN,
-                            policy(closed, map(PREFIX + "approve", t)), Expect.REJECT, List.of("is not an allowed approver"));
+                            policy(closed, map(PREFIX + "approve", t)), Expect.REJECT,
+                            List.of(malformedToken(t) ? "with no space in the token" : "is not an allowed approver"));
                 });
         Arbitrary<HostileInput> smuggled = annotated("approvals", token.map(t -> map(PREFIX + "approve", "x\nalice " + t)), Expect.REJECT,
                 a -> List.of("may not add \"alice"), a -> "approve smuggling a second line");
