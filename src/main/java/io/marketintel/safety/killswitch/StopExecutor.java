@@ -25,7 +25,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
-import io.marketintel.safety.killswitch.Latch.Scope;
 import io.marketintel.safety.killswitch.Latch.Trigger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -59,7 +58,6 @@ public class StopExecutor {
     private final OrderCancellation cancelOrders;
     private final Clock clock;
     private final Timer latency;
-    private final MeterRegistry registry;
     /** One task per stopped policy; never shared with reconciles, so a slow guard cannot delay a stop. */
     private final ExecutorService stops = pool(64, "kill-switch-stop");
     /**
@@ -77,7 +75,6 @@ public class StopExecutor {
         this.gate = gate;
         this.cancelOrders = cancelOrders;
         this.clock = clock;
-        this.registry = registry;
         this.zero = new ZeroWrites(client, writes);
         this.listings = new WorkloadListings(client, clock);
         this.latency = Timer.builder("execution.safety.emergency.stop.latency")

@@ -76,9 +76,4 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
         return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, Optional.of(reads), now);
     }
 
-    /** The same observation with the kill switch's stop of this policy. */
-    public Observation withStop(StopProgress progress) {
-        return new Observation(policy, triggers, stopUnderWay, Optional.of(progress), blindSpots, admissionMissing, targets, escalation,
-                now);
-    }
 }

@@ -66,9 +66,8 @@ public final class PassPlanner {
      */
     public static boolean rearmPending(ExecutionPolicy policy) {
         Latch.Recorded recorded = LatchReading.recorded(status(policy));
-        Map<String, String> annotations = policy.getMetadata().getAnnotations();
-        return (recorded.stopped() || recorded.breakerOpen()) && annotations != null
-                && Latch.parseRearm(annotations.get(MetadataNames.REARMED_BY_ANNOTATION)).filter(r -> r.epoch() == recorded.epoch()).isPresent();
+        return (recorded.stopped() || recorded.breakerOpen())
+                && Latch.parseRearm(LatchReading.rearmedBy(policy)).filter(r -> r.epoch() == recorded.epoch()).isPresent();
     }
 
     /**
@@ -256,6 +255,12 @@ public final class PassPlanner {
                     es != null && es.epoch != null ? es.epoch : 0);
         }
 
+        /** The {@code rearmed-by} annotation as the API server recorded it, if any. */
+        static String rearmedBy(ExecutionPolicy policy) {
+            Map<String, String> annotations = policy.getMetadata().getAnnotations();
+            return annotations == null ? null : annotations.get(MetadataNames.REARMED_BY_ANNOTATION);
+        }
+
         /**
          * The re-arm recorded by the API server ({@code rearmed-by: "<user> <epoch>"}). Only read while latched, and
          * trusted only with the admission policies installed: without them anyone could have typed the name.
@@ -265,8 +270,7 @@ public final class PassPlanner {
             if (!recorded.stopped() && !recorded.breakerOpen()) {
                 return Optional.empty();
             }
-            Map<String, String> annotations = policy.getMetadata().getAnnotations();
-            String line = annotations == null ? null : annotations.get(MetadataNames.REARMED_BY_ANNOTATION);
+            String line = rearmedBy(policy);
             Optional<Latch.Rearm> rearm = Latch.parseRearm(line);
             if (line != null && rearm.isEmpty()) {
                 problems.add(MetadataNames.REARMED_BY_ANNOTATION + " is not \"<user> <epoch>\": " + line);

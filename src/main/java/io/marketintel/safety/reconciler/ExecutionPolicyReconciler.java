@@ -180,7 +180,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> admissionMissing = rearmPending ? admission.missing() : List.of();
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
-        Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(s -> progress(s)),
+        Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
                 stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar), Optional.empty(), now);
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.
