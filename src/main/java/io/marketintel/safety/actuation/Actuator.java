@@ -67,7 +67,8 @@ public class Actuator {
             }
         }
         Targets.Resolved resolved = Targets.resolve(ns, self, spec, read.values().stream().map(Targets.Workload::of).toList(),
-                owner -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get() != null);
+                owner -> Optional.ofNullable(client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get())
+                        .map(o -> o.getSpec() == null ? null : o.getSpec().workloads));
         List<ObservedWorkload> states = new ArrayList<>();
         for (Targets.Workload t : resolved.targets()) {
             states.add(observe(read.get(t.id()), self, envVar));

@@ -6,7 +6,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
+import java.util.Optional;
+import java.util.function.Function;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -23,10 +24,13 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
  * <p>
  * The rule (docs/design.md, "Which workloads a stop covers"): a policy covers every Deployment and StatefulSet
  * it names in {@code workloads.refs} or matches with {@code workloads.selector}, except one whose
- * {@link MetadataNames#POLICY_LABEL} names another ExecutionPolicy that exists in the namespace: that workload is
- * governed by, and stops with, that policy, and is left alone here. A label naming a policy that no longer
- * exists governs nothing. An unlabelled workload two policies match is covered by both (the safe side for a
- * stop). A namespace- or cluster-wide stop stops every policy of its scope, so it covers every governed workload.
+ * {@link MetadataNames#POLICY_LABEL} names another ExecutionPolicy that exists in the namespace <em>and</em> itself
+ * covers the workload (names it or matches it): that workload is governed by, and stops with, that policy, and is
+ * left alone here. A label alone governs nothing: a label naming a policy that no longer exists, or one that does
+ * not cover the workload, is ignored, so relabelling a workload for an idle policy takes it out of no stop (a
+ * trader with {@code edit} can write labels, issue 19). An unlabelled workload two policies match is covered by
+ * both (the safe side for a stop). A namespace- or cluster-wide stop stops every policy of its scope, so it covers
+ * every governed workload.
  */
 public final class Targets {
     private Targets() {
@@ -81,10 +85,11 @@ public final class Targets {
      * @param spec         its {@code spec.workloads}; null covers nothing
      * @param listing      the namespace's Deployments and StatefulSets: at least every one a ref names that exists and
      *                     every one the selector could match (a ref absent from it is reported as not found)
-     * @param policyExists whether an ExecutionPolicy of that name exists in the namespace; asked at most once a name
+     * @param ownerSpec    the {@code spec.workloads} of the ExecutionPolicy of that name in the namespace, or empty when
+     *                     no such policy exists; asked at most once a name
      */
     public static Resolved resolve(String namespace, String policy, ExecutionPolicySpec.Workloads spec,
-            Collection<Workload> listing, Predicate<String> policyExists) {
+            Collection<Workload> listing, Function<String, Optional<ExecutionPolicySpec.Workloads>> ownerSpec) {
         Map<String, Workload> byId = new LinkedHashMap<>();
         listing.forEach(w -> byId.putIfAbsent(w.id(), w));
         Map<String, Workload> found = new LinkedHashMap<>();
@@ -118,10 +123,10 @@ public final class Targets {
         }
         List<Workload> targets = new ArrayList<>();
         List<String> leftAlone = new ArrayList<>();
-        Map<String, Boolean> exists = new HashMap<>();
+        Map<String, Optional<ExecutionPolicySpec.Workloads>> owners = new HashMap<>();
         for (Workload w : found.values()) {
             String owner = w.labels().get(MetadataNames.POLICY_LABEL);
-            if (owner != null && !owner.equals(policy) && exists.computeIfAbsent(owner, policyExists::test)) {
+            if (owner != null && !owner.equals(policy) && owners.computeIfAbsent(owner, ownerSpec).map(o -> covers(o, w)).orElse(false)) {
                 problems.add(w.id() + " is governed by ExecutionPolicy/" + owner + "; it is left alone");
                 leftAlone.add(w.id());
                 continue;
@@ -129,5 +134,17 @@ public final class Targets {
             targets.add(w);
         }
         return new Resolved(targets, problems, leftAlone);
+    }
+
+    /** Whether {@code spec} names {@code w} or its (valid) selector matches it. */
+    static boolean covers(ExecutionPolicySpec.Workloads spec, Workload w) {
+        if (spec == null) {
+            return false;
+        }
+        if (spec.refs != null && spec.refs.stream().anyMatch(r -> r != null && r.kind == w.kind() && w.name().equals(r.name))) {
+            return true;
+        }
+        return spec.selector != null && SelectorRules.problems(spec.selector).isEmpty()
+                && LabelSelectors.matches(spec.selector, w.labels());
     }
 }

@@ -212,7 +212,7 @@ public class StopExecutor {
             return List.copyOf(named.values());
         }
         return Targets.resolve(ns, policy.getMetadata().getName(), spec, listing,
-                owner -> watcher.policyExists(ns, owner)).targets();
+                owner -> watcher.policyWorkloads(ns, owner)).targets();
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.killswitch.Latch.Scope;
@@ -312,12 +314,14 @@ public class StopWatcher {
     }
 
     /**
-     * Whether ExecutionPolicy {@code name} exists in {@code namespace}, from the cache (no request). A policy this
-     * operator does not watch (another label selector) counts as absent: its workloads are then stopped too.
+     * The {@code spec.workloads} of ExecutionPolicy {@code name} in {@code namespace}, from the cache (no request);
+     * empty when it does not exist. A policy this operator does not watch (another label selector) counts as
+     * absent: its workloads are then stopped too.
      */
-    public boolean policyExists(String namespace, String name) {
+    public Optional<ExecutionPolicySpec.Workloads> policyWorkloads(String namespace, String name) {
         String key = namespace + "/" + name;
-        return policies.stream().anyMatch(i -> i.getStore().getByKey(key) != null);
+        return policies.stream().map(i -> i.getStore().getByKey(key)).filter(Objects::nonNull).findFirst()
+                .map(p -> p.getSpec() == null ? null : p.getSpec().workloads);
     }
 
     private List<ExecutionPolicy> policiesIn(String ns) {

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Predicate;
+import java.util.Optional;
+import java.util.function.Function;
 
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +27,12 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
  */
 class TargetsTest {
     static final String NS = "desk";
-    static final Predicate<String> NONE_EXISTS = name -> false;
+    static final Function<String, Optional<ExecutionPolicySpec.Workloads>> NONE_EXISTS = name -> Optional.empty();
+
+    /** Policies that exist, by name, with the workloads they cover. */
+    static Function<String, Optional<ExecutionPolicySpec.Workloads>> existing(Map<String, ExecutionPolicySpec.Workloads> policies) {
+        return name -> Optional.ofNullable(policies.get(name));
+    }
 
     static Targets.Workload deployment(String name, Map<String, String> labels) {
         return new Targets.Workload(WorkloadKind.DEPLOYMENT, name, labels);
@@ -92,9 +97,10 @@ class TargetsTest {
                 deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "fx-options")),
                 deployment("gamma", Map.of(MetadataNames.POLICY_LABEL, "fx-options")));
         List<String> asked = new ArrayList<>();
-        Predicate<String> exists = name -> {
+        Function<String, Optional<ExecutionPolicySpec.Workloads>> exists = name -> {
             asked.add(name);
-            return name.equals("fx-options");
+            return name.equals("fx-options") ? Optional.of(spec(null, ref(WorkloadKind.DEPLOYMENT, "beta"), ref(WorkloadKind.DEPLOYMENT, "gamma")))
+                    : Optional.empty();
         };
         var r = Targets.resolve(NS, "fx", spec(partOf("fx"), ref(WorkloadKind.DEPLOYMENT, "gamma")), listing, exists);
         assertThat(r.ids()).containsExactly("Deployment/alpha");
@@ -103,6 +109,24 @@ class TargetsTest {
                 "Deployment/gamma is governed by ExecutionPolicy/fx-options; it is left alone",
                 "Deployment/beta is governed by ExecutionPolicy/fx-options; it is left alone");
         assertThat(asked).as("asked once a name, never about itself").containsExactly("fx-options");
+    }
+
+    /**
+     * Issue 19/20: a trader with {@code edit} relabels a Live workload for an idle policy that exists but does not
+     * cover it; the label alone must not take the workload out of its own policy's stops.
+     */
+    @Test
+    void aLabelNamingAnExistingPolicyThatDoesNotCoverTheWorkloadGovernsNothing() {
+        List<Targets.Workload> listing = List.of(
+                deployment("alpha", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "idle")),
+                statefulSet("book", Map.of(MetadataNames.POLICY_LABEL, "idle")));
+        var idle = existing(Map.of("idle", spec(new LabelSelectorBuilder().withMatchLabels(Map.of("app.kubernetes.io/part-of", "idle")).build(),
+                ref(WorkloadKind.DEPLOYMENT, "book"))));
+        var r = Targets.resolve(NS, "fx", spec(partOf("fx"), ref(WorkloadKind.STATEFUL_SET, "book")), listing, idle);
+        assertThat(r.ids()).as("a Deployment ref named book does not cover the StatefulSet book")
+                .containsExactly("StatefulSet/book", "Deployment/alpha");
+        assertThat(r.leftAlone()).isEmpty();
+        assertThat(r.problems()).isEmpty();
     }
 
     @Test
@@ -120,7 +144,8 @@ class TargetsTest {
                 deployment("plain", Map.of()),
                 statefulSet("mine", Map.of(MetadataNames.POLICY_LABEL, "fx")),
                 deployment("theirs", Map.of(MetadataNames.POLICY_LABEL, "rates")));
-        var r = Targets.resolve(NS, "fx", spec(new LabelSelector()), listing, name -> name.equals("rates"));
+        var r = Targets.resolve(NS, "fx", spec(new LabelSelector()), listing,
+                existing(Map.of("rates", spec(new LabelSelectorBuilder().withMatchLabels(Map.of(MetadataNames.POLICY_LABEL, "rates")).build()))));
         assertThat(r.ids()).containsExactly("Deployment/plain", "StatefulSet/mine");
         assertThat(r.leftAlone()).containsExactly("Deployment/theirs");
     }
@@ -128,7 +153,7 @@ class TargetsTest {
     @Test
     void anUnlabelledWorkloadTwoPoliciesMatchIsCoveredByBoth() {
         List<Targets.Workload> listing = List.of(deployment("shared", Map.of("desk", "fx", "tier", "pricing")));
-        Predicate<String> bothExist = Set.of("fx", "pricing")::contains;
+        var bothExist = existing(Map.of("fx", spec(null), "pricing", spec(null)));
         var fx = Targets.resolve(NS, "fx", spec(new LabelSelectorBuilder().withMatchLabels(Map.of("desk", "fx")).build()), listing, bothExist);
         var pricing = Targets.resolve(NS, "pricing", spec(new LabelSelectorBuilder().withMatchLabels(Map.of("tier", "pricing")).build()),
                 listing, bothExist);

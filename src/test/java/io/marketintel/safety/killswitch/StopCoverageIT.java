@@ -81,6 +81,29 @@ class StopCoverageIT extends NamespacedTest {
         assertThat(replicas("fx-spot")).isZero();
     }
 
+    /**
+     * Issue 19/20, a trader with {@code edit}: relabelling a workload for another policy that exists but neither
+     * names nor selects it must not take it out of its own policy's stop (a label alone governs nothing).
+     */
+    @Test
+    void relabellingAWorkloadForAnIdlePolicyDoesNotTakeItOutOfTheStop() {
+        TradingSystem.deployment(client, ns, "fx-spot", "fx", 2);
+        TradingSystem.deployment(client, ns, "idle-book", "idle", 1);
+        apply(policy("idle", "DryRun", "{refs: [{kind: Deployment, name: idle-book}]}", ""));
+        apply(policy("spot", "DryRun", "{refs: [{kind: Deployment, name: fx-spot}]}", ""));
+        awaitPolicy("idle", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        awaitPolicy("spot", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+
+        Kubectl.Result relabel = kubectl.run("label", "--overwrite", "deployment", "fx-spot", "-n", ns,
+                MetadataNames.POLICY_LABEL + "=idle");
+        assertThat(relabel.exitCode()).as(relabel.output()).isZero();
+        Kubectl.Result stop = kubectl.run("annotate", "xp", "spot", "-n", ns, STOP + "=relabelled or not");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        await("fx-spot at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> replicas("fx-spot") == 0);
+        awaitPolicy("spot", "stop recorded", p -> p.getStatus().phase == Phase.EmergencyStopped);
+        assertThat(replicas("idle-book")).as("the idle policy's own workload is not this stop's").isEqualTo(1);
+    }
+
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
         return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);
     }
