@@ -143,10 +143,11 @@ class LeaderElectionIT extends NamespacedTest {
         // Fail-over: the standby takes over and reconciles fx.
         leader.kill();
         awaitLeader(first);
-        await("the new leader reconciled fx").atMost(DEADLINE)
-                .until(() -> Files.readString(standby.log()).contains("decision policy="));
-        // Its passes (a pod event, a resync) find nothing to do: alpha keeps running, no new epoch, no new stop.
-        await("still running after the fail-over").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30))
+        // At rest a pass logs no decision; the new leader's first pass over fx follows the start of its event processing.
+        await("the new leader processes events").atMost(DEADLINE)
+                .until(() -> Files.readString(standby.log()).contains("Started event processing for controller"));
+        // Its passes find nothing to do: alpha keeps running, no new epoch, no new stop.
+        await("still running after the fail-over").during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
                 .until(() -> client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas() == 2);
         ExecutionPolicy after = PolicyTestSupport.get(client, ns, "fx");
         assertThat(after.getStatus().emergencyStop.epoch).as("no stop nobody made").isEqualTo(1L);
