@@ -29,10 +29,30 @@ class AdmissionIT extends NamespacedTest {
         Kubectl.Result created = as("bob", """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
-                metadata: {name: momentum}
+                metadata: {name: momentum, labels: {test.marketintel.io/operator: none}}
                 spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: momentum}]}}
                 """, "apply", "-f", "-");
         assertThat(created.exitCode()).as(created.output()).isZero();
+        // No operator acts on it (the label); status is written here as the operator would: a change awaits approval.
+        status("{\"approval\":{\"token\":\"3f9a1c2e7b40\"}}");
+    }
+
+    /**
+     * Issue 19 ("group-listed approvers get the same checks as named ones"): an approval can only name the token
+     * status.approval shows when it is written, so the API server checks the writer, by name and by group, against the
+     * approver lists in force for exactly that change, and nobody approves in advance a change not shown yet.
+     */
+    @Test
+    void anApprovalCanOnlyNameTheTokenStatusShows() {
+        Kubectl.Result other = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=0123456789ab");
+        assertThat(other.exitCode()).as(other.output()).isNotZero();
+        assertThat(other.stderr()).contains("\"alice 0123456789ab\" does not approve the change awaiting approval")
+                .contains("awaits token 3f9a1c2e7b40").contains("safety.marketintel.io/approve=3f9a1c2e7b40");
+        status("{\"approval\":null}");
+        Kubectl.Result none = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(none.exitCode()).as(none.output()).isNotZero();
+        assertThat(none.stderr()).contains("ExecutionPolicy momentum awaits no approval");
+        assertThat(annotation(APPROVALS)).isNull();
     }
 
     @Test
