@@ -112,6 +112,24 @@ class LatchDurabilityIT extends NamespacedTest {
         assertThat(PolicyTestSupport.get(client, ns, "fx").getStatus().emergencyStop.epoch).as("the same stop, not a new one").isEqualTo(1L);
     }
 
+    /**
+     * The one way past the refusal (docs/kill-switch.md, "The latch is durable"): deleting the whole Namespace, whose
+     * workloads go with it. The namespace controller deletes the latched policy once the Namespace is terminating.
+     */
+    @Test
+    void deletingTheWholeNamespaceTakesALatchedPolicyWithIt() {
+        stopped();
+        assertThat(kubectl.run("delete", "namespace", ns, "--wait=false").exitCode()).isZero();
+        try {
+            await("the latched policy deleted with its Namespace").atMost(DEADLINE).pollInterval(Duration.ofMillis(250))
+                    .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").get() == null);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("still there; the Namespace says: "
+                    + kubectl.run("get", "namespace", ns, "-o", "jsonpath={.status}").output()
+                    + "; the policy: " + kubectl.run("get", "xp", "fx", "-n", ns, "-o", "jsonpath={.metadata}").output(), e);
+        }
+    }
+
     /** fx governs alpha in DryRun, then is stopped by bob, and the operator has recorded the stop. */
     private void stopped() {
         TradingSystem.deployment(client, ns, "alpha", "fx", 2);
