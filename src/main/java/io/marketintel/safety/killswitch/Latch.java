@@ -16,8 +16,12 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  * <li>A tripped circuit breaker latches too (the policy is held in the safest mode, Backtest).</li>
  * <li>Every new latch opens a new <em>epoch</em>. Approvals are bound to the epoch, so none given before a stop
  * ever counts after it.</li>
- * <li>Only a re-arm naming the current epoch releases the latch, and only once no stop annotation is in force
- * anywhere. A re-arm left over from an earlier epoch releases nothing.</li>
+ * <li>Only a re-arm naming the current epoch releases the latch, and only if no stop annotation is in force anywhere
+ * when it is seen. A re-arm left over from an earlier epoch releases nothing.</li>
+ * <li>A re-arm of the current epoch seen while a stop is in force is spent: the latch moves to a new epoch, to be
+ * re-armed once the stop is removed. Otherwise a stop set after a re-arm was written, but before the operator acted
+ * on it, was absorbed into the re-armed epoch and released with no re-arm after it (issue 19, found by the insider
+ * tier); the operator cannot tell which came first, so it never lets a re-arm outlive a stop it meets.</li>
  * </ul>
  */
 public final class Latch {
@@ -56,7 +60,9 @@ public final class Latch {
         /** The circuit breaker tripped in this pass (new epoch). */
         BREAKER_TRIPPED,
         /** A re-arm released the latch in this pass. */
-        REARMED
+        REARMED,
+        /** A re-arm of the current epoch met a stop in force: spent, the latch moved to a new epoch in this pass. */
+        REARM_SPENT
     }
 
     /**
@@ -88,10 +94,11 @@ public final class Latch {
             if (rearm.isPresent() && rearm.get().epoch() == epoch) {
                 if (widest.isPresent()) {
                     Trigger t = widest.get();
-                    return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE,
-                            rearm.get().user() + " re-armed epoch " + epoch + ", but the emergency stop is still in force on "
-                                    + t.object() + ": remove it first with kubectl annotate " + t.target()
-                                    + " " + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-");
+                    return new State(recorded.stopped(), recorded.breakerOpen(), epoch + 1, widest, Change.REARM_SPENT,
+                            "the re-arm of epoch " + epoch + " by " + rearm.get().user() + " met the emergency stop in force on "
+                                    + t.object() + " and is spent: the latch holds as epoch " + (epoch + 1)
+                                    + "; remove the stop first (kubectl annotate " + t.target() + " "
+                                    + MetadataNames.EMERGENCY_STOP_ANNOTATION + "-), then re-arm epoch " + (epoch + 1));
                 }
                 return new State(false, false, epoch, Optional.empty(), Change.REARMED,
                         what + " of epoch " + epoch + " re-armed by " + rearm.get().user());

@@ -243,12 +243,16 @@ class KillSwitchIT extends NamespacedTest {
             assertThat(p.getStatus().emergencyStop.source).isEqualTo("Namespace/" + ns);
             assertThat(p.getStatus().emergencyStop.reason).isEqualTo("exchange connectivity lost");
         }
-        // A re-arm while the Namespace still carries the stop is refused with what to remove.
+        // A re-arm while the Namespace still carries the stop is spent (issue 19): the latch moves to epoch 2, and the
+        // message says what to remove and which epoch to re-arm then.
         assertThat(users.as("alice", null, "annotate", "xp", "p0", "safety.marketintel.io/rearm=1").exitCode()).isZero();
-        awaitPolicy(ns, "p0", "told to remove the namespace stop", x -> x.getStatus().emergencyStop.message
-                .contains("remove it first with kubectl annotate namespace " + ns + " " + STOP + "-"));
+        awaitPolicy(ns, "p0", "told to remove the namespace stop", x -> x.getStatus().emergencyStop.epoch == 2L
+                && x.getStatus().emergencyStop.message.contains("met the emergency stop in force on Namespace/" + ns + " and is spent")
+                && x.getStatus().emergencyStop.message.contains("kubectl annotate namespace " + ns + " " + STOP + "-"));
         assertThat(kubectl.run("annotate", "namespace", ns, STOP + "-").exitCode()).isZero();
-        // p0 was re-armed (its re-arm now takes effect); the rest stay stopped until they are.
+        // p0 re-armed again, now with nothing in force; the rest stay stopped until they are.
+        awaitPolicy(ns, "p0", "removal seen", x -> x.getStatus().emergencyStop.message.contains("does not resume"));
+        assertThat(users.as("alice", null, "annotate", "xp", "p0", "--overwrite", "safety.marketintel.io/rearm=2").exitCode()).isZero();
         awaitPolicy(ns, "p0", "p0 resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
         assertThat(replicas(ns, "s0")).isEqualTo(1);
         for (int i = 1; i < n; i++) {

@@ -55,13 +55,26 @@ class LatchTest {
         assertThat(s.message()).isEqualTo("emergency stop of epoch 5 re-armed by alice");
     }
 
+    /**
+     * A re-arm that meets a stop in force is spent and the latch moves to a new epoch (issue 19, found by the insider
+     * tier: a stop set after a re-arm was written but before the operator acted on it was released by that re-arm
+     * once its annotation was removed). The message says what to remove and which epoch to re-arm then.
+     */
     @Test
-    void aRearmWhileTheStopIsStillAnnotatedSaysWhatToRemove() {
+    void aRearmThatMeetsAStopInForceIsSpentAndTheLatchMovesToANewEpoch() {
         State s = Latch.evaluate(List.of(NAMESPACE), false, Optional.of(new Rearm("alice", 5)), new Recorded(true, false, 5));
         assertThat(s.stopped()).isTrue();
-        assertThat(s.change()).isEqualTo(Change.NONE);
-        assertThat(s.message()).isEqualTo("alice re-armed epoch 5, but the emergency stop is still in force on Namespace/t: "
-                + "remove it first with kubectl annotate namespace t safety.marketintel.io/emergency-stop-");
+        assertThat(s.epoch()).isEqualTo(6);
+        assertThat(s.change()).isEqualTo(Change.REARM_SPENT);
+        assertThat(s.message()).isEqualTo("the re-arm of epoch 5 by alice met the emergency stop in force on Namespace/t and is spent: "
+                + "the latch holds as epoch 6; remove the stop first (kubectl annotate namespace t safety.marketintel.io/emergency-stop-), "
+                + "then re-arm epoch 6");
+        // The spent re-arm releases nothing once the stop is removed; a re-arm of the new epoch does.
+        State after = Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 5)), new Recorded(true, false, 6));
+        assertThat(after.stopped()).isTrue();
+        assertThat(after.change()).isEqualTo(Change.NONE);
+        assertThat(Latch.evaluate(List.of(), false, Optional.of(new Rearm("alice", 6)), new Recorded(true, false, 6)).change())
+                .isEqualTo(Change.REARMED);
     }
 
     @Test
@@ -149,10 +162,15 @@ class LatchTest {
             if (!step.inForce().isEmpty()) {
                 assertThat(s.stopped()).as("stop in force").isTrue();
             }
-            // Epochs never go back, and move only by one, only on a new latch.
+            // Epochs never go back, and move only by one, only on a new latch or a spent re-arm.
             assertThat(s.epoch()).isGreaterThanOrEqualTo(recorded.epoch());
             assertThat(s.epoch() - recorded.epoch()).isEqualTo(
-                    s.change() == Change.STOPPED || s.change() == Change.BREAKER_TRIPPED ? 1 : 0);
+                    s.change() == Change.STOPPED || s.change() == Change.BREAKER_TRIPPED || s.change() == Change.REARM_SPENT ? 1 : 0);
+            // A re-arm of the latched epoch never survives a stop it meets: the epoch it names is gone.
+            if ((recorded.stopped() || recorded.breakerOpen()) && !step.inForce().isEmpty() && rearm.isPresent()
+                    && rearm.get().epoch() == recorded.epoch()) {
+                assertThat(s.epoch()).as("a re-arm that met a stop is spent").isGreaterThan(recorded.epoch());
+            }
             // Latched stays latched unless a re-arm of exactly this epoch came with nothing in force.
             boolean wasLatched = recorded.stopped() || recorded.breakerOpen();
             if (wasLatched && !s.latched()) {
