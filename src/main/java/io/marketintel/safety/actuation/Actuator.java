@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -44,6 +45,14 @@ public class Actuator {
      * its pods. Whether another policy exists is read from the API server, at most once a name.
      */
     public Resolution resolve(ExecutionPolicy policy, String envVar) {
+        return resolve(policy, envVar, false);
+    }
+
+    /**
+     * @param stopped the pass holds a stop: the workloads carrying the policy's own mark count too, wherever the spec
+     *                points now ({@link Targets#resolveForStop}), so they are held at zero with the rest
+     */
+    public Resolution resolve(ExecutionPolicy policy, String envVar, boolean stopped) {
         String ns = policy.getMetadata().getNamespace();
         String self = policy.getMetadata().getName();
         ExecutionPolicySpec.Workloads spec = policy.getSpec().workloads;
@@ -66,9 +75,20 @@ public class Actuator {
                 read.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
             }
         }
-        Targets.Resolved resolved = Targets.resolve(ns, self, spec, read.values().stream().map(Targets.Workload::of).toList(),
-                owner -> Optional.ofNullable(client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get())
-                        .map(o -> o.getSpec() == null ? null : o.getSpec().workloads));
+        if (stopped) {
+            for (Deployment d : client.apps().deployments().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems()) {
+                read.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
+            }
+            for (StatefulSet st : client.apps().statefulSets().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems()) {
+                read.putIfAbsent("StatefulSet/" + st.getMetadata().getName(), st);
+            }
+        }
+        List<Targets.Workload> listed = read.values().stream().map(Targets.Workload::of).toList();
+        Function<String, Optional<ExecutionPolicySpec.Workloads>> owners = owner -> Optional
+                .ofNullable(client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get())
+                .map(o -> o.getSpec() == null ? null : o.getSpec().workloads);
+        Targets.Resolved resolved = stopped ? Targets.resolveForStop(ns, self, spec, listed, owners)
+                : Targets.resolve(ns, self, spec, listed, owners);
         List<ObservedWorkload> states = new ArrayList<>();
         for (Targets.Workload t : resolved.targets()) {
             states.add(observe(read.get(t.id()), self, envVar));

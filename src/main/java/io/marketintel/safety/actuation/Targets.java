@@ -136,6 +136,26 @@ public final class Targets {
         return new Resolved(targets, problems, leftAlone);
     }
 
+    /**
+     * What a stop of the policy covers: what {@link #resolve} covers, and every other listed workload that carries the
+     * policy's own mark ({@link MetadataNames#POLICY_LABEL} = the policy's name, written by the operator when it first
+     * governed it), wherever the spec points now: a workload taken out of the spec (a narrowed selector, a removed
+     * ref) keeps running as the operator left it, and a stop must reach it (DESIGN §11 P3; the insider tier found a
+     * Namespace stop that left one running).
+     */
+    public static Resolved resolveForStop(String namespace, String policy, ExecutionPolicySpec.Workloads spec,
+            Collection<Workload> listing, Function<String, Optional<ExecutionPolicySpec.Workloads>> ownerSpec) {
+        Resolved covered = resolve(namespace, policy, spec, listing, ownerSpec);
+        Map<String, Workload> targets = new LinkedHashMap<>();
+        covered.targets().forEach(w -> targets.put(w.id(), w));
+        for (Workload w : listing) {
+            if (policy.equals(w.labels().get(MetadataNames.POLICY_LABEL))) {
+                targets.putIfAbsent(w.id(), w);
+            }
+        }
+        return new Resolved(new ArrayList<>(targets.values()), covered.problems(), covered.leftAlone());
+    }
+
     /** Whether {@code spec} names {@code w} or its (valid) selector matches it. */
     static boolean covers(ExecutionPolicySpec.Workloads spec, Workload w) {
         if (spec == null) {

@@ -195,16 +195,14 @@ public class StopExecutor {
     }
 
     /**
-     * The targets of the stop, by the rule every pass uses ({@link Targets}), from a listing of the namespace that
+     * The targets of the stop, by the rule every pass uses ({@link Targets}), and every workload carrying the policy's
+     * own mark wherever the spec points now ({@link Targets#resolveForStop}), from a listing of the namespace that
      * began no earlier than the stop was seen; whether another policy exists comes from the watcher's cache (no
      * request). If the namespace cannot be listed, who governs a named workload is unknown: the named ones are
      * stopped anyway (the safe side) and the selector's are left to the reconciler, which keeps trying.
      */
     private List<Targets.Workload> targets(ExecutionPolicy policy, Instant seenAt, List<String> failures) {
         ExecutionPolicySpec.Workloads spec = policy.getSpec() == null ? null : policy.getSpec().workloads;
-        if (spec == null) {
-            return List.of();
-        }
         String ns = policy.getMetadata().getNamespace();
         List<Targets.Workload> listing;
         try {
@@ -212,12 +210,12 @@ public class StopExecutor {
         } catch (RuntimeException e) {
             failures.add("could not list the workloads of namespace " + ns + ": " + e.getMessage());
             Map<String, Targets.Workload> named = new LinkedHashMap<>();
-            if (spec.refs != null) {
+            if (spec != null && spec.refs != null) {
                 spec.refs.stream().map(r -> new Targets.Workload(r.kind, r.name, Map.of())).forEach(w -> named.putIfAbsent(w.id(), w));
             }
             return List.copyOf(named.values());
         }
-        return Targets.resolve(ns, policy.getMetadata().getName(), spec, listing,
+        return Targets.resolveForStop(ns, policy.getMetadata().getName(), spec, listing,
                 owner -> watcher.policyWorkloads(ns, owner)).targets();
     }
 

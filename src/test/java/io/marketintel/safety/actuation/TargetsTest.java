@@ -129,6 +129,24 @@ class TargetsTest {
         assertThat(r.problems()).isEmpty();
     }
 
+    /**
+     * A stop reaches every workload carrying the policy's own mark, wherever the spec points now (the insider tier:
+     * after the refs were narrowed to d1, a Namespace stop left d0 running as the operator had left it).
+     */
+    @Test
+    void aStopAlsoCoversEveryWorkloadCarryingThePolicysOwnMark() {
+        List<Targets.Workload> listing = List.of(
+                deployment("d0", Map.of(MetadataNames.POLICY_LABEL, "fx")),
+                deployment("d1", Map.of(MetadataNames.POLICY_LABEL, "fx")),
+                deployment("theirs", Map.of(MetadataNames.POLICY_LABEL, "rates")),
+                deployment("plain", Map.of()));
+        var spec = spec(null, ref(WorkloadKind.DEPLOYMENT, "d1"));
+        assertThat(Targets.resolve(NS, "fx", spec, listing, NONE_EXISTS).ids()).containsExactly("Deployment/d1");
+        assertThat(Targets.resolveForStop(NS, "fx", spec, listing, NONE_EXISTS).ids()).containsExactly("Deployment/d1", "Deployment/d0");
+        assertThat(Targets.resolveForStop(NS, "fx", null, listing, NONE_EXISTS).ids()).as("no spec at all")
+                .containsExactly("Deployment/d0", "Deployment/d1");
+    }
+
     @Test
     void aLabelNamingADeletedPolicyGovernsNothing() {
         List<Targets.Workload> listing = List.of(deployment("beta", Map.of("app.kubernetes.io/part-of", "fx", MetadataNames.POLICY_LABEL, "gone")));

@@ -104,6 +104,33 @@ class StopCoverageIT extends NamespacedTest {
         assertThat(replicas("idle-book")).as("the idle policy's own workload is not this stop's").isEqualTo(1);
     }
 
+    /**
+     * Issue 19 (found by the insider tier) and DESIGN §11 P3, "wherever the spec points now": a workload taken out of
+     * the spec keeps the policy's mark and runs as the operator left it; a stop reaches it and holds it at zero.
+     */
+    @Test
+    void aStopReachesAWorkloadTakenOutOfTheSpec() {
+        TradingSystem.deployment(client, ns, "d0", "fx", 2);
+        TradingSystem.deployment(client, ns, "d1", "fx", 1);
+        apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: d0}, {kind: Deployment, name: d1}]}", ""));
+        awaitPolicy("fx", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: d1}]}", ""));
+        awaitPolicy("fx", "d1 only", p -> p.getStatus().observedGeneration != null && p.getStatus().observedGeneration == 2L && ready(p));
+        assertThat(replicas("d0")).as("left as it was").isEqualTo(2);
+
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=desk closed");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        try {
+            await("d0 and d1 at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> replicas("d0") == 0 && replicas("d1") == 0);
+            awaitPolicy("fx", "stop recorded", p -> p.getStatus().phase == Phase.EmergencyStopped);
+            // Held: a hand scale-up of d0 is reverted by the stopped passes too.
+            assertThat(kubectl.run("scale", "deployment", "d0", "-n", ns, "--replicas=2").exitCode()).isZero();
+            await("d0 back at zero").atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> replicas("d0") == 0);
+        } finally {
+            kubectl.run("annotate", "namespace", ns, STOP + "-");
+        }
+    }
+
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
         return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);
     }
