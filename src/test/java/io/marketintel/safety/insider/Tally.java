@@ -1,0 +1,31 @@
+package io.marketintel.safety.insider;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** What the insider tier did, over all sequences: for the summary, and so a run that exercised nothing fails. */
+final class Tally {
+    final AtomicInteger steps = new AtomicInteger();
+    final AtomicInteger probes = new AtomicInteger();
+    final AtomicInteger liveReached = new AtomicInteger();
+    final AtomicInteger stops = new AtomicInteger();
+    final AtomicInteger releases = new AtomicInteger();
+    final AtomicInteger latchedAtEnd = new AtomicInteger();
+    /** Per move: how many were accepted and refused by the API server. */
+    final Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+
+    void outcome(Move move, boolean accepted) {
+        outcomes.computeIfAbsent(move + (accepted ? " ok" : " refused"), k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    @Override
+    public String toString() {
+        Map<String, Integer> sorted = new TreeMap<>();
+        outcomes.forEach((k, v) -> sorted.put(k, v.get()));
+        return "probes refused " + probes + ", sequences that reached Live " + liveReached + ", stops " + stops
+                + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
+                + ", writes " + sorted;
+    }
+}
