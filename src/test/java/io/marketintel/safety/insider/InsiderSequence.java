@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * A seeded sequence of 8 to 15 steps, each an actor and one write: the same (seed, index) always gives the same
@@ -23,13 +24,18 @@ public record InsiderSequence(long seed, int index, List<Move.Step> steps) {
             Actor.RISK_OFFICER };
 
     public static InsiderSequence of(long seed, int index) {
+        return of(seed, index, Set.of());
+    }
+
+    /** As {@link #of(long, int)}, never choosing the moves in {@code left out} (the same left-out set replays the same sequence). */
+    public static InsiderSequence of(long seed, int index, Set<Move> leftOut) {
         Random random = new Random(seed * 1_000_003L + index);
         int length = MIN_STEPS + random.nextInt(MAX_STEPS - MIN_STEPS + 1);
         List<Move.Step> steps = new ArrayList<>();
         while (steps.size() < length) {
             Actor actor = WEIGHTED[random.nextInt(WEIGHTED.length)];
             boolean probe = random.nextInt(12) == 0;
-            List<Move> choices = Arrays.stream(Move.values()).filter(m -> actor.holds(m.needs) != probe).toList();
+            List<Move> choices = Arrays.stream(Move.values()).filter(m -> actor.holds(m.needs) != probe && !leftOut.contains(m)).toList();
             Move move = choices.get(random.nextInt(choices.size()));
             Move.Step step = new Move.Step(actor, move, move.variants.get(random.nextInt(move.variants.size())));
             steps.add(step);

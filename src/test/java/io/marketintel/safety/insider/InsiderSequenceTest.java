@@ -64,4 +64,12 @@ class InsiderSequenceTest {
         // each actor probes what it may not do (a trader approving, an approver changing the spec, anyone stopping the cluster)
         assertThat(probed).contains(Move.APPROVE, Move.SET_MODE, Move.STOP_CLUSTER, Move.STOP_NAMESPACE, Move.REARM);
     }
+
+    @Test
+    void aMoveLeftOutIsNeverPlayed() {
+        for (int i = 0; i < 200; i++) {
+            assertThat(InsiderSequence.of(5, i, Set.of(Move.BARE_POD, Move.EDIT_FENCE)).steps())
+                    .noneMatch(s -> s.move() == Move.BARE_POD || s.move() == Move.EDIT_FENCE);
+        }
+    }
 }

@@ -68,6 +68,10 @@ class InsiderSequencesIT {
     static final int SEQUENCES = Integer.getInteger("insider.sequences", 500);
     static final int PARALLEL = Integer.getInteger("insider.parallel", 12);
     static final int FAULT_EVERY = Integer.getInteger("insider.faultEvery", 100);
+    /** Moves not played ({@code -Dinsider.leaveOut=BARE_POD,...}); printed with the seed, as a replay needs the same set. */
+    static final java.util.Set<Move> LEAVE_OUT = java.util.Arrays.stream(System.getProperty("insider.leaveOut", "").split(","))
+            .map(String::trim).filter(m -> !m.isEmpty()).map(Move::valueOf).collect(java.util.stream.Collectors.toCollection(
+                    () -> java.util.EnumSet.noneOf(Move.class)));
     static final String OPERATOR_NS = "insider-operator";
     static final int LIVE_APPROVAL_FLOOR = 2;
 
@@ -157,8 +161,8 @@ class InsiderSequencesIT {
             }
         }
         say("insider: seed " + SEED + ", " + indices.size() + " sequences, " + PARALLEL + " at once, an operator fault every "
-                + FAULT_EVERY + " sequences (replay one with -Dinsider.replay=" + SEED + ":INDEX; all with -Dinsider.seed=" + SEED
-                + " -Dinsider.sequences=" + SEQUENCES + ")");
+                + FAULT_EVERY + " sequences, moves left out " + LEAVE_OUT + " (replay one with -Dinsider.replay=" + SEED + ":INDEX"
+                + leaveOut() + "; all with -Dinsider.seed=" + SEED + " -Dinsider.sequences=" + SEQUENCES + leaveOut() + ")");
         long started = System.nanoTime();
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
@@ -174,7 +178,7 @@ class InsiderSequencesIT {
             for (int w = 0; w < Math.min(PARALLEL, indices.size()); w++) {
                 workers.add(pool.submit(() -> {
                     for (int k; failures.isEmpty() && (k = next.getAndIncrement()) < indices.size();) {
-                        InsiderSequence s = InsiderSequence.of(SEED, indices.get(k));
+                        InsiderSequence s = InsiderSequence.of(SEED, indices.get(k), LEAVE_OUT);
                         try {
                             new Lane(s).play();
                         } catch (Throwable e) {
@@ -330,6 +334,10 @@ class InsiderSequencesIT {
 
     static ExecutionSafety global() {
         return admin.resources(ExecutionSafety.class).withName("global").get();
+    }
+
+    static String leaveOut() {
+        return LEAVE_OUT.isEmpty() ? "" : " -Dinsider.leaveOut=" + String.join(",", LEAVE_OUT.stream().map(Move::name).toList());
     }
 
     static long seconds(long startedNanos) {

@@ -478,15 +478,19 @@ final class Lane {
     private AssertionError violation(int i) {
         var v = invariants.firstViolation().orElseThrow();
         Lane owner = byNamespace.values().stream().filter(l -> v.message().contains(l.ns + "/")).findFirst().orElse(null);
-        String where = owner == null ? "(no sequence's namespace named in it)"
-                : owner == this ? "in this sequence" : "in sequence " + owner.sequence.key() + ":\n" + owner.report();
-        return failure(i, "safety invariant violated " + where + ": " + v, null);
+        String trail = owner == null ? v.trail() : String.join("\n", v.trail().lines().filter(l -> l.contains(owner.ns + "/")).toList());
+        String what = v.invariant() + " at " + v.at() + ": " + v.message() + "\nevent trail of " + (owner == null ? "all namespaces" : owner.ns)
+                + " (oldest first):\n" + trail;
+        if (owner == null || owner == this) {
+            return failure(i, "safety invariant violated: " + what, null);
+        }
+        return owner.failure(owner.log.size() - 1, "safety invariant violated (seen by sequence " + sequence.key() + "): " + what, null);
     }
 
     AssertionError failure(int i, String what, Throwable cause) {
         return new AssertionError("insider sequence " + sequence.key() + " (namespace " + ns + ") failed at step " + (i + 1) + ": "
                 + what + "\n" + report() + "\nreplay: ./mvnw -B -o verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false "
-                + "-Dit.test=InsiderSequencesIT -Dinsider.replay=" + sequence.key(), cause);
+                + "-Dit.test=InsiderSequencesIT -Dinsider.replay=" + sequence.key() + InsiderSequencesIT.leaveOut(), cause);
     }
 
     String report() {
