@@ -27,25 +27,34 @@ public record InsiderSequence(long seed, int index, List<Move.Step> steps) {
         return of(seed, index, Set.of());
     }
 
-    /** As {@link #of(long, int)}, never choosing the moves in {@code left out} (the same left-out set replays the same sequence). */
-    public static InsiderSequence of(long seed, int index, Set<Move> leftOut) {
+    /**
+     * As {@link #of(long, int)}, never choosing what {@code leftOut} names: a move ({@code BARE_POD}) or one variant of
+     * it ({@code REARM:next}). The same left-out set replays the same sequence.
+     */
+    public static InsiderSequence of(long seed, int index, Set<String> leftOut) {
         Random random = new Random(seed * 1_000_003L + index);
         int length = MIN_STEPS + random.nextInt(MAX_STEPS - MIN_STEPS + 1);
         List<Move.Step> steps = new ArrayList<>();
         while (steps.size() < length) {
             Actor actor = WEIGHTED[random.nextInt(WEIGHTED.length)];
             boolean probe = random.nextInt(12) == 0;
-            List<Move> choices = Arrays.stream(Move.values()).filter(m -> actor.holds(m.needs) != probe && !leftOut.contains(m)).toList();
+            List<Move> choices = Arrays.stream(Move.values())
+                    .filter(m -> actor.holds(m.needs) != probe && !leftOut.contains(m.name()) && !variants(m, leftOut).isEmpty()).toList();
             Move move = choices.get(random.nextInt(choices.size()));
-            Move.Step step = new Move.Step(actor, move, move.variants.get(random.nextInt(move.variants.size())));
+            List<String> variants = variants(move, leftOut);
+            Move.Step step = new Move.Step(actor, move, variants.get(random.nextInt(variants.size())));
             steps.add(step);
-            followUp(step, random, steps);
+            followUp(step, random, steps, leftOut);
         }
         return new InsiderSequence(seed, index, List.copyOf(steps.subList(0, Math.min(steps.size(), MAX_STEPS))));
     }
 
     /** The usual next steps of a request for Live (approvals) and of a stop (its release), each half the time. */
-    private static void followUp(Move.Step step, Random random, List<Move.Step> steps) {
+    private static List<String> variants(Move m, Set<String> leftOut) {
+        return m.variants.stream().filter(v -> !leftOut.contains(m.name() + ":" + v)).toList();
+    }
+
+    private static void followUp(Move.Step step, Random random, List<Move.Step> steps, Set<String> leftOut) {
         boolean live = (step.move() == Move.SET_MODE || step.move() == Move.GITOPS_APPLY || step.move() == Move.CREATE_POLICY)
                 && "Live".equals(step.variant()) && !step.probe();
         if (live && random.nextBoolean()) {
@@ -57,7 +66,7 @@ public record InsiderSequence(long seed, int index, List<Move.Step> steps) {
             steps.add(new Move.Step(step.actor(), step.move() == Move.STOP_POLICY ? Move.UNSTOP_POLICY : Move.UNSTOP_NAMESPACE,
                     "unstop"));
             steps.add(new Move.Step(random.nextBoolean() ? Actor.APPROVER : Actor.REQUESTER_APPROVER, Move.REARM,
-                    random.nextInt(4) == 0 ? "next" : "current"));
+                    random.nextInt(4) == 0 && !leftOut.contains("REARM:next") ? "next" : "current"));
         }
     }
 

@@ -68,10 +68,11 @@ class InsiderSequencesIT {
     static final int SEQUENCES = Integer.getInteger("insider.sequences", 500);
     static final int PARALLEL = Integer.getInteger("insider.parallel", 12);
     static final int FAULT_EVERY = Integer.getInteger("insider.faultEvery", 100);
-    /** Moves not played ({@code -Dinsider.leaveOut=BARE_POD,...}); printed with the seed, as a replay needs the same set. */
-    static final java.util.Set<Move> LEAVE_OUT = java.util.Arrays.stream(System.getProperty("insider.leaveOut", "").split(","))
-            .map(String::trim).filter(m -> !m.isEmpty()).map(Move::valueOf).collect(java.util.stream.Collectors.toCollection(
-                    () -> java.util.EnumSet.noneOf(Move.class)));
+    /**
+     * Moves or variants not played ({@code -Dinsider.leaveOut=BARE_POD,REARM:next}); printed with the seed, as a replay
+     * needs the same set.
+     */
+    static final java.util.Set<String> LEAVE_OUT = leaveOutProperty();
     static final String OPERATOR_NS = "insider-operator";
     static final int LIVE_APPROVAL_FLOOR = 2;
 
@@ -337,7 +338,19 @@ class InsiderSequencesIT {
     }
 
     static String leaveOut() {
-        return LEAVE_OUT.isEmpty() ? "" : " -Dinsider.leaveOut=" + String.join(",", LEAVE_OUT.stream().map(Move::name).toList());
+        return LEAVE_OUT.isEmpty() ? "" : " -Dinsider.leaveOut=" + String.join(",", LEAVE_OUT);
+    }
+
+    private static java.util.Set<String> leaveOutProperty() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String m : System.getProperty("insider.leaveOut", "").split(",")) {
+            if (!m.isBlank()) {
+                String move = m.trim().split(":")[0];
+                Move.valueOf(move); // a typo fails at once, not by playing everything
+                out.add(m.trim());
+            }
+        }
+        return out;
     }
 
     static long seconds(long startedNanos) {

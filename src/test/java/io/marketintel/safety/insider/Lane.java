@@ -322,18 +322,11 @@ final class Lane {
         }
         ExecutionPolicy body = "put-stale".equals(step.variant()) && gitopsCache != null ? gitopsCache : manifest("DryRun");
         gitopsCache = before;
-        String outcome = write(step, () -> Writes.retryOnConflict(() -> {
-            ExecutionPolicy now = read();
-            if (now == null) {
-                throw new KubernetesClientException("not found", 404, null);
-            }
-            ExecutionPolicy put = admin.getKubernetesSerialization().clone(body);
-            put.setStatus(null);
-            put.getMetadata().setManagedFields(null);
-            put.getMetadata().setResourceVersion(now.getMetadata().getResourceVersion());
-            put.getMetadata().setUid(null);
-            return policies(step.actor()).resource(put).update();
-        }));
+        ExecutionPolicy put = admin.getKubernetesSerialization().clone(body);
+        put.setStatus(null);
+        put.getMetadata().setManagedFields(null);
+        put.getMetadata().setUid(null);
+        String outcome = write(step, () -> Writes.put(client(step.actor()), put, this::read));
         if (outcome.equals("ok")) {
             policyStopOn = annotations(body).containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
             maybeReleased();
