@@ -78,6 +78,8 @@ final class Lane {
     /** What the GitOps controller last read of p: what a replace from its cache writes back. */
     ExecutionPolicy gitopsCache;
     ExecutionPolicy lastSeen;
+    /** The policy as read before the step: a probe that changed nothing of it (a merge patch that was a no-op) is no finding. */
+    ExecutionPolicy stepBefore;
     boolean reachedLive;
 
     Lane(InsiderSequence sequence) {
@@ -133,6 +135,7 @@ final class Lane {
         Actor a = step.actor();
         String v = step.variant();
         ExecutionPolicy before = read();
+        stepBefore = before;
         return switch (step.move()) {
             case SET_MODE -> write(step, () -> merge(a, Map.of("spec", Map.of("mode", v))));
             case RETARGET -> write(step, () -> merge(a, Map.of("spec", Map.of("workloads", workloads(v)))));
@@ -145,7 +148,7 @@ final class Lane {
                 yield outcome;
             }
             case APPROVE -> approve(step, before);
-            case EDIT_APPROVALS -> editApprovals(step, before);
+            case EDIT_APPROVALS, WITHDRAW_APPROVALS -> editApprovals(step, before);
             case STOP_POLICY -> {
                 Instant at = Instant.now();
                 String outcome = write(step, () -> merge(a, annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION,
@@ -510,6 +513,9 @@ final class Lane {
         boolean accepted = outcome.equals("ok");
         tally.outcome(step.move(), accepted);
         if (step.probe()) {
+            if (accepted && changedNothing(step)) {
+                return "accepted as a no-op (nothing changed)";
+            }
             if (accepted) {
                 throw failure(log.size() - 1, "probe " + step + " was accepted: " + step.actor() + " holds " + step.actor().roles
                         + ", which do not allow it", null);
@@ -517,6 +523,19 @@ final class Lane {
             tally.probes.incrementAndGet();
         }
         return outcome;
+    }
+
+    /** For a policy write: spec and annotations as they were before it (the operator writes only status). */
+    private boolean changedNothing(Move.Step step) {
+        if (step.move().name().startsWith("STOP_NAMESPACE") || step.move().needs.stream().noneMatch(r -> r.name().startsWith("POLICY_"))) {
+            return false;
+        }
+        ExecutionPolicy now = read();
+        if (now == null || stepBefore == null) {
+            return now == null && stepBefore == null;
+        }
+        return json(now.getSpec()).equals(json(stepBefore.getSpec())) && annotations(now).equals(annotations(stepBefore))
+                && now.getMetadata().getUid().equals(stepBefore.getMetadata().getUid());
     }
 
     private void merge(Actor a, Map<String, ?> patch) {

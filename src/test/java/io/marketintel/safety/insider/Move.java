@@ -28,7 +28,9 @@ public enum Move {
     // policy annotations
     EDIT_REQUESTED_BY(Set.of(POLICY_PATCH), "alice", "nobody"),
     APPROVE(Set.of(POLICY_PATCH, POLICY_APPROVE), "current", "current", "stale", "forged-name", "made-up"),
-    EDIT_APPROVALS(Set.of(POLICY_PATCH, POLICY_APPROVE), "own-line", "other-line", "wipe"),
+    EDIT_APPROVALS(Set.of(POLICY_PATCH, POLICY_APPROVE), "own-line", "other-line"),
+    /** Removing approval lines approves nothing (it can only hold an escalation back): a patch is enough. */
+    WITHDRAW_APPROVALS(Set.of(POLICY_PATCH), "wipe"),
     STOP_POLICY(Set.of(POLICY_PATCH), "stop"),
     UNSTOP_POLICY(Set.of(POLICY_PATCH), "unstop"),
     REARM(Set.of(POLICY_PATCH, POLICY_REARM), "current", "current", "next", "old"),
