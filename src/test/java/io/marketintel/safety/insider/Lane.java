@@ -414,6 +414,15 @@ final class Lane {
 
     /** End of the sequence: a system the test stopped and did not re-arm runs no pod once the stop had time (P3). */
     private void finish() {
+        // P4: Events announce no stop the test did not make (the operator's Event of a latched stop: EmergencyStopped)
+        long stopEventsAnnounced = admin.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> "EmergencyStopped".equals(e.getReason()) && e.getInvolvedObject() != null
+                        && "ExecutionPolicy".equals(e.getInvolvedObject().getKind()))
+                .count();
+        if (stopEventsAnnounced > stopEvents) {
+            throw failure(sequence.steps().size() - 1, "P4: " + stopEventsAnnounced + " EmergencyStopped Event(s) on p, the test made "
+                    + stopEvents + " stop(s) that could latch it", null);
+        }
         if (!latched) {
             return;
         }
