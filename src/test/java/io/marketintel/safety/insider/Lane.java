@@ -73,6 +73,8 @@ final class Lane {
     boolean policyStopOn;
     boolean namespaceStopOn;
     int stopEvents;
+    /** Every stop annotation the test set or changed (a second one on a latched policy is news, not a new latch), plus creations under a Namespace stop. */
+    int stopWrites;
     final Set<String> stoppers = new HashSet<>();
     final List<String> tokensSeen = new ArrayList<>();
     /** What the GitOps controller last read of p: what a replace from its cache writes back. */
@@ -205,6 +207,7 @@ final class Lane {
                         stopped(a, before, at);
                     } else {
                         stoppers.add(a.user);
+                        stopWrites++;
                     }
                 }
                 yield outcome;
@@ -343,6 +346,7 @@ final class Lane {
         ExecutionPolicy after = read();
         if (outcome.equals("ok") && before == null && after != null && namespaceStopOn) {
             stopEvents++;
+            stopWrites++;
             if (!latched) {
                 latch(after.getMetadata().getUid(), 0, Instant.now());
             }
@@ -352,6 +356,7 @@ final class Lane {
 
     private void stopped(Actor a, ExecutionPolicy before, Instant at) {
         stoppers.add(a.user);
+        stopWrites++;
         if (!latched && before != null) {
             var es = before.getStatus() == null ? null : before.getStatus().emergencyStop;
             stopEvents++;
@@ -414,14 +419,19 @@ final class Lane {
 
     /** End of the sequence: a system the test stopped and did not re-arm runs no pod once the stop had time (P3). */
     private void finish() {
-        // P4: Events announce no stop the test did not make (the operator's Event of a latched stop: EmergencyStopped)
-        long stopEventsAnnounced = admin.v1().events().inNamespace(ns).list().getItems().stream()
+        // P4: Events announce no stop the test did not make (EmergencyStopped: a stop latched, or its reason changed)
+        List<String> announced = admin.v1().events().inNamespace(ns).list().getItems().stream()
                 .filter(e -> "EmergencyStopped".equals(e.getReason()) && e.getInvolvedObject() != null
                         && "ExecutionPolicy".equals(e.getInvolvedObject().getKind()))
-                .count();
-        if (stopEventsAnnounced > stopEvents) {
-            throw failure(sequence.steps().size() - 1, "P4: " + stopEventsAnnounced + " EmergencyStopped Event(s) on p, the test made "
-                    + stopEvents + " stop(s) that could latch it", null);
+                .map(e -> e.getFirstTimestamp() + " uid " + e.getInvolvedObject().getUid() + " rv " + e.getInvolvedObject().getResourceVersion()
+                        + " by " + e.getReportingInstance() + ": " + e.getMessage())
+                .sorted().toList();
+        if (announced.size() > stopWrites) {
+            ExecutionPolicy p = read();
+            throw failure(sequence.steps().size() - 1, "P4: " + announced.size() + " EmergencyStopped Event(s) on p, the test set "
+                    + stopWrites + " stop annotation(s): " + announced + "; status.emergencyStop "
+                    + (p == null || p.getStatus() == null ? null : describe(p.getStatus().emergencyStop)) + ", history "
+                    + (p == null || p.getStatus() == null || p.getStatus().history == null ? null : history(p.getStatus())), null);
         }
         if (!latched) {
             return;
@@ -501,7 +511,7 @@ final class Lane {
     String report() {
         return sequence + "\n  played:\n    " + String.join("\n    ", log) + "\n  model: latched " + latched + " (epoch before "
                 + epochBefore + ", re-armed " + rearmed + "), stop annotations policy " + policyStopOn + " namespace " + namespaceStopOn
-                + ", stop events " + stopEvents + ", stoppers " + stoppers;
+                + ", stop events " + stopEvents + " (stop writes " + stopWrites + "), stoppers " + stoppers;
     }
 
     // ---------------------------------------------------------------- writes as the actor
