@@ -75,6 +75,7 @@ final class Lane {
     int stopEvents;
     /** Every stop annotation the test set or changed (a second one on a latched policy is news, not a new latch), plus creations under a Namespace stop. */
     int stopWrites;
+    final Set<String> reasonsWritten = new HashSet<>();
     final Set<String> stoppers = new HashSet<>();
     final List<String> tokensSeen = new ArrayList<>();
     /** What the GitOps controller last read of p: what a replace from its cache writes back. */
@@ -156,6 +157,7 @@ final class Lane {
                 String outcome = write(step, () -> merge(a, annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION,
                         "insider " + sequence.key() + " step " + (i + 1))));
                 if (outcome.equals("ok")) {
+                    reasonsWritten.add("insider " + sequence.key() + " step " + (i + 1));
                     policyStopOn = true;
                     stopped(a, before, at);
                 }
@@ -202,6 +204,7 @@ final class Lane {
                 String outcome = write(step, () -> client(a).namespaces().withName(ns).patch(PatchContext.of(PatchType.JSON_MERGE),
                         json(annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION, "insider " + sequence.key() + " step " + (i + 1)))));
                 if (outcome.equals("ok")) {
+                    reasonsWritten.add("insider " + sequence.key() + " step " + (i + 1));
                     namespaceStopOn = true;
                     if (before != null) {
                         stopped(a, before, at);
@@ -426,12 +429,24 @@ final class Lane {
                 .map(e -> e.getFirstTimestamp() + " uid " + e.getInvolvedObject().getUid() + " rv " + e.getInvolvedObject().getResourceVersion()
                         + " by " + e.getReportingInstance() + ": " + e.getMessage())
                 .sorted().toList();
-        if (announced.size() > stopWrites) {
+        // Each Event must name a stop reason the test wrote (every reason is unique: "insider SEED:INDEX step N"); the
+        // same stop announced more than once is counted and reported in the summary, not failed: it shows no stop the
+        // test did not make.
+        java.util.regex.Pattern reason = java.util.regex.Pattern.compile("insider [0-9-]+:[0-9]+ step [0-9]+");
+        Map<String, Integer> byReason = new java.util.TreeMap<>();
+        for (String e : announced) {
+            var m = reason.matcher(e);
+            byReason.merge(m.find() ? m.group() : "(no reason the test wrote)", 1, Integer::sum);
+        }
+        if (!reasonsWritten.containsAll(byReason.keySet())) {
             ExecutionPolicy p = read();
-            throw failure(sequence.steps().size() - 1, "P4: " + announced.size() + " EmergencyStopped Event(s) on p, the test set "
-                    + stopWrites + " stop annotation(s): " + announced + "; status.emergencyStop "
-                    + (p == null || p.getStatus() == null ? null : describe(p.getStatus().emergencyStop)) + ", history "
-                    + (p == null || p.getStatus() == null || p.getStatus().history == null ? null : history(p.getStatus())), null);
+            throw failure(sequence.steps().size() - 1, "P4: EmergencyStopped Event(s) on p announce a stop the test did not make: "
+                    + announced + " (stop reasons the test wrote: " + reasonsWritten + "); status.emergencyStop "
+                    + (p == null || p.getStatus() == null ? null : describe(p.getStatus().emergencyStop)), null);
+        }
+        int repeats = announced.size() - byReason.size();
+        if (repeats > 0) {
+            tally.repeatedStopEvents(sequence.key(), repeats, byReason);
         }
         if (!latched) {
             return;
@@ -458,7 +473,10 @@ final class Lane {
         }
     }
 
-    /** Running pods of the system: labelled for p, or of a Deployment p's spec (or, p gone, its last spec) points at. */
+    /**
+     * Running pods of the system: owned by a controller and labelled for p, or of a Deployment p's spec (or, p gone, its
+     * last spec) points at. A bare pod is a person's own, out of the operator's reach (docs/threat-model.md, section 5).
+     */
     private List<String> systemPods(ExecutionPolicy p) {
         if (p != null) {
             lastSeen = p;
@@ -481,7 +499,8 @@ final class Lane {
         List<String> running = new ArrayList<>();
         for (Pod pod : admin.pods().inNamespace(ns).list().getItems()) {
             Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-            boolean ours = POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || targeted.contains(labels.get("app"));
+            boolean owned = pod.getMetadata().getOwnerReferences() != null && !pod.getMetadata().getOwnerReferences().isEmpty();
+            boolean ours = owned && (POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || targeted.contains(labels.get("app")));
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
             if (ours && pod.getMetadata().getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase)) {
                 running.add(pod.getMetadata().getName());

@@ -16,6 +16,17 @@ final class Tally {
     /** Per move: how many were accepted and refused by the API server. */
     final Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
 
+    final AtomicInteger repeatedStopEvents = new AtomicInteger();
+    final java.util.List<String> repeatedStopExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** One stop announced by more than one EmergencyStopped Event (true, but an auditor counting Events counts too many). */
+    void repeatedStopEvents(String sequence, int repeats, Map<String, Integer> byReason) {
+        repeatedStopEvents.addAndGet(repeats);
+        if (repeatedStopExamples.size() < 5) {
+            repeatedStopExamples.add(sequence + " " + byReason);
+        }
+    }
+
     void outcome(Move move, boolean accepted) {
         outcomes.computeIfAbsent(move + (accepted ? " ok" : " refused"), k -> new AtomicInteger()).incrementAndGet();
     }
@@ -26,6 +37,6 @@ final class Tally {
         outcomes.forEach((k, v) -> sorted.put(k, v.get()));
         return "probes refused " + probes + ", sequences that reached Live " + liveReached + ", stops " + stops
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
-                + ", writes " + sorted;
+                + ", repeated EmergencyStopped Events " + repeatedStopEvents + " (e.g. " + repeatedStopExamples + "), writes " + sorted;
     }
 }

@@ -41,6 +41,7 @@ public final class SafetyInvariants implements AutoCloseable {
     private volatile boolean violated;
     /** ExecutionSafety/global spec.minLiveApprovals where a test sets it: a policy asking for fewer still needs this many. */
     private volatile int liveApprovalFloor;
+    private volatile boolean ignoreUnownedPods;
 
     private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
         this.rules = new SafetyRules(settings);
@@ -125,6 +126,15 @@ public final class SafetyInvariants implements AutoCloseable {
         return new SafetyInvariants(client, List.of(), settings);
     }
 
+    /**
+     * Pods no controller owns are not fed to the rules: a person's own Pod is outside every trading system, even with
+     * the policy label ("out of reach", docs/threat-model.md section 5). For the insider tier, which plays such pods.
+     */
+    public SafetyInvariants ignoringUnownedPods() {
+        this.ignoreUnownedPods = true;
+        return this;
+    }
+
     /** The cluster's floor on Live approvals (ExecutionSafety/global spec.minLiveApprovals), when a test sets one. */
     public SafetyInvariants liveApprovalFloor(int floor) {
         this.liveApprovalFloor = floor;
@@ -160,6 +170,10 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     private void pod(String type, Pod pod) {
+        if (ignoreUnownedPods && (pod.getMetadata().getOwnerReferences() == null
+                || pod.getMetadata().getOwnerReferences().stream().noneMatch(o -> Boolean.TRUE.equals(o.getController())))) {
+            return;
+        }
         var view = podView(pod);
         synchronized (rules) {
             String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
