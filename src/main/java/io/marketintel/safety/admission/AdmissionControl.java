@@ -34,7 +34,9 @@ public class AdmissionControl {
             new String[] { "MutatingAdmissionPolicy", "execution-safety-rearm" },
             new String[] { "MutatingAdmissionPolicyBinding", "execution-safety-rearm" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-stop-identity" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-stop-identity" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-stop-identity" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-latch" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-latch" });
 
     private final KubernetesClient client;
     private final Clock clock;

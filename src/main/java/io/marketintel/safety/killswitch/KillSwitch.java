@@ -58,6 +58,9 @@ public class KillSwitch {
      */
     public Sighting enter(ExecutionPolicy policy, Predicate<Sighting> latchHolds) {
         ResourceID id = ResourceID.fromResource(policy);
+        // The pass read the policy just now: a stop its status shows re-armed (by another replica, before a
+        // fail-over) is history, not a stop under way.
+        executor.settle(policy);
         Sighting seen = new Sighting(watcher.triggers(policy), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty());
         return latchHolds.test(seen)
                 ? new Sighting(seen.triggers(), seen.underWay(), seen.blindSpots(), Optional.of(executor.stopNow(policy)))

@@ -13,14 +13,24 @@ import io.marketintel.safety.killswitch.Latch.Trigger;
 public final class Stop {
     private final Instant seenAt;
     private final List<Trigger> seen;
+    private final long epoch;
     private final CompletableFuture<Void> zeroed = new CompletableFuture<>();
     private volatile Instant zeroedAt;
     private volatile List<String> failures = List.of();
     private volatile CompletableFuture<List<OrderCancellation.Outcome>> cancels = CompletableFuture.completedFuture(List.of());
 
-    Stop(Instant seenAt, List<Trigger> seen) {
+    /**
+     * @param epoch the epoch this stop is (or will be recorded as): see {@link StopLedger#epochOf}
+     */
+    Stop(Instant seenAt, List<Trigger> seen, long epoch) {
         this.seenAt = seenAt;
         this.seen = List.copyOf(seen);
+        this.epoch = epoch;
+    }
+
+    /** The epoch this stop is, or will be recorded as; a re-arm of it or a later epoch in status ends it. */
+    public long epoch() {
+        return epoch;
     }
 
     public Instant seenAt() {

@@ -90,6 +90,7 @@ public class StopExecutor {
      * by itself: a stop annotation removed a moment after it was set still latches; only {@link #released} ends it.
      */
     public Stop check(ExecutionPolicy p) {
+        ledger.settle(p);
         List<Trigger> triggers = watcher.triggers(p);
         if (triggers.isEmpty() && !ledger.latched(p)) {
             return null;
@@ -99,7 +100,7 @@ public class StopExecutor {
 
     /** The new stop, or empty when one was already under way. */
     private Optional<Stop> begin(ExecutionPolicy p, List<Trigger> triggers) {
-        Optional<Stop> created = ledger.enter(ResourceID.fromResource(p), () -> new Stop(clock.instant(), triggers));
+        Optional<Stop> created = ledger.enter(ResourceID.fromResource(p), () -> new Stop(clock.instant(), triggers, StopLedger.epochOf(p)));
         created.ifPresent(stop -> stops.execute(() -> execute(p, stop)));
         return created;
     }
@@ -115,7 +116,7 @@ public class StopExecutor {
         begin(policy, watcher.triggers(policy));
         Stop stop = ledger.get(id).orElse(null);
         if (stop == null) { // released concurrently: nothing to wait for
-            return new Stop(clock.instant(), List.of());
+            return new Stop(clock.instant(), List.of(), StopLedger.epochOf(policy));
         }
         try {
             stop.awaitZeroed(STOP_TIMEOUT);
@@ -136,6 +137,11 @@ public class StopExecutor {
     /** The stop of this policy, if one is in force as far as this operator has seen. */
     public Optional<Stop> stop(ResourceID id) {
         return ledger.get(id);
+    }
+
+    /** Drops the stop of {@code policy} if its status records it re-armed ({@link StopLedger#settle}). */
+    public void settle(ExecutionPolicy policy) {
+        ledger.settle(policy);
     }
 
     /** The reconciler recorded a re-arm of {@code epoch}: writes may scale up again. */

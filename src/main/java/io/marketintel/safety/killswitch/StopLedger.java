@@ -11,12 +11,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 
 /**
  * The stops in force, as this operator has seen them, one per policy, and the epochs re-armed since. A stop
- * enters when first seen and leaves only when the reconciler records its re-arm ({@link #released}) or the
- * policy is deleted: a stop annotation removed a moment after it was set still latches. The {@link WriteGate}
- * reads it on every write, {@link StopExecutor} fills it.
+ * enters when first seen and leaves only when its re-arm is recorded or the policy is deleted: a stop annotation
+ * removed a moment after it was set still latches. Its re-arm is recorded either by this replica's reconciler
+ * ({@link #released}) or, seen from any replica, in the policy's status ({@link #settle}): every replica watches
+ * stops, only the leader reconciles, so a standby learns of a re-arm from status alone. Without settling, a standby
+ * kept a stop the leader had released and, on taking over, applied it again under a new epoch that nobody
+ * stopped (issue 19). The {@link WriteGate} reads it on every write, {@link StopExecutor} fills it.
  */
 @ApplicationScoped
 public class StopLedger {
@@ -52,6 +56,40 @@ public class StopLedger {
     public void released(ResourceID policy, long epoch) {
         releasedEpochs.merge(policy, epoch, Math::max);
         inForce.remove(policy);
+    }
+
+    /**
+     * Drops the stop of {@code p} if {@code p}'s status (the leader's record, as fresh as the caller's copy) shows it
+     * re-armed: no stop and no open breaker, at the stop's epoch or a later one, with a re-arm recorded. Returns
+     * whether it did.
+     */
+    public boolean settle(ExecutionPolicy p) {
+        ResourceID id = ResourceID.fromResource(p);
+        Stop stop = inForce.get(id);
+        if (stop == null || !rearmedSince(p, stop.epoch())) {
+            return false;
+        }
+        var es = p.getStatus().emergencyStop;
+        released(id, es.epoch);
+        return true;
+    }
+
+    /** Whether status records epoch {@code epoch}, or a later one, as re-armed and nothing latched since. */
+    static boolean rearmedSince(ExecutionPolicy p, long epoch) {
+        var status = p.getStatus();
+        var es = status == null ? null : status.emergencyStop;
+        return es != null && !Boolean.TRUE.equals(es.active) && !ExecutionPolicyStatus.CircuitBreakerState.open(status)
+                && es.epoch != null && es.epoch >= epoch && es.rearmedAt != null;
+    }
+
+    /**
+     * The epoch a stop entered now for {@code p} is, or will be recorded as: the one status shows when it already
+     * records a stop, else the next one (a new stop opens a new epoch, as {@link Latch} decides).
+     */
+    static long epochOf(ExecutionPolicy p) {
+        var es = p.getStatus() == null ? null : p.getStatus().emergencyStop;
+        long recorded = es == null || es.epoch == null ? 0 : es.epoch;
+        return es != null && Boolean.TRUE.equals(es.active) ? recorded : recorded + 1;
     }
 
     /** The policy is gone. */

@@ -110,6 +110,51 @@ class AdmissionIT extends NamespacedTest {
         assertThat(annotation(APPROVALS)).isNull();
     }
 
+    /**
+     * Regression (issue 19, "a re-arm given before a stop releases that stop once the stop annotation is removed"):
+     * alice wrote {@code rearm=1} while nothing was stopped; the next stop was epoch 1, and removing its annotation
+     * resumed. A re-arm can now only name the stop or open circuit breaker status records when it is written.
+     */
+    @Test
+    void aReArmGivenBeforeAStopIsRefused() {
+        Kubectl.Result early = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=1");
+        assertThat(early.exitCode()).as(early.output()).isNotZero();
+        assertThat(early.stderr()).contains("ExecutionPolicy momentum has no emergency stop or open circuit breaker to re-arm")
+                .contains("not epoch 1");
+        assertThat(annotation("safety.marketintel.io/rearmed-by")).isNull();
+
+        // Stopped at epoch 3 (as the operator records it): only 3 may be re-armed.
+        status("{\"emergencyStop\":{\"active\":true,\"epoch\":3}}");
+        Kubectl.Result next = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=4");
+        assertThat(next.exitCode()).as(next.output()).isNotZero();
+        assertThat(next.stderr()).contains("the re-arm names epoch 4, but the stop to re-arm on ExecutionPolicy momentum is epoch 3")
+                .contains("safety.marketintel.io/rearm=3");
+        Kubectl.Result padded = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=03");
+        assertThat(padded.exitCode()).as("the epoch exactly as status shows it").isNotZero();
+        Kubectl.Result now = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=3");
+        assertThat(now.exitCode()).as(now.output()).isZero();
+        assertThat(annotation("safety.marketintel.io/rearmed-by")).isEqualTo("alice 3");
+
+        // Released (active false, breaker closed): nothing left to re-arm, not even the same epoch by someone else.
+        status("{\"emergencyStop\":{\"active\":false,\"epoch\":3},\"circuitBreaker\":{\"state\":\"Closed\"}}");
+        Kubectl.Result after = as("carol", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=3");
+        assertThat(after.exitCode()).as(after.output()).isNotZero();
+        assertThat(after.stderr()).contains("has no emergency stop or open circuit breaker to re-arm");
+
+        // A tripped circuit breaker is re-armed the same way, by its own epoch.
+        status("{\"emergencyStop\":{\"active\":false,\"epoch\":4},\"circuitBreaker\":{\"state\":\"Open\"}}");
+        Kubectl.Result breaker = as("carol", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=4");
+        assertThat(breaker.exitCode()).as(breaker.output()).isZero();
+        assertThat(annotation("safety.marketintel.io/rearmed-by")).isEqualTo("carol 4");
+    }
+
+    /** Writes status as the operator would (only its ServiceAccount may, through the status subresource). */
+    private void status(String json) {
+        Kubectl.Result r = kubectl.run("patch", "xp", "momentum", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":" + json + "}");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
     @Test
     void anEditorCannotApproveAndAnApproverCannotChangeTheSpec() {
         Kubectl.Result editorApproves = as("bob", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");

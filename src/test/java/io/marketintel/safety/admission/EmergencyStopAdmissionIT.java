@@ -43,7 +43,16 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         users.bind("alice", "execution-approver").bind("mallory", "execution-approver");
         Kubectl.Result created = as("bob", policy("momentum", ""), "apply", "-f", "-");
         assertThat(created.exitCode()).as(created.output()).isZero();
+        // Stopped at epoch 3 as the operator records it: a re-arm can only name a stop that exists (issue 19).
+        stoppedAt(3);
         awaitEnforced();
+    }
+
+    /** Writes status as the operator would for a stop of {@code epoch} (only its ServiceAccount may). */
+    private void stoppedAt(long epoch) {
+        Kubectl.Result r = kubectl.run("patch", "xp", "momentum", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":{\"emergencyStop\":{\"active\":true,\"epoch\":" + epoch + "}}}");
+        assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
     @Test
@@ -164,7 +173,8 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         assertThat(annotations(XP, "momentum")).containsEntry(REARMED_BY, "alice 3")
                 .as("consumed by the API server").doesNotContainKey(REARM);
 
-        // The next re-arm replaces the record.
+        // The next re-arm (of the next stop) replaces the record.
+        stoppedAt(4);
         Kubectl.Result next = as("mallory", null, "annotate", "xp", "momentum", REARM + "=4");
         assertThat(next.exitCode()).as(next.output()).isZero();
         assertThat(annotations(XP, "momentum")).containsEntry(REARMED_BY, "mallory 4").doesNotContainKey(REARM);
@@ -221,11 +231,11 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         await("emergency-stop and re-arm admission enforced").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(250)).until(() -> {
                     Kubectl.Result stamped = kubectl.run("annotate", "-n", ns, "xp", "momentum", "--dry-run=server",
-                            STOP + "=probe", REARM + "=1", "-o", "jsonpath={.metadata.annotations}");
+                            STOP + "=probe", REARM + "=3", "-o", "jsonpath={.metadata.annotations}");
                     Kubectl.Result forged = kubectl.run("annotate", "-n", ns, "xp", "momentum", "--dry-run=server",
                             STOP_BY + "=someone-else");
                     return stamped.stdout().contains("\"" + STOP_BY + "\":\"" + admin + "\"")
-                            && stamped.stdout().contains("\"" + REARMED_BY + "\":\"" + admin + " 1\"")
+                            && stamped.stdout().contains("\"" + REARMED_BY + "\":\"" + admin + " 3\"")
                             && forged.exitCode() != 0 && forged.stderr().contains("emergency-stop-by is recorded");
                 });
         enforced = true;

@@ -30,8 +30,8 @@ class WriteGateTest {
     void whileAStopIsInForceOnlyWritesToZeroPassUntilItIsReleased() {
         AtomicInteger written = new AtomicInteger();
         assertThat(gate.write(FX, 2, written::incrementAndGet)).isTrue();
-        assertThat(ledger.enter(FX, () -> new Stop(Instant.EPOCH, List.of()))).isPresent();
-        assertThat(ledger.enter(FX, () -> new Stop(Instant.EPOCH, List.of()))).as("one stop per policy").isEmpty();
+        assertThat(ledger.enter(FX, () -> new Stop(Instant.EPOCH, List.of(), 1))).isPresent();
+        assertThat(ledger.enter(FX, () -> new Stop(Instant.EPOCH, List.of(), 1))).as("one stop per policy").isEmpty();
         assertThat(gate.write(FX, 2, written::incrementAndGet)).as("scale-up held back").isFalse();
         assertThat(gate.write(FX, 0, written::incrementAndGet)).as("zero passes").isTrue();
         assertThat(gate.write(new ResourceID("rates", "desk"), 2, written::incrementAndGet)).as("another policy").isTrue();

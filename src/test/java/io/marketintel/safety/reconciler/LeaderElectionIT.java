@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.testing.ControlPlane;
+import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -104,6 +105,54 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(client.v1().events().inNamespace(ns).list().getItems().stream()
                 .filter(e -> "TransitionCompleted".equals(e.getReason()) && e.getMessage().contains("to Backtest")).count())
                 .isEqualTo(1);
+    }
+
+    /**
+     * Regression (issue 19, "after a leader fail-over the standby re-applies a stop that was already re-armed, and
+     * history records a stop that nobody made"): every replica watches and applies stops, only the leader records
+     * their re-arm, and the standby kept the released stop in memory; on taking over it stopped the system again
+     * under a new epoch. A replica now settles its stops against status, so the standby knows the re-arm.
+     */
+    @Test
+    void afterAFailOverTheStandbyDoesNotReapplyAReArmedStop() throws Exception {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
+        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
+        String first = awaitLeader(null);
+        b = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-b", FAST_LEASE);
+        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        OperatorProcess leader = first.equals("replica-a") ? a : b;
+        OperatorProcess standby = leader == a ? b : a;
+        await("the standby's kill switch is armed").atMost(DEADLINE).until(() -> "UP".equals(health(standby).path("status").asText()));
+
+        // Stopped: both replicas see it and zero alpha; the leader records epoch 1.
+        assertThat(kubectl.run("annotate", "xp", "fx", "-n", ns, "safety.marketintel.io/emergency-stop=drill").exitCode()).isZero();
+        awaitPolicy("stopped", p -> p.getStatus().emergencyStop != null && Boolean.TRUE.equals(p.getStatus().emergencyStop.active));
+        await("the standby applied the stop too").atMost(DEADLINE)
+                .until(() -> Files.readString(standby.log()).contains("emergency stop policy=" + ns + "/fx"));
+
+        // Removed and re-armed: back in DryRun at 2 replicas.
+        assertThat(kubectl.run("annotate", "xp", "fx", "-n", ns, "safety.marketintel.io/emergency-stop-").exitCode()).isZero();
+        awaitPolicy("removal seen", p -> p.getStatus().emergencyStop.message.contains("does not resume"));
+        Kubectl.Result rearm = kubectl.run("annotate", "xp", "fx", "-n", ns, "safety.marketintel.io/rearm=1");
+        assertThat(rearm.exitCode()).as(rearm.output()).isZero();
+        awaitPolicy("resumed", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p)
+                && !Boolean.TRUE.equals(p.getStatus().emergencyStop.active)
+                && client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas() == 2);
+
+        // Fail-over: the standby takes over and reconciles fx.
+        leader.kill();
+        awaitLeader(first);
+        // At rest a pass logs no decision; the new leader's first pass over fx follows the start of its event processing.
+        await("the new leader processes events").atMost(DEADLINE)
+                .until(() -> Files.readString(standby.log()).contains("Started event processing for controller"));
+        // Its passes find nothing to do: alpha keeps running, no new epoch, no new stop.
+        await("still running after the fail-over").during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(30))
+                .until(() -> client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas() == 2);
+        ExecutionPolicy after = PolicyTestSupport.get(client, ns, "fx");
+        assertThat(after.getStatus().emergencyStop.epoch).as("no stop nobody made").isEqualTo(1L);
+        assertThat(after.getStatus().emergencyStop.active).isFalse();
+        assertThat(after.getStatus().history).filteredOn(h -> "EmergencyStop".equals(h.trigger)).as("one stop in history").hasSize(1);
     }
 
     private String awaitLeader(String notThis) {
