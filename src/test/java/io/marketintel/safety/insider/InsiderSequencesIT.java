@@ -187,7 +187,10 @@ class InsiderSequencesIT {
                         } catch (Throwable e) {
                             failures.add(e);
                         }
-                        done.incrementAndGet();
+                        int n = done.incrementAndGet();
+                        if (n % 100 == 0) {
+                            say("insider: " + n + " sequences done after " + seconds(started) + " s");
+                        }
                     }
                     return null;
                 }));

@@ -83,6 +83,8 @@ final class Lane {
     ExecutionPolicy lastSeen;
     /** The policy as read before the step: a probe that changed nothing of it (a merge patch that was a no-op) is no finding. */
     ExecutionPolicy stepBefore;
+    /** What status said right after the step, for the failure report. */
+    String afterStep = "";
     boolean reachedLive;
 
     Lane(InsiderSequence sequence) {
@@ -109,6 +111,7 @@ final class Lane {
                 log.add((i + 1) + ". " + step + " -> " + outcome);
                 tally.steps.incrementAndGet();
                 check(i);
+                log.set(log.size() - 1, log.get(log.size() - 1) + "   [then " + afterStep + "]");
             }
             finish();
         } finally {
@@ -391,6 +394,8 @@ final class Lane {
             throw violation(i);
         }
         ExecutionPolicy p = read();
+        afterStep = p == null ? "p absent" : "p uid " + p.getMetadata().getUid().substring(0, 8) + (p.getStatus() == null ? " no status"
+                : " mode " + p.getStatus().mode + " stop " + describe(p.getStatus().emergencyStop).replaceAll(" \\(.*", ""));
         if (p == null || p.getStatus() == null) {
             return;
         }
