@@ -73,6 +73,12 @@ class InsiderSequencesIT {
      * needs the same set.
      */
     static final java.util.Set<String> LEAVE_OUT = leaveOutProperty();
+    /**
+     * A replay's operator outage, {@code -Dinsider.outage=FROM-TO}: every replica SIGKILLed before step FROM and started
+     * again after step TO, so a failure that needed a fault repeats (a full run's faults fall wherever they fall).
+     */
+    static final int[] OUTAGE = System.getProperty("insider.outage", "").isBlank() ? null
+            : java.util.Arrays.stream(System.getProperty("insider.outage").split("-")).mapToInt(Integer::parseInt).toArray();
     static final String OPERATOR_NS = "insider-operator";
     static final int LIVE_APPROVAL_FLOOR = 2;
 

@@ -100,6 +100,10 @@ final class Lane {
             setUp();
             for (int i = 0; i < sequence.steps().size(); i++) {
                 Move.Step step = sequence.steps().get(i);
+                if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[0] == i + 1) {
+                    InsiderSequencesIT.fleet.killAll(); // a replay's operator outage: every replica SIGKILLed
+                    log.add("   (operator down: every replica SIGKILLed)");
+                }
                 String outcome;
                 try {
                     outcome = perform(step, i);
@@ -112,6 +116,10 @@ final class Lane {
                 tally.steps.incrementAndGet();
                 check(i);
                 log.set(log.size() - 1, log.get(log.size() - 1) + "   [then " + afterStep + "]");
+                if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[1] == i + 1) {
+                    InsiderSequencesIT.fleet.restartDead();
+                    log.add("   (operator back: leader " + InsiderSequencesIT.fleet.awaitLeader(Duration.ofSeconds(180)) + ")");
+                }
             }
             finish();
         } finally {
