@@ -68,6 +68,8 @@ class InsiderSequencesIT {
     static final int SEQUENCES = Integer.getInteger("insider.sequences", 500);
     static final int PARALLEL = Integer.getInteger("insider.parallel", 12);
     static final int FAULT_EVERY = Integer.getInteger("insider.faultEvery", 100);
+    /** A run stops taking new sequences after this many failed ones. */
+    static final int MAX_FAILURES = Integer.getInteger("insider.maxFailures", 20);
     /**
      * Moves or variants not played ({@code -Dinsider.leaveOut=BARE_POD,REARM:next}); printed with the seed, as a replay
      * needs the same set.
@@ -186,7 +188,9 @@ class InsiderSequencesIT {
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < Math.min(PARALLEL, indices.size()); w++) {
                 workers.add(pool.submit(() -> {
-                    for (int k; failures.isEmpty() && (k = next.getAndIncrement()) < indices.size();) {
+                    // A failed sequence does not stop the others (every finding of a run is reported), unless the checker fired:
+                    // its first violation is global, so every later step would report the same one.
+                    for (int k; !invariants.violated() && failures.size() < MAX_FAILURES && (k = next.getAndIncrement()) < indices.size();) {
                         InsiderSequence s = InsiderSequence.of(SEED, indices.get(k), LEAVE_OUT);
                         try {
                             new Lane(s).play();
@@ -211,8 +215,11 @@ class InsiderSequencesIT {
         }
         if (!failures.isEmpty()) {
             Throwable first = failures.peek();
-            say("insider: FAILED, seed " + SEED + ": " + first.getMessage());
-            throw new AssertionError(first.getMessage(), first);
+            List<String> all = failures.stream().map(f -> f.getMessage().lines().findFirst().orElse("")).toList();
+            say("insider: FAILED, seed " + SEED + ", " + failures.size() + " failed sequence(s) of " + done.get() + " played in "
+                    + seconds(started) + " s:\n  " + String.join("\n  ", all) + "\nthe first in full: " + first.getMessage());
+            throw new AssertionError(failures.size() + " failed sequence(s): " + String.join("; ", all) + "\nthe first in full: "
+                    + first.getMessage(), first);
         }
         invariants.assertNone();
         faults.rethrow();
