@@ -216,8 +216,14 @@ class InsiderSequencesIT {
         if (!failures.isEmpty()) {
             Throwable first = failures.peek();
             List<String> all = failures.stream().map(f -> f.getMessage().lines().findFirst().orElse("")).toList();
+            try {
+                Files.write(Path.of("target", "insider", "failures.txt"), failures.stream().map(Throwable::getMessage).toList());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             say("insider: FAILED, seed " + SEED + ", " + failures.size() + " failed sequence(s) of " + done.get() + " played in "
-                    + seconds(started) + " s:\n  " + String.join("\n  ", all) + "\nthe first in full: " + first.getMessage());
+                    + seconds(started) + " s (each in full in target/insider/failures.txt):\n  " + String.join("\n  ", all)
+                    + "\nthe first in full: " + first.getMessage());
             throw new AssertionError(failures.size() + " failed sequence(s): " + String.join("; ", all) + "\nthe first in full: "
                     + first.getMessage(), first);
         }
