@@ -27,6 +27,17 @@ final class Tally {
         }
     }
 
+    final AtomicInteger residualDeleteBeforeRecorded = new AtomicInteger();
+    final java.util.List<String> residualExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** The residual "stop, unstop and delete before the stop is recorded" (docs/threat-model.md): the system runs on. */
+    void residual(String sequence, String state) {
+        residualDeleteBeforeRecorded.incrementAndGet();
+        if (residualExamples.size() < 5) {
+            residualExamples.add(sequence + " (" + state + ")");
+        }
+    }
+
     void outcome(Move move, boolean accepted) {
         outcomes.computeIfAbsent(move + (accepted ? " ok" : " refused"), k -> new AtomicInteger()).incrementAndGet();
     }
@@ -37,6 +48,8 @@ final class Tally {
         outcomes.forEach((k, v) -> sorted.put(k, v.get()));
         return "probes refused " + probes + ", sequences that reached Live " + liveReached + ", stops " + stops
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
+ + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded
+                + " sequence(s) (e.g. " + residualExamples + ")"
                 + ", repeated EmergencyStopped Events " + repeatedStopEvents + " (e.g. " + repeatedStopExamples + "), writes " + sorted;
     }
 }
