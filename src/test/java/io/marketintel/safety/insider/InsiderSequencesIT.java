@@ -221,6 +221,9 @@ class InsiderSequencesIT {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
+            if (faults.failure != null) {
+                say("insider: the operator fault thread failed (the operator may have been down from then on): " + faults.failure);
+            }
             say("insider: FAILED, seed " + SEED + ", " + failures.size() + " failed sequence(s) of " + done.get() + " played in "
                     + seconds(started) + " s (each in full in target/insider/failures.txt):\n  " + String.join("\n  ", all)
                     + "\nthe first in full: " + first.getMessage());
@@ -231,7 +234,8 @@ class InsiderSequencesIT {
         faults.rethrow();
         long wall = seconds(started);
         say("insider: " + done.get() + " sequences (" + tally.steps.get() + " steps) in " + wall + " s, seed " + SEED + "; " + tally
-                + "; operator faults " + faults.log + "; invariant violations 0, max pods alive per mode " + invariants.maxAlive());
+                + "; operator faults " + faults.log + " (replicas that exited on their own and were started again: " + faults.restarted
+                + "); invariant violations 0, max pods alive per mode " + invariants.maxAlive());
         assertThat(done.get()).isEqualTo(indices.size());
         if (REPLAY.isBlank() && SEQUENCES >= 500) {
             // a tier that never reached Live, never stopped, never re-armed or never refused a probe proves little
@@ -253,6 +257,8 @@ class InsiderSequencesIT {
         final int total;
         final Random random = new Random(SEED ^ 0x5eed);
         final List<String> log = Collections.synchronizedList(new ArrayList<>());
+        /** Replicas that exited on their own (a lost Lease) and were started again. */
+        final AtomicInteger restarted = new AtomicInteger();
         volatile boolean stopping;
         volatile Throwable failure;
 
@@ -277,8 +283,13 @@ class InsiderSequencesIT {
                 for (int at = FAULT_EVERY / 2; at < total && !stopping; at += FAULT_EVERY) {
                     int when = at;
                     try {
-                        await("sequence " + when + " done").atMost(Duration.ofMinutes(30)).pollInterval(Duration.ofMillis(200))
-                                .until(() -> stopping || done.get() >= when);
+                        // Meanwhile a replica that exited (one that loses its Lease under load stops, by design) is
+                        // started again, as its StatefulSet would.
+                        await("sequence " + when + " done").atMost(Duration.ofMinutes(30)).pollInterval(Duration.ofMillis(500))
+                                .until(() -> {
+                                    restarted.addAndGet(fleet.restartDead());
+                                    return stopping || done.get() >= when;
+                                });
                     } catch (ConditionTimeoutException e) {
                         return;
                     }
@@ -288,11 +299,13 @@ class InsiderSequencesIT {
                     long t = System.nanoTime();
                     List<String> during = inFlight.values().stream().map(l -> l.sequence.key()).sorted().toList();
                     String what;
-                    if (random.nextBoolean()) {
+                    String leader = fleet.leader();
+                    if (random.nextBoolean() && leader != null && fleet.identities().contains(leader)) {
                         String killed = fleet.killLeader();
-                        String leader = fleet.awaitLeader(Duration.ofSeconds(120));
+                        fleet.restartDead(); // the standby, should it have exited on its own meanwhile
+                        String next = fleet.awaitLeader(Duration.ofSeconds(120));
                         fleet.addStandby(killed);
-                        what = "fail-over " + killed + "->" + leader;
+                        what = "fail-over " + killed + "->" + next;
                     } else {
                         fleet.killAll();
                         fleet.restartDead();
@@ -302,6 +315,10 @@ class InsiderSequencesIT {
                     log.add(what + " after " + when);
                     say("insider: operator " + line);
                 }
+                await("the run ends").atMost(Duration.ofMinutes(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                    restarted.addAndGet(fleet.restartDead());
+                    return stopping;
+                });
             } catch (Throwable e) {
                 failure = e;
             }

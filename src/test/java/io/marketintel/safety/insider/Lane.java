@@ -333,10 +333,14 @@ final class Lane {
             case "old" -> Math.max(0, epoch - 1);
             default -> epoch;
         };
-        // Valid only if it names the epoch status shows for the stop the test made, read before the write.
-        boolean valid = latched && es != null && Boolean.TRUE.equals(es.active) && es.epoch != null && named == es.epoch
-                && (!before.getMetadata().getUid().equals(latchUid) || named > epochBefore);
-        String outcome = write(step, () -> merge(step.actor(), annotation(MetadataNames.REARM_ANNOTATION, Long.toString(named))));
+        // Valid only if it names the epoch of the stop the test made as status shows it when the re-arm is written: the
+        // patch's answer is the object at that very write, status included (a read before it could be a moment stale).
+        ExecutionPolicy[] written = new ExecutionPolicy[1];
+        String outcome = write(step, () -> written[0] = xp(step.actor()).patch(PatchContext.of(PatchType.JSON_MERGE),
+                json(annotation(MetadataNames.REARM_ANNOTATION, Long.toString(named)))));
+        var atWrite = written[0] == null || written[0].getStatus() == null ? null : written[0].getStatus().emergencyStop;
+        boolean valid = latched && atWrite != null && Boolean.TRUE.equals(atWrite.active) && atWrite.epoch != null
+                && named == atWrite.epoch && (!written[0].getMetadata().getUid().equals(latchUid) || named > epochBefore);
         if (outcome.equals("ok") && valid) {
             rearmed = true;
             maybeReleased();
