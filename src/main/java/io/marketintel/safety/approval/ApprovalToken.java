@@ -7,9 +7,12 @@ import java.util.HexFormat;
 
 /**
  * The token an approval must name: a digest of the policy's identity, the generation and content of its
- * spec, and the emergency-stop epoch. Any spec change (new generation) or stop (new epoch) yields a new
- * token, so an approval can never be replayed for a later change or across a stop; a recreated policy
- * (new uid) never inherits one.
+ * spec, the emergency-stop epoch and, when the cluster sets them, its approver caps
+ * ({@code ExecutionSafety/global spec.allowedApprovers}). Any spec change (new generation), stop (new epoch) or change
+ * of the caps yields a new token, so an approval can never be replayed for a later change, across a stop, or under
+ * other caps than the API server checked it against; a recreated policy (new uid) never inherits one. The API server
+ * accepts an approval only of the token status shows (execution-safety-identity), so every counted approval was
+ * checked, by user and by group, against exactly the approver lists this token binds.
  */
 public final class ApprovalToken {
     public static final int LENGTH = 12;
@@ -18,9 +21,15 @@ public final class ApprovalToken {
     }
 
     public static String of(String uid, long generation, String canonicalSpec, long stopEpoch) {
+        return of(uid, generation, canonicalSpec, stopEpoch, null);
+    }
+
+    /** @param canonicalCaps the cluster's approver caps as canonical JSON; null or empty when it sets none */
+    public static String of(String uid, long generation, String canonicalSpec, long stopEpoch, String canonicalCaps) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update((uid + "\n" + generation + "\n" + stopEpoch + "\n" + canonicalSpec).getBytes(StandardCharsets.UTF_8));
+            String caps = canonicalCaps == null || canonicalCaps.isEmpty() ? "" : "\ncaps " + canonicalCaps;
+            sha.update((uid + "\n" + generation + "\n" + stopEpoch + "\n" + canonicalSpec + caps).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest()).substring(0, LENGTH);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is always present", e);

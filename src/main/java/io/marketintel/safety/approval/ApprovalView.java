@@ -49,8 +49,9 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
         long epoch = status.emergencyStop != null && status.emergencyStop.epoch != null ? status.emergencyStop.epoch : 0;
+        var caps = global == null || global.getSpec() == null ? null : global.getSpec().allowedApprovers;
         String token = ApprovalToken.of(policy.getMetadata().getUid(), policy.getMetadata().getGeneration(),
-                serialization.asJson(spec), epoch);
+                serialization.asJson(spec), epoch, caps == null ? null : serialization.asJson(caps));
         Map<String, String> annotations = policy.getMetadata().getAnnotations() == null ? Map.of()
                 : policy.getMetadata().getAnnotations();
         List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(MetadataNames.APPROVALS_ANNOTATION));

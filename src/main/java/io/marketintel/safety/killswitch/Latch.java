@@ -124,16 +124,25 @@ public final class Latch {
         return "emergency stop on " + t.object() + t.by().map(b -> " by " + b).orElse("") + ": " + t.reason();
     }
 
-    /** Parses {@code "<user> <epoch>"} as written by the admission policy; anything else is not a re-arm. */
+    /**
+     * Parses {@code "<user> <epoch>"} as written by the admission policy: the user is everything before the last
+     * space, nothing trimmed (user names may hold spaces: OIDC subjects, X.509 names), the epoch a decimal integer.
+     * The same grammar as an approval line ({@code approval.ApprovalLine}); anything else is not a re-arm. Before, a
+     * user name with a space made a re-arm the API server accepted silently count for nothing (issue 19).
+     */
     public static Optional<Rearm> parseRearm(String line) {
         if (line == null) {
             return Optional.empty();
         }
-        String[] parts = line.trim().split(" ");
-        if (parts.length != 2 || parts[0].isEmpty() || !parts[1].matches("[0-9]{1,18}")) {
+        int space = line.lastIndexOf(' ');
+        if (space <= 0 || line.indexOf('\n') >= 0) {
             return Optional.empty();
         }
-        return Optional.of(new Rearm(parts[0], Long.parseLong(parts[1])));
+        String epoch = line.substring(space + 1);
+        if (!epoch.matches("[0-9]{1,18}")) {
+            return Optional.empty();
+        }
+        return Optional.of(new Rearm(line.substring(0, space), Long.parseLong(epoch)));
     }
 
     /** The moment a stop counts from, for the record: now for a new stop, else what status says. */

@@ -29,10 +29,30 @@ class AdmissionIT extends NamespacedTest {
         Kubectl.Result created = as("bob", """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
-                metadata: {name: momentum}
+                metadata: {name: momentum, labels: {test.marketintel.io/operator: none}}
                 spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: momentum}]}}
                 """, "apply", "-f", "-");
         assertThat(created.exitCode()).as(created.output()).isZero();
+        // No operator acts on it (the label); status is written here as the operator would: a change awaits approval.
+        status("{\"approval\":{\"token\":\"3f9a1c2e7b40\"}}");
+    }
+
+    /**
+     * Issue 19 ("group-listed approvers get the same checks as named ones"): an approval can only name the token
+     * status.approval shows when it is written, so the API server checks the writer, by name and by group, against the
+     * approver lists in force for exactly that change, and nobody approves in advance a change not shown yet.
+     */
+    @Test
+    void anApprovalCanOnlyNameTheTokenStatusShows() {
+        Kubectl.Result other = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=0123456789ab");
+        assertThat(other.exitCode()).as(other.output()).isNotZero();
+        assertThat(other.stderr()).contains("\"alice 0123456789ab\" does not approve the change awaiting approval")
+                .contains("awaits token 3f9a1c2e7b40").contains("safety.marketintel.io/approve=3f9a1c2e7b40");
+        status("{\"approval\":null}");
+        Kubectl.Result none = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(none.exitCode()).as(none.output()).isNotZero();
+        assertThat(none.stderr()).contains("ExecutionPolicy momentum awaits no approval");
+        assertThat(annotation(APPROVALS)).isNull();
     }
 
     @Test
@@ -94,6 +114,65 @@ class AdmissionIT extends NamespacedTest {
         Kubectl.Result own = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
         assertThat(own.exitCode()).as(own.output()).isZero();
         assertThat(annotation(APPROVALS)).isEqualTo("alice 3f9a1c2e7b40");
+    }
+
+    /**
+     * Regression (issue 19, "the same trick works for a requester who also holds the approve verb"): erin asked for the
+     * change and approved it as {@code approve=alice <token>}; the line {@code "erin alice <token>"} counted as an
+     * approver other than the requester. It is refused like any line whose identity is not exactly its writer.
+     */
+    @Test
+    void aRequesterWhoAlsoApprovesCannotPoseAsAnotherApprover() {
+        users.bind("erin", "execution-policy-editor").bind("erin", "execution-approver");
+        Kubectl.Result asked = as("erin", null, "patch", "xp", "momentum", "--type=merge", "-p", "{\"spec\":{\"mode\":\"Backtest\"}}");
+        assertThat(asked.exitCode()).as(asked.output()).isZero();
+        assertThat(annotation(REQUESTED_BY)).isEqualTo("erin");
+        Kubectl.Result posing = as("erin", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=alice 3f9a1c2e7b40");
+        assertThat(posing.exitCode()).as(posing.output()).isNotZero();
+        assertThat(posing.stderr()).contains("erin may not add \"erin alice 3f9a1c2e7b40\"");
+        assertThat(annotation(APPROVALS)).isNull();
+        // Approving as themselves is accepted and recorded under their name: the operator never counts the requester.
+        Kubectl.Result own = as("erin", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(own.exitCode()).as(own.output()).isZero();
+        assertThat(io.marketintel.safety.approval.ApprovalLine.parse(annotation(APPROVALS)))
+                .extracting(io.marketintel.safety.approval.ApprovalLine::user).containsExactly("erin");
+    }
+
+    /**
+     * Regression (issue 19, "the operator's own approver-name check is empty whenever approvers are listed by group"):
+     * with approvers listed by group, as in every sample, the API server checks each approval's writer against the
+     * group when it is written, and accepts only the token status shows, so the list the token binds is the list
+     * that was checked. A user of the approver role outside the group is refused; user names as authenticators give
+     * them (with spaces, e-mail addresses) approve and re-arm under exactly their own name.
+     */
+    @Test
+    void groupListedApproversGetTheSameChecksAsNamedOnes() {
+        Kubectl.Result listed = kubectl.run("patch", "xp", "momentum", "-n", ns, "--type=merge", "-p",
+                "{\"spec\":{\"approval\":{\"approvers\":{\"groups\":[\"risk-officers\"]}}}}");
+        assertThat(listed.exitCode()).as(listed.output()).isZero();
+        status("{\"approval\":{\"token\":\"3f9a1c2e7b40\"}}");
+        users.bind("Risk Officer", "execution-approver").bind("carol@desk.example", "execution-approver");
+
+        Kubectl.Result outside = as("mallory", null, "annotate", "xp", "momentum", "safety.marketintel.io/approve=3f9a1c2e7b40");
+        assertThat(outside.exitCode()).as("holds the role, not in the group: " + outside.output()).isNotZero();
+        assertThat(outside.stderr()).contains("mallory is not an allowed approver of ExecutionPolicy momentum");
+        Kubectl.Result early = users.as("Risk Officer", null, "--as-group=risk-officers", "annotate", "xp", "momentum",
+                "safety.marketintel.io/approve=0123456789ab");
+        assertThat(early.exitCode()).as("a token status does not show: " + early.output()).isNotZero();
+
+        for (String member : new String[] { "Risk Officer", "carol@desk.example" }) {
+            Kubectl.Result ok = users.as(member, null, "--as-group=risk-officers", "annotate", "xp", "momentum",
+                    "safety.marketintel.io/approve=3f9a1c2e7b40");
+            assertThat(ok.exitCode()).as(member + ": " + ok.output()).isZero();
+        }
+        assertThat(io.marketintel.safety.approval.ApprovalLine.parse(annotation(APPROVALS)))
+                .extracting(io.marketintel.safety.approval.ApprovalLine::user).containsExactly("Risk Officer", "carol@desk.example");
+
+        status("{\"emergencyStop\":{\"active\":true,\"epoch\":2}}");
+        Kubectl.Result rearm = users.as("Risk Officer", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=2");
+        assertThat(rearm.exitCode()).as(rearm.output()).isZero();
+        assertThat(io.marketintel.safety.killswitch.Latch.parseRearm(annotation("safety.marketintel.io/rearmed-by")))
+                .contains(new io.marketintel.safety.killswitch.Latch.Rearm("Risk Officer", 2));
     }
 
     /**

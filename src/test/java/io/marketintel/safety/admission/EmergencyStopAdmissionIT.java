@@ -245,7 +245,7 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         return """
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionPolicy
-                metadata: {name: %s%s}
+                metadata: {name: %s, labels: {test.marketintel.io/operator: none}%s}
                 spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: %s}]}}
                 """.formatted(name, metadataExtra.isEmpty() ? "" : ", " + metadataExtra, name);
     }

@@ -37,6 +37,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -202,7 +203,15 @@ class HostileInputIT {
             String token = asked.getStatus().approval.token;
             annotate(admin, seqNs, name, "safety.marketintel.io/approve", token); // the requester: never counts
             annotate(alice, seqNs, name, "safety.marketintel.io/approve", token); // one of two or more
-            annotate(alice, seqNs, name, "safety.marketintel.io/approve", token + "\u202e"); // malformed: never counts
+            // A look-alike of the token (a trailing right-to-left override): the API server refuses it (issue 19).
+            try {
+                annotate(alice, seqNs, name, "safety.marketintel.io/approve", token + "\u202e");
+                failures.add(name + ": an approval of a look-alike of the awaited token was accepted");
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 403 || !e.getMessage().contains("does not approve the change awaiting approval")) {
+                    failures.add(name + ": a look-alike approval refused without naming the awaited token: " + e.getMessage());
+                }
+            }
         }
 
         // Everything accepted is reported: observedGeneration caught up, a condition that says what is going on.

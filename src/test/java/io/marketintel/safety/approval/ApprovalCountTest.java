@@ -129,6 +129,22 @@ class ApprovalCountTest {
         assertThat(ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 1)).as("a stop invalidates approvals").isNotEqualTo(t);
     }
 
+    /**
+     * Issue 19: the API server checks an approval, by user and by group, against the cluster's approver caps when it is
+     * written; binding the caps into the token makes a change of the caps void every approval given under the old
+     * ones, for approvers listed by group exactly as for those listed by name. Without caps the token is unchanged.
+     */
+    @Test
+    void theTokenBindsTheClustersApproverCapsWhenSet() {
+        String t = ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 0);
+        assertThat(ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 0, null)).isEqualTo(t);
+        assertThat(ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 0, "")).isEqualTo(t);
+        String risk = ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 0, "{\"groups\":[\"risk-officers\"]}");
+        assertThat(risk).isNotEqualTo(t);
+        assertThat(ApprovalToken.of("uid-1", 4, "{\"mode\":\"Live\"}", 0, "{\"groups\":[\"risk-officers\",\"desk-heads\"]}"))
+                .as("other caps, another token").isNotEqualTo(risk);
+    }
+
     @Property
     void neverMoreCountedThanDistinctEligibleApprovers(@ForAll List<@AlphaChars @StringLength(min = 1, max = 3) String> users) {
         StringBuilder annotation = new StringBuilder();

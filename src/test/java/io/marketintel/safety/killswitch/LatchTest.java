@@ -113,6 +113,13 @@ class LatchTest {
         assertThat(Latch.parseRearm("alice")).isEmpty();
         assertThat(Latch.parseRearm("alice seven")).isEmpty();
         assertThat(Latch.parseRearm("alice 7 extra")).isEmpty();
+        // User names as authenticators give them (issue 19): the user is everything before the last space.
+        assertThat(Latch.parseRearm("CN=Risk Officer 7")).contains(new Rearm("CN=Risk Officer", 7));
+        assertThat(Latch.parseRearm("https://idp.example#a b 3")).contains(new Rearm("https://idp.example#a b", 3));
+        assertThat(Latch.parseRearm("carol@desk.example 3")).contains(new Rearm("carol@desk.example", 3));
+        assertThat(Latch.parseRearm(" 3")).as("no user").isEmpty();
+        assertThat(Latch.parseRearm("alice 3 ")).as("nothing trimmed").isEmpty();
+        assertThat(Latch.parseRearm("mallory\nalice 3")).isEmpty();
         assertThat(Latch.parseRearm("alice -7")).isEmpty();
         assertThat(Latch.parseRearm("alice 99999999999999999999")).isEmpty();
     }

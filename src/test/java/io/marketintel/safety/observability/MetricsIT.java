@@ -20,6 +20,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.ControlPlaneResource;
+import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -97,7 +98,13 @@ class MetricsIT extends NamespacedTest {
         // failure/retry counters appear on their first increment).
         assertThat(MonitoringAssetsTest.missingFrom(stopped, n -> false)).as("contract series missing from a real scrape").isEmpty();
 
-        // Deleting the policy removes its series.
+        // Deleting the policy removes its series. A latched policy cannot be deleted: remove the stop and re-arm first.
+        assertThat(kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-").exitCode()).isZero();
+        Kubectl.Result rearm = kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.REARM_ANNOTATION + "=1");
+        assertThat(rearm.exitCode()).as(rearm.output()).isZero();
+        awaitValue("execution_safety_emergency_stop_active{" + fx + "}", 0);
+        await("released in status").atMost(DEADLINE).until(() -> !Boolean.TRUE.equals(
+                client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").get().getStatus().emergencyStop.active));
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").delete();
         await("series removed").atMost(DEADLINE).until(() -> scrape().lines().filter(l -> l.contains(fx)).toList(), java.util.List::isEmpty);
     }

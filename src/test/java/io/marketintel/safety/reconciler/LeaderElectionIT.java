@@ -61,12 +61,7 @@ class LeaderElectionIT extends NamespacedTest {
 
     @Test
     void oneReplicaActsAndTheStandbyFinishesATransitionOnceWhenTheLeaderIsKilled() throws Exception {
-        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
-        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
-        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
-        String first = awaitLeader(null);
-        b = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-b", FAST_LEASE);
-        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        String first = twoReplicasGoverningAlphaInDryRun();
         OperatorProcess leader = first.equals("replica-a") ? a : b;
         OperatorProcess standby = leader == a ? b : a;
 
@@ -115,12 +110,7 @@ class LeaderElectionIT extends NamespacedTest {
      */
     @Test
     void afterAFailOverTheStandbyDoesNotReapplyAReArmedStop() throws Exception {
-        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
-        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
-        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
-        String first = awaitLeader(null);
-        b = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-b", FAST_LEASE);
-        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        String first = twoReplicasGoverningAlphaInDryRun();
         OperatorProcess leader = first.equals("replica-a") ? a : b;
         OperatorProcess standby = leader == a ? b : a;
         await("the standby's kill switch is armed").atMost(DEADLINE).until(() -> "UP".equals(health(standby).path("status").asText()));
@@ -153,6 +143,17 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(after.getStatus().emergencyStop.epoch).as("no stop nobody made").isEqualTo(1L);
         assertThat(after.getStatus().emergencyStop.active).isFalse();
         assertThat(after.getStatus().history).filteredOn(h -> "EmergencyStop".equals(h.trigger)).as("one stop in history").hasSize(1);
+    }
+
+    /** fx governs alpha (2 replicas) in DryRun under replicas a (started first, so the first leader) and b; the leader. */
+    private String twoReplicasGoverningAlphaInDryRun() {
+        TradingSystem.deployment(client, ns, "alpha", "fx", 2);
+        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
+        String first = awaitLeader(null);
+        b = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-b", FAST_LEASE);
+        awaitPolicy("DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        return first;
     }
 
     private String awaitLeader(String notThis) {

@@ -486,8 +486,9 @@ public final class HostilePolicies {
                     return malformedToken(t)
                             ? new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN, policy(open, map(PREFIX + "approve", t)),
                                     Expect.REJECT, List.of("with no space in the token"))
+                            // A new policy awaits no approval (no status.approval.token yet): an approval is refused (issue 19).
                             : new HostileInput("approvals", "approve=" + shown(t), Identity.ADMIN,
-                                    policy(open, map(PREFIX + "approve", t)), Expect.ACCEPT, List.of());
+                                    policy(open, map(PREFIX + "approve", t)), Expect.REJECT, List.of("awaits no approval"));
                 });
         Arbitrary<HostileInput> notAllowed = Combinators.combine(validSpec(), token.filter(t -> !t.contains("\n")))
                 .as((spec, t) -> {
@@ -495,7 +496,7 @@ public final class HostilePolicies {
                     closed.put("approval", map("approvers", map("groups", List.of("risk-officers"))));
                     return new HostileInput("approvals", "approve by a non-approver=" + shown(t), Identity.ADMIN,
                             policy(closed, map(PREFIX + "approve", t)), Expect.REJECT,
-                            List.of(malformedToken(t) ? "with no space in the token" : "is not an allowed approver"));
+                            malformedToken(t) ? List.of("with no space in the token") : List.of("is not an allowed approver", "awaits no approval"));
                 });
         Arbitrary<HostileInput> smuggled = annotated("approvals", token.map(t -> map(PREFIX + "approve", "x\nalice " + t)), Expect.REJECT,
                 a -> List.of("may not add \"alice"), a -> "approve smuggling a second line");
@@ -509,7 +510,7 @@ public final class HostilePolicies {
                 lines.append(i == 0 ? "" : "\n").append(ADMIN).append(' ').append(String.format("%012x", i));
             }
             return map(PREFIX + "approvals", lines.toString());
-        }), Expect.ACCEPT, a -> List.of(), a -> "self-approvals x" + a.get(PREFIX + "approvals").toString().split("\n").length);
+        }), Expect.REJECT, a -> List.of("awaits no approval"), a -> "self-approvals x" + a.get(PREFIX + "approvals").toString().split("\n").length);
         return Arbitraries.oneOf(approve, notAllowed, smuggled, forged, thousands);
     }
 

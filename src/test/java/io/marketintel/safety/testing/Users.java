@@ -18,11 +18,17 @@ public final class Users {
     /** Binds {@code user} to a shipped ClusterRole (execution-policy-editor, execution-approver) in the namespace. */
     public Users bind(String user, String clusterRole) {
         client.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder()
-                .withNewMetadata().withName(user + "-" + clusterRole).endMetadata()
+                .withNewMetadata().withName(bindingName(user) + "-" + clusterRole).endMetadata()
                 .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
                 .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
                 .build()).create();
         return this;
+    }
+
+    /** A RoleBinding name for any user name (spaces, e-mail addresses, upper case): readable and unique. */
+    static String bindingName(String user) {
+        String plain = user.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9.-]", "-");
+        return plain.equals(user) ? user : plain + "-" + Integer.toHexString(user.hashCode());
     }
 
     /** kubectl --as=user -n namespace ARGS, with {@code stdin} when not null. */
