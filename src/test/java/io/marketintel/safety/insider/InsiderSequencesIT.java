@@ -224,6 +224,8 @@ class InsiderSequencesIT {
             if (faults.failure != null) {
                 say("insider: the operator fault thread failed (the operator may have been down from then on): " + faults.failure);
             }
+            say("insider: " + done.get() + " sequences (" + tally.steps.get() + " steps) in " + seconds(started) + " s, seed " + SEED + "; "
+                    + tally + "; operator faults " + faults.log);
             say("insider: FAILED, seed " + SEED + ", " + failures.size() + " failed sequence(s) of " + done.get() + " played in "
                     + seconds(started) + " s (each in full in target/insider/failures.txt):\n  " + String.join("\n  ", all)
                     + "\nthe first in full: " + first.getMessage());

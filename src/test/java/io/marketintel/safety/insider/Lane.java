@@ -146,7 +146,15 @@ final class Lane {
         invariants.witnessApprovals(ns);
         // the trader creates the policy: the first write, and a check that edit lets them
         policies(Actor.TRADER).resource(manifest("DryRun")).create();
-        log.add("0. TRADER creates p in DryRun (refs d0, approvers alice and rita, 2 for Live) -> ok");
+        // The one wait before the steps: the operator adopts p into DryRun (a liveness need, not a safety check), so that
+        // a request for Live in the sequence can be approved and reach Live. Steps never wait for convergence.
+        await("p adopted into DryRun").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptionsInstanceOf(KubernetesClientException.class)
+                .until(() -> {
+                    ExecutionPolicy p = read();
+                    return p != null && p.getStatus() != null && p.getStatus().mode == ExecutionMode.DRY_RUN;
+                });
+        log.add("0. TRADER creates p in DryRun (refs d0, approvers alice and rita, 2 for Live) -> ok, adopted");
     }
 
     // ---------------------------------------------------------------- the moves
@@ -634,7 +642,7 @@ final class Lane {
     }
 
     /**
-     * The token status shows now; when an escalation is waiting for one not yet shown, an approver waits up to 5 s for it
+     * The token status shows now; when an escalation is waiting for one not yet shown, an approver waits up to 10 s for it
      * (as a person reads it from status). Without one, a made-up token.
      */
     private String currentToken(ExecutionPolicy seen) {
@@ -645,7 +653,7 @@ final class Lane {
         boolean escalating = p.getSpec().mode == ExecutionMode.LIVE && (p.getStatus() == null || p.getStatus().mode != ExecutionMode.LIVE);
         if (escalating) {
             try {
-                ExecutionPolicy shown = await("approval token shown").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                ExecutionPolicy shown = await("approval token shown").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                         .until(this::read, x -> x == null || x.getStatus() != null && x.getStatus().approval != null
                                 && x.getStatus().approval.token != null
                                 && seen.getMetadata().getGeneration().equals(x.getStatus().observedGeneration));
