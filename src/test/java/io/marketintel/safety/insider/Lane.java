@@ -86,6 +86,7 @@ final class Lane {
     /** What status said right after the step, for the failure report. */
     String afterStep = "";
     boolean reachedLive;
+    boolean startedLive;
     /**
      * The residual docs/threat-model.md names, "stop, unstop and delete before the stop is recorded": p was deleted while
      * the test's stop was latched but before its status ever recorded it. A system left running after that is counted
@@ -440,6 +441,10 @@ final class Lane {
         if (s.mode == ExecutionMode.LIVE && !reachedLive) {
             reachedLive = true;
             tally.liveReached.incrementAndGet();
+        }
+        if (s.transition != null && s.transition.to == ExecutionMode.LIVE && !startedLive) {
+            startedLive = true; // approvals counted and the escalation under way (CountedApprovers checks its approvers)
+            tally.liveStarted.incrementAndGet();
         }
         if (s.approval != null && s.approval.token != null && !tokensSeen.contains(s.approval.token)) {
             tokensSeen.add(s.approval.token);

@@ -10,6 +10,7 @@ final class Tally {
     final AtomicInteger steps = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
     final AtomicInteger liveReached = new AtomicInteger();
+    final AtomicInteger liveStarted = new AtomicInteger();
     final AtomicInteger stops = new AtomicInteger();
     final AtomicInteger releases = new AtomicInteger();
     final AtomicInteger latchedAtEnd = new AtomicInteger();
@@ -46,7 +47,7 @@ final class Tally {
     public String toString() {
         Map<String, Integer> sorted = new TreeMap<>();
         outcomes.forEach((k, v) -> sorted.put(k, v.get()));
-        return "probes refused " + probes + ", sequences that reached Live " + liveReached + ", stops " + stops
+        return "probes refused " + probes + ", sequences whose escalation to Live started " + liveStarted + ", reached Live " + liveReached + ", stops " + stops
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
  + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded
                 + " sequence(s) (e.g. " + residualExamples + ")"
