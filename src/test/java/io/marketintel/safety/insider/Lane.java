@@ -147,15 +147,31 @@ final class Lane {
         invariants.witnessApprovals(ns);
         // the trader creates the policy: the first write, and a check that edit lets them
         policies(Actor.TRADER).resource(manifest("DryRun")).create();
-        // The one wait before the steps: the operator adopts p into DryRun (a liveness need, not a safety check), so that
-        // a request for Live in the sequence can be approved and reach Live. Steps never wait for convergence.
-        await("p adopted into DryRun").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .ignoreExceptionsInstanceOf(KubernetesClientException.class)
-                .until(() -> {
-                    ExecutionPolicy p = read();
-                    return p != null && p.getStatus() != null && p.getStatus().mode == ExecutionMode.DRY_RUN;
-                });
-        log.add("0. TRADER creates p in DryRun (refs d0, approvers alice and rita, 2 for Live) -> ok, adopted");
+        // The one wait before the steps, only in sequences that ask for Live and have it approved (the generator's
+        // escalation: approver, then requester-approver, approving the current token): the operator adopts p into
+        // DryRun first, so that the escalation can start. A liveness need, not a safety check; steps never wait for
+        // convergence, and the other sequences (most) start at once.
+        if (escalates()) {
+            await("p adopted into DryRun").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptionsInstanceOf(KubernetesClientException.class)
+                    .until(() -> {
+                        ExecutionPolicy p = read();
+                        return p != null && p.getStatus() != null && p.getStatus().mode == ExecutionMode.DRY_RUN;
+                    });
+        }
+        log.add("0. TRADER creates p in DryRun (refs d0, approvers alice and rita, 2 for Live) -> ok" + (escalates() ? ", adopted" : ""));
+    }
+
+    /** Whether the sequence holds the generator's approved escalation: two approvals of the current token in a row. */
+    private boolean escalates() {
+        List<Move.Step> steps = sequence.steps();
+        for (int k = 0; k + 1 < steps.size(); k++) {
+            if (steps.get(k).move() == Move.APPROVE && steps.get(k + 1).move() == Move.APPROVE
+                    && "current".equals(steps.get(k).variant()) && "current".equals(steps.get(k + 1).variant())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- the moves
