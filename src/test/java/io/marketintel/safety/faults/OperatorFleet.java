@@ -14,10 +14,10 @@ import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.OperatorProcess;
 
 /**
- * The operator replicas of the fault suite: packaged operator processes with fixed leader-election identities
- * (like StatefulSet pods), killed with SIGKILL and started again under the same identity.
+ * The operator replicas of the fault suite (and of the insider tier): packaged operator processes with fixed
+ * leader-election identities (like StatefulSet pods), killed with SIGKILL and started again under the same identity.
  */
-final class OperatorFleet implements AutoCloseable {
+public final class OperatorFleet implements AutoCloseable {
     /** Short enough that a failover is part of a run, long enough that a 5 s etcd pause does not cost the lease. */
     static final List<String> LEASE = List.of("-Dexecution-safety.leader-election.lease-duration=8s",
             "-Dexecution-safety.leader-election.renew-deadline=6s", "-Dexecution-safety.leader-election.retry-period=1s",
@@ -29,29 +29,42 @@ final class OperatorFleet implements AutoCloseable {
     private final KubernetesClient client;
     private final String namespace;
     private final Map<String, OperatorProcess> replicas = new LinkedHashMap<>();
+    private final List<String> options;
     private int restarts;
 
     OperatorFleet(ControlPlane plane, KubernetesClient client, String namespace, String... identities) {
+        this(plane, client, namespace, List.of(), identities);
+    }
+
+    /**
+     * With JVM options after the fleet's own (the last {@code -D} wins): the insider tier watches every namespace,
+     * {@code -Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=JOSDK_ALL_NAMESPACES}, with its Lease in
+     * {@code namespace}.
+     */
+    public OperatorFleet(ControlPlane plane, KubernetesClient client, String namespace, List<String> options, String... identities) {
         this.plane = plane;
         this.client = client;
         this.namespace = namespace;
+        List<String> all = new ArrayList<>(LEASE);
+        all.addAll(options);
+        this.options = List.copyOf(all);
         for (String id : identities) {
             replicas.put(id, start(id));
         }
     }
 
     private OperatorProcess start(String identity) {
-        return OperatorProcess.start(plane, namespace, null, identity, LEASE);
+        return OperatorProcess.start(plane, namespace, null, identity, options);
     }
 
     /** The identity holding the Lease, if any. */
-    String leader() {
+    public String leader() {
         Lease lease = client.leases().inNamespace(namespace).withName(LEASE_NAME).get();
         return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
     }
 
     /** Waits until a live replica holds the Lease and says it is ready. */
-    String awaitLeader(Duration atMost) {
+    public String awaitLeader(Duration atMost) {
         String leader = await("a live replica leads").atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(this::leader, id -> id != null && replicas.containsKey(id) && replicas.get(id).alive());
         replicas.get(leader).awaitReady(atMost);
@@ -59,19 +72,19 @@ final class OperatorFleet implements AutoCloseable {
     }
 
     /** SIGKILL every replica: the whole operator is down. */
-    void killAll() {
+    public void killAll() {
         replicas.values().forEach(OperatorProcess::kill);
     }
 
     /** Starts one more replica under {@code identity} and waits until it is ready (as a standby, if one leads). */
-    void addStandby(String identity) {
+    public void addStandby(String identity) {
         OperatorProcess p = start(identity);
         replicas.put(identity, p);
         p.awaitReady(Duration.ofSeconds(120));
     }
 
     /** SIGKILL the replica holding the Lease and leave it out of the fleet (the survivor goes on); returns its identity. */
-    String killLeader() {
+    public String killLeader() {
         String leader = leader();
         OperatorProcess p = leader == null ? null : replicas.get(leader);
         if (p == null) {
@@ -83,12 +96,12 @@ final class OperatorFleet implements AutoCloseable {
     }
 
     /** Identities of the replicas in the fleet. */
-    List<String> identities() {
+    public List<String> identities() {
         return List.copyOf(replicas.keySet());
     }
 
     /** Starts again, under its own identity, every replica that is not running; returns how many. */
-    int restartDead() {
+    public int restartDead() {
         int n = 0;
         for (var e : replicas.entrySet()) {
             if (!e.getValue().alive()) {
@@ -100,11 +113,11 @@ final class OperatorFleet implements AutoCloseable {
         return n;
     }
 
-    int restarts() {
+    public int restarts() {
         return restarts;
     }
 
-    List<String> logs() {
+    public List<String> logs() {
         List<String> out = new ArrayList<>();
         replicas.forEach((id, p) -> out.add(id + ": " + p.log()));
         return out;

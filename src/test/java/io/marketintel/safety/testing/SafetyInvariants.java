@@ -39,6 +39,9 @@ public final class SafetyInvariants implements AutoCloseable {
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final ScheduledExecutorService ticker;
     private volatile boolean violated;
+    /** ExecutionSafety/global spec.minLiveApprovals where a test sets it: a policy asking for fewer still needs this many. */
+    private volatile int liveApprovalFloor;
+    private volatile boolean ignoreUnownedPods;
 
     private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
         this.rules = new SafetyRules(settings);
@@ -118,6 +121,26 @@ public final class SafetyInvariants implements AutoCloseable {
         return new SafetyInvariants(client, List.of(namespaces), settings);
     }
 
+    /** As {@link #watchAll(KubernetesClient)}, with other timing. */
+    public static SafetyInvariants watchAll(KubernetesClient client, SafetyRules.Settings settings) {
+        return new SafetyInvariants(client, List.of(), settings);
+    }
+
+    /**
+     * Pods no controller owns are not fed to the rules: a person's own Pod is outside every trading system, even with
+     * the policy label ("out of reach", docs/threat-model.md section 5). For the insider tier, which plays such pods.
+     */
+    public SafetyInvariants ignoringUnownedPods() {
+        this.ignoreUnownedPods = true;
+        return this;
+    }
+
+    /** The cluster's floor on Live approvals (ExecutionSafety/global spec.minLiveApprovals), when a test sets one. */
+    public SafetyInvariants liveApprovalFloor(int floor) {
+        this.liveApprovalFloor = floor;
+        return this;
+    }
+
     /** Watches pods and policies in every namespace (the end-to-end tier, where suites make their own). */
     public static SafetyInvariants watchAll(KubernetesClient client) {
         return new SafetyInvariants(client, List.of(), SafetyRules.Settings.DEFAULT);
@@ -147,6 +170,10 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     private void pod(String type, Pod pod) {
+        if (ignoreUnownedPods && (pod.getMetadata().getOwnerReferences() == null
+                || pod.getMetadata().getOwnerReferences().stream().noneMatch(o -> Boolean.TRUE.equals(o.getController())))) {
+            return;
+        }
         var view = podView(pod);
         synchronized (rules) {
             String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
@@ -166,7 +193,7 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     private void policy(String type, ExecutionPolicy policy) {
-        var view = policyView(policy);
+        var view = policyView(policy, liveApprovalFloor);
         synchronized (rules) {
             rules.policySeen(type, view, Instant.now());
             violated = rules.first().isPresent();
@@ -197,6 +224,10 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     static SafetyRules.PolicyView policyView(ExecutionPolicy p) {
+        return policyView(p, 0);
+    }
+
+    static SafetyRules.PolicyView policyView(ExecutionPolicy p, int liveApprovalFloor) {
         var meta = p.getMetadata();
         var spec = p.getSpec();
         ExecutionPolicyStatus status = p.getStatus();
@@ -206,7 +237,8 @@ public final class SafetyInvariants implements AutoCloseable {
                 meta.getAnnotations() == null ? null : meta.getAnnotations().get(MetadataNames.REARMED_BY_ANNOTATION));
         boolean rearmed = stopRecorded && rearm.isPresent() && status.emergencyStop.epoch != null
                 && rearm.get().epoch() == status.emergencyStop.epoch;
-        int required = spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2;
+        int required = Math.max(liveApprovalFloor,
+                spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2);
         boolean approved = false;
         String record = "no escalation to Live recorded";
         if (status != null && status.transition != null && status.transition.to == ExecutionMode.LIVE) {
@@ -227,7 +259,50 @@ public final class SafetyInvariants implements AutoCloseable {
                 + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-") + (rearmed ? "/re-armed" : "")
                 + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
         return new SafetyRules.PolicyView(meta.getNamespace(), meta.getName(), spec.mode == null ? null : spec.mode.wireName(),
-                stopAnnotated || stopRecorded && !rearmed, approved, summary);
+                stopAnnotated || stopRecorded && !rearmed, approved, summary, counted(status));
+    }
+
+    /** Every record of counted approvers in status: the pending approval, the transition and each history entry. */
+    static List<SafetyRules.CountedApprovals> counted(ExecutionPolicyStatus status) {
+        List<SafetyRules.CountedApprovals> out = new ArrayList<>();
+        if (status == null) {
+            return out;
+        }
+        if (status.approval != null && status.approval.approvedBy != null) {
+            out.add(new SafetyRules.CountedApprovals("status.approval", status.approval.token, status.approval.requester,
+                    status.approval.approvedBy.stream().map(a -> a.user).toList()));
+        }
+        if (status.transition != null) {
+            out.add(new SafetyRules.CountedApprovals("status.transition", null, status.transition.requester, status.transition.approvers));
+        }
+        if (status.history != null) {
+            for (int i = 0; i < status.history.size(); i++) {
+                var h = status.history.get(i);
+                out.add(new SafetyRules.CountedApprovals("status.history[" + i + "]", null, h.requester, h.approvers));
+            }
+        }
+        return out;
+    }
+
+    /** See {@link SafetyRules#witnessApprovals}. */
+    public void witnessApprovals(String namespace) {
+        synchronized (rules) {
+            rules.witnessApprovals(namespace);
+        }
+    }
+
+    /** See {@link SafetyRules#approvalAttempted}: call before sending the write. */
+    public boolean approvalAttempted(String namespace, String policy, String user, String token) {
+        synchronized (rules) {
+            return rules.approvalAttempted(namespace, policy, user, token);
+        }
+    }
+
+    /** See {@link SafetyRules#approvalRefused}. */
+    public void approvalRefused(String namespace, String policy, String user, String token) {
+        synchronized (rules) {
+            rules.approvalRefused(namespace, policy, user, token);
+        }
     }
 
     /** True once any invariant was violated: for {@code await(...).failFast(...)}. */

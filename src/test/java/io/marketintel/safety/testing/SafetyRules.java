@@ -54,6 +54,14 @@ import java.util.TreeSet;
  * <li><b>RunningWhileStopped</b> (DESIGN §6): a pod of a stopped policy has been running for {@code settle} while
  * stopped and either (a) was created at or after {@code since + creationTolerance}, or (b) is still running at
  * {@code since + grace}.</li>
+ * <li><b>CountedApprovers</b> (DESIGN §4, §11 P1), in namespaces whose approvals the test witnesses
+ * ({@link #witnessApprovals}): the approvers the operator counted ({@code status.approval.approvedBy} for its token,
+ * {@code status.transition.approvers} and every {@code status.history} entry's approvers) are distinct, none of
+ * them the requester recorded with them, and each one an identity that really approved: the test, which wrote
+ * every approval under an impersonated identity, reports each write ({@link #approvalAttempted}) before it is sent,
+ * so the ground truth is never behind the operator. A status approval must be witnessed for its very token; a
+ * transition or history entry (which keeps no token) for some token of that policy. Checked on every policy
+ * event, no grace: a count is a record, not a process.</li>
  * </ol>
  * The first violation is kept with the event trail that led to it; later ones are counted.
  */
@@ -85,7 +93,11 @@ public final class SafetyRules {
 
     /** What the watcher knows of one policy, already reduced from spec, annotations and status. */
     public record PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved,
-            String summary) {
+            String summary, List<CountedApprovals> counted) {
+        public PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved, String summary) {
+            this(namespace, name, specMode, stopped, liveApproved, summary, List.of());
+        }
+
         String key() {
             return namespace + "/" + name;
         }
@@ -93,6 +105,14 @@ public final class SafetyRules {
         boolean mayRunLive() {
             return LIVE.equals(specMode) && liveApproved && !stopped;
         }
+    }
+
+    /**
+     * Approvers the operator counted, as one record of its status: {@code where} names it ({@code status.approval},
+     * {@code status.transition}, {@code status.history[2]}); {@code token} is the token they were counted for, or
+     * null where status keeps none.
+     */
+    public record CountedApprovals(String where, String token, String requester, List<String> approvers) {
     }
 
     public record Violation(String invariant, Instant at, String message, String trail) {
@@ -115,6 +135,9 @@ public final class SafetyRules {
     private final Map<String, Integer> maxAlive = new TreeMap<>();
     private Violation first;
     private int violations;
+    /** Namespaces whose approvals the test witnesses; policy key → token → identities that wrote an approval of it. */
+    private final Set<String> witnessedNamespaces = new java.util.HashSet<>();
+    private final Map<String, Map<String, Set<String>>> witnessed = new HashMap<>();
 
     public SafetyRules(Settings settings) {
         this.settings = settings;
@@ -156,7 +179,67 @@ public final class SafetyRules {
             }
         }
         note(now, type + " policy " + key + " " + policy.summary());
+        if (!"DELETED".equals(type) && witnessedNamespaces.contains(policy.namespace())) {
+            Map<String, Set<String>> byToken = witnessed.getOrDefault(key, Map.of());
+            for (CountedApprovals c : policy.counted()) {
+                countedApproversProblem(c, byToken).ifPresent(problem -> violate("CountedApprovers", now,
+                        "policy " + key + " " + c.where() + ": " + problem));
+            }
+        }
         checkForbidden(now);
+    }
+
+    /** From now on {@link #policySeen} checks the approvers counted in {@code namespace} against what the test witnessed. */
+    public void witnessApprovals(String namespace) {
+        witnessedNamespaces.add(namespace);
+    }
+
+    /**
+     * {@code user} (as the API server authenticates it) is about to write an approval of {@code token} on the policy;
+     * reported before the write is sent. Returns whether it is new, so a refused write can be {@link #approvalRefused
+     * withdrawn} without forgetting an earlier approval.
+     */
+    public boolean approvalAttempted(String namespace, String policy, String user, String token) {
+        return witnessed.computeIfAbsent(namespace + "/" + policy, k -> new HashMap<>()).computeIfAbsent(token, k -> new TreeSet<>())
+                .add(user);
+    }
+
+    /** The write {@link #approvalAttempted} reported (as new) was refused: it approved nothing. */
+    public void approvalRefused(String namespace, String policy, String user, String token) {
+        var byToken = witnessed.get(namespace + "/" + policy);
+        if (byToken != null && byToken.containsKey(token)) {
+            byToken.get(token).remove(user);
+        }
+    }
+
+    /**
+     * Null-safe rule of {@code CountedApprovers}: what is wrong with one record of counted approvers, given who really
+     * approved each token of the policy ({@code byToken}), or empty.
+     */
+    public static Optional<String> countedApproversProblem(CountedApprovals c, Map<String, Set<String>> byToken) {
+        List<String> approvers = c.approvers() == null ? List.of() : c.approvers();
+        if (approvers.isEmpty()) {
+            return Optional.empty();
+        }
+        if (approvers.stream().distinct().count() != approvers.size()) {
+            return Optional.of("counted approvers " + approvers + " are not distinct");
+        }
+        if (c.requester() != null && approvers.contains(c.requester())) {
+            return Optional.of("counted approvers " + approvers + " include the requester " + c.requester());
+        }
+        Set<String> really = new TreeSet<>();
+        if (c.token() != null) {
+            really.addAll(byToken.getOrDefault(c.token(), Set.of()));
+        } else {
+            byToken.values().forEach(really::addAll);
+        }
+        List<String> unwitnessed = approvers.stream().filter(a -> !really.contains(a)).toList();
+        if (!unwitnessed.isEmpty()) {
+            return Optional.of("counted approvers " + approvers + " include " + unwitnessed + ", who never approved "
+                    + (c.token() == null ? "any token of this policy" : "token " + c.token()) + " (identities that did: "
+                    + really + ")");
+        }
+        return Optional.empty();
     }
 
     public void tick(Instant now) {

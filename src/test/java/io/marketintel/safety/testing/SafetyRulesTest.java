@@ -235,4 +235,70 @@ class SafetyRulesTest {
     void settingsDefaultsAreTheDocumentedOnes() {
         assertThat(SafetyRules.Settings.DEFAULT.grace()).isEqualTo(Duration.ofSeconds(30));
     }
+
+    // ---------------------------------------------------------------- CountedApprovers
+
+    static SafetyRules.PolicyView counting(SafetyRules.CountedApprovals... counted) {
+        return new SafetyRules.PolicyView("ns", "p", "Live", false, true, "Live", List.of(counted));
+    }
+
+    @Test
+    void countedApproversWhoReallyApprovedThatTokenNeverFire() {
+        rules.witnessApprovals("ns");
+        rules.approvalAttempted("ns", "p", "alice", "t1");
+        rules.approvalAttempted("ns", "p", "rita", "t1");
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "tom", List.of("alice", "rita")),
+                new SafetyRules.CountedApprovals("status.history[0]", null, "tom", List.of("rita", "alice")),
+                new SafetyRules.CountedApprovals("status.history[1]", null, "rob", null)), at(1));
+        assertThat(rules.first()).isEmpty();
+    }
+
+    @Test
+    void aCountedRequesterFires() {
+        rules.witnessApprovals("ns");
+        rules.approvalAttempted("ns", "p", "alice", "t1");
+        rules.approvalAttempted("ns", "p", "rita", "t1");
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "rita", List.of("alice", "rita"))), at(1));
+        assertThat(rules.first()).hasValueSatisfying(v -> {
+            assertThat(v.invariant()).isEqualTo("CountedApprovers");
+            assertThat(v.message()).contains("status.approval").contains("include the requester rita");
+        });
+    }
+
+    @Test
+    void aPersonCountedTwiceFires() {
+        rules.witnessApprovals("ns");
+        rules.approvalAttempted("ns", "p", "alice", "t1");
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.transition", null, "tom", List.of("alice", "alice"))), at(1));
+        assertThat(rules.first()).hasValueSatisfying(v -> assertThat(v.message()).contains("not distinct"));
+    }
+
+    @Test
+    void anApproverWhoApprovedAnotherTokenOrWhoseWriteWasRefusedFires() {
+        rules.witnessApprovals("ns");
+        rules.approvalAttempted("ns", "p", "alice", "t1");
+        rules.approvalAttempted("ns", "p", "rita", "t0");
+        boolean fresh = rules.approvalAttempted("ns", "p", "bob", "t1");
+        rules.approvalRefused("ns", "p", "bob", "t1"); // forged or refused: approved nothing
+        assertThat(fresh).isTrue();
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "tom", List.of("alice", "rita"))), at(1));
+        assertThat(rules.first()).hasValueSatisfying(v -> assertThat(v.message()).contains("include [rita], who never approved token t1"));
+        assertThat(SafetyRules.countedApproversProblem(new SafetyRules.CountedApprovals("h", null, "tom", List.of("bob")),
+                java.util.Map.of("t1", java.util.Set.of("alice")))).hasValueSatisfying(m -> assertThat(m).contains("[bob]"));
+    }
+
+    @Test
+    void aRefusedRepeatDoesNotForgetAnEarlierApproval() {
+        rules.witnessApprovals("ns");
+        assertThat(rules.approvalAttempted("ns", "p", "alice", "t1")).isTrue();
+        assertThat(rules.approvalAttempted("ns", "p", "alice", "t1")).isFalse(); // a second write, refused: nothing withdrawn
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "tom", List.of("alice"))), at(1));
+        assertThat(rules.first()).isEmpty();
+    }
+
+    @Test
+    void countedApproversAreNotCheckedWhereNoApprovalIsWitnessed() {
+        rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "tom", List.of("alice", "carol"))), at(1));
+        assertThat(rules.first()).isEmpty();
+    }
 }

@@ -35,6 +35,21 @@ public final class Writes {
         return retryOnConflict(() -> resource.editStatus(change));
     }
 
+    /**
+     * A PUT of {@code body} over the object as it is now (a GitOps controller's replace): sent with the resourceVersion
+     * {@code current} reads, read and sent again on 409 until {@link #DEADLINE}; 404 when there is nothing to replace.
+     */
+    public static <T extends HasMetadata> T put(io.fabric8.kubernetes.client.KubernetesClient client, T body, Supplier<T> current) {
+        return retryOnConflict(() -> {
+            T now = current.get();
+            if (now == null) {
+                throw new KubernetesClientException("nothing to replace", 404, null);
+            }
+            body.getMetadata().setResourceVersion(now.getMetadata().getResourceVersion());
+            return client.resource(body).update();
+        });
+    }
+
     /** Runs {@code write} again while it fails with 409 Conflict, with a short jittered backoff, until the deadline. */
     public static <R> R retryOnConflict(Supplier<R> write) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();

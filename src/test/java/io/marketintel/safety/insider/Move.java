@@ -1,0 +1,73 @@
+package io.marketintel.safety.insider;
+
+import static io.marketintel.safety.insider.Actor.Right.NAMESPACE_PATCH;
+import static io.marketintel.safety.insider.Actor.Right.NETWORKPOLICY_WRITE;
+import static io.marketintel.safety.insider.Actor.Right.POD_CREATE;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_APPROVE;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_CONFIGURE;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_CREATE;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_DELETE;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_PATCH;
+import static io.marketintel.safety.insider.Actor.Right.POLICY_REARM;
+import static io.marketintel.safety.insider.Actor.Right.WORKLOAD_WRITE;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every kind of write the tier plays, with the rights it needs and its variants. A move whose rights the actor holds
+ * is one of the actor's allowed writes (admission may still refuse it: a forged approval, a re-arm of the wrong
+ * epoch); a move whose rights it lacks is a <b>probe</b>, which the tier requires the API server to refuse.
+ */
+public enum Move {
+    // policy spec
+    SET_MODE(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "Backtest", "DryRun", "Live"),
+    RETARGET(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "refs:d0", "refs:d0,d1", "refs:d1", "selector", "refs:d0+selector"),
+    APPROVAL_SETTINGS(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "required:0", "required:1", "required:2", "required:3",
+            "approvers:alice,rita", "approvers:alice", "approvers:tom,alice", "approvers:none"),
+    // policy annotations
+    EDIT_REQUESTED_BY(Set.of(POLICY_PATCH), "alice", "nobody"),
+    APPROVE(Set.of(POLICY_PATCH, POLICY_APPROVE), "current", "current", "stale", "forged-name", "made-up"),
+    EDIT_APPROVALS(Set.of(POLICY_PATCH, POLICY_APPROVE), "own-line", "other-line"),
+    /** Removing approval lines approves nothing (it can only hold an escalation back): a patch is enough. */
+    WITHDRAW_APPROVALS(Set.of(POLICY_PATCH), "wipe"),
+    STOP_POLICY(Set.of(POLICY_PATCH), "stop"),
+    UNSTOP_POLICY(Set.of(POLICY_PATCH), "unstop"),
+    REARM(Set.of(POLICY_PATCH, POLICY_REARM), "current", "current", "next", "old"),
+    // policy object
+    DELETE_POLICY(Set.of(POLICY_DELETE), "delete"),
+    CREATE_POLICY(Set.of(POLICY_CREATE, POLICY_CONFIGURE), "DryRun", "Live"),
+    GITOPS_APPLY(Set.of(POLICY_CREATE, POLICY_PATCH, POLICY_CONFIGURE), "DryRun", "Live", "Backtest"),
+    GITOPS_REPLACE(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "put-fresh", "put-stale"),
+    GITOPS_RECREATE(Set.of(POLICY_DELETE, POLICY_CREATE, POLICY_CONFIGURE), "delete+create"),
+    // Namespace and cluster
+    STOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "stop"),
+    UNSTOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "unstop"),
+    STOP_CLUSTER(Set.of(Actor.Right.EXECUTIONSAFETY_PATCH), "stop", "unstop"),
+    // the namespace's workloads, pods and NetworkPolicies
+    SCALE_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:0", "d0:2", "d1:0", "d1:3"),
+    EDIT_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:env-live", "d1:env-live", "d0:image", "d1:image"),
+    RELABEL_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:other", "d1:other", "d0:sys", "d1:sys", "d0:drop-policy-label"),
+    BARE_POD(Set.of(POD_CREATE), "Live", "DryRun", "none"),
+    EDIT_FENCE(Set.of(NETWORKPOLICY_WRITE), "open", "delete");
+
+    public final Set<Actor.Right> needs;
+    public final List<String> variants;
+
+    Move(Set<Actor.Right> needs, String... variants) {
+        this.needs = needs;
+        this.variants = List.of(variants);
+    }
+
+    /** One step of a sequence: who, what, which variant; {@code probe} when the actor's roles do not allow it. */
+    public record Step(Actor actor, Move move, String variant) {
+        public boolean probe() {
+            return !actor.holds(move.needs);
+        }
+
+        @Override
+        public String toString() {
+            return actor + " " + move + " " + variant + (probe() ? " (probe: must be refused)" : "");
+        }
+    }
+}
