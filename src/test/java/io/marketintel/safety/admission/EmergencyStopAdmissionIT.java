@@ -99,6 +99,29 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         assertThat(annotations(XP, "momentum")).doesNotContainKeys(STOP, STOP_BY);
     }
 
+    /**
+     * Issue 19 (found by the insider tier): a stop set and removed before the operator recorded it was lost, and the
+     * policy could then be deleted and re-created unlatched. A policy's stop annotation can only be removed once status
+     * records the stop.
+     */
+    @Test
+    void aPolicysStopCannotBeRemovedBeforeTheOperatorRecordedIt() {
+        Kubectl.Result born = as("bob", policy("unseen", ""), "apply", "-f", "-");
+        assertThat(born.exitCode()).as(born.output()).isZero();
+        assertThat(as("bob", null, "annotate", "xp", "unseen", STOP + "=fat finger").exitCode()).isZero();
+        Kubectl.Result early = as("bob", null, "annotate", "xp", "unseen", STOP + "-", STOP_BY + "-");
+        assertThat(early.exitCode()).isNotZero();
+        assertThat(early.stderr()).contains("the emergency stop on ExecutionPolicy unseen cannot be removed before the operator has recorded it");
+        Kubectl.Result delete = as("bob", null, "delete", "xp", "unseen", "--wait=false");
+        assertThat(delete.exitCode()).as("nor deleted while it carries the stop").isNotZero();
+
+        Kubectl.Result recorded = kubectl.run("patch", "xp", "unseen", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":{\"emergencyStop\":{\"active\":true,\"epoch\":1}}}");
+        assertThat(recorded.exitCode()).as(recorded.output()).isZero();
+        Kubectl.Result removed = as("bob", null, "annotate", "xp", "unseen", STOP + "-", STOP_BY + "-");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+    }
+
     @Test
     void whoeverMayPatchTheNamespaceStopsItAndIsNamed() {
         // "trader" may get and patch this Namespace and nothing else (a Role in a namespace covers the

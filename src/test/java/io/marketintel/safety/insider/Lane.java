@@ -93,6 +93,13 @@ final class Lane {
      * and reported as that residual, not failed; every other stop that does not hold fails.
      */
     boolean deletedBeforeStopRecorded;
+    /**
+     * Issue 20, "stops survive outages" (docs/threat-model.md, section 5): the test's stop was removed before status
+     * ever recorded it, while an operator outage overlapped it. A system left running after that is counted and
+     * reported as that open issue, not failed.
+     */
+    boolean removedUnrecordedDuringOutage;
+    private Instant[] replayOutage;
 
     Lane(InsiderSequence sequence) {
         this.sequence = sequence;
@@ -108,6 +115,8 @@ final class Lane {
             for (int i = 0; i < sequence.steps().size(); i++) {
                 Move.Step step = sequence.steps().get(i);
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[0] == i + 1) {
+                    replayOutage = new Instant[] { Instant.now(), null };
+                    InsiderSequencesIT.outages.add(replayOutage);
                     InsiderSequencesIT.fleet.killAll(); // a replay's operator outage: every replica SIGKILLed
                     log.add("   (operator down: every replica SIGKILLed)");
                 }
@@ -126,6 +135,7 @@ final class Lane {
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[1] == i + 1) {
                     InsiderSequencesIT.fleet.restartDead();
                     log.add("   (operator back: leader " + InsiderSequencesIT.fleet.awaitLeader(Duration.ofSeconds(180)) + ")");
+                    replayOutage[1] = Instant.now();
                 }
             }
             finish();
@@ -212,6 +222,7 @@ final class Lane {
                 String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("annotations", anns))));
                 if (outcome.equals("ok")) {
                     policyStopOn = false;
+                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -267,6 +278,7 @@ final class Lane {
                         json(Map.of("metadata", Map.of("annotations", anns)))));
                 if (outcome.equals("ok")) {
                     namespaceStopOn = false;
+                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -532,10 +544,27 @@ final class Lane {
                 tally.residual(sequence.key(), last[0]);
                 return;
             }
+            if (removedUnrecordedDuringOutage) {
+                tally.lostInOutage(sequence.key(), last[0]);
+                return;
+            }
             throw failure(sequence.steps().size() - 1, "P3: the system the test stopped (stop written at " + stopWrittenAt
                     + ", not re-armed) still runs after " + STOP_DEADLINE.toSeconds() + " s: " + last[0], e);
         } catch (org.awaitility.core.TerminalFailureException e) {
             throw violation(sequence.steps().size() - 1);
+        }
+    }
+
+    /** A stop annotation just removed: was the test's stop ever recorded in status, and did an outage overlap it? */
+    private void noteRemovalBeforeRecorded() {
+        if (stopWrittenAt == null) {
+            return;
+        }
+        ExecutionPolicy p = read();
+        boolean recorded = p != null && p.getStatus() != null && p.getStatus().emergencyStop != null
+                && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
+        if (!recorded && InsiderSequencesIT.outageBetween(stopWrittenAt, Instant.now())) {
+            removedUnrecordedDuringOutage = true;
         }
     }
 

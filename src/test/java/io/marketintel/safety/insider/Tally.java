@@ -39,6 +39,17 @@ final class Tally {
         }
     }
 
+    final AtomicInteger lostInOutage = new AtomicInteger();
+    final java.util.List<String> lostExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** Issue 20 (docs/threat-model.md): a stop set and removed while no operator ran was never applied. */
+    void lostInOutage(String sequence, String state) {
+        lostInOutage.incrementAndGet();
+        if (lostExamples.size() < 5) {
+            lostExamples.add(sequence + " (" + state + ")");
+        }
+    }
+
     void outcome(Move move, boolean accepted) {
         outcomes.computeIfAbsent(move + (accepted ? " ok" : " refused"), k -> new AtomicInteger()).incrementAndGet();
     }
@@ -51,6 +62,8 @@ final class Tally {
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
  + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded
                 + " sequence(s) (e.g. " + residualExamples + ")"
+                + ", open issue 20 'a stop set and removed while no operator ran' left the system running in " + lostInOutage
+                + " sequence(s) (e.g. " + lostExamples + ")"
                 + ", repeated EmergencyStopped Events " + repeatedStopEvents + " (e.g. " + repeatedStopExamples + "), writes " + sorted;
     }
 }
