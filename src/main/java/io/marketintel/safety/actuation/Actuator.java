@@ -12,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -68,20 +69,10 @@ public class Actuator {
             }
         }
         if (spec != null && spec.selector != null && SelectorRules.problems(spec.selector).isEmpty()) {
-            for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                read.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
-            }
-            for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(spec.selector).list().getItems()) {
-                read.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
-            }
+            readMatching(read, ns, spec.selector);
         }
         if (stopped) {
-            for (Deployment d : client.apps().deployments().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems()) {
-                read.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
-            }
-            for (StatefulSet st : client.apps().statefulSets().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems()) {
-                read.putIfAbsent("StatefulSet/" + st.getMetadata().getName(), st);
-            }
+            readMatching(read, ns, new LabelSelectorBuilder().withMatchLabels(Map.of(MetadataNames.POLICY_LABEL, self)).build());
         }
         List<Targets.Workload> listed = read.values().stream().map(Targets.Workload::of).toList();
         Function<String, Optional<ExecutionPolicySpec.Workloads>> owners = owner -> Optional
@@ -94,6 +85,16 @@ public class Actuator {
             states.add(observe(read.get(t.id()), self, envVar));
         }
         return new Resolution(states, resolved.problems());
+    }
+
+    /** Adds the namespace's Deployments and StatefulSets that {@code selector} matches to {@code read}, once each. */
+    private void readMatching(Map<String, HasMetadata> read, String ns, LabelSelector selector) {
+        for (Deployment d : client.apps().deployments().inNamespace(ns).withLabelSelector(selector).list().getItems()) {
+            read.putIfAbsent("Deployment/" + d.getMetadata().getName(), d);
+        }
+        for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).withLabelSelector(selector).list().getItems()) {
+            read.putIfAbsent("StatefulSet/" + s.getMetadata().getName(), s);
+        }
     }
 
     private ObservedWorkload observe(HasMetadata w, String policy, String envVar) {

@@ -2,6 +2,7 @@ package io.marketintel.safety.approval;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One approval as the API server wrote it. The grammar, defined once here and enforced by the admission policy
@@ -28,13 +29,22 @@ public record ApprovalLine(String user, String token) {
             return lines;
         }
         for (String line : annotation.split("\n")) {
-            int space = line.lastIndexOf(' ');
-            if (space <= 0 || space == line.length() - 1) {
-                continue;
-            }
-            lines.add(new ApprovalLine(line.substring(0, space), line.substring(space + 1)));
+            parseLine(line).ifPresent(lines::add);
         }
         return lines;
+    }
+
+    /**
+     * One line of {@link ApprovalLine the grammar}: the identity is everything before the last space, nothing trimmed;
+     * empty without a space, with nothing before it, or ending in one. {@code rearmed-by} ({@code "<user> <epoch>"})
+     * is read by the same rule.
+     */
+    public static Optional<ApprovalLine> parseLine(String line) {
+        int space = line.lastIndexOf(' ');
+        if (space <= 0 || space == line.length() - 1 || line.indexOf('\n') >= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new ApprovalLine(line.substring(0, space), line.substring(space + 1)));
     }
 
     /**

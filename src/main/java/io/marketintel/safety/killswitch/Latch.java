@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.approval.ApprovalLine;
 
 /**
  * The latch of the emergency stop and the circuit breaker, as one pure function of what is annotated now and
@@ -134,22 +135,15 @@ public final class Latch {
     /**
      * Parses {@code "<user> <epoch>"} as written by the admission policy: the user is everything before the last
      * space, nothing trimmed (user names may hold spaces: OIDC subjects, X.509 names), the epoch a decimal integer.
-     * The same grammar as an approval line ({@code approval.ApprovalLine}); anything else is not a re-arm. Before, a
+     * The same grammar as an approval line ({@link ApprovalLine#parseLine}); anything else is not a re-arm. Before, a
      * user name with a space made a re-arm the API server accepted silently count for nothing (issue 19).
      */
     public static Optional<Rearm> parseRearm(String line) {
         if (line == null) {
             return Optional.empty();
         }
-        int space = line.lastIndexOf(' ');
-        if (space <= 0 || line.indexOf('\n') >= 0) {
-            return Optional.empty();
-        }
-        String epoch = line.substring(space + 1);
-        if (!epoch.matches("[0-9]{1,18}")) {
-            return Optional.empty();
-        }
-        return Optional.of(new Rearm(line.substring(0, space), Long.parseLong(epoch)));
+        return ApprovalLine.parseLine(line).filter(l -> l.token().matches("[0-9]{1,18}"))
+                .map(l -> new Rearm(l.user(), Long.parseLong(l.token())));
     }
 
     /** The moment a stop counts from, for the record: now for a new stop, else what status says. */

@@ -182,13 +182,9 @@ public class StopExecutor {
         ExecutionPolicySpec.CancelOrders hook = policy.getSpec() == null ? null : policy.getSpec().cancelOrders;
         if (hook != null && !running.isEmpty()) {
             String reason = watcher.triggers(policy).stream().map(Trigger::reason).findFirst().orElse("emergency stop");
-            long epoch = policy.getStatus() != null && policy.getStatus().emergencyStop != null
-                    && policy.getStatus().emergencyStop.epoch != null ? policy.getStatus().emergencyStop.epoch : 0;
-            boolean latched = policy.getStatus() != null && policy.getStatus().emergencyStop != null
-                    && Boolean.TRUE.equals(policy.getStatus().emergencyStop.active);
             stop.cancels(cancelOrders.call(policy, running.stream()
                     .map(p -> new OrderCancellation.Target(p.getMetadata().getName(), p.getStatus() == null ? null : p.getStatus().getPodIP()))
-                    .toList(), reason, latched ? epoch : epoch + 1));
+                    .toList(), reason, stop.epoch()));
             stop.cancels().whenComplete((r, e) -> watcher.wake(id));
         }
         watcher.wake(id);
