@@ -34,7 +34,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -51,11 +50,12 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.ControlPlaneResource;
-import io.marketintel.safety.testing.HostilePolicies;
 import io.marketintel.safety.testing.HostilePolicies.Expect;
 import io.marketintel.safety.testing.HostilePolicies.HostileInput;
 import io.marketintel.safety.testing.HostilePolicies.Identity;
+import io.marketintel.safety.testing.HostilePolicies;
 import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.Users;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.TestResourceScope;
@@ -555,11 +555,7 @@ class HostileInputIT {
     }
 
     void bind(String ns, String user, String clusterRole) {
-        admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()
-                .withNewMetadata().withName(user + "-" + clusterRole).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
-                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
-                .build()).create();
+        Users.bind(admin, ns, "User", user, null, clusterRole);
     }
 
     static void annotate(KubernetesClient as, String ns, String name, String key, String value) {

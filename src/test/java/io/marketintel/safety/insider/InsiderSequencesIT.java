@@ -31,7 +31,6 @@ import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -41,6 +40,7 @@ import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.SafetyInvariants;
 import io.marketintel.safety.testing.SafetyRules;
+import io.marketintel.safety.testing.Users;
 
 /**
  * Issue 19, item 2: the insider tier. On a real control plane of its own (etcd, kube-apiserver, controller-manager,
@@ -389,12 +389,7 @@ class InsiderSequencesIT {
     }
 
     private static void bind(String ns, String kind, String name, String subjectNs, String clusterRole) {
-        admin.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder()
-                .withNewMetadata().withName(name.replace(':', '-') + "-" + clusterRole).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
-                .addNewSubject().withApiGroup("ServiceAccount".equals(kind) ? "" : "rbac.authorization.k8s.io").withKind(kind)
-                .withName(name).withNamespace(subjectNs).endSubject()
-                .build()).create();
+        Users.bind(admin, ns, kind, name, subjectNs, clusterRole);
     }
 
     static ExecutionSafety global() {

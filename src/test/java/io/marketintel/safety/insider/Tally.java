@@ -1,5 +1,8 @@
 package io.marketintel.safety.insider;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,37 +20,36 @@ final class Tally {
     /** Per move: how many were accepted and refused by the API server. */
     final Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
 
-    final AtomicInteger repeatedStopEvents = new AtomicInteger();
-    final java.util.List<String> repeatedStopExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    /** A count, and the first few sequences that made it (for the summary). */
+    static final class Examples {
+        final AtomicInteger count = new AtomicInteger();
+        final List<String> first = Collections.synchronizedList(new ArrayList<>());
+
+        void add(int n, String example) {
+            count.addAndGet(n);
+            if (first.size() < 5) {
+                first.add(example);
+            }
+        }
+    }
 
     /** One stop announced by more than one EmergencyStopped Event (true, but an auditor counting Events counts too many). */
-    void repeatedStopEvents(String sequence, int repeats, Map<String, Integer> byReason) {
-        repeatedStopEvents.addAndGet(repeats);
-        if (repeatedStopExamples.size() < 5) {
-            repeatedStopExamples.add(sequence + " " + byReason);
-        }
-    }
-
-    final AtomicInteger residualDeleteBeforeRecorded = new AtomicInteger();
-    final java.util.List<String> residualExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-
+    final Examples repeatedStopEvents = new Examples();
     /** The residual "stop, unstop and delete before the stop is recorded" (docs/threat-model.md): the system runs on. */
-    void residual(String sequence, String state) {
-        residualDeleteBeforeRecorded.incrementAndGet();
-        if (residualExamples.size() < 5) {
-            residualExamples.add(sequence + " (" + state + ")");
-        }
+    final Examples residualDeleteBeforeRecorded = new Examples();
+    /** Issue 20 (docs/threat-model.md): a stop set and removed while no operator ran was never applied. */
+    final Examples lostInOutage = new Examples();
+
+    void repeatedStopEvents(String sequence, int repeats, Map<String, Integer> byReason) {
+        repeatedStopEvents.add(repeats, sequence + " " + byReason);
     }
 
-    final AtomicInteger lostInOutage = new AtomicInteger();
-    final java.util.List<String> lostExamples = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    void residual(String sequence, String state) {
+        residualDeleteBeforeRecorded.add(1, sequence + " (" + state + ")");
+    }
 
-    /** Issue 20 (docs/threat-model.md): a stop set and removed while no operator ran was never applied. */
     void lostInOutage(String sequence, String state) {
-        lostInOutage.incrementAndGet();
-        if (lostExamples.size() < 5) {
-            lostExamples.add(sequence + " (" + state + ")");
-        }
+        lostInOutage.add(1, sequence + " (" + state + ")");
     }
 
     void outcome(Move move, boolean accepted) {
@@ -60,10 +62,10 @@ final class Tally {
         outcomes.forEach((k, v) -> sorted.put(k, v.get()));
         return "probes refused " + probes + ", sequences whose escalation to Live started " + liveStarted + ", reached Live " + liveReached + ", stops " + stops
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
- + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded
-                + " sequence(s) (e.g. " + residualExamples + ")"
-                + ", open issue 20 'a stop set and removed while no operator ran' left the system running in " + lostInOutage
-                + " sequence(s) (e.g. " + lostExamples + ")"
-                + ", repeated EmergencyStopped Events " + repeatedStopEvents + " (e.g. " + repeatedStopExamples + "), writes " + sorted;
+ + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded.count
+                + " sequence(s) (e.g. " + residualDeleteBeforeRecorded.first + ")"
+                + ", open issue 20 'a stop set and removed while no operator ran' left the system running in " + lostInOutage.count
+                + " sequence(s) (e.g. " + lostInOutage.first + ")"
+                + ", repeated EmergencyStopped Events " + repeatedStopEvents.count + " (e.g. " + repeatedStopEvents.first + "), writes " + sorted;
     }
 }

@@ -17,12 +17,22 @@ public final class Users {
 
     /** Binds {@code user} to a shipped ClusterRole (execution-policy-editor, execution-approver) in the namespace. */
     public Users bind(String user, String clusterRole) {
-        client.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder()
-                .withNewMetadata().withName(bindingName(user) + "-" + clusterRole).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
-                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject()
-                .build()).create();
+        bind(client, namespace, "User", user, null, clusterRole);
         return this;
+    }
+
+    /**
+     * A RoleBinding in {@code namespace} of a User or ServiceAccount ({@code kind}; {@code subjectNamespace} for a
+     * ServiceAccount) to a ClusterRole: how every test tier gives people and controllers their roles.
+     */
+    public static void bind(KubernetesClient client, String namespace, String kind, String name, String subjectNamespace,
+            String clusterRole) {
+        client.rbac().roleBindings().inNamespace(namespace).resource(new RoleBindingBuilder()
+                .withNewMetadata().withName(bindingName(name) + "-" + clusterRole).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(clusterRole).endRoleRef()
+                .addNewSubject().withApiGroup("ServiceAccount".equals(kind) ? "" : "rbac.authorization.k8s.io").withKind(kind)
+                .withName(name).withNamespace(subjectNamespace).endSubject()
+                .build()).create();
     }
 
     /** A RoleBinding name for any user name (spaces, e-mail addresses, upper case): readable and unique. */
