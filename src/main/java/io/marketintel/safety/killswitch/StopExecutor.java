@@ -43,6 +43,9 @@ import io.micrometer.core.instrument.Timer;
  * the policy before the stop cannot scale anything up after it.</li>
  * <li><b>Targets:</b> a stop covers what every pass covers ({@link Targets}, one rule): what the policy names or
  * selects, except a workload another existing policy governs, which stops with that policy.</li>
+ * <li><b>Pods:</b> after the zero writes, every pod labelled for the policy is deleted directly (its grace period
+ * applies); the reconciler deletes any left and reports the stop complete only when none is ({@code Phase.Stopping}
+ * until then).</li>
  * <li><b>Cancel-orders:</b> pods keep running through their termination grace period after replicas=0, so
  * their cancel-orders endpoint is called after the zero write, in parallel and bounded.</li>
  * </ul>
@@ -169,6 +172,10 @@ public class StopExecutor {
                 targets.forEach(t -> written.add(t.id()));
                 failures.addAll(zero.zero(ns, targets));
                 stop.written(clock.instant(), failures);
+                // Then the pods, directly: replicas 0 alone may leave them running (StatefulSet ordering) or remove
+                // them at the controller's pace. After the zero writes, so that no controller replaces one.
+                failures.addAll(zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
+                        .map(p -> p.getMetadata().getName()).toList()));
             });
         } catch (RuntimeException e) {
             stop.failed("could not apply the stop: " + e.getMessage());

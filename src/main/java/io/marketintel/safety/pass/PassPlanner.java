@@ -155,7 +155,7 @@ public final class PassPlanner {
         // once every target runs Live, reached with guards and approvals.
         ExecutionMode target = decision.target().orElse(null);
         Convergence.Plan convergence = decision.action() == Action.STOP
-                ? Convergence.toZero(o.targets().workloads())
+                ? Convergence.toZero(o.targets().workloads(), o.targets().strays())
                 : Convergence.toMode(o.targets().workloads(), target, w -> replicasFor(spec, target, w));
         boolean live = decision.action() == Action.HOLD && convergence.converged() && decided.mode == ExecutionMode.LIVE;
         boolean arriving = decision.isTransition() && convergence.converged() && problems.isEmpty();

@@ -116,6 +116,35 @@ public final class StatusWriter {
         return after;
     }
 
+    /** At most this many pods are listed in status.emergencyStop.running (all are counted in podsRunning). */
+    static final int RUNNING_SHOWN = 20;
+
+    /**
+     * status.emergencyStop.podsRunning, running and completedMillis: what of the stopped system still runs, and when
+     * the last pod was gone (measured from the stop being seen). Cleared when no stop holds.
+     */
+    private static void stopProgress(ExecutionPolicyStatus after, Latch.State latch, boolean stopping, Convergence.Plan convergence,
+            Instant now) {
+        var es = after.emergencyStop;
+        if (es == null) {
+            return;
+        }
+        if (latch.change() == Latch.Change.STOPPED) {
+            es.completedMillis = null;
+        }
+        if (!latch.stopped() || !stopping) {
+            es.podsRunning = null;
+            es.running = null;
+            return;
+        }
+        List<String> running = convergence.running();
+        es.podsRunning = convergence.converged() ? 0 : running.size();
+        es.running = running.isEmpty() ? null : List.copyOf(running.subList(0, Math.min(RUNNING_SHOWN, running.size())));
+        if (convergence.converged() && es.completedMillis == null && es.stoppedAt != null) {
+            es.completedMillis = Timestamps.parse(es.stoppedAt).map(at -> Math.max(0, Duration.between(at, now).toMillis())).orElse(null);
+        }
+    }
+
     /** The guards' latest results (kept until guards run again). */
     static ExecutionPolicyStatus guards(ExecutionPolicyStatus status, List<GuardRunner.Evaluated> results) {
         if (results.isEmpty()) {
@@ -297,8 +326,13 @@ public final class StatusWriter {
                 generation, now);
 
         boolean held = decision.action() == Action.STOP || latch.stopped();
-        after.effective = effective(after.mode, held);
-        if (held) {
+        // A stop is done when the pods are gone, not when replicas are zero: until then the phase says Stopping.
+        boolean stopping = decision.action() == Action.STOP && !convergence.converged();
+        after.effective = stopping ? ExecutionPolicyStatus.STOPPING : effective(after.mode, held);
+        stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
+        if (stopping) {
+            after.phase = Phase.Stopping;
+        } else if (held) {
             after.phase = Phase.EmergencyStopped;
         } else if (stalled && decision.action() == Action.REFUSE && decision.reason() == Reason.AwaitingApproval) {
             after.phase = Phase.AwaitingApproval;

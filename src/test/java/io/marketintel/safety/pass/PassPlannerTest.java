@@ -45,7 +45,8 @@ class PassPlannerTest {
         assertThat(plan.fenceUp()).isTrue();
         Report report = plan.report(PassPlan.Outcome.CLEAN);
         assertThat(report.status().emergencyStop.epoch).isEqualTo(1L);
-        assertThat(report.status().effective).isEqualTo(ExecutionPolicyStatus.STOPPED);
+        assertThat(report.status().effective).as("pods still run: not stopped yet").isEqualTo(ExecutionPolicyStatus.STOPPING);
+        assertThat(report.status().phase).isEqualTo(ExecutionPolicyStatus.Phase.Stopping);
         assertThat(report.stopCounted()).contains(Latch.Scope.Namespace);
         assertThat(report.status().history.get(0).trigger).isEqualTo("EmergencyStop");
     }
