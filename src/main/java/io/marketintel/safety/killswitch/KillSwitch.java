@@ -62,9 +62,17 @@ public class KillSwitch {
         // fail-over) is history, not a stop under way.
         executor.settle(policy);
         Sighting seen = new Sighting(watcher.triggers(policy), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty());
-        return latchHolds.test(seen)
-                ? new Sighting(seen.triggers(), seen.underWay(), seen.blindSpots(), Optional.of(executor.stopNow(policy)))
-                : seen;
+        if (!latchHolds.test(seen)) {
+            return seen;
+        }
+        Stop applied = executor.stopNow(policy);
+        // A namespace- or cluster-wide stop also covers pods that carry a mode but no policy governs: repeated from the
+        // stopped passes until none is left (at most once a second per namespace).
+        if (java.util.stream.Stream.concat(seen.triggers().stream(), seen.underWay().orElse(List.of()).stream())
+                .anyMatch(t -> t.scope() != Latch.Scope.Policy)) {
+            executor.sweepScope(policy.getMetadata().getNamespace());
+        }
+        return new Sighting(seen.triggers(), seen.underWay(), seen.blindSpots(), Optional.of(applied));
     }
 
     /** Entry point two: the gate for one pass's writes, after releasing the stop of a re-armed epoch. */

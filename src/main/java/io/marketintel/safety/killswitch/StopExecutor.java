@@ -70,6 +70,7 @@ public class StopExecutor {
     private final ExecutorService writes = pool(64, "kill-switch-write");
     private final ZeroWrites zero;
     private final WorkloadListings listings;
+    private final ScopeSweep scope;
 
     public StopExecutor(KubernetesClient client, StopWatcher watcher, StopLedger ledger, WriteGate gate,
             OrderCancellation cancelOrders, Clock clock, MeterRegistry registry) {
@@ -80,6 +81,7 @@ public class StopExecutor {
         this.clock = clock;
         this.zero = new ZeroWrites(client, writes);
         this.listings = new WorkloadListings(client, clock);
+        this.scope = new ScopeSweep(client, zero, watcher, clock);
         this.latency = Timer.builder("execution.safety.emergency.stop.latency")
                 .description("From a stop being seen to zero replicas written on every target of one policy")
                 .publishPercentileHistogram()
@@ -135,6 +137,22 @@ public class StopExecutor {
                     e.getMessage());
         }
         return stop;
+    }
+
+    /**
+     * A namespace- or cluster-wide stop is in force on {@code ns}: sweep it for workloads and pods that carry a mode but
+     * that no policy governs ({@link ScopeSweep}), in the background, at most once a second.
+     */
+    public void sweepScope(String ns) {
+        if (scope.due(ns)) {
+            stops.execute(() -> {
+                try {
+                    scope.sweep(ns);
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "emergency stop of namespace %s: the sweep of pods that carry a mode failed; it is repeated", ns);
+                }
+            });
+        }
     }
 
     /** The stop of this policy, if one is in force as far as this operator has seen. */

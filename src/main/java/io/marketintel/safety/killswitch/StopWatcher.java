@@ -88,13 +88,19 @@ public class StopWatcher {
      * may carry a stop (a policy, its Namespace, the cluster singleton) goes to {@code mayStop} for every policy
      * it concerns; a deleted policy goes to {@code deleted}.
      */
-    public void start(String selector, Set<String> watched, Consumer<ExecutionPolicy> mayStop, Consumer<ResourceID> deleted) {
+    public void start(String selector, Set<String> watched, Consumer<ExecutionPolicy> mayStop, Consumer<ResourceID> deleted,
+            Consumer<String> scopeStopped) {
         ResourceEventHandler<ExecutionPolicy> onPolicy = handler(mayStop, p -> {
             deleted.accept(ResourceID.fromResource(p));
             deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName(),
                     p.getMetadata().getUid()));
         });
-        ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(mayStop), n -> {
+        ResourceEventHandler<Namespace> onNamespace = handler(n -> {
+            policiesIn(n.getMetadata().getName()).forEach(mayStop);
+            if (stopped(n)) {
+                scopeStopped.accept(n.getMetadata().getName());
+            }
+        }, n -> {
         });
         // Created unstarted and started together below: inform() would list them one after the other.
         if (watched.isEmpty()) {
@@ -117,7 +123,12 @@ public class StopWatcher {
         namespaces.forEach(i -> i.addEventHandler(onNamespace));
         global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0)
                 .itemStore(new WithoutManagedFields<>());
-        global.addEventHandler(handler(g -> watchedPolicies().forEach(mayStop), g -> {
+        global.addEventHandler(handler(g -> {
+            watchedPolicies().forEach(mayStop);
+            if (stopped(g)) {
+                stoppedNamespaces().forEach(scopeStopped);
+            }
+        }, g -> {
         }));
         for (var p : pods) {
             p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
@@ -294,6 +305,22 @@ public class StopWatcher {
         }
         String reason = a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION).isBlank() ? "(no reason given)" : a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION);
         return Optional.of(new Trigger(scope, object, target, reason, Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION))));
+    }
+
+    private static boolean stopped(HasMetadata o) {
+        return o.getMetadata().getAnnotations() != null && o.getMetadata().getAnnotations().containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+    }
+
+    /**
+     * The namespaces a namespace- or cluster-wide stop annotation is on now, from the watches (no request): every
+     * watched namespace while the cluster is stopped.
+     */
+    public List<String> stoppedNamespaces() {
+        boolean cluster = global().map(StopWatcher::stopped).orElse(false);
+        List<String> found = new ArrayList<>();
+        namespaces.forEach(i -> i.getStore().list().stream().filter(n -> cluster || stopped(n)).map(n -> n.getMetadata().getName())
+                .forEach(found::add));
+        return found;
     }
 
     /** The cluster-wide stop annotation on {@code g}, if set. */

@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -196,6 +197,41 @@ class StopCoverageIT extends NamespacedTest {
         assertThat(stopped.getStatus().emergencyStop.completedMillis).isNotNull()
                 .isGreaterThanOrEqualTo(stopped.getStatus().emergencyStop.latencyMillis);
         assertThat(client.apps().statefulSets().inNamespace(ns).withName("book").get().getSpec().getReplicas()).isZero();
+    }
+
+    /**
+     * Issue 20: a namespace-wide stop covers every pod that carries a mode, not only what a policy governs (here the
+     * namespace has no policy at all): a Deployment whose pods read EXECUTION_MODE goes to zero and its pods go, a bare
+     * pod with the mode annotation goes; a workload without a mode is left alone.
+     */
+    @Test
+    void aNamespaceStopRemovesEveryPodThatCarriesAModeGovernedOrNot() {
+        client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+                .withNewMetadata().withName("rogue").endMetadata()
+                .withNewSpec().withReplicas(2).withNewSelector().withMatchLabels(Map.of("app", "rogue")).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", "rogue")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/rogue:1.0")
+                .addNewEnv().withName("EXECUTION_MODE").withValue("DryRun").endEnv().endContainer()
+                .endSpec().endTemplate().endSpec().build()).create();
+        TradingSystem.deployment(client, ns, "web", "portal", 1);
+        client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName("manual")
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, "DryRun")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/manual:1.0").endContainer()
+                .endSpec().build()).create();
+        await("3 pods with a mode and 1 without run").atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).list().getItems()
+                .stream().filter(p -> "Running".equals(p.getStatus().getPhase())).count() == 4);
+
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=desk closed");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        try {
+            await("rogue at zero and every pod with a mode gone").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> replicas("rogue") == 0 && client.pods().inNamespace(ns).list().getItems().stream()
+                            .allMatch(p -> p.getMetadata().getName().startsWith("web-")));
+            await("web untouched").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
+                    .until(() -> replicas("web") == 1 && client.pods().inNamespace(ns).withLabel("app", "web").list().getItems().size() == 1);
+        } finally {
+            kubectl.run("annotate", "namespace", ns, STOP + "-");
+        }
     }
 
     private String phaseOf(String pod) {
