@@ -22,6 +22,7 @@ import io.marketintel.safety.approval.ApprovalView;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.killswitch.Breaker;
 import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.killswitch.StopWatcher;
 import io.marketintel.safety.pass.Vocabulary.Outcome;
 import io.marketintel.safety.pass.Vocabulary.Trigger;
 import io.marketintel.safety.pass.Vocabulary.Why;
@@ -114,6 +115,20 @@ public final class StatusWriter {
             es.rearmedAt = now.toString();
         }
         return after;
+    }
+
+    /**
+     * status.stopsSeen: the Namespace's and the cluster's stop counts this policy has taken into account. Taken as found
+     * by a policy that has seen none yet, and whenever it is stopped (that stop covers any it missed); a count that went
+     * down (the Namespace re-created) is taken as found too. Otherwise kept: a higher count is a stop it missed, which
+     * latches it ({@code StopWatcher#missed}) and so is recorded in that pass.
+     */
+    static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts) {
+        ExecutionPolicyStatus.StopsSeen next = new ExecutionPolicyStatus.StopsSeen();
+        next.namespace = seen == null || seen.namespace == null || stopped || seen.namespace > counts.namespace() ? counts.namespace()
+                : seen.namespace;
+        next.cluster = seen == null || seen.cluster == null || stopped || seen.cluster > counts.cluster() ? counts.cluster() : seen.cluster;
+        return next;
     }
 
     /** At most this many pods are listed in status.emergencyStop.running (all are counted in podsRunning). */
@@ -330,6 +345,7 @@ public final class StatusWriter {
         boolean stopping = decision.action() == Action.STOP && !convergence.converged();
         after.effective = stopping ? ExecutionPolicyStatus.STOPPING : effective(after.mode, held);
         stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
+        o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts));
         if (stopping) {
             after.phase = Phase.Stopping;
         } else if (held) {

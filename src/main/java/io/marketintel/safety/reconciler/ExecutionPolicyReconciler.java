@@ -183,7 +183,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
-                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent()), Optional.empty(), now);
+                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent()), Optional.empty(), now,
+                Optional.of(stops.counts()));
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.
             observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());

@@ -76,6 +76,17 @@ public class ExecutionPolicyStatus {
         Failed
     }
 
+    @JsonPropertyDescription("The stop counts (annotation safety.marketintel.io/emergency-stop-count) of the Namespace and of"
+            + " ExecutionSafety/global this policy has taken into account: a higher count there is a stop it has not seen,"
+            + " applied even if its annotation was removed meanwhile.")
+    public StopsSeen stopsSeen;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class StopsSeen {
+        public Long namespace;
+        public Long cluster;
+    }
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Transition {
         public ExecutionMode from;
