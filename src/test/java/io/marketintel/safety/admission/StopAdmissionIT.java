@@ -10,6 +10,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.Users;
@@ -230,9 +233,24 @@ class StopAdmissionIT extends NamespacedTest {
         Kubectl.Result idle = as("tom", null, "label", "deployment", "idle", POLICY + "-");
         assertThat(idle.exitCode()).as("neither Live nor stopped: " + idle.output()).isZero();
 
-        // The operator (whoever may write policy status; here the cluster admin) is exempt: it moves its own marks.
-        Kubectl.Result byOperator = kubectl.run("label", "deployment", "momentum", "-n", ns, POLICY + "-");
+        // The operator is exempt, known by what it may do (patch policy status), not by its name: here a ServiceAccount
+        // given exactly that and the workload rights, then the cluster admin.
+        client.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName("like-the-operator").endMetadata()
+                .addToRules(new PolicyRuleBuilder().withApiGroups("safety.marketintel.io").withResources("executionpolicies/status")
+                        .withVerbs("patch").build())
+                .addToRules(new PolicyRuleBuilder().withApiGroups("apps").withResources("deployments").withVerbs("get", "patch").build())
+                .build()).create();
+        client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata().withName("like-the-operator").endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("like-the-operator").endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName("reconciler").withNamespace(ns).endSubject()
+                .build()).create();
+        await("RBAC in force").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> as("system:serviceaccount:" + ns + ":reconciler",
+                null, "label", "deployment", "momentum", "--overwrite", POLICY + "=idle", "--dry-run=server").exitCode() == 0);
+        Kubectl.Result byOperator = as("system:serviceaccount:" + ns + ":reconciler", null, "label", "deployment", "momentum",
+                "--overwrite", POLICY + "=idle");
         assertThat(byOperator.exitCode()).as(byOperator.output()).isZero();
+        Kubectl.Result byAdmin = kubectl.run("label", "deployment", "momentum", "-n", ns, POLICY + "-");
+        assertThat(byAdmin.exitCode()).as(byAdmin.output()).isZero();
     }
 
     @Test
