@@ -257,7 +257,7 @@ class StopAdmissionIT extends NamespacedTest {
     void aLivePolicyIsNotDeletedUntilStatusShowsDryRun() {
         policy("live", "DryRun");
         status("live", "{\"mode\":\"Live\"}");
-        String refused = "ExecutionPolicy live runs Live (status.mode Live, spec.mode DryRun) and cannot be deleted";
+        String refused = "ExecutionPolicy live runs Live (status.mode Live) and cannot be deleted";
         await("delete refused").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
             Kubectl.Result r = as("tom", null, "delete", "xp", "live", "--dry-run=server");
             return r.exitCode() != 0 && r.stderr().contains(refused);
@@ -277,12 +277,28 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(escalating.exitCode()).as(escalating.output()).isZero();
         Kubectl.Result whileEscalating = as("tom", null, "delete", "xp", "live", "--wait=false");
         assertThat(whileEscalating.exitCode()).as(whileEscalating.output()).isNotZero();
-        assertThat(whileEscalating.stderr()).contains("ExecutionPolicy live runs Live (status.mode DryRun, spec.mode Live)");
+        assertThat(whileEscalating.stderr()).contains("ExecutionPolicy live is on its way to Live (spec.mode Live, status.mode DryRun) and cannot be deleted");
 
         Kubectl.Result back = as("bob", null, "patch", "xp", "live", "--type=merge", "-p", "{\"spec\":{\"mode\":\"DryRun\"}}");
         assertThat(back.exitCode()).as(back.output()).isZero();
         Kubectl.Result deleted = as("tom", null, "delete", "xp", "live", "--wait=false");
         assertThat(deleted.exitCode()).as(deleted.output()).isZero();
+
+        // Asking for Live from Backtest runs nothing Live (Live is reachable only from DryRun): such a policy, the
+        // shipped Live sample applied as it is, may be deleted.
+        Kubectl.Result sample = as("bob", """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: arbitrage, labels: {test.marketintel.io/operator: none}}
+                spec:
+                  mode: Live
+                  workloads: {refs: [{kind: Deployment, name: arbitrage}]}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """, "apply", "-f", "-");
+        assertThat(sample.exitCode()).as(sample.output()).isZero();
+        status("arbitrage", "{\"mode\":\"Backtest\"}");
+        Kubectl.Result stalled = as("tom", null, "delete", "xp", "arbitrage", "--wait=false");
+        assertThat(stalled.exitCode()).as(stalled.output()).isZero();
     }
 
     // --- helpers
