@@ -13,8 +13,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 
 /**
  * Tells whether the admission policies that make approvals, emergency-stop attribution and re-arms
- * trustworthy (k8s/admission) are installed and bound. Without them an approval line could have been typed
- * by anyone, so none may count. The answer is cached briefly: it is read on every reconcile of every policy
+ * trustworthy, and that hold a stop against anyone who would start its pods again or detach its workloads
+ * (k8s/admission), are installed and bound. Without them an approval line could have been typed by anyone, so
+ * none may count. The answer is cached briefly: it is read on every reconcile of every policy
  * awaiting approval.
  */
 @ApplicationScoped
