@@ -207,6 +207,16 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(templateChanged.stderr()).contains(refused);
         assertThat(labels("live")).containsEntry(POLICY, "live");
 
+        // A StatefulSet alike.
+        Kubectl.Result book = kubectl.runWithInput(deployment("live-book", "live", "Live", 0)
+                .replace("kind: Deployment", "kind: StatefulSet").replace("  replicas: 0", "  replicas: 0\n  serviceName: live-book"),
+                "apply", "-n", ns, "-f", "-");
+        assertThat(book.exitCode()).as(book.output()).isZero();
+        Kubectl.Result statefulSet = as("tom", null, "label", "statefulset", "live-book", POLICY + "-");
+        assertThat(statefulSet.exitCode()).as(statefulSet.output()).isNotZero();
+        assertThat(statefulSet.stderr()).contains("StatefulSet live-book cannot be detached from ExecutionPolicy live")
+                .contains("it runs Live");
+
         // Other edits of the Live workload are this policy's business, not detaching.
         Kubectl.Result other = as("tom", null, "label", "deployment", "live", "desk=rates");
         assertThat(other.exitCode()).as(other.output()).isZero();
