@@ -77,6 +77,25 @@ class StopAdmissionIT extends NamespacedTest {
     }
 
     /**
+     * Issue 20, item 4: a Namespace stop set and removed before the operator recorded it on the policy (the API server
+     * counted it; status.stopsSeen shows fewer) still refuses the policy's pods, until the operator records it.
+     */
+    @Test
+    void aPodOfAPolicyThatMissedANamespaceStopIsRefused() {
+        status("momentum", "{\"stopsSeen\":{\"namespace\":0,\"cluster\":0}}");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=desk halt");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        Kubectl.Result unstop = kubectl.run("annotate", "namespace", ns, STOP + "-");
+        assertThat(unstop.exitCode()).as(unstop.output()).isZero();
+        String refused = "pods of ExecutionPolicy momentum cannot start: Namespace " + ns + " was emergency-stopped (stop #1)";
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), refused);
+        // Recorded (the operator's stopped pass writes the count it has seen, and latches: its own check takes over).
+        status("momentum", "{\"stopsSeen\":{\"namespace\":1,\"cluster\":0}}");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+    }
+
+    /**
      * A trader scales a stopped workload (kubectl scale), a GitOps tool forces {@code replicas: 3} back with a
      * server-side apply, the trader scales the old ReplicaSet directly: every write is accepted, and no pod is ever
      * created (the ReplicaSet reports FailedCreate). Without an operator here nothing writes the replicas back to 0.
