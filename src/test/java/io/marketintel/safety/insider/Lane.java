@@ -93,13 +93,6 @@ final class Lane {
      * and reported as that residual, not failed; every other stop that does not hold fails.
      */
     boolean deletedBeforeStopRecorded;
-    /**
-     * Issue 20, "stops survive outages" (docs/threat-model.md, section 5): the test's stop was removed before status
-     * ever recorded it, while an operator outage overlapped it. A system left running after that is counted and
-     * reported as that open issue, not failed.
-     */
-    boolean removedUnrecordedDuringOutage;
-    private Instant[] replayOutage;
 
     Lane(InsiderSequence sequence) {
         this.sequence = sequence;
@@ -115,8 +108,6 @@ final class Lane {
             for (int i = 0; i < sequence.steps().size(); i++) {
                 Move.Step step = sequence.steps().get(i);
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[0] == i + 1) {
-                    replayOutage = new Instant[] { Instant.now(), null };
-                    InsiderSequencesIT.outages.add(replayOutage);
                     InsiderSequencesIT.fleet.killAll(); // a replay's operator outage: every replica SIGKILLed
                     log.add("   (operator down: every replica SIGKILLed)");
                 }
@@ -135,7 +126,6 @@ final class Lane {
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[1] == i + 1) {
                     InsiderSequencesIT.fleet.restartDead();
                     log.add("   (operator back: leader " + InsiderSequencesIT.fleet.awaitLeader(Duration.ofSeconds(180)) + ")");
-                    replayOutage[1] = Instant.now();
                 }
             }
             finish();
@@ -222,7 +212,6 @@ final class Lane {
                 String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("annotations", anns))));
                 if (outcome.equals("ok")) {
                     policyStopOn = false;
-                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -278,7 +267,6 @@ final class Lane {
                         json(Map.of("metadata", Map.of("annotations", anns)))));
                 if (outcome.equals("ok")) {
                     namespaceStopOn = false;
-                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -544,10 +532,6 @@ final class Lane {
                 tally.residual(sequence.key(), last[0]);
                 return;
             }
-            if (removedUnrecordedDuringOutage) {
-                tally.lostInOutage(sequence.key(), last[0]);
-                return;
-            }
             throw failure(sequence.steps().size() - 1, "P3: the system the test stopped (stop written at " + stopWrittenAt
                     + ", not re-armed) still runs after " + STOP_DEADLINE.toSeconds() + " s: " + last[0], e);
         } catch (org.awaitility.core.TerminalFailureException e) {
@@ -555,22 +539,9 @@ final class Lane {
         }
     }
 
-    /** A stop annotation just removed: was the test's stop ever recorded in status, and did an outage overlap it? */
-    private void noteRemovalBeforeRecorded() {
-        if (stopWrittenAt == null) {
-            return;
-        }
-        ExecutionPolicy p = read();
-        boolean recorded = p != null && p.getStatus() != null && p.getStatus().emergencyStop != null
-                && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
-        if (!recorded && InsiderSequencesIT.outageBetween(stopWrittenAt, Instant.now())) {
-            removedUnrecordedDuringOutage = true;
-        }
-    }
-
     /**
-     * Running pods of the system: owned by a controller and labelled for p, or of a Deployment p's spec (or, p gone, its
-     * last spec) points at. A bare pod is a person's own, out of the operator's reach (docs/threat-model.md, section 5).
+     * Running pods of the system: labelled for p (a bare one too: a stop deletes it, issue 20), or owned by a Deployment
+     * p's spec (or, p gone, its last spec) points at.
      */
     private List<String> systemPods(ExecutionPolicy p) {
         if (p != null) {
@@ -595,7 +566,8 @@ final class Lane {
         for (Pod pod : admin.pods().inNamespace(ns).list().getItems()) {
             Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
             boolean owned = pod.getMetadata().getOwnerReferences() != null && !pod.getMetadata().getOwnerReferences().isEmpty();
-            boolean ours = owned && (POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || targeted.contains(labels.get("app")));
+            // A pod labelled for p is the system's, bare or not (issue 20: a stop deletes it too).
+            boolean ours = POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || owned && targeted.contains(labels.get("app"));
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
             if (ours && pod.getMetadata().getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase)) {
                 running.add(pod.getMetadata().getName());
