@@ -334,7 +334,7 @@ public class StopWatcher {
         Map<String, String> a = o.getMetadata().getAnnotations();
         return Optional.of(new Trigger(scope, object, target, "stop #" + count + " of " + object
                 + " was removed before this policy recorded it (the API server counted it)",
-                Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION))));
+                Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION)), true));
     }
 
     private static Optional<Trigger> trigger(HasMetadata o, Scope scope, String object, String target) {
