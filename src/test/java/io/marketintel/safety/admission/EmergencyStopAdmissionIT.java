@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Users;
 
 /**
@@ -179,16 +180,7 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
     /** The singleton is shared by every test on this control plane: leave it exactly as found. */
     @Test
     void theClusterAdminStopsTheWholeClusterAndIsNamed() {
-        boolean existed = global() != null;
-        if (!existed) {
-            Kubectl.Result created = kubectl.apply("""
-                    apiVersion: safety.marketintel.io/v1alpha1
-                    kind: ExecutionSafety
-                    metadata: {name: global}
-                    spec: {}
-                    """);
-            assertThat(created.exitCode()).as(created.output()).isZero();
-        }
+        boolean existed = PolicyTestSupport.ensureGlobal(client, kubectl);
         try {
             Kubectl.Result stopped = kubectl.run("annotate", "executionsafety", "global", "--overwrite", STOP + "=market-wide halt");
             assertThat(stopped.exitCode()).as(stopped.output()).isZero();

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.Users;
 
 /**
@@ -164,17 +165,7 @@ class StopAdmissionIT extends NamespacedTest {
      */
     @Test
     void aClusterStopRefusesEveryPodThatCarriesAMode() {
-        boolean existed = client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionSafety")
-                .withName("global").get() != null;
-        if (!existed) {
-            Kubectl.Result created = kubectl.apply("""
-                    apiVersion: safety.marketintel.io/v1alpha1
-                    kind: ExecutionSafety
-                    metadata: {name: global}
-                    spec: {}
-                    """);
-            assertThat(created.exitCode()).as(created.output()).isZero();
-        }
+        boolean existed = PolicyTestSupport.ensureGlobal(client, kubectl);
         String env = "env: [{name: EXECUTION_MODE, value: DryRun}]";
         try {
             Kubectl.Result stopped = kubectl.run("annotate", "executionsafety", "global", "--overwrite", STOP + "=market-wide halt");

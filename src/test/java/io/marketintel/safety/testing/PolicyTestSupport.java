@@ -55,4 +55,22 @@ public final class PolicyTestSupport {
         Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Stalled", "xp/" + name, "--timeout=90s");
         assertThat(wait.exitCode()).as("kubectl wait Stalled: %s", wait.output()).isZero();
     }
+
+    /**
+     * Creates an empty {@code ExecutionSafety/global} unless it exists; true when it existed (a test that created it
+     * deletes it again: the singleton is shared by every test on the control plane).
+     */
+    public static boolean ensureGlobal(KubernetesClient client, Kubectl kubectl) {
+        if (client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionSafety").withName("global").get() != null) {
+            return true;
+        }
+        Kubectl.Result created = kubectl.apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionSafety
+                metadata: {name: global}
+                spec: {}
+                """);
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        return false;
+    }
 }
