@@ -76,7 +76,7 @@ public class ExecutionPolicyStatus {
         Failed
     }
 
-    @JsonPropertyDescription("The stop counts (annotation safety.marketintel.io/emergency-stop-count) of the Namespace and of"
+    @JsonPropertyDescription("The stop counts (annotation " + MetadataNames.EMERGENCY_STOP_COUNT_ANNOTATION + ") of the Namespace and of"
             + " ExecutionSafety/global this policy has taken into account: a higher count there is a stop it has not seen,"
             + " applied even if its annotation was removed meanwhile.")
     public StopsSeen stopsSeen;
