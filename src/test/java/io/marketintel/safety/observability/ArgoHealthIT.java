@@ -69,8 +69,13 @@ class ArgoHealthIT extends NamespacedTest {
         awaitPolicy("fx", "blocked", p -> p.getStatus().phase == Phase.Blocked);
         expect("fx", "blocked-guards", "Degraded");
 
-        // Emergency stop, then latched with the annotation gone: Suspended both times.
+        // Emergency stop with pods that cannot go yet: Progressing (issue 20, a stop is done when the pods are gone);
+        // then complete, and latched with the annotation gone: Suspended both times.
+        hold(true);
         kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=argo health test");
+        awaitPolicy("fx", "stopping", p -> p.getStatus().phase == Phase.Stopping);
+        assertThat(expect("fx", "emergency-stopping", "Progressing")).contains("still running").contains("terminating");
+        hold(false);
         awaitPolicy("fx", "stopped", p -> p.getStatus().phase == Phase.EmergencyStopped);
         assertThat(expect("fx", "emergency-stopped", "Suspended")).contains("argo health test");
         kubectl.run("annotate", "xp", "fx", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-");
