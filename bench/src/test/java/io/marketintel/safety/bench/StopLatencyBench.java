@@ -214,10 +214,17 @@ public final class StopLatencyBench {
             json.put("benchmark", "stop-latency");
             json.put("started", started.toString());
             json.put("unit", "ms");
-            json.put("settings", Map.of("sizes", Arrays.stream(sizes).boxed().toList(), "workloads",
-                    variants.stream().map(Enum::name).toList(), "runs", runs, "baselineRuns", bench.baselineRuns,
-                    "unreadyRuns", bench.unreadyRuns, "deadlineSeconds", bench.deadline.toSeconds(), "loopMax", loopMax,
-                    "controllerQps", Bench.env("CONTROLLER_QPS", "")));
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("sizes", Arrays.stream(sizes).boxed().toList());
+            settings.put("workloads", variants.stream().map(Enum::name).toList());
+            settings.put("runs", runs);
+            settings.put("baselineRuns", bench.baselineRuns);
+            settings.put("unreadyRuns", bench.unreadyRuns);
+            settings.put("deadlineSeconds", bench.deadline.toSeconds());
+            settings.put("loopMax", loopMax);
+            settings.put("baselines", bench.baselines);
+            settings.put("controllerQps", Bench.env("CONTROLLER_QPS", ""));
+            json.put("settings", settings);
             json.put("loadAverage", Map.of("start", load, "end", loadEnd));
             json.put("header", header);
             json.put("records", bench.records);
@@ -793,7 +800,7 @@ public final class StopLatencyBench {
                                 one figure per policy and run, its "first" is the slowest policy of the warm-up stop
                    scale        kubectl scale deployment,statefulset --replicas=0 --all -n NS2   (same workloads, no policies;
                                 kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
-                   loop         kubectl scale KIND/NAME --replicas=0 -n NS2, one call after another
+                   loop         kubectl scale KIND NAME --replicas=0 -n NS2, one call per workload, one after another
                    delete-pods  kubectl delete pods --all -n NS2: removes the pods but not the replicas, so the controllers
                                 recreate them at once; its figures count only the pods that existed at t0 (no replicas=0)
                    ratio        that method / operator, same metric, at p50 and at p99 (above 1: the operator is faster)
@@ -808,9 +815,10 @@ public final class StopLatencyBench {
     }
 
     private String table(Layout layout, Figures f, int opRuns, int baseRuns, String log) {
-        StringBuilder t = new StringBuilder("\nN=%d %s: %d Deployments of 1 pod, %d StatefulSets of %d pods (OrderedReady%s), %d pods; %d policies%n"
-                .formatted(layout.n(), layout.variant(), layout.deployments(), layout.statefulSets(), STATEFUL_REPLICAS,
-                        layout.variant() == Variant.unready ? ", pods unready" : "", layout.pods(), layout.policies()));
+        StringBuilder t = new StringBuilder("\nN=%d %s: %s of 1 pod, %s of %d pods (OrderedReady%s), %s; %s%n"
+                .formatted(layout.n(), layout.variant(), count(layout.deployments(), "Deployment"), count(layout.statefulSets(), "StatefulSet"),
+                        STATEFUL_REPLICAS, layout.variant() == Variant.unready ? ", pods unready" : "", count(layout.pods(), "pod"),
+                        count(layout.policies(), "policy")));
         t.append("%-11s %-16s %5s %4s %8s %8s %8s %8s %8s %8s  %9s %9s%n".formatted("method", "metric", "n", "t/o", "first", "min",
                 "p50", "p95", "p99", "max", "ratio p50", "ratio p99"));
         for (var method : f.byMethod.entrySet()) {
@@ -834,6 +842,10 @@ public final class StopLatencyBench {
             t.append("own: %d policy stops recorded no latencyMillis%n".formatted(own.missing));
         }
         return t.append("operator log: ").append(log).append('\n').toString();
+    }
+
+    static String count(int n, String thing) {
+        return n + " " + (n == 1 ? thing : thing.endsWith("y") ? thing.substring(0, thing.length() - 1) + "ies" : thing + "s");
     }
 
     static void row(StringBuilder t, String method, Metric metric, Series s, Series operator) {

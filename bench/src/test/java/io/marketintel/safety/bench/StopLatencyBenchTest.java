@@ -70,4 +70,11 @@ class StopLatencyBenchTest {
         assertThat(new Layout(500, Variant.deployments).pods()).isEqualTo(500);
         assertThat(new Layout(500, Variant.mixed).policies()).isEqualTo(50);
     }
+
+    @Test
+    void countsAreWrittenInTheSingularForOne() {
+        assertThat(StopLatencyBench.count(1, "policy")).isEqualTo("1 policy");
+        assertThat(StopLatencyBench.count(50, "policy")).isEqualTo("50 policies");
+        assertThat(StopLatencyBench.count(0, "StatefulSet")).isEqualTo("0 StatefulSets");
+    }
 }
