@@ -6,11 +6,12 @@
 # pods that existed at t0 are counted); p50/p95/p99 per size, workload set and method, in ms.
 #   bench/stop-latency.sh                                  N = 1, 100, 500 workloads, WORKLOADS="mixed unready",
 #                                                          30 runs of each method (5 in the unready variant)
-#                                                          (about 4 hours on 2 cores: at N=500 one `kubectl scale
-#                                                          --all` takes ~100 s, paced by kubectl's own rate limit)
+#                                                          (about 4 hours on 2 cores, an estimate: at N=500 one
+#                                                          `kubectl scale --all` takes ~100 s, paced by kubectl's
+#                                                          own rate limit)
 #   SIZES=500 BASELINE_RUNS=5 bench/stop-latency.sh        30 operator stops, 5 of each kubectl baseline
 #   SIZES="1 10" RUNS=3 BASELINE_RUNS=2 bench/stop-latency.sh
-#                                                          a smoke run (~20 min on a loaded 2-core machine, most of
+#                                                          a smoke run (~15 min on a loaded 2-core machine, most of
 #                                                          it runs of the unready variant waiting out their DEADLINE)
 #   WORKLOADS=mixed                                        which sets of workloads, one table each: deployments (N
 #                                                          Deployments), mixed (every 5th workload a StatefulSet of
