@@ -7,14 +7,15 @@
 --
 -- Rules, first match wins:
 --   1. no status                                           -> Progressing (the operator has not looked yet)
---   2. emergency stop latched                              -> Suspended   (who, why, and the re-arm commands)
---   3. Ready=False reason OperatorError for this generation -> Degraded
---   4. status.observedGeneration < metadata.generation     -> Progressing (the change is not observed yet)
---   5. Stalled=True, reason AwaitingApproval or DryRunSoakIncomplete -> Suspended (waits for people or time)
---   6. Stalled=True, any other reason                      -> Degraded
---   7. Reconciling=True                                    -> Progressing
---   8. Ready=True                                          -> Healthy
---   9. anything else                                       -> Progressing (Degraded/Suspended by phase when
+--   2. emergency stop in force, pods still there (phase Stopping) -> Progressing (what still runs, and why)
+--   3. emergency stop latched and complete                 -> Suspended   (who, why, and the re-arm commands)
+--   4. Ready=False reason OperatorError for this generation -> Degraded
+--   5. status.observedGeneration < metadata.generation     -> Progressing (the change is not observed yet)
+--   6. Stalled=True, reason AwaitingApproval or DryRunSoakIncomplete -> Suspended (waits for people or time)
+--   7. Stalled=True, any other reason                      -> Degraded
+--   8. Reconciling=True                                    -> Progressing
+--   9. Ready=True                                          -> Healthy
+--  10. anything else                                       -> Progressing (Degraded/Suspended by phase when
 --                                                             no kstatus condition is present at all)
 
 -- EmergencyStopped condition reasons of a stop (scope name + "Stop", or Latched once the annotation is
@@ -124,6 +125,12 @@ local function health(o)
   local reconciling = condition(status, "Reconciling")
   local ready = condition(status, "Ready")
   local stopped = condition(status, "EmergencyStopped")
+
+  -- A stop is done only when the pods are gone: until then it is in progress, and Reconciling names each
+  -- pod still there and why.
+  if phase == "Stopping" then
+    return "Progressing", messageOf(reconciling, "emergency stop in progress: pods of the trading system still run")
+  end
 
   -- A latched stop holds whatever the spec says (only a re-arm releases it), so it is shown even
   -- before the operator has observed a newer generation.

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -36,8 +38,22 @@ public class Actuator {
         this.client = client;
     }
 
-    /** The workloads this policy may act on, and what stops it from acting on others. */
-    public record Resolution(List<ObservedWorkload> workloads, List<String> problems) {
+    /**
+     * The workloads this policy may act on, and what stops it from acting on others.
+     *
+     * @param strays pods labelled for the policy that no target owns (a bare pod, one left by a workload taken out of
+     *               the spec); observed only while stopped, when a stop removes them too
+     */
+    public record Resolution(List<ObservedWorkload> workloads, List<String> problems, List<ObservedPod> strays) {
+        public Resolution {
+            workloads = List.copyOf(workloads);
+            problems = List.copyOf(problems);
+            strays = List.copyOf(strays);
+        }
+
+        public Resolution(List<ObservedWorkload> workloads, List<String> problems) {
+            this(workloads, problems, List.of());
+        }
     }
 
     /**
@@ -84,7 +100,22 @@ public class Actuator {
         for (Targets.Workload t : resolved.targets()) {
             states.add(observe(read.get(t.id()), self, envVar));
         }
-        return new Resolution(states, resolved.problems());
+        List<ObservedPod> strays = List.of();
+        if (stopped) {
+            Set<String> owned = states.stream().flatMap(w -> w.pods().stream()).map(ObservedPod::name).collect(Collectors.toSet());
+            strays = client.pods().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems().stream()
+                    .map(ObservedPod::of).filter(p -> !owned.contains(p.name())).toList();
+        }
+        return new Resolution(states, resolved.problems(), strays);
+    }
+
+    /**
+     * Deletes one pod of a stopped system (its controller does not, or not yet: a StatefulSet waiting on an unready
+     * pod, a bare pod); gone already is fine. The pod's own grace period applies, so its process can still cancel
+     * resting orders.
+     */
+    public void deletePod(String namespace, String pod) {
+        client.pods().inNamespace(namespace).withName(pod).delete();
     }
 
     /** Adds the namespace's Deployments and StatefulSets that {@code selector} matches to {@code read}, once each. */
@@ -132,7 +163,9 @@ public class Actuator {
                                         && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
                                 .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
                         .toList(),
-                caughtUp ? (counted == null ? 0 : counted) : -1, w.getMetadata().getResourceVersion());
+                caughtUp ? (counted == null ? 0 : counted) : -1, w.getMetadata().getResourceVersion(),
+                pods.stream().map(p -> ObservedPod.of(p, ObservedWorkload.kindName(deployment ? WorkloadKind.DEPLOYMENT
+                        : WorkloadKind.STATEFUL_SET) + "/" + w.getMetadata().getName())).toList());
     }
 
     /**

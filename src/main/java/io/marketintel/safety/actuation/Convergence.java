@@ -42,9 +42,20 @@ public final class Convergence {
         }
     }
 
-    public record Plan(Step step, List<Write> writes, String message) {
+    /**
+     * @param deletions pods to delete directly (an emergency stop only): every pod of a stopped system that nobody has
+     *                  deleted yet; its controller may never do it (a StatefulSet with OrderedReady waits for unready pods)
+     * @param running   what still runs of a stopped system, one entry per pod with why (empty otherwise)
+     */
+    public record Plan(Step step, List<Write> writes, String message, List<String> deletions, List<String> running) {
         public Plan {
             writes = List.copyOf(writes);
+            deletions = List.copyOf(deletions);
+            running = List.copyOf(running);
+        }
+
+        public Plan(Step step, List<Write> writes, String message) {
+            this(step, writes, message, List.of(), List.of());
         }
 
         public boolean converged() {
@@ -108,15 +119,54 @@ public final class Convergence {
         return new Plan(Step.Converged, List.of(), "every target runs in " + target);
     }
 
-    /** Emergency stop: every workload to zero at once, templates untouched. */
-    public static Plan toZero(List<ObservedWorkload> workloads) {
+    /** At most this many pods are named in a stop's message (all are counted). */
+    static final int PODS_NAMED = 10;
+
+    /**
+     * Emergency stop: every workload to zero at once, templates untouched, and every pod of the system that nobody has
+     * deleted yet deleted directly ({@code strays}: pods labelled for the policy that no target owns). Converged only
+     * when no pod is left at all: a stop is done when the pods are gone, not when replicas are zero.
+     */
+    public static Plan toZero(List<ObservedWorkload> workloads, List<ObservedPod> strays) {
         List<Write> writes = workloads.stream().filter(w -> w.replicas() != 0)
                 .map(w -> new Write(w, 0, w.templateMode(), "emergency stop " + w.id())).toList();
-        long pods = workloads.stream().mapToLong(w -> w.podModes().size()).sum();
-        if (!writes.isEmpty()) {
-            return new Plan(Step.ScalingDown, writes, "emergency stop: scaling every target to zero");
+        List<String> deletions = new ArrayList<>();
+        List<String> running = new ArrayList<>();
+        long unnamed = 0;
+        for (ObservedWorkload w : workloads) {
+            for (ObservedPod p : w.pods()) {
+                note(p, w.id(), deletions, running);
+            }
+            unnamed += Math.max(0, w.podModes().size() - w.pods().size());
         }
-        return pods > 0 ? new Plan(Step.Draining, List.of(), "emergency stop: " + pods + " pod(s) still terminating")
-                : new Plan(Step.Converged, List.of(), "emergency stop: nothing running");
+        strays.forEach(p -> note(p, "no workload", deletions, running));
+        long pods = running.size() + unnamed;
+        if (!writes.isEmpty()) {
+            return new Plan(Step.ScalingDown, writes, "emergency stop: scaling every target to zero", deletions, running);
+        }
+        if (pods == 0) {
+            return new Plan(Step.Converged, List.of(), "emergency stop: nothing running");
+        }
+        String named = running.isEmpty() ? "" : ": " + String.join("; ", running.subList(0, Math.min(PODS_NAMED, running.size())))
+                + (running.size() > PODS_NAMED ? "; and " + (running.size() - PODS_NAMED) + " more" : "");
+        return new Plan(Step.Draining, List.of(), "emergency stop: " + pods + " pod(s) still running" + named, deletions, running);
+    }
+
+    /** Emergency stop of workloads whose pods are known only by their modes. */
+    public static Plan toZero(List<ObservedWorkload> workloads) {
+        return toZero(workloads, List.of());
+    }
+
+    private static void note(ObservedPod p, String owner, List<String> deletions, List<String> running) {
+        if (p.running() && !p.deletable()) {
+            running.add("Pod/" + p.name() + ": matches the selector of " + owner + " but is not its pod; not deleted by the stop,"
+                    + " remove it or narrow the selector");
+        } else if (p.running()) {
+            deletions.add(p.name());
+            running.add("Pod/" + p.name() + " (" + owner + "): " + (p.ready() ? "Ready" : "not Ready") + ", not deleted by its controller: the operator deletes it");
+        } else {
+            running.add("Pod/" + p.name() + " (" + owner + "): terminating since " + p.terminating().get()
+                    + ", within its grace period");
+        }
     }
 }

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -52,5 +54,25 @@ public final class ModeMarks {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether a pod (or pod template) carries a mode at all, right or wrong: the policy label, the mode annotation, or
+     * an env entry of any container or init container named after one of {@code envVars} (however it gets its value).
+     * A namespace- or cluster-wide stop removes every pod that does (issue 20), governed by a policy or not.
+     */
+    public static boolean carriesMode(ObjectMeta meta, PodSpec spec, Set<String> envVars) {
+        if (meta != null && meta.getLabels() != null && meta.getLabels().containsKey(MetadataNames.POLICY_LABEL)) {
+            return true;
+        }
+        if (meta != null && meta.getAnnotations() != null && meta.getAnnotations().containsKey(MetadataNames.MODE_ANNOTATION)) {
+            return true;
+        }
+        if (spec == null) {
+            return false;
+        }
+        return Stream.concat(spec.getContainers() == null ? Stream.empty() : spec.getContainers().stream(),
+                spec.getInitContainers() == null ? Stream.empty() : spec.getInitContainers().stream())
+                .anyMatch(c -> c.getEnv() != null && c.getEnv().stream().anyMatch(e -> envVars.contains(e.getName())));
     }
 }

@@ -24,17 +24,29 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  *                          observed the workload's current generation (it may still act on an older spec,
  *                          creating pods from the old template, the count is not yet known)
  * @param resourceVersion   the version read, so a write that could start pods is refused if it changed since
+ * @param pods              every existing pod by name, terminating ones included, in the order of {@code podModes}
+ *                          (empty when only the modes are known): what an emergency stop still has to remove
  */
 public record ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
         List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
-        String resourceVersion) {
+        String resourceVersion, List<ObservedPod> pods) {
 
     public ObservedWorkload {
         crashLoops = List.copyOf(crashLoops);
         podModes = List.copyOf(podModes);
         containers = List.copyOf(containers);
         images = List.copyOf(images);
+        pods = List.copyOf(pods);
+    }
+
+    /** A workload whose pods are known only by their modes (tests, simulations). */
+    public ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
+            int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
+            List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
+            String resourceVersion) {
+        this(kind, name, templateMode, replicas, readyReplicas, originalReplicas, podModes, containers, images, crashLoops,
+                countedReplicas, resourceVersion, List.of());
     }
 
     public String id() {

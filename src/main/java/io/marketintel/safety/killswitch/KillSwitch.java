@@ -43,9 +43,10 @@ public class KillSwitch {
      *                   were removed before the pass looked)
      * @param blindSpots what the kill switch cannot watch
      * @param applied    the stop applied for this pass, when the latch holds
+     * @param counts     the stop counts of the policy's Namespace and of the cluster now, which its status records as seen
      */
     public record Sighting(List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> underWay, List<String> blindSpots,
-            Optional<Stop> applied) {
+            Optional<Stop> applied, StopWatcher.StopCounts counts) {
         public Sighting {
             triggers = List.copyOf(triggers);
             blindSpots = List.copyOf(blindSpots);
@@ -61,10 +62,19 @@ public class KillSwitch {
         // The pass read the policy just now: a stop its status shows re-armed (by another replica, before a
         // fail-over) is history, not a stop under way.
         executor.settle(policy);
-        Sighting seen = new Sighting(watcher.triggers(policy), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty());
-        return latchHolds.test(seen)
-                ? new Sighting(seen.triggers(), seen.underWay(), seen.blindSpots(), Optional.of(executor.stopNow(policy)))
-                : seen;
+        Sighting seen = new Sighting(watcher.triggers(policy), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty(),
+                watcher.counts(policy));
+        if (!latchHolds.test(seen)) {
+            return seen;
+        }
+        Stop applied = executor.stopNow(policy);
+        // A namespace- or cluster-wide stop also covers pods that carry a mode but no policy governs: repeated from the
+        // stopped passes until none is left (at most once a second per namespace).
+        if (java.util.stream.Stream.concat(seen.triggers().stream(), seen.underWay().orElse(List.of()).stream())
+                .anyMatch(t -> t.scope() != Latch.Scope.Policy)) {
+            executor.sweepScope(policy.getMetadata().getNamespace());
+        }
+        return new Sighting(seen.triggers(), seen.underWay(), seen.blindSpots(), Optional.of(applied), seen.counts());
     }
 
     /** Entry point two: the gate for one pass's writes, after releasing the stop of a re-armed epoch. */

@@ -47,7 +47,7 @@ public class KillSwitchStartup {
                 .findFirst().orElseThrow(() -> new IllegalStateException("no ExecutionPolicy controller registered"));
         String selector = config.getInformerConfig().getLabelSelector();
         Set<String> watched = config.getInformerConfig().watchAllNamespaces() ? Set.of() : config.getEffectiveNamespaces();
-        watcher.start(selector, watched, executor::check, executor::forget);
+        watcher.start(selector, watched, executor::check, executor::forget, executor::sweepScope);
         int stopped = sweep();
         watcher.arm();
         sweep(); // anything that arrived while the first sweep ran
@@ -72,6 +72,7 @@ public class KillSwitchStartup {
 
     /** Stops every policy whose stop is in force and waits for the zero writes; returns how many. */
     private int sweep() {
+        watcher.stoppedNamespaces().forEach(executor::sweepScope);
         List<Stop> started = new ArrayList<>();
         for (ExecutionPolicy p : watcher.watchedPolicies()) {
             Stop s = executor.check(p);

@@ -40,8 +40,13 @@ public final class Latch {
      * @param object  for people: {@code ExecutionPolicy/momentum}, {@code Namespace/trading}, {@code ExecutionSafety/global}
      * @param target  the same as kubectl arguments: {@code xp momentum -n trading}, {@code namespace trading}
      * @param by      who set it, as recorded by the API server (empty without the admission policies)
+     * @param missed  not an annotation in force but a stop the API server counted and the policy has not recorded (its
+     *                annotation removed meanwhile, {@code StopWatcher#missed}); its own reason is gone
      */
-    public record Trigger(Scope scope, String object, String target, String reason, Optional<String> by) {
+    public record Trigger(Scope scope, String object, String target, String reason, Optional<String> by, boolean missed) {
+        public Trigger(Scope scope, String object, String target, String reason, Optional<String> by) {
+            this(scope, object, target, reason, by, false);
+        }
     }
 
     /** A re-arm as recorded by the API server: who, and the epoch they re-armed. */

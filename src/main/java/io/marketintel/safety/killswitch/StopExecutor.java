@@ -43,6 +43,9 @@ import io.micrometer.core.instrument.Timer;
  * the policy before the stop cannot scale anything up after it.</li>
  * <li><b>Targets:</b> a stop covers what every pass covers ({@link Targets}, one rule): what the policy names or
  * selects, except a workload another existing policy governs, which stops with that policy.</li>
+ * <li><b>Pods:</b> after the zero writes, every pod labelled for the policy is deleted directly (its grace period
+ * applies); the reconciler deletes any left and reports the stop complete only when none is ({@code Phase.Stopping}
+ * until then).</li>
  * <li><b>Cancel-orders:</b> pods keep running through their termination grace period after replicas=0, so
  * their cancel-orders endpoint is called after the zero write, in parallel and bounded.</li>
  * </ul>
@@ -67,6 +70,7 @@ public class StopExecutor {
     private final ExecutorService writes = pool(64, "kill-switch-write");
     private final ZeroWrites zero;
     private final WorkloadListings listings;
+    private final ScopeSweep scope;
 
     public StopExecutor(KubernetesClient client, StopWatcher watcher, StopLedger ledger, WriteGate gate,
             OrderCancellation cancelOrders, Clock clock, MeterRegistry registry) {
@@ -77,6 +81,7 @@ public class StopExecutor {
         this.clock = clock;
         this.zero = new ZeroWrites(client, writes);
         this.listings = new WorkloadListings(client, clock);
+        this.scope = new ScopeSweep(client, zero, watcher, clock);
         this.latency = Timer.builder("execution.safety.emergency.stop.latency")
                 .description("From a stop being seen to zero replicas written on every target of one policy")
                 .publishPercentileHistogram()
@@ -134,6 +139,22 @@ public class StopExecutor {
         return stop;
     }
 
+    /**
+     * A namespace- or cluster-wide stop is in force on {@code ns}: sweep it for workloads and pods that carry a mode but
+     * that no policy governs ({@link ScopeSweep}), in the background, at most once a second.
+     */
+    public void sweepScope(String ns) {
+        if (scope.due(ns)) {
+            stops.execute(() -> {
+                try {
+                    scope.sweep(ns);
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "emergency stop of namespace %s: the sweep of pods that carry a mode failed; it is repeated", ns);
+                }
+            });
+        }
+    }
+
     /** The stop of this policy, if one is in force as far as this operator has seen. */
     public Optional<Stop> stop(ResourceID id) {
         return ledger.get(id);
@@ -169,6 +190,10 @@ public class StopExecutor {
                 targets.forEach(t -> written.add(t.id()));
                 failures.addAll(zero.zero(ns, targets));
                 stop.written(clock.instant(), failures);
+                // Then the pods, directly: replicas 0 alone may leave them running (StatefulSet ordering) or remove
+                // them at the controller's pace. After the zero writes, so that no controller replaces one.
+                failures.addAll(zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
+                        .map(p -> p.getMetadata().getName()).toList()));
             });
         } catch (RuntimeException e) {
             stop.failed("could not apply the stop: " + e.getMessage());

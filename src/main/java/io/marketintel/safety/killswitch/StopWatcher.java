@@ -88,13 +88,19 @@ public class StopWatcher {
      * may carry a stop (a policy, its Namespace, the cluster singleton) goes to {@code mayStop} for every policy
      * it concerns; a deleted policy goes to {@code deleted}.
      */
-    public void start(String selector, Set<String> watched, Consumer<ExecutionPolicy> mayStop, Consumer<ResourceID> deleted) {
+    public void start(String selector, Set<String> watched, Consumer<ExecutionPolicy> mayStop, Consumer<ResourceID> deleted,
+            Consumer<String> scopeStopped) {
         ResourceEventHandler<ExecutionPolicy> onPolicy = handler(mayStop, p -> {
             deleted.accept(ResourceID.fromResource(p));
             deletions.fire(new PolicyMetrics.PolicyDeleted(p.getMetadata().getNamespace(), p.getMetadata().getName(),
                     p.getMetadata().getUid()));
         });
-        ResourceEventHandler<Namespace> onNamespace = handler(n -> policiesIn(n.getMetadata().getName()).forEach(mayStop), n -> {
+        ResourceEventHandler<Namespace> onNamespace = handler(n -> {
+            policiesIn(n.getMetadata().getName()).forEach(mayStop);
+            if (stopped(n)) {
+                scopeStopped.accept(n.getMetadata().getName());
+            }
+        }, n -> {
         });
         // Created unstarted and started together below: inform() would list them one after the other.
         if (watched.isEmpty()) {
@@ -117,7 +123,12 @@ public class StopWatcher {
         namespaces.forEach(i -> i.addEventHandler(onNamespace));
         global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).runnableInformer(0)
                 .itemStore(new WithoutManagedFields<>());
-        global.addEventHandler(handler(g -> watchedPolicies().forEach(mayStop), g -> {
+        global.addEventHandler(handler(g -> {
+            watchedPolicies().forEach(mayStop);
+            if (stopped(g)) {
+                stoppedNamespaces().forEach(scopeStopped);
+            }
+        }, g -> {
         }));
         for (var p : pods) {
             p.addIndexers(Map.of(POLICY_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
@@ -265,26 +276,65 @@ public class StopWatcher {
 
     // ---------------------------------------------------------------- what is in force
 
-    /** Every stop annotation that applies to {@code policy}: on itself, its Namespace, the cluster singleton. */
+    /**
+     * Every stop that applies to {@code policy}: the stop annotations on itself, its Namespace and the cluster singleton,
+     * and a stop of the Namespace or the cluster that the policy's status has not seen although its annotation is gone
+     * ({@link #missed}).
+     */
     public List<Trigger> triggers(ExecutionPolicy policy) {
         List<Trigger> found = new ArrayList<>();
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
+        var seen = policy.getStatus() == null ? null : policy.getStatus().stopsSeen;
         trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
-        for (var informer : namespaces) {
-            Namespace n = informer.getStore().getByKey(ns);
-            if (n != null) {
-                trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns).ifPresent(found::add);
-            }
-        }
-        if (global != null) {
-            ExecutionSafety g = global.getStore().getByKey(ExecutionSafety.SINGLETON_NAME);
-            if (g != null) {
-                trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
-                        "executionsafety " + ExecutionSafety.SINGLETON_NAME).ifPresent(found::add);
-            }
-        }
+        namespace(ns).ifPresent(n -> trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns)
+                .or(() -> missed(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns, seen == null ? null : seen.namespace))
+                .ifPresent(found::add));
+        global().ifPresent(g -> trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
+                "executionsafety " + ExecutionSafety.SINGLETON_NAME)
+                .or(() -> missed(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
+                        "executionsafety " + ExecutionSafety.SINGLETON_NAME, seen == null ? null : seen.cluster))
+                .ifPresent(found::add));
         return found;
+    }
+
+    /** The stop counts of the policy's Namespace and of the cluster singleton now ({@code emergency-stop-count}). */
+    public StopCounts counts(ExecutionPolicy policy) {
+        return new StopCounts(namespace(policy.getMetadata().getNamespace()).map(StopWatcher::count).orElse(0L),
+                global().map(StopWatcher::count).orElse(0L));
+    }
+
+    /** The stop counts a policy's status records as seen ({@code status.stopsSeen}). */
+    public record StopCounts(long namespace, long cluster) {
+    }
+
+    private Optional<Namespace> namespace(String ns) {
+        return namespaces.stream().map(i -> i.getStore().getByKey(ns)).filter(Objects::nonNull).findFirst();
+    }
+
+    /** The API server's count of stops set on {@code o}; 0 when none was (or the annotation is not a count). */
+    static long count(HasMetadata o) {
+        String c = o.getMetadata().getAnnotations() == null ? null
+                : o.getMetadata().getAnnotations().get(MetadataNames.EMERGENCY_STOP_COUNT_ANNOTATION);
+        return c != null && c.matches("[0-9]{1,18}") ? Long.parseLong(c) : 0L;
+    }
+
+    /**
+     * A stop of a Namespace or of the cluster that a policy has not seen: the API server counted more stops there
+     * ({@code emergency-stop-count}) than the policy's status has seen, although no stop annotation is there now (it
+     * was removed before this policy recorded it, e.g. while the operator was down). The stamp
+     * {@code emergency-stop-by} says who set the last one. A policy that has seen nothing yet ({@code seen} null: new,
+     * or written by an older operator) takes the count as it finds it.
+     */
+    static Optional<Trigger> missed(HasMetadata o, Scope scope, String object, String target, Long seen) {
+        long count = count(o);
+        if (seen == null || count <= seen) {
+            return Optional.empty();
+        }
+        Map<String, String> a = o.getMetadata().getAnnotations();
+        return Optional.of(new Trigger(scope, object, target, "stop #" + count + " of " + object
+                + " was removed before this policy recorded it (the API server counted it)",
+                Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION)), true));
     }
 
     private static Optional<Trigger> trigger(HasMetadata o, Scope scope, String object, String target) {
@@ -294,6 +344,22 @@ public class StopWatcher {
         }
         String reason = a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION).isBlank() ? "(no reason given)" : a.get(MetadataNames.EMERGENCY_STOP_ANNOTATION);
         return Optional.of(new Trigger(scope, object, target, reason, Optional.ofNullable(a.get(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION))));
+    }
+
+    private static boolean stopped(HasMetadata o) {
+        return o.getMetadata().getAnnotations() != null && o.getMetadata().getAnnotations().containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+    }
+
+    /**
+     * The namespaces a namespace- or cluster-wide stop annotation is on now, from the watches (no request): every
+     * watched namespace while the cluster is stopped.
+     */
+    public List<String> stoppedNamespaces() {
+        boolean cluster = global().map(StopWatcher::stopped).orElse(false);
+        List<String> found = new ArrayList<>();
+        namespaces.forEach(i -> i.getStore().list().stream().filter(n -> cluster || stopped(n)).map(n -> n.getMetadata().getName())
+                .forEach(found::add));
+        return found;
     }
 
     /** The cluster-wide stop annotation on {@code g}, if set. */

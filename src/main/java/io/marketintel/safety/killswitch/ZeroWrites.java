@@ -19,7 +19,12 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
-/** Writes {@code replicas: 0} to the targets of one stop, all at once, each by a merge patch retried up to three times. */
+/**
+ * Writes {@code replicas: 0} to the targets of one stop, all at once, each by a merge patch retried up to three times;
+ * then deletes the system's pods directly, all at once: a stop is done when the pods are gone, and a controller may
+ * never remove them (a StatefulSet with OrderedReady deletes nothing while two or more pods are unready) or do it
+ * slowly (its own client rate limit).
+ */
 final class ZeroWrites {
     private static final String ZERO = "{\"spec\":{\"replicas\":0}}";
 
@@ -43,6 +48,32 @@ final class ZeroWrites {
             String failure = f.join();
             if (failure != null) {
                 failures.add(t + ": " + failure);
+            }
+        });
+        return failures;
+    }
+
+    /**
+     * Deletes the named pods in parallel and waits for all (each keeps its grace period): {@code Pod/name: why} for each
+     * one the API server refused; one already gone is fine.
+     */
+    List<String> deletePods(String ns, List<String> pods) {
+        Map<String, CompletableFuture<String>> deleted = new LinkedHashMap<>();
+        for (String pod : pods) {
+            deleted.put(pod, CompletableFuture.supplyAsync(() -> {
+                try {
+                    client.pods().inNamespace(ns).withName(pod).delete();
+                    return null;
+                } catch (KubernetesClientException e) {
+                    return e.getCode() == 404 ? null : e.getCode() + " " + e.getMessage();
+                }
+            }, writes));
+        }
+        List<String> failures = new ArrayList<>();
+        deleted.forEach((p, f) -> {
+            String failure = f.join();
+            if (failure != null) {
+                failures.add("Pod/" + p + ": " + failure);
             }
         });
         return failures;

@@ -31,8 +31,14 @@ public class PolicyMetrics {
     private final MeterRegistry registry;
     private final Map<String, Series> policies = new ConcurrentHashMap<>();
 
+    private final io.micrometer.core.instrument.Timer completion;
+
     public PolicyMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.completion = io.micrometer.core.instrument.Timer.builder("execution.safety.emergency.stop.completion")
+                .description("From a stop being seen to no pod of the stopped policy's system left (the stop complete)")
+                .publishPercentileHistogram()
+                .register(registry);
     }
 
     /** A policy was deleted: its series go with it. */
@@ -52,6 +58,9 @@ public class PolicyMetrics {
         final Map<ExecutionMode, AtomicInteger> mode = new EnumMap<>(ExecutionMode.class);
         final Map<String, AtomicInteger> condition = new LinkedHashMap<>();
         final AtomicInteger stopActive = new AtomicInteger();
+        final AtomicInteger stopPodsRunning = new AtomicInteger();
+        /** The stoppedAt of the last stop whose completion was recorded: each stop's completion is timed once. */
+        volatile String completionRecorded;
         final AtomicInteger pendingApprovals = new AtomicInteger();
         final AtomicInteger breakerOpen = new AtomicInteger();
         final AtomicInteger breakerFailures = new AtomicInteger();
@@ -69,7 +78,13 @@ public class PolicyMetrics {
         boolean stopped = ExecutionPolicyStatus.STOPPED.equals(status.effective);
         s.mode.forEach((m, v) -> v.set(!stopped && status.mode == m ? 1 : 0));
         s.condition.forEach((c, v) -> v.set(Conditions.isTrue(status.conditions, c) ? 1 : 0));
-        s.stopActive.set(status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active) ? 1 : 0);
+        var es = status.emergencyStop;
+        s.stopActive.set(es != null && Boolean.TRUE.equals(es.active) ? 1 : 0);
+        s.stopPodsRunning.set(es != null && Boolean.TRUE.equals(es.active) && es.podsRunning != null ? es.podsRunning : 0);
+        if (es != null && es.completedMillis != null && es.stoppedAt != null && !es.stoppedAt.equals(s.completionRecorded)) {
+            s.completionRecorded = es.stoppedAt;
+            completion.record(java.time.Duration.ofMillis(es.completedMillis));
+        }
         s.pendingApprovals.set(Math.max(0, approvalsMissing));
         s.breakerOpen.set(ExecutionPolicyStatus.CircuitBreakerState.open(status) ? 1 : 0);
         s.breakerFailures.set(status.circuitBreaker == null || status.circuitBreaker.failures == null ? 0
@@ -109,6 +124,8 @@ public class PolicyMetrics {
             s.ids.add(gauge("execution.safety.policy.condition", "1 while the condition is True", policy.and("condition", c), v));
         }
         s.ids.add(gauge("execution.safety.emergency.stop.active", "1 while an emergency stop is latched", policy, s.stopActive));
+        s.ids.add(gauge("execution.safety.emergency.stop.pods.running",
+                "pods of a stopped policy's system that still exist; above 0 the stop is not complete", policy, s.stopPodsRunning));
         s.ids.add(gauge("execution.safety.pending.approvals", "approvals still missing for a waiting escalation", policy,
                 s.pendingApprovals));
         s.ids.add(gauge("execution.safety.circuit.breaker.open", "1 while the circuit breaker holds the policy in Backtest",

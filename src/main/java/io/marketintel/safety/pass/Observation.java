@@ -12,6 +12,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.killswitch.OrderCancellation;
 import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.killswitch.StopWatcher;
 
 /**
  * Everything one pass read, and nothing else: the input of {@link PassPlanner#plan}. Plain values, so a pass can be
@@ -29,10 +30,19 @@ import io.marketintel.safety.killswitch.Latch;
  * @param targets          the workloads the policy governs, their pods, and what stops it from governing others
  * @param escalation       read only when the planner says an escalation is in front ({@link PassPlanner#escalating})
  * @param now              the clock
+ * @param stopCounts       the stop counts of the Namespace and the cluster now ({@code emergency-stop-count}), recorded
+ *                         in {@code status.stopsSeen}; empty when unknown (then status keeps what it has)
  */
 public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
         Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
-        Optional<EscalationReads> escalation, Instant now) {
+        Optional<EscalationReads> escalation, Instant now, Optional<StopWatcher.StopCounts> stopCounts) {
+
+    /** An observation without stop counts (status.stopsSeen stays as it is). */
+    public Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
+            Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
+            Optional<EscalationReads> escalation, Instant now) {
+        this(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, escalation, now, Optional.empty());
+    }
 
     public Observation {
         Objects.requireNonNull(policy, "policy");
@@ -73,7 +83,8 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
 
     /** The same observation with the escalation's reads, and whether the admission policies are installed. */
     public Observation withEscalation(EscalationReads reads, List<String> admissionMissing) {
-        return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, Optional.of(reads), now);
+        return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, Optional.of(reads), now,
+                stopCounts);
     }
 
 }

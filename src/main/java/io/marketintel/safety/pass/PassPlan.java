@@ -48,6 +48,11 @@ public record PassPlan(Observation observed, Latch.State latch, Optional<Latch.R
         return convergence.writes();
     }
 
+    /** Pods of a stopped system to delete directly, after the writes. */
+    public List<String> deletions() {
+        return convergence.deletions();
+    }
+
     /** Whether guards ran for this pass (an escalation, not held by the latch). */
     public boolean guardsRun() {
         return escalating && !latch.latched();

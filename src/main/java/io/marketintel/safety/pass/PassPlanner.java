@@ -155,7 +155,7 @@ public final class PassPlanner {
         // once every target runs Live, reached with guards and approvals.
         ExecutionMode target = decision.target().orElse(null);
         Convergence.Plan convergence = decision.action() == Action.STOP
-                ? Convergence.toZero(o.targets().workloads())
+                ? Convergence.toZero(o.targets().workloads(), o.targets().strays())
                 : Convergence.toMode(o.targets().workloads(), target, w -> replicasFor(spec, target, w));
         boolean live = decision.action() == Action.HOLD && convergence.converged() && decided.mode == ExecutionMode.LIVE;
         boolean arriving = decision.isTransition() && convergence.converged() && problems.isEmpty();
@@ -242,7 +242,11 @@ public final class PassPlanner {
         static LatchReading of(ExecutionPolicy policy, List<Latch.Trigger> inForce, Optional<List<Latch.Trigger>> underWay,
                 List<String> admissionMissing) {
             Latch.Recorded recorded = recorded(status(policy));
-            List<Latch.Trigger> triggers = inForce.isEmpty() && !recorded.stopped() && underWay.isPresent() ? underWay.get() : inForce;
+            // A stop under way keeps its own triggers when the annotations are gone; a stop the API server counted but
+            // whose annotation this operator never saw is one only when nothing better names it (its reason is gone).
+            boolean onlyMissed = inForce.stream().allMatch(Latch.Trigger::missed);
+            List<Latch.Trigger> triggers = onlyMissed && !recorded.stopped() && underWay.isPresent() && !underWay.get().isEmpty()
+                    ? underWay.get() : inForce;
             List<String> problems = new ArrayList<>();
             Optional<Latch.Rearm> rearm = rearm(policy, recorded, admissionMissing, problems);
             return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, rearm, recorded));

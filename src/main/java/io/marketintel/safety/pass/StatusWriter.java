@@ -22,6 +22,7 @@ import io.marketintel.safety.approval.ApprovalView;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.killswitch.Breaker;
 import io.marketintel.safety.killswitch.Latch;
+import io.marketintel.safety.killswitch.StopWatcher;
 import io.marketintel.safety.pass.Vocabulary.Outcome;
 import io.marketintel.safety.pass.Vocabulary.Trigger;
 import io.marketintel.safety.pass.Vocabulary.Why;
@@ -114,6 +115,49 @@ public final class StatusWriter {
             es.rearmedAt = now.toString();
         }
         return after;
+    }
+
+    /**
+     * status.stopsSeen: the Namespace's and the cluster's stop counts this policy has taken into account. Taken as found
+     * by a policy that has seen none yet, and whenever it is stopped (that stop covers any it missed); a count that went
+     * down (the Namespace re-created) is taken as found too. Otherwise kept: a higher count is a stop it missed, which
+     * latches it ({@code StopWatcher#missed}) and so is recorded in that pass.
+     */
+    static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts) {
+        ExecutionPolicyStatus.StopsSeen next = new ExecutionPolicyStatus.StopsSeen();
+        next.namespace = seen == null || seen.namespace == null || stopped || seen.namespace > counts.namespace() ? counts.namespace()
+                : seen.namespace;
+        next.cluster = seen == null || seen.cluster == null || stopped || seen.cluster > counts.cluster() ? counts.cluster() : seen.cluster;
+        return next;
+    }
+
+    /** At most this many pods are listed in status.emergencyStop.running (all are counted in podsRunning). */
+    static final int RUNNING_SHOWN = 20;
+
+    /**
+     * status.emergencyStop.podsRunning, running and completedMillis: what of the stopped system still runs, and when
+     * the last pod was gone (measured from the stop being seen). Cleared when no stop holds.
+     */
+    private static void stopProgress(ExecutionPolicyStatus after, Latch.State latch, boolean stopping, Convergence.Plan convergence,
+            Instant now) {
+        var es = after.emergencyStop;
+        if (es == null) {
+            return;
+        }
+        if (latch.change() == Latch.Change.STOPPED) {
+            es.completedMillis = null;
+        }
+        if (!latch.stopped() || !stopping) {
+            es.podsRunning = null;
+            es.running = null;
+            return;
+        }
+        List<String> running = convergence.running();
+        es.podsRunning = convergence.converged() ? 0 : running.size();
+        es.running = running.isEmpty() ? null : List.copyOf(running.subList(0, Math.min(RUNNING_SHOWN, running.size())));
+        if (convergence.converged() && es.completedMillis == null && es.stoppedAt != null) {
+            es.completedMillis = Timestamps.parse(es.stoppedAt).map(at -> Math.max(0, Duration.between(at, now).toMillis())).orElse(null);
+        }
     }
 
     /** The guards' latest results (kept until guards run again). */
@@ -297,8 +341,14 @@ public final class StatusWriter {
                 generation, now);
 
         boolean held = decision.action() == Action.STOP || latch.stopped();
-        after.effective = effective(after.mode, held);
-        if (held) {
+        // A stop is done when the pods are gone, not when replicas are zero: until then the phase says Stopping.
+        boolean stopping = decision.action() == Action.STOP && !convergence.converged();
+        after.effective = stopping ? ExecutionPolicyStatus.STOPPING : effective(after.mode, held);
+        stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
+        o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts));
+        if (stopping) {
+            after.phase = Phase.Stopping;
+        } else if (held) {
             after.phase = Phase.EmergencyStopped;
         } else if (stalled && decision.action() == Action.REFUSE && decision.reason() == Reason.AwaitingApproval) {
             after.phase = Phase.AwaitingApproval;

@@ -81,7 +81,9 @@ import io.marketintel.safety.policy.Decision;
 // delete them), watch pods, create Events. Every verb is needed by some e2e suite (e2e/rbac-mutations.sh).
 @RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
         RBACVerbs.WATCH, RBACVerbs.PATCH })
-@RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
+// Pods: which mode still runs; the kill switch's cancel-orders calls need their IPs; a stop deletes the pods of the
+// stopped system that their controller does not (DESIGN §6).
+@RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH, RBACVerbs.DELETE })
 @RBACRule(apiGroups = "", resources = "events", verbs = RBACVerbs.CREATE)
 // Cluster settings, and whether the admission policies that make approvals trustworthy are installed.
 @RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionsafeties", verbs = { RBACVerbs.GET, RBACVerbs.LIST, RBACVerbs.WATCH })
@@ -181,7 +183,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
-                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent()), Optional.empty(), now);
+                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent()), Optional.empty(), now,
+                Optional.of(stops.counts()));
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.
             observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
@@ -211,6 +214,17 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                     continue;
                 }
                 writeFailures.add("could not write " + write.workload().id() + ": "
+                        + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
+            }
+        }
+
+        // A stop is done when the pods are gone: those nobody deleted yet (a StatefulSet waiting on unready pods, a bare
+        // pod) are deleted directly, after the zero writes so that no controller replaces them.
+        for (String pod : plan.deletions()) {
+            try {
+                workloads.deletePod(ns, pod);
+            } catch (KubernetesClientException e) {
+                writeFailures.add("could not delete Pod/" + pod + " of the stopped system: "
                         + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
             }
         }

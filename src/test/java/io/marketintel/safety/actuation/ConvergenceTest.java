@@ -77,4 +77,64 @@ class ConvergenceTest {
         assertThat(Convergence.toMode(List.of(workload(Optional.empty(), 0, List.of(), 0)), ExecutionMode.DRY_RUN, w -> 1).step())
                 .isEqualTo(Step.Reconfiguring);
     }
+
+    static ObservedWorkload statefulSet(int replicas, List<ObservedPod> pods) {
+        Optional<ExecutionMode> live = Optional.of(ExecutionMode.LIVE);
+        return new ObservedWorkload(WorkloadKind.STATEFUL_SET, "book", live, replicas, 0, Optional.empty(),
+                Collections.nCopies(pods.size(), live), List.of("strategy"), List.of("registry.example/book:1.0"), List.of(),
+                replicas, "42", pods);
+    }
+
+    /** Issue 20: a stop is done when the pods are gone; pods nobody deleted are deleted directly, terminating ones awaited. */
+    @Test
+    void aStopDeletesEveryPodNobodyDeletedAndIsDoneOnlyWhenNoneIsLeft() {
+        ObservedPod unready = new ObservedPod("book-1", Optional.empty(), false, true);
+        ObservedPod terminating = new ObservedPod("book-0", Optional.of("2026-12-05T10:00:00Z"), true, true);
+        ObservedPod stray = new ObservedPod("stray", Optional.empty(), true, true);
+
+        Convergence.Plan first = Convergence.toZero(List.of(statefulSet(2, List.of(terminating, unready))), List.of(stray));
+        assertThat(first.step()).isEqualTo(Step.ScalingDown);
+        assertThat(first.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isZero());
+        assertThat(first.deletions()).as("in the same pass as the zero write").containsExactly("book-1", "stray");
+
+        // At zero, a StatefulSet with OrderedReady may delete nothing: the pods are still deleted, and named.
+        Convergence.Plan waiting = Convergence.toZero(List.of(statefulSet(0, List.of(terminating, unready))), List.of(stray));
+        assertThat(waiting.step()).isEqualTo(Step.Draining);
+        assertThat(waiting.converged()).isFalse();
+        assertThat(waiting.deletions()).containsExactly("book-1", "stray");
+        assertThat(waiting.running()).containsExactly(
+                "Pod/book-0 (StatefulSet/book): terminating since 2026-12-05T10:00:00Z, within its grace period",
+                "Pod/book-1 (StatefulSet/book): not Ready, not deleted by its controller: the operator deletes it",
+                "Pod/stray (no workload): Ready, not deleted by its controller: the operator deletes it");
+        assertThat(waiting.message()).startsWith("emergency stop: 3 pod(s) still running: Pod/book-0");
+
+        Convergence.Plan done = Convergence.toZero(List.of(statefulSet(0, List.of())), List.of());
+        assertThat(done.converged()).isTrue();
+        assertThat(done.deletions()).isEmpty();
+    }
+
+    /** A broad selector can match another workload's pod: the stop names it but does not delete what is not its own. */
+    @Test
+    void aStopDeletesOnlyPodsOfItsOwnWorkloads() {
+        ObservedPod foreign = new ObservedPod("other-7f9-abc", Optional.empty(), true, false);
+        Convergence.Plan plan = Convergence.toZero(List.of(statefulSet(0, List.of(foreign))), List.of());
+        assertThat(plan.deletions()).isEmpty();
+        assertThat(plan.converged()).isFalse();
+        assertThat(plan.running()).singleElement().asString().contains("is not its pod");
+    }
+
+    @Test
+    void podsBelongToTheWorkloadThatMadeThem() {
+        var ownedBySet = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("book-0")
+                .addNewOwnerReference().withKind("StatefulSet").withName("book").endOwnerReference().endMetadata().build();
+        var ownedByReplicaSet = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("d1-5c9-x")
+                .addNewOwnerReference().withKind("ReplicaSet").withName("d1-5c9").endOwnerReference().endMetadata().build();
+        assertThat(ObservedPod.ownedBy(ownedBySet, "StatefulSet/book")).isTrue();
+        assertThat(ObservedPod.ownedBy(ownedBySet, "StatefulSet/books")).isFalse();
+        assertThat(ObservedPod.ownedBy(ownedByReplicaSet, "Deployment/d1")).isTrue();
+        assertThat(ObservedPod.ownedBy(ownedByReplicaSet, "StatefulSet/d1")).isFalse();
+        assertThat(ObservedPod.ownedBy(ownedByReplicaSet, "Deployment/d")).as("d1-5c9 is d1's, not d's").isFalse();
+        assertThat(ObservedPod.ownedBy(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("bare")
+                .endMetadata().build(), "Deployment/d1")).isFalse();
+    }
 }

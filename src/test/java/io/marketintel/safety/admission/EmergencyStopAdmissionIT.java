@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.Map;
 
+import java.util.List;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +29,7 @@ import io.marketintel.safety.testing.Users;
 class EmergencyStopAdmissionIT extends NamespacedTest {
     static final String STOP = "safety.marketintel.io/emergency-stop";
     static final String STOP_BY = "safety.marketintel.io/emergency-stop-by";
+    static final String STOP_COUNT = "safety.marketintel.io/emergency-stop-count";
     static final String REARM = "safety.marketintel.io/rearm";
     static final String REARMED_BY = "safety.marketintel.io/rearmed-by";
     static final String XP = "ExecutionPolicy";
@@ -112,6 +115,10 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         Kubectl.Result early = as("bob", null, "annotate", "xp", "unseen", STOP + "-", STOP_BY + "-");
         assertThat(early.exitCode()).isNotZero();
         assertThat(early.stderr()).contains("the emergency stop on ExecutionPolicy unseen cannot be removed before the operator has recorded it");
+        // The usual command removes the stop alone and leaves the stamp: refused the same (issue 20; it was not checked).
+        Kubectl.Result stopOnly = as("bob", null, "annotate", "xp", "unseen", STOP + "-");
+        assertThat(stopOnly.exitCode()).isNotZero();
+        assertThat(stopOnly.stderr()).contains("the emergency stop on ExecutionPolicy unseen cannot be removed before the operator has recorded it");
         Kubectl.Result delete = as("bob", null, "delete", "xp", "unseen", "--wait=false");
         assertThat(delete.exitCode()).as("nor deleted while it carries the stop").isNotZero();
 
@@ -151,6 +158,22 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         assertThat(forged.stderr()).contains("trader may not write \"alice\"")
                 .contains("kubectl annotate namespace " + ns + " " + STOP);
         assertThat(annotations("Namespace", ns)).containsEntry(STOP_BY, "trader");
+
+        // Issue 20: the API server counts the stops; the count outlives the annotation and nobody writes it by hand.
+        assertThat(annotations("Namespace", ns)).containsEntry(STOP_COUNT, "1");
+        assertThat(as("trader", null, "annotate", "namespace", ns, "--overwrite", STOP + "=desk halt, all books").exitCode()).isZero();
+        assertThat(annotations("Namespace", ns)).containsEntry(STOP_COUNT, "2");
+        Kubectl.Result removed = as("trader", null, "annotate", "namespace", ns, STOP + "-");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+        assertThat(annotations("Namespace", ns)).doesNotContainKey(STOP).containsEntry(STOP_COUNT, "2").containsEntry(STOP_BY, "trader");
+        for (String write : List.of(STOP_COUNT + "=0", STOP_COUNT + "-")) {
+            Kubectl.Result rewritten = as("trader", null, "annotate", "--overwrite", "namespace", ns, write);
+            assertThat(rewritten.exitCode()).as("count rewritten by hand: " + rewritten.output()).isNotZero();
+            assertThat(rewritten.stderr()).contains("safety.marketintel.io/emergency-stop-count is counted by the API server");
+        }
+        Kubectl.Result forgedWithStop = as("trader", null, "annotate", "--overwrite", "namespace", ns, STOP + "=again", STOP_COUNT + "=99");
+        assertThat(forgedWithStop.exitCode()).as(forgedWithStop.output()).isZero();
+        assertThat(annotations("Namespace", ns)).as("the API server's count wins").containsEntry(STOP_COUNT, "3");
     }
 
     /** The singleton is shared by every test on this control plane: leave it exactly as found. */

@@ -56,6 +56,9 @@ import io.marketintel.safety.testing.Users;
  * <li>{@code CONFLICTING_WRITER}: another writer scales the same Deployment (scale subresource, merge patch) and
  * restarts its rollout while the operator converges it;</li>
  * <li>{@code LEADER_FAILOVER_IN_STOP}: SIGKILL the replica holding the Lease while a stop is being applied.</li>
+ * <li>{@code NAMESPACE_STOP_WHILE_DOWN} (issue 20): with every replica down, the lane's Namespace is stopped, its
+ * workloads scaled to zero by hand (the runbook) and the stop annotation removed again before the operator starts: every
+ * policy of the lane must still end stopped (latched, zero replicas, no pods) until re-armed.</li>
  * </ul>
  * After each fault every policy must converge, within a deadline, to the correct state (Ready in the mode it was
  * asked for with that mode's replicas and pods, or stopped with zero replicas and no pods), and the checker must
@@ -77,7 +80,8 @@ class FaultInjectionIT {
             ExecutionMode.LIVE, 3);
 
     enum Kind {
-        KILL_IN_TRANSITION, KILL_IN_STOP, APISERVER_RESTART, ETCD_PAUSE, CONFLICTING_WRITER, LEADER_FAILOVER_IN_STOP
+        KILL_IN_TRANSITION, KILL_IN_STOP, APISERVER_RESTART, ETCD_PAUSE, CONFLICTING_WRITER, LEADER_FAILOVER_IN_STOP,
+        NAMESPACE_STOP_WHILE_DOWN
     }
 
     /** One policy of the suite, with what it must converge to. */
@@ -316,6 +320,27 @@ class FaultInjectionIT {
                     List<String> writes = conflictingWrites(p);
                     finish(p, index);
                     yield new String[] { action, "from the request on", "writer: " + String.join(",", writes) };
+                }
+                case NAMESPACE_STOP_WHILE_DOWN -> {
+                    fleet.killAll();
+                    ok(() -> kubectl.run("annotate", "--overwrite", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION
+                            + "=fault run " + index + " while the operator is down"));
+                    for (Pol each : policies) {
+                        for (String w : each.workloads) {
+                            ok(() -> kubectl.run("scale", w.toLowerCase(), "-n", ns, "--replicas=0"));
+                        }
+                        each.stopped = true;
+                    }
+                    ok(() -> kubectl.run("annotate", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-"));
+                    fleet.restartDead();
+                    awaitConverged("run " + index);
+                    for (Pol each : policies) {
+                        if (each.stopped) {
+                            resume(each);
+                        }
+                    }
+                    yield new String[] { "namespace stop set, zeroed by hand and removed", "every replica down",
+                            "all replicas SIGKILLed before, started after" };
                 }
                 case LEADER_FAILOVER_IN_STOP -> {
                     // A second replica joins as standby; the leader is killed while the stop is applied, the survivor

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -96,18 +95,6 @@ class InsiderSequencesIT {
     static final List<String> out = Collections.synchronizedList(new ArrayList<>());
     /** Sequences in flight, by namespace: a checker violation names its namespace, this names its sequence. */
     static final Map<String, Lane> inFlight = new ConcurrentHashMap<>();
-    /**
-     * When operator replicas were being killed and started again (a fault of the run, or a replay's outage): from the
-     * kill until a leader was back. A stop set and removed within one of them is issue 20's, not a failure here.
-     */
-    static final List<Instant[]> outages = java.util.Collections.synchronizedList(new ArrayList<>());
-
-    /** Whether an operator outage overlapped [from, to]. */
-    static boolean outageBetween(Instant from, Instant to) {
-        synchronized (outages) {
-            return outages.stream().anyMatch(w -> !w[0].isAfter(to) && (w[1] == null || !w[1].isBefore(from)));
-        }
-    }
     static final Tally tally = new Tally();
 
     @BeforeAll
@@ -312,17 +299,12 @@ class InsiderSequencesIT {
                         return;
                     }
                     long t = System.nanoTime();
-                    Instant[] window = { Instant.now(), null };
-                    outages.add(window);
                     List<String> during = inFlight.values().stream().map(l -> l.sequence.key()).sorted().toList();
                     String what;
                     String leader = fleet.leader();
                     if (random.nextBoolean() && leader != null && fleet.identities().contains(leader)) {
                         String killed = fleet.killLeader();
-                        // The standby, should it have exited on its own meanwhile: only then was no replica watching.
-                        if (fleet.restartDead() == 0) {
-                            outages.remove(window);
-                        }
+                        fleet.restartDead(); // the standby, should it have exited on its own meanwhile
                         String next = fleet.awaitLeader(Duration.ofSeconds(120));
                         fleet.addStandby(killed);
                         what = "fail-over " + killed + "->" + next;
@@ -331,7 +313,6 @@ class InsiderSequencesIT {
                         fleet.restartDead();
                         what = "restart of every replica, leader " + fleet.awaitLeader(Duration.ofSeconds(180));
                     }
-                    window[1] = Instant.now();
                     String line = what + " after " + when + " sequences in " + seconds(t) + " s, during " + during;
                     log.add(what + " after " + when);
                     say("insider: operator " + line);

@@ -76,6 +76,8 @@ final class Lane {
     /** Every stop annotation the test set or changed (a second one on a latched policy is news, not a new latch), plus creations under a Namespace stop. */
     int stopWrites;
     final Set<String> reasonsWritten = new HashSet<>();
+    /** Namespace stops the test set: the API server counts them (emergency-stop-count), and so may an Event. */
+    int namespaceStopsWritten;
     final Set<String> stoppers = new HashSet<>();
     final List<String> tokensSeen = new ArrayList<>();
     /** What the GitOps controller last read of p: what a replace from its cache writes back. */
@@ -93,13 +95,6 @@ final class Lane {
      * and reported as that residual, not failed; every other stop that does not hold fails.
      */
     boolean deletedBeforeStopRecorded;
-    /**
-     * Issue 20, "stops survive outages" (docs/threat-model.md, section 5): the test's stop was removed before status
-     * ever recorded it, while an operator outage overlapped it. A system left running after that is counted and
-     * reported as that open issue, not failed.
-     */
-    boolean removedUnrecordedDuringOutage;
-    private Instant[] replayOutage;
 
     Lane(InsiderSequence sequence) {
         this.sequence = sequence;
@@ -115,8 +110,6 @@ final class Lane {
             for (int i = 0; i < sequence.steps().size(); i++) {
                 Move.Step step = sequence.steps().get(i);
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[0] == i + 1) {
-                    replayOutage = new Instant[] { Instant.now(), null };
-                    InsiderSequencesIT.outages.add(replayOutage);
                     InsiderSequencesIT.fleet.killAll(); // a replay's operator outage: every replica SIGKILLed
                     log.add("   (operator down: every replica SIGKILLed)");
                 }
@@ -135,7 +128,6 @@ final class Lane {
                 if (InsiderSequencesIT.OUTAGE != null && InsiderSequencesIT.OUTAGE[1] == i + 1) {
                     InsiderSequencesIT.fleet.restartDead();
                     log.add("   (operator back: leader " + InsiderSequencesIT.fleet.awaitLeader(Duration.ofSeconds(180)) + ")");
-                    replayOutage[1] = Instant.now();
                 }
             }
             finish();
@@ -222,7 +214,6 @@ final class Lane {
                 String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("annotations", anns))));
                 if (outcome.equals("ok")) {
                     policyStopOn = false;
-                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -260,6 +251,7 @@ final class Lane {
                         json(annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION, "insider " + sequence.key() + " step " + (i + 1)))));
                 if (outcome.equals("ok")) {
                     reasonsWritten.add("insider " + sequence.key() + " step " + (i + 1));
+                    namespaceStopsWritten++;
                     namespaceStopOn = true;
                     if (before != null) {
                         stopped(a, before, at);
@@ -278,7 +270,6 @@ final class Lane {
                         json(Map.of("metadata", Map.of("annotations", anns)))));
                 if (outcome.equals("ok")) {
                     namespaceStopOn = false;
-                    noteRemovalBeforeRecorded();
                     maybeReleased();
                 }
                 yield outcome;
@@ -506,11 +497,21 @@ final class Lane {
         // Each Event must name a stop reason the test wrote (every reason is unique: "insider SEED:INDEX step N"); the
         // same stop announced more than once is counted and reported in the summary, not failed: it shows no stop the
         // test did not make.
+        // A Namespace stop whose annotation was gone before the operator saw it is announced by its number instead
+        // (issue 20: "stop #N of Namespace/NS was removed before this policy recorded it"): the test's if it set N.
         java.util.regex.Pattern reason = java.util.regex.Pattern.compile("insider [0-9-]+:[0-9]+ step [0-9]+");
+        java.util.regex.Pattern counted = java.util.regex.Pattern.compile("stop #([0-9]+) of Namespace/" + java.util.regex.Pattern.quote(ns)
+                + " was removed before this policy recorded it");
         Map<String, Integer> byReason = new java.util.TreeMap<>();
         for (String e : announced) {
             var m = reason.matcher(e);
-            byReason.merge(m.find() ? m.group() : "(no reason the test wrote)", 1, Integer::sum);
+            var c = counted.matcher(e);
+            String key = m.find() ? m.group() : c.find() && Integer.parseInt(c.group(1)) <= namespaceStopsWritten
+                    ? "namespace stop #" + c.group(1) : "(no reason the test wrote)";
+            if (key.startsWith("namespace stop #")) {
+                reasonsWritten.add(key);
+            }
+            byReason.merge(key, 1, Integer::sum);
         }
         if (!reasonsWritten.containsAll(byReason.keySet())) {
             ExecutionPolicy p = read();
@@ -544,10 +545,6 @@ final class Lane {
                 tally.residual(sequence.key(), last[0]);
                 return;
             }
-            if (removedUnrecordedDuringOutage) {
-                tally.lostInOutage(sequence.key(), last[0]);
-                return;
-            }
             throw failure(sequence.steps().size() - 1, "P3: the system the test stopped (stop written at " + stopWrittenAt
                     + ", not re-armed) still runs after " + STOP_DEADLINE.toSeconds() + " s: " + last[0], e);
         } catch (org.awaitility.core.TerminalFailureException e) {
@@ -555,22 +552,9 @@ final class Lane {
         }
     }
 
-    /** A stop annotation just removed: was the test's stop ever recorded in status, and did an outage overlap it? */
-    private void noteRemovalBeforeRecorded() {
-        if (stopWrittenAt == null) {
-            return;
-        }
-        ExecutionPolicy p = read();
-        boolean recorded = p != null && p.getStatus() != null && p.getStatus().emergencyStop != null
-                && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
-        if (!recorded && InsiderSequencesIT.outageBetween(stopWrittenAt, Instant.now())) {
-            removedUnrecordedDuringOutage = true;
-        }
-    }
-
     /**
-     * Running pods of the system: owned by a controller and labelled for p, or of a Deployment p's spec (or, p gone, its
-     * last spec) points at. A bare pod is a person's own, out of the operator's reach (docs/threat-model.md, section 5).
+     * Running pods of the system: labelled for p (a bare one too: a stop deletes it, issue 20), or owned by a Deployment
+     * p's spec (or, p gone, its last spec) points at.
      */
     private List<String> systemPods(ExecutionPolicy p) {
         if (p != null) {
@@ -595,7 +579,8 @@ final class Lane {
         for (Pod pod : admin.pods().inNamespace(ns).list().getItems()) {
             Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
             boolean owned = pod.getMetadata().getOwnerReferences() != null && !pod.getMetadata().getOwnerReferences().isEmpty();
-            boolean ours = owned && (POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || targeted.contains(labels.get("app")));
+            // A pod labelled for p is the system's, bare or not (issue 20: a stop deletes it too).
+            boolean ours = POLICY.equals(labels.get(MetadataNames.POLICY_LABEL)) || owned && targeted.contains(labels.get("app"));
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
             if (ours && pod.getMetadata().getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase)) {
                 running.add(pod.getMetadata().getName());

@@ -37,8 +37,6 @@ final class Tally {
     final Examples repeatedStopEvents = new Examples();
     /** The residual "stop, unstop and delete before the stop is recorded" (docs/threat-model.md): the system runs on. */
     final Examples residualDeleteBeforeRecorded = new Examples();
-    /** Issue 20 (docs/threat-model.md): a stop set and removed while no operator ran was never applied. */
-    final Examples lostInOutage = new Examples();
 
     void repeatedStopEvents(String sequence, int repeats, Map<String, Integer> byReason) {
         repeatedStopEvents.add(repeats, sequence + " " + byReason);
@@ -46,10 +44,6 @@ final class Tally {
 
     void residual(String sequence, String state) {
         residualDeleteBeforeRecorded.add(1, sequence + " (" + state + ")");
-    }
-
-    void lostInOutage(String sequence, String state) {
-        lostInOutage.add(1, sequence + " (" + state + ")");
     }
 
     void outcome(Move move, boolean accepted) {
@@ -64,8 +58,6 @@ final class Tally {
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
  + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded.count
                 + " sequence(s) (e.g. " + residualDeleteBeforeRecorded.first + ")"
-                + ", open issue 20 'a stop set and removed while no operator ran' left the system running in " + lostInOutage.count
-                + " sequence(s) (e.g. " + lostInOutage.first + ")"
                 + ", repeated EmergencyStopped Events " + repeatedStopEvents.count + " (e.g. " + repeatedStopEvents.first + "), writes " + sorted;
     }
 }

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
@@ -17,8 +23,10 @@ import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -129,6 +137,106 @@ class StopCoverageIT extends NamespacedTest {
         } finally {
             kubectl.run("annotate", "namespace", ns, STOP + "-");
         }
+    }
+
+    /**
+     * Issue 20: a stop is done only when the pods are gone. A StatefulSet with the default OrderedReady pod management
+     * deletes none of its pods at {@code replicas: 0} while two or more are unavailable (here: a long minReadySeconds),
+     * and a bare pod labelled for the policy has no controller at all: the stop deletes them directly. Until the last
+     * pod is gone the phase says Stopping and status names what still runs; then EmergencyStopped, with the time it took.
+     */
+    @Test
+    void aStopIsDoneOnlyWhenEveryPodIsGoneEvenWhereItsControllerWouldWait() {
+        client.apps().statefulSets().inNamespace(ns).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName("book").withLabels(Map.of(TradingSystem.PART_OF, "fx")).endMetadata()
+                .withNewSpec().withReplicas(2).withServiceName("book").withPodManagementPolicy("OrderedReady")
+                .withNewSelector().withMatchLabels(Map.of("app", "book")).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", "book")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/book:1.0").endContainer()
+                .endSpec().endTemplate().endSpec().build()).create();
+        apply(policy("fx", "DryRun", "{refs: [{kind: StatefulSet, name: book}]}", ""));
+        awaitPolicy("fx", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && ready(p));
+        // Both pods now unavailable for an hour: at replicas 0 the StatefulSet controller waits and deletes neither.
+        client.apps().statefulSets().inNamespace(ns).withName("book")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"minReadySeconds\":3600}}");
+        // A bare pod carrying the policy's mark, and a test finalizer on book-0 so the stop is seen in progress.
+        // (In DryRun like the rest, so that the checker sees no two modes at once.)
+        client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName("stray")
+                .withLabels(Map.of(MetadataNames.POLICY_LABEL, "fx"))
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, "DryRun")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/book:1.0")
+                .addNewEnv().withName("EXECUTION_MODE").withValue("DryRun").endEnv().endContainer()
+                .endSpec().build()).create();
+        await("the stray pod runs").atMost(DEADLINE).until(() -> "Running".equals(phaseOf("stray")));
+        Writes.edit(client.pods().inNamespace(ns).withName("book-0"), p -> {
+            p.getMetadata().getFinalizers().add(PodHolds.HOLD);
+            return p;
+        });
+
+        Kubectl.Result stop = kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=venue halted");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        try {
+            ExecutionPolicy stopping = awaitPolicy("fx", "Stopping, naming the pod still there", p -> p.getStatus().phase == Phase.Stopping
+                    && p.getStatus().emergencyStop != null && p.getStatus().emergencyStop.running != null
+                    && p.getStatus().emergencyStop.running.stream().anyMatch(r -> r.startsWith("Pod/book-0 (StatefulSet/book): terminating")));
+            assertThat(stopping.getStatus().effective).isEqualTo("Stopping");
+            assertThat(stopping.getStatus().emergencyStop.podsRunning).isPositive();
+            await("book-1 and the stray pod gone").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> client.pods().inNamespace(ns).withName("book-1").get() == null
+                            && client.pods().inNamespace(ns).withName("stray").get() == null);
+        } finally {
+            PodHolds.release(client, ns);
+        }
+        await("no pod left").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> client.pods().inNamespace(ns).list().getItems().isEmpty());
+        ExecutionPolicy stopped = awaitPolicy("fx", "EmergencyStopped once no pod is left",
+                p -> p.getStatus().phase == Phase.EmergencyStopped);
+        assertThat(stopped.getStatus().effective).isEqualTo("Stopped");
+        assertThat(stopped.getStatus().emergencyStop.podsRunning).isZero();
+        assertThat(stopped.getStatus().emergencyStop.running).isNull();
+        assertThat(stopped.getStatus().emergencyStop.completedMillis).isNotNull()
+                .isGreaterThanOrEqualTo(stopped.getStatus().emergencyStop.latencyMillis);
+        assertThat(client.apps().statefulSets().inNamespace(ns).withName("book").get().getSpec().getReplicas()).isZero();
+    }
+
+    /**
+     * Issue 20: a namespace-wide stop covers every pod that carries a mode, not only what a policy governs (here the
+     * namespace has no policy at all): a Deployment whose pods read EXECUTION_MODE goes to zero and its pods go, a bare
+     * pod with the mode annotation goes; a workload without a mode is left alone.
+     */
+    @Test
+    void aNamespaceStopRemovesEveryPodThatCarriesAModeGovernedOrNot() {
+        client.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+                .withNewMetadata().withName("rogue").endMetadata()
+                .withNewSpec().withReplicas(2).withNewSelector().withMatchLabels(Map.of("app", "rogue")).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", "rogue")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/rogue:1.0")
+                .addNewEnv().withName("EXECUTION_MODE").withValue("DryRun").endEnv().endContainer()
+                .endSpec().endTemplate().endSpec().build()).create();
+        TradingSystem.deployment(client, ns, "web", "portal", 1);
+        client.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName("manual")
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, "DryRun")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/manual:1.0").endContainer()
+                .endSpec().build()).create();
+        await("3 pods with a mode and 1 without run").atMost(DEADLINE).until(() -> client.pods().inNamespace(ns).list().getItems()
+                .stream().filter(p -> "Running".equals(p.getStatus().getPhase())).count() == 4);
+
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=desk closed");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        try {
+            await("rogue at zero and every pod with a mode gone").atMost(DEADLINE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> replicas("rogue") == 0 && client.pods().inNamespace(ns).list().getItems().stream()
+                            .allMatch(p -> p.getMetadata().getName().startsWith("web-")));
+            await("web untouched").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30))
+                    .until(() -> replicas("web") == 1 && client.pods().inNamespace(ns).withLabel("app", "web").list().getItems().size() == 1);
+        } finally {
+            kubectl.run("annotate", "namespace", ns, STOP + "-");
+        }
+    }
+
+    private String phaseOf(String pod) {
+        var p = client.pods().inNamespace(ns).withName(pod).get();
+        return p == null || p.getStatus() == null ? null : p.getStatus().getPhase();
     }
 
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {

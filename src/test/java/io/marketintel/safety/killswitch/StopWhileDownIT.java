@@ -104,6 +104,39 @@ class StopWhileDownIT extends NamespacedTest {
                 .isLessThan(log.indexOf("Operator SDK 5"));
     }
 
+    /**
+     * Issue 20, item 4, the runbook during an outage: a risk officer stops the Namespace and scales its workload to zero
+     * by hand; a trader removes the stop again before the operator is back. The API server counted the stop
+     * (emergency-stop-count): the restarted operator latches the policy anyway, and the hand-made zero is never undone.
+     */
+    @Test
+    void aNamespaceStopRemovedWhileTheOperatorWasDownStillLatches() throws Exception {
+        TradingSystem.deployment(client, ns, "alpha", "alpha", 2);
+        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        ExecutionPolicy before = awaitPolicy("fx", "DryRun, the stop count seen", p -> p.getStatus().mode == ExecutionMode.DRY_RUN
+                && ready(p) && p.getStatus().stopsSeen != null);
+        assertThat(before.getStatus().stopsSeen.namespace).isZero();
+        operator.kill();
+
+        assertThat(kubectl.run("annotate", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=venue down").exitCode()).isZero();
+        assertThat(kubectl.run("scale", "deployment", "alpha", "-n", ns, "--replicas=0").exitCode()).isZero();
+        assertThat(kubectl.run("annotate", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-").exitCode()).isZero();
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.EMERGENCY_STOP_COUNT_ANNOTATION, "1");
+
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        ExecutionPolicy stopped = awaitPolicy("fx", "latched by the stop it missed", p -> p.getStatus().phase == Phase.EmergencyStopped);
+        assertThat(stopped.getStatus().emergencyStop.scope).isEqualTo("Namespace");
+        assertThat(stopped.getStatus().emergencyStop.reason).contains("stop #1 of Namespace/" + ns + " was removed before this policy recorded it");
+        assertThat(stopped.getStatus().stopsSeen.namespace).isEqualTo(1);
+        await("the hand-made zero holds").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(30))
+                .until(() -> client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas() == 0
+                        && client.pods().inNamespace(ns).list().getItems().isEmpty());
+        String log = Files.readString(operator.log());
+        assertThat(log).contains("start-up sweep found 1 stopped policies");
+    }
+
 
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
         return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);

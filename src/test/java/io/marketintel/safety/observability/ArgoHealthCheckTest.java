@@ -99,6 +99,8 @@ class ArgoHealthCheckTest {
         // The failed pass stamped Ready with generation 7 but not status.observedGeneration (still 6).
         EXPECTED.put("operator-error-new-generation", expect("Degraded", condition("Ready")));
         EXPECTED.put("operator-error-first-pass", expect("Degraded", condition("Ready")));
+        // A stop whose pods are still there: in progress, naming each pod and why.
+        EXPECTED.put("emergency-stopping-policy", expect("Progressing", condition("Reconciling")));
         // Emergency stops: Suspended, naming who and why and the commands that resume.
         EXPECTED.put("emergency-stopped-policy", expect("Suspended", condition("Stalled"))); // the latching pass says who/why itself
         EXPECTED.put("emergency-stopped-namespace", expect("Suspended",

@@ -105,6 +105,8 @@ class MetricsIT extends NamespacedTest {
         awaitValue("execution_safety_emergency_stop_active{" + fx + "}", 0);
         await("released in status").atMost(DEADLINE).until(() -> !Boolean.TRUE.equals(
                 client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").get().getStatus().emergencyStop.active));
+        // Still asking for Live from DryRun: a policy on its way to Live cannot be deleted either; step back first.
+        apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", "approval: {requiredForLive: 2}"));
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").delete();
         await("series removed").atMost(DEADLINE).until(() -> scrape().lines().filter(l -> l.contains(fx)).toList(), java.util.List::isEmpty);
     }

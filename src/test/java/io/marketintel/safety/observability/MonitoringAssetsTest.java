@@ -98,6 +98,8 @@ public class MonitoringAssetsTest {
         series("execution_safety_emergency_stops_total", "scope");
         histogram("execution_safety_emergency_stop_latency_seconds");
         series("execution_safety_emergency_stop_active", "namespace", "policy");
+        series("execution_safety_emergency_stop_pods_running", "namespace", "policy");
+        histogram("execution_safety_emergency_stop_completion_seconds");
         series("execution_safety_pending_approvals", "namespace", "policy");
         series("execution_safety_circuit_breaker_open", "namespace", "policy");
         series("execution_safety_circuit_breaker_failures", "namespace", "policy");
@@ -161,6 +163,7 @@ public class MonitoringAssetsTest {
     static final Map<String, String> SEVERITIES = new LinkedHashMap<>();
     static {
         SEVERITIES.put("EmergencyStopActive", "critical");
+        SEVERITIES.put("EmergencyStopIncomplete", "critical");
         SEVERITIES.put("CircuitBreakerOpen", "critical");
         SEVERITIES.put("PolicyStalledTooLong", "warning");
         SEVERITIES.put("GuardFailing", "warning");
@@ -170,7 +173,8 @@ public class MonitoringAssetsTest {
         SEVERITIES.put("OperatorNoLeader", "critical");
     }
     /** Alerts about one policy: their descriptions must name it. */
-    static final Set<String> PER_POLICY = Set.of("EmergencyStopActive", "CircuitBreakerOpen", "PolicyStalledTooLong");
+    static final Set<String> PER_POLICY = Set.of("EmergencyStopActive", "EmergencyStopIncomplete", "CircuitBreakerOpen",
+            "PolicyStalledTooLong");
 
     @Test
     void promtoolAcceptsTheRules() throws Exception {

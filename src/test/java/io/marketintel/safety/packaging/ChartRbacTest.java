@@ -43,7 +43,7 @@ class ChartRbacTest {
             "safety.marketintel.io/executionpolicies: get list watch",
             "safety.marketintel.io/executionpolicies/status: patch",
             "apps/deployments, statefulsets: get list watch patch",
-            "core/pods: list watch",
+            "core/pods: list watch delete",
             "core/events: create",
             "core/configmaps, secrets: get",
             "networking.k8s.io/networkpolicies: list watch create patch delete",

@@ -45,9 +45,32 @@ class PassPlannerTest {
         assertThat(plan.fenceUp()).isTrue();
         Report report = plan.report(PassPlan.Outcome.CLEAN);
         assertThat(report.status().emergencyStop.epoch).isEqualTo(1L);
-        assertThat(report.status().effective).isEqualTo(ExecutionPolicyStatus.STOPPED);
+        assertThat(report.status().effective).as("pods still run: not stopped yet").isEqualTo(ExecutionPolicyStatus.STOPPING);
+        assertThat(report.status().phase).isEqualTo(ExecutionPolicyStatus.Phase.Stopping);
         assertThat(report.stopCounted()).contains(Latch.Scope.Namespace);
         assertThat(report.status().history.get(0).trigger).isEqualTo("EmergencyStop");
+    }
+
+    /**
+     * Issue 20: a Namespace stop the API server counted but whose annotation is gone latches as a missed stop; when this
+     * operator saw the annotation after all (the stop under way), that stop's own reason and author are recorded.
+     */
+    @Test
+    void aMissedStopLatchesAndYieldsToTheStopUnderWayThatKnowsItsReason() {
+        ExecutionPolicy policy = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
+        Latch.Trigger missed = new Latch.Trigger(Latch.Scope.Namespace, "Namespace/trading", "namespace trading",
+                "stop #4 of Namespace/trading was removed before this policy recorded it (the API server counted it)",
+                Optional.of("risk-officer"), true);
+
+        PassPlan alone = PLANNER.plan(observe(policy, List.of(missed), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2)));
+        assertThat(alone.latch().change()).isEqualTo(Latch.Change.STOPPED);
+        assertThat(alone.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).isZero());
+        assertThat(alone.report(PassPlan.Outcome.CLEAN).status().emergencyStop.reason).startsWith("stop #4 of Namespace/trading");
+
+        PassPlan seen = PLANNER.plan(observe(policy, List.of(missed), Optional.of(List.of(NAMESPACE_STOP)), List.of(),
+                running(ExecutionMode.LIVE, 2)));
+        assertThat(seen.latch().change()).isEqualTo(Latch.Change.STOPPED);
+        assertThat(seen.report(PassPlan.Outcome.CLEAN).status().emergencyStop.reason).isEqualTo("venue outage");
     }
 
     @Test

@@ -363,10 +363,19 @@ class PassSimulationTest {
                 assertThat(plan.latch().latched()).as(where("Ready is never reported while latched")).isFalse();
             }
             boolean stopped = plan.latch().stopped() || plan.decision().action() == Action.STOP;
-            assertThat(s.phase == ExecutionPolicyStatus.Phase.EmergencyStopped).as(where("phase EmergencyStopped exactly while stopped"))
-                    .isEqualTo(stopped);
-            assertThat(ExecutionPolicyStatus.STOPPED.equals(s.effective)).as(where("EFFECTIVE says Stopped exactly while stopped"))
-                    .isEqualTo(stopped);
+            // A stop is done only when the pods are gone (issue 20): Stopping until then, EmergencyStopped after.
+            long podsLeft = plan.observed().targets().workloads().stream().mapToLong(w -> w.podModes().size()).sum()
+                    + plan.observed().targets().strays().size();
+            boolean stopping = plan.decision().action() == Action.STOP && !plan.convergence().converged();
+            assertThat(s.phase == ExecutionPolicyStatus.Phase.EmergencyStopped || s.phase == ExecutionPolicyStatus.Phase.Stopping)
+                    .as(where("phase EmergencyStopped or Stopping exactly while stopped")).isEqualTo(stopped);
+            assertThat(s.phase == ExecutionPolicyStatus.Phase.Stopping).as(where("phase Stopping exactly while pods of a stop remain"))
+                    .isEqualTo(stopped && stopping);
+            if (s.phase == ExecutionPolicyStatus.Phase.EmergencyStopped) {
+                assertThat(podsLeft).as(where("never EmergencyStopped while a pod of the system exists")).isZero();
+            }
+            assertThat(ExecutionPolicyStatus.STOPPED.equals(s.effective) || ExecutionPolicyStatus.STOPPING.equals(s.effective))
+                    .as(where("EFFECTIVE says Stopped or Stopping exactly while stopped")).isEqualTo(stopped);
             assertThat(Conditions.isTrue(s.conditions, Conditions.EMERGENCY_STOPPED)).as(where("EmergencyStopped while latched"))
                     .isEqualTo(plan.latch().latched());
             assertThat(s.history == null ? 0 : s.history.size()).as(where("history is bounded")).isLessThanOrEqualTo(StatusWriter.HISTORY_LIMIT);

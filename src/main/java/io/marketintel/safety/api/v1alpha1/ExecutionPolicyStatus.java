@@ -54,6 +54,8 @@ public class ExecutionPolicyStatus {
 
     /** {@link #effective} while an emergency stop holds every target at zero replicas. */
     public static final String STOPPED = "Stopped";
+    /** {@link #effective} while a stop is in force and pods of the system still run. */
+    public static final String STOPPING = "Stopping";
 
     public enum Phase {
         /** Not evaluated yet. */
@@ -66,10 +68,23 @@ public class ExecutionPolicyStatus {
         AwaitingApproval,
         /** An escalation is refused, a guard fails, or the circuit breaker is open; a person must act. */
         Blocked,
-        /** Latched emergency stop: every target held at zero replicas until re-armed. */
+        /** An emergency stop is in force and pods of the system still run: the operator is removing them. */
+        Stopping,
+        /** Latched emergency stop: every target held at zero replicas and no pod of the system left, until re-armed. */
         EmergencyStopped,
         /** The operator cannot act on this policy (bad reference, conflict); see conditions. */
         Failed
+    }
+
+    @JsonPropertyDescription("The stop counts (annotation safety.marketintel.io/emergency-stop-count) of the Namespace and of"
+            + " ExecutionSafety/global this policy has taken into account: a higher count there is a stop it has not seen,"
+            + " applied even if its annotation was removed meanwhile.")
+    public StopsSeen stopsSeen;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class StopsSeen {
+        public Long namespace;
+        public Long cluster;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -148,6 +163,13 @@ public class ExecutionPolicyStatus {
         public Long epoch;
         @JsonPropertyDescription("From the stop being seen to zero replicas written on every target.")
         public Long latencyMillis;
+        @JsonPropertyDescription("Pods of the stopped system that still exist (running, or terminating within their grace"
+                + " period); the stop is complete at 0.")
+        public Integer podsRunning;
+        @JsonPropertyDescription("What still runs of the stopped system, one entry per pod with why (at most 20 listed).")
+        public List<String> running;
+        @JsonPropertyDescription("From the stop being seen to no pod of the system left: the stop is complete.")
+        public Long completedMillis;
         @JsonPropertyDescription("Why the latch holds, or what released it.")
         public String message;
         public String rearmedBy;

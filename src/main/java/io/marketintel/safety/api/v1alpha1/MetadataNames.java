@@ -20,6 +20,12 @@ public final class MetadataNames {
 
     /** Admission, on an ExecutionPolicy: who stopped it, so status names the authenticated user, not annotation text. */
     public static final String EMERGENCY_STOP_BY_ANNOTATION = "safety.marketintel.io/emergency-stop-by";
+    /**
+     * How many times a stop was set (or its reason changed) on a Namespace or ExecutionSafety/global, counted by the API
+     * server (MutatingAdmissionPolicy execution-safety-stopper): a policy whose status has seen fewer missed one, even
+     * if the annotation was removed before the operator saw it (issue 20).
+     */
+    public static final String EMERGENCY_STOP_COUNT_ANNOTATION = "safety.marketintel.io/emergency-stop-count";
     /** Admission, on an ExecutionPolicy: {@code "<user> <epoch>"} of the last re-arm, so only the named user re-arms. */
     public static final String REARMED_BY_ANNOTATION = "safety.marketintel.io/rearmed-by";
     /** Admission, on an ExecutionPolicy: one {@code "<user> <token>"} line per approval, user as authenticated (DESIGN §4). */

@@ -1,0 +1,428 @@
+package io.marketintel.safety.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.Users;
+
+/**
+ * Issue 20 (DESIGN §6, §11), prevention by the API server: while an emergency stop is in force no pod of the stopped
+ * system is created, whoever asks (a trader with the namespace's {@code edit} role, a GitOps tool, the cluster admin);
+ * a workload is not detached from a Live or stopped policy; a Live policy is not deleted. No operator acts on these
+ * policies (the test label): status is written here as the operator would, with {@code --subresource=status}.
+ * Users: tom holds {@code edit} in the namespace (a trader), bob edits policies.
+ */
+class StopAdmissionIT extends NamespacedTest {
+    static final String STOP = "safety.marketintel.io/emergency-stop";
+    static final String STOP_BY = "safety.marketintel.io/emergency-stop-by";
+    static final String POLICY = "safety.marketintel.io/policy";
+    static final String MODE = "safety.marketintel.io/mode";
+    static final Duration ENFORCED = Duration.ofSeconds(60);
+
+    Users users;
+
+    @BeforeEach
+    void setUp() {
+        users = new Users(client, kubectl, ns).bind("tom", "edit").bind("bob", "execution-policy-editor");
+        policy("momentum", "DryRun");
+    }
+
+    @Test
+    void aPodOfAStoppedPolicyIsRefusedToEveryoneUntilReArmed() {
+        annotate("xp", "momentum", STOP + "=fat finger");
+        String refused = "pods of ExecutionPolicy momentum cannot start: it is emergency-stopped (\"fat finger\")";
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), refused);
+
+        Kubectl.Result trader = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
+        assertThat(trader.exitCode()).as(trader.output()).isNotZero();
+        assertThat(trader.stderr()).contains(refused).contains("execution-safety-stopped-pods")
+                .contains("kubectl annotate xp momentum -n " + ns + " " + STOP + "-")
+                .contains("safety.marketintel.io/rearm=<status.emergencyStop.epoch>");
+        Kubectl.Result admin = kubectl.runWithInput(pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-n", ns, "-f", "-");
+        assertThat(admin.exitCode()).as("the cluster admin too: " + admin.output()).isNotZero();
+        assertThat(admin.stderr()).contains(refused);
+
+        // The latch outlives the annotation: once status records the stop, the annotation can go and pods stay refused.
+        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":3,\"reason\":\"fat finger\"}}");
+        Kubectl.Result removed = kubectl.run("annotate", "xp", "momentum", "-n", ns, STOP + "-", STOP_BY + "-");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""),
+                refused + "; re-arm it first (kubectl annotate xp momentum -n " + ns + " safety.marketintel.io/rearm=3)");
+        Kubectl.Result latched = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
+        assertThat(latched.exitCode()).as(latched.output()).isNotZero();
+
+        // A pod of another policy, or of none, is not this stop's.
+        policy("carry", "DryRun");
+        awaitAdmitted("tom", pod("other", "{" + POLICY + ": carry}", "", ""));
+        Kubectl.Result unrelated = as("tom", pod("other", "{" + POLICY + ": carry}", "", ""), "create", "-f", "-");
+        assertThat(unrelated.exitCode()).as(unrelated.output()).isZero();
+
+        // Re-armed (status shows the stop released): the same pod starts.
+        status("momentum", "{\"emergencyStop\":{\"active\":false}}");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+        Kubectl.Result resumed = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
+        assertThat(resumed.exitCode()).as(resumed.output()).isZero();
+    }
+
+    /**
+     * Issue 20, item 4: a Namespace stop set and removed before the operator recorded it on the policy (the API server
+     * counted it; status.stopsSeen shows fewer) still refuses the policy's pods, until the operator records it.
+     */
+    @Test
+    void aPodOfAPolicyThatMissedANamespaceStopIsRefused() {
+        status("momentum", "{\"stopsSeen\":{\"namespace\":0,\"cluster\":0}}");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+        Kubectl.Result stop = kubectl.run("annotate", "namespace", ns, STOP + "=desk halt");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        Kubectl.Result unstop = kubectl.run("annotate", "namespace", ns, STOP + "-");
+        assertThat(unstop.exitCode()).as(unstop.output()).isZero();
+        String refused = "pods of ExecutionPolicy momentum cannot start: Namespace " + ns + " was emergency-stopped (stop #1)";
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), refused);
+        // Recorded (the operator's stopped pass writes the count it has seen, and latches: its own check takes over).
+        status("momentum", "{\"stopsSeen\":{\"namespace\":1,\"cluster\":0}}");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+    }
+
+    /**
+     * A trader scales a stopped workload (kubectl scale), a GitOps tool forces {@code replicas: 3} back with a
+     * server-side apply, the trader scales the old ReplicaSet directly: every write is accepted, and no pod is ever
+     * created (the ReplicaSet reports FailedCreate). Without an operator here nothing writes the replicas back to 0.
+     */
+    @Test
+    void scalingAStoppedWorkloadInAnyWayStartsNoPod() {
+        Kubectl.Result created = kubectl.runWithInput(deployment("momentum", 0), "apply", "-n", ns, "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        annotate("xp", "momentum", STOP + "=venue halted");
+        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":1,\"reason\":\"venue halted\"}}");
+        awaitRefused("tom", pod("probe", "{" + POLICY + ": momentum}", "", ""), "it is emergency-stopped");
+
+        Kubectl.Result scaled = as("tom", null, "scale", "deployment", "momentum", "--replicas=2");
+        assertThat(scaled.exitCode()).as("the write itself is accepted: " + scaled.output()).isZero();
+        awaitFailedCreate();
+        assertNoPodFor(Duration.ofSeconds(3));
+
+        Kubectl.Result forced = as("tom", deployment("momentum", 3), "apply", "--server-side", "--force-conflicts",
+                "--field-manager=flux", "-f", "-");
+        assertThat(forced.exitCode()).as(forced.output()).isZero();
+        assertThat(client.apps().deployments().inNamespace(ns).withName("momentum").get().getSpec().getReplicas()).isEqualTo(3);
+        assertNoPodFor(Duration.ofSeconds(3));
+
+        String rs = client.apps().replicaSets().inNamespace(ns).list().getItems().get(0).getMetadata().getName();
+        Kubectl.Result old = as("tom", null, "scale", "replicaset", rs, "--replicas=4");
+        assertThat(old.exitCode()).as(old.output()).isZero();
+        assertNoPodFor(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void aNamespaceStopRefusesEveryPodThatCarriesAMode() {
+        annotate("namespace", ns, STOP + "=desk halt");
+        String refused = "a pod that carries an execution mode cannot start in Namespace " + ns
+                + ": the Namespace is emergency-stopped (\"desk halt\")";
+        String env = "env: [{name: EXECUTION_MODE, value: DryRun}]";
+        awaitRefused("tom", pod("by-env", "{}", "", env), refused);
+        Kubectl.Result byEnv = as("tom", pod("by-env", "{}", "", env), "create", "-f", "-");
+        assertThat(byEnv.exitCode()).as(byEnv.output()).isNotZero();
+        assertThat(byEnv.stderr()).contains(refused).contains("execution-safety-stopped-namespace-pods")
+                .contains("kubectl annotate namespace " + ns + " " + STOP + "-");
+        Kubectl.Result byAnnotation = as("tom", pod("by-annotation", "{}", "{" + MODE + ": Live}", ""), "create", "-f", "-");
+        assertThat(byAnnotation.exitCode()).as(byAnnotation.output()).isNotZero();
+        assertThat(byAnnotation.stderr()).contains(refused);
+        Kubectl.Result byLabel = as("tom", pod("by-label", "{" + POLICY + ": nosuch}", "", ""), "create", "-f", "-");
+        assertThat(byLabel.exitCode()).as(byLabel.output()).isNotZero();
+        assertThat(byLabel.stderr()).contains(refused);
+        String init = """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: by-init}
+                spec:
+                  initContainers: [{name: init, image: registry.example/init:1, env: [{name: EXECUTION_MODE, value: Live}]}]
+                  containers: [{name: app, image: registry.example/app:1}]
+                """;
+        Kubectl.Result byInit = as("tom", init, "create", "-f", "-");
+        assertThat(byInit.exitCode()).as(byInit.output()).isNotZero();
+        assertThat(byInit.stderr()).contains(refused);
+
+        Kubectl.Result noMode = as("tom", pod("database", "{app: db}", "", "env: [{name: OTHER, value: x}]"), "create", "-f", "-");
+        assertThat(noMode.exitCode()).as("a pod that carries no mode is not trading: " + noMode.output()).isZero();
+    }
+
+    /**
+     * The singleton is shared by every test on this control plane (tests run one after another): the stop is removed
+     * in a finally block and its effect awaited, so no later test meets it.
+     */
+    @Test
+    void aClusterStopRefusesEveryPodThatCarriesAMode() {
+        boolean existed = client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionSafety")
+                .withName("global").get() != null;
+        if (!existed) {
+            Kubectl.Result created = kubectl.apply("""
+                    apiVersion: safety.marketintel.io/v1alpha1
+                    kind: ExecutionSafety
+                    metadata: {name: global}
+                    spec: {}
+                    """);
+            assertThat(created.exitCode()).as(created.output()).isZero();
+        }
+        String env = "env: [{name: EXECUTION_MODE, value: DryRun}]";
+        try {
+            Kubectl.Result stopped = kubectl.run("annotate", "executionsafety", "global", "--overwrite", STOP + "=market-wide halt");
+            assertThat(stopped.exitCode()).as(stopped.output()).isZero();
+            String refused = "a pod that carries an execution mode cannot start: the cluster is emergency-stopped"
+                    + " (ExecutionSafety/global, \"market-wide halt\")";
+            awaitRefused("tom", pod("by-env", "{}", "", env), refused);
+            Kubectl.Result byEnv = as("tom", pod("by-env", "{}", "", env), "create", "-f", "-");
+            assertThat(byEnv.exitCode()).as(byEnv.output()).isNotZero();
+            assertThat(byEnv.stderr()).contains(refused).contains("execution-safety-stopped-cluster-pods")
+                    .contains("kubectl annotate executionsafety global " + STOP + "-");
+            Kubectl.Result noMode = as("tom", pod("database", "{app: db}", "", ""), "create", "-f", "-");
+            assertThat(noMode.exitCode()).as(noMode.output()).isZero();
+        } finally {
+            Kubectl.Result restored = existed
+                    ? kubectl.run("annotate", "executionsafety", "global", STOP + "-", STOP_BY + "-")
+                    : kubectl.run("delete", "executionsafety", "global", "--ignore-not-found");
+            assertThat(restored.exitCode()).as(restored.output()).isZero();
+        }
+        awaitAdmitted("tom", pod("by-env", "{}", "", env));
+    }
+
+    @Test
+    void aWorkloadIsNotDetachedFromALivePolicy() {
+        policy("live", "DryRun");
+        status("live", "{\"mode\":\"Live\"}");
+        Kubectl.Result created = kubectl.runWithInput(deployment("live", "live", "Live", 0), "apply", "-n", ns, "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        String refused = "Deployment live cannot be detached from ExecutionPolicy live";
+
+        await("detach refused").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", null, "label", "deployment", "live", POLICY + "-", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(refused);
+        });
+        Kubectl.Result unlabelled = as("tom", null, "label", "deployment", "live", POLICY + "-");
+        assertThat(unlabelled.exitCode()).as(unlabelled.output()).isNotZero();
+        assertThat(unlabelled.stderr()).contains(refused).contains("it runs Live").contains("execution-safety-detach")
+                .contains("\"spec\":{\"mode\":\"DryRun\"}").contains("status.mode is DryRun");
+        Kubectl.Result relabelled = as("tom", null, "label", "--overwrite", "deployment", "live", POLICY + "=carry");
+        assertThat(relabelled.exitCode()).as(relabelled.output()).isNotZero();
+        assertThat(relabelled.stderr()).contains(refused);
+        Kubectl.Result template = as("tom", null, "patch", "deployment", "live", "--type=json", "-p",
+                "[{\"op\":\"remove\",\"path\":\"/spec/template/metadata/labels/safety.marketintel.io~1policy\"}]");
+        assertThat(template.exitCode()).as(template.output()).isNotZero();
+        assertThat(template.stderr()).contains(refused);
+        Kubectl.Result templateChanged = as("tom", null, "patch", "deployment", "live", "--type=merge", "-p",
+                "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"" + POLICY + "\":\"carry\"}}}}}");
+        assertThat(templateChanged.exitCode()).as(templateChanged.output()).isNotZero();
+        assertThat(templateChanged.stderr()).contains(refused);
+        assertThat(labels("live")).containsEntry(POLICY, "live");
+
+        // A StatefulSet alike.
+        Kubectl.Result book = kubectl.runWithInput(deployment("live-book", "live", "Live", 0)
+                .replace("kind: Deployment", "kind: StatefulSet").replace("  replicas: 0", "  replicas: 0\n  serviceName: live-book"),
+                "apply", "-n", ns, "-f", "-");
+        assertThat(book.exitCode()).as(book.output()).isZero();
+        Kubectl.Result statefulSet = as("tom", null, "label", "statefulset", "live-book", POLICY + "-");
+        assertThat(statefulSet.exitCode()).as(statefulSet.output()).isNotZero();
+        assertThat(statefulSet.stderr()).contains("StatefulSet live-book cannot be detached from ExecutionPolicy live")
+                .contains("it runs Live");
+
+        // Other edits of the Live workload are this policy's business, not detaching.
+        Kubectl.Result other = as("tom", null, "label", "deployment", "live", "desk=rates");
+        assertThat(other.exitCode()).as(other.output()).isZero();
+    }
+
+    @Test
+    void aWorkloadIsNotDetachedFromAStoppedPolicyButFromAnIdleOneItIs() {
+        policy("idle", "DryRun");
+        for (String name : List.of("idle", "momentum")) {
+            Kubectl.Result created = kubectl.runWithInput(deployment(name, name, "DryRun", 0), "apply", "-n", ns, "-f", "-");
+            assertThat(created.exitCode()).as(created.output()).isZero();
+        }
+        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":2}}");
+        String refused = "Deployment momentum cannot be detached from ExecutionPolicy momentum";
+        await("detach refused").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", null, "label", "deployment", "momentum", POLICY + "-", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(refused);
+        });
+        Kubectl.Result stopped = as("tom", null, "label", "deployment", "momentum", POLICY + "-");
+        assertThat(stopped.exitCode()).as(stopped.output()).isNotZero();
+        assertThat(stopped.stderr()).contains(refused).contains("the policy is emergency-stopped")
+                .contains("safety.marketintel.io/rearm=");
+
+        Kubectl.Result idle = as("tom", null, "label", "deployment", "idle", POLICY + "-");
+        assertThat(idle.exitCode()).as("neither Live nor stopped: " + idle.output()).isZero();
+
+        // The operator is exempt, known by what it may do (patch policy status), not by its name: here a ServiceAccount
+        // given exactly that and the workload rights, then the cluster admin.
+        client.rbac().roles().inNamespace(ns).resource(new RoleBuilder().withNewMetadata().withName("like-the-operator").endMetadata()
+                .addToRules(new PolicyRuleBuilder().withApiGroups("safety.marketintel.io").withResources("executionpolicies/status")
+                        .withVerbs("patch").build())
+                .addToRules(new PolicyRuleBuilder().withApiGroups("apps").withResources("deployments").withVerbs("get", "patch").build())
+                .build()).create();
+        client.rbac().roleBindings().inNamespace(ns).resource(new RoleBindingBuilder().withNewMetadata().withName("like-the-operator").endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("like-the-operator").endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName("reconciler").withNamespace(ns).endSubject()
+                .build()).create();
+        await("RBAC in force").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> as("system:serviceaccount:" + ns + ":reconciler",
+                null, "label", "deployment", "momentum", "--overwrite", POLICY + "=idle", "--dry-run=server").exitCode() == 0);
+        Kubectl.Result byOperator = as("system:serviceaccount:" + ns + ":reconciler", null, "label", "deployment", "momentum",
+                "--overwrite", POLICY + "=idle");
+        assertThat(byOperator.exitCode()).as(byOperator.output()).isZero();
+        Kubectl.Result byAdmin = kubectl.run("label", "deployment", "momentum", "-n", ns, POLICY + "-");
+        assertThat(byAdmin.exitCode()).as(byAdmin.output()).isZero();
+    }
+
+    @Test
+    void aLivePolicyIsNotDeletedUntilStatusShowsDryRun() {
+        policy("live", "DryRun");
+        status("live", "{\"mode\":\"Live\"}");
+        String refused = "ExecutionPolicy live runs Live (status.mode Live) and cannot be deleted";
+        await("delete refused").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", null, "delete", "xp", "live", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(refused);
+        });
+        Kubectl.Result trader = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(trader.exitCode()).as(trader.output()).isNotZero();
+        assertThat(trader.stderr()).contains(refused).contains("execution-safety-latch")
+                .contains("\"spec\":{\"mode\":\"DryRun\"}").contains("wait until status.mode is DryRun, then delete");
+        Kubectl.Result admin = kubectl.run("delete", "xp", "live", "-n", ns, "--wait=false");
+        assertThat(admin.exitCode()).as("nor by the cluster admin: " + admin.output()).isNotZero();
+
+        // Escalating: spec asks for Live while status still shows DryRun.
+        status("live", "{\"mode\":\"DryRun\"}");
+        Kubectl.Result escalating = as("bob", null, "patch", "xp", "live", "--type=merge", "-p",
+                "{\"spec\":{\"mode\":\"Live\",\"riskLimits\":{\"maxOrderNotional\":1000,\"maxPosition\":1000,"
+                        + "\"maxDailyLoss\":100,\"maxOrdersPerSecond\":5}}}");
+        assertThat(escalating.exitCode()).as(escalating.output()).isZero();
+        Kubectl.Result whileEscalating = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(whileEscalating.exitCode()).as(whileEscalating.output()).isNotZero();
+        assertThat(whileEscalating.stderr()).contains("ExecutionPolicy live is on its way to Live (spec.mode Live, status.mode DryRun) and cannot be deleted");
+
+        Kubectl.Result back = as("bob", null, "patch", "xp", "live", "--type=merge", "-p", "{\"spec\":{\"mode\":\"DryRun\"}}");
+        assertThat(back.exitCode()).as(back.output()).isZero();
+        Kubectl.Result deleted = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(deleted.exitCode()).as(deleted.output()).isZero();
+
+        // Asking for Live from Backtest runs nothing Live (Live is reachable only from DryRun): such a policy, the
+        // shipped Live sample applied as it is, may be deleted.
+        Kubectl.Result sample = as("bob", """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: arbitrage, labels: {test.marketintel.io/operator: none}}
+                spec:
+                  mode: Live
+                  workloads: {refs: [{kind: Deployment, name: arbitrage}]}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """, "apply", "-f", "-");
+        assertThat(sample.exitCode()).as(sample.output()).isZero();
+        status("arbitrage", "{\"mode\":\"Backtest\"}");
+        Kubectl.Result stalled = as("tom", null, "delete", "xp", "arbitrage", "--wait=false");
+        assertThat(stalled.exitCode()).as(stalled.output()).isZero();
+    }
+
+    // --- helpers
+
+    private void policy(String name, String mode) {
+        Kubectl.Result r = kubectl.runWithInput("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: %s, labels: {test.marketintel.io/operator: none}}
+                spec: {mode: %s, workloads: {refs: [{kind: Deployment, name: %s}]}}
+                """.formatted(name, mode, name), "apply", "-n", ns, "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    /** Writes status as the operator would (only it may: the status subresource). */
+    private void status(String policy, String json) {
+        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":" + json + "}");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    private void annotate(String kind, String name, String annotation) {
+        Kubectl.Result r = kind.equals("namespace")
+                ? kubectl.run("annotate", "namespace", name, "--overwrite", annotation)
+                : kubectl.run("annotate", kind, name, "-n", ns, "--overwrite", annotation);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    private static String pod(String name, String labels, String annotations, String env) {
+        return """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: %s, labels: %s%s}
+                spec:
+                  containers: [{name: app, image: registry.example/trader:1%s}]
+                """.formatted(name, labels, annotations.isEmpty() ? "" : ", annotations: " + annotations,
+                env.isEmpty() ? "" : ", " + env);
+    }
+
+    private static String deployment(String policy, int replicas) {
+        return deployment(policy, policy, "DryRun", replicas);
+    }
+
+    /** A workload as the operator leaves it: its policy's label on it and its pod template, the mode on the template. */
+    private static String deployment(String name, String policy, String mode, int replicas) {
+        return """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: %s, labels: {%s: %s}}
+                spec:
+                  replicas: %d
+                  selector: {matchLabels: {app: %s}}
+                  template:
+                    metadata:
+                      labels: {app: %s, %s: %s}
+                      annotations: {%s: %s}
+                    spec:
+                      containers: [{name: app, image: registry.example/trader:1, env: [{name: EXECUTION_MODE, value: %s}]}]
+                """.formatted(name, POLICY, policy, replicas, name, name, POLICY, policy, MODE, mode, mode);
+    }
+
+    /** Admission policies (and their parameters) take a moment to be enforced after a change: poll a dry run. */
+    private void awaitRefused(String user, String manifest, String message) {
+        await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as(user, manifest, "create", "--dry-run=server", "-f", "-");
+            return r.exitCode() != 0 && r.stderr().contains(message);
+        });
+    }
+
+    private void awaitAdmitted(String user, String manifest) {
+        await("admitted").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
+                .until(() -> as(user, manifest, "create", "--dry-run=server", "-f", "-").exitCode() == 0);
+    }
+
+    /** The ReplicaSet tried to create a pod and the API server refused it. */
+    private void awaitFailedCreate() {
+        await("FailedCreate").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result events = kubectl.run("get", "events", "-n", ns, "--field-selector", "reason=FailedCreate",
+                    "-o", "jsonpath={.items[*].message}");
+            return events.stdout().contains("execution-safety-stopped-pods");
+        });
+    }
+
+    /** Observed for a while, not once: the controllers retry, and none of their attempts may start a pod. */
+    private void assertNoPodFor(Duration observed) {
+        await("no pod of the stopped system").during(observed).atMost(observed.plusSeconds(5)).pollInterval(Duration.ofMillis(250))
+                .until(() -> client.pods().inNamespace(ns).list().getItems().isEmpty());
+    }
+
+    private java.util.Map<String, String> labels(String deployment) {
+        HasMetadata d = client.apps().deployments().inNamespace(ns).withName(deployment).get();
+        return d.getMetadata().getLabels();
+    }
+
+    private Kubectl.Result as(String user, String stdin, String... args) {
+        return users.as(user, stdin, args);
+    }
+}
