@@ -24,6 +24,8 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.awaitility.core.ConditionTimeoutException;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -103,7 +105,8 @@ public final class StopLatencyBench {
         REPLICAS("replicas-0", "replicas=0"),
         TERMINATING("pods-terminating", "pods terminating"),
         GONE("pods-gone", "pods gone"),
-        OWN("zeros-written", "zeros written");
+        OWN("zeros-written", "zeros written"),
+        OWN_COMPLETED("stop-completed", "stop completed");
 
         final String key;
         final String label;
@@ -424,6 +427,17 @@ public final class StopLatencyBench {
         awaitAll(xp, policies, "stop recorded", p -> p.getStatus().emergencyStop != null
                 && Boolean.TRUE.equals(p.getStatus().emergencyStop.active) && epoch(p) > before.get(p.getMetadata().getName()));
         xp.getStore().list().forEach(p -> f.series("own", Metric.OWN).addOrMissing(run, p.getStatus().emergencyStop.latencyMillis));
+        // status.emergencyStop.completedMillis (stop seen -> no pod of the system left), written by the reconciler once it
+        // sees the pods gone: waited for only if the watch saw them gone, and briefly.
+        Series completed = f.series("own", Metric.OWN_COMPLETED);
+        if (f.series("operator", Metric.GONE).lastSeen) {
+            try {
+                awaitAll(xp, policies, "stop completed", Duration.ofSeconds(30), p -> p.getStatus().emergencyStop.completedMillis != null);
+            } catch (ConditionTimeoutException e) {
+                progress("  operator run %d: a policy recorded no completedMillis within 30 s of the stop recorded", run);
+            }
+        }
+        xp.getStore().list().forEach(p -> completed.addOrMissing(run, p.getStatus().emergencyStop.completedMillis));
         check(kubectl.run("annotate", "namespace", ns, STOP + "-"));
         for (ExecutionPolicy p : xp.getStore().list()) {
             client.resources(ExecutionPolicy.class).inNamespace(ns).withName(p.getMetadata().getName())
@@ -527,7 +541,12 @@ public final class StopLatencyBench {
     }
 
     private static void awaitAll(SharedIndexInformer<ExecutionPolicy> xp, int policies, String what, Predicate<ExecutionPolicy> ok) {
-        await("every policy " + what).atMost(STEP).pollInterval(Duration.ofMillis(100)).until(() -> all(xp, policies, ok));
+        awaitAll(xp, policies, what, STEP, ok);
+    }
+
+    private static void awaitAll(SharedIndexInformer<ExecutionPolicy> xp, int policies, String what, Duration atMost,
+            Predicate<ExecutionPolicy> ok) {
+        await("every policy " + what).atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> all(xp, policies, ok));
     }
 
     private static boolean all(SharedIndexInformer<ExecutionPolicy> xp, int policies, Predicate<ExecutionPolicy> ok) {
@@ -721,11 +740,14 @@ public final class StopLatencyBench {
         final List<Double> values = new ArrayList<>();
         /** Runs (after the first) that timed out: they sort above every figure. */
         int timeouts;
-        /** Figures that were not there to read (own: a policy without latencyMillis). */
+        /** Figures that were not there to read (own: a policy without latencyMillis or completedMillis). */
         int missing;
+        /** Whether the last run's figure was seen (not a timeout). */
+        boolean lastSeen;
 
         /** A run's figure, or null: it timed out. */
         void add(int run, Double ms) {
+            lastSeen = ms != null;
             double v = ms == null ? Double.POSITIVE_INFINITY : ms;
             if (run == 0) {
                 first = first == null ? v : Math.max(first, v);
@@ -796,8 +818,9 @@ public final class StopLatencyBench {
                                      every figure, so a percentile that falls on one prints "timeout"; column t/o counts them
                 methods:
                    operator     kubectl annotate namespace NS %s=bench   (DryRun policies of %d workloads each, via selector)
-                   own          the operator's status.emergencyStop.latencyMillis of each policy (stop seen -> zeros written);
-                                one figure per policy and run, its "first" is the slowest policy of the warm-up stop
+                   own          the operator's own figures of each policy: status.emergencyStop.latencyMillis (stop seen ->
+                                zeros written) and completedMillis (stop seen -> no pod of the system left, as its reconciler
+                                saw it); one figure per policy and run, "first" is the slowest policy of the warm-up stop
                    scale        kubectl scale deployment,statefulset --replicas=0 --all -n NS2   (same workloads, no policies;
                                 kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
                    loop         kubectl scale KIND NAME --replicas=0 -n NS2, one call per workload, one after another
@@ -840,6 +863,10 @@ public final class StopLatencyBench {
         Series own = f.get("own", Metric.OWN);
         if (own != null && own.missing > 0) {
             t.append("own: %d policy stops recorded no latencyMillis%n".formatted(own.missing));
+        }
+        Series completed = f.get("own", Metric.OWN_COMPLETED);
+        if (completed != null && completed.missing > 0) {
+            t.append("own: %d policy stops recorded no completedMillis (pods not gone, or not recorded within 30 s)%n".formatted(completed.missing));
         }
         return t.append("operator log: ").append(log).append('\n').toString();
     }
