@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every benchmark, one after the other, into one report (target/performance-report.txt): the JMH guard and
 # decision costs, emergency-stop latency against kubectl, then throughput and footprint with 1,000 policies.
-# Settings of each script pass through (RUNS, BASELINE_RUNS, SIZES, LOOP_MAX, POLICIES, IDLE, CONTROLLER_QPS,
-# JVM_OPTS, NMT); the defaults take about 3 hours on 2 cores. docs/performance.md shows one report and how
+# Settings of each script pass through (RUNS, BASELINE_RUNS, SIZES, WORKLOADS, UNREADY_RUNS, DEADLINE, LOOP_MAX,
+# POLICIES, IDLE, CONTROLLER_QPS, JVM_OPTS, NMT); the defaults take roughly 4 to 5 hours on 2 cores (an estimate:
+# the stop benchmark with StatefulSets, pod figures and the unready variant has not yet run at its defaults). docs/performance.md shows one report and how
 # to read it. Nothing here asserts a speed: it exits non-zero only if a benchmark failed to run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -5,25 +5,38 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import org.awaitility.core.ConditionTimeoutException;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -40,22 +53,100 @@ import io.marketintel.safety.testing.TradingSystem;
 import io.marketintel.safety.testing.Writes;
 
 /**
- * bench/stop-latency.sh: how long from a person's {@code kubectl} command until a watch sees
- * {@code spec.replicas: 0} on every one of N Deployments, for the operator's namespace emergency stop and for
- * scaling the same Deployments by hand. Prints figures, asserts nothing. Settings from the environment:
- * SIZES ("1 100 500"), RUNS (30), LOOP_MAX (500: the one-kubectl-per-deployment baseline is skipped above it),
- * BASELINES (true; false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process
- * records a Java Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests
- * by verb and resource during each operator stop, from apiserver_request_total, printed after the table),
- * BASELINE_RUNS (RUNS: runs of each kubectl baseline; one {@code kubectl scale --all} of 500 Deployments takes
- * about 100 s, paced by kubectl's own rate limit, so its spread is small and 30 runs of it take an hour),
- * CONTROLLER_QPS (unset: see {@link Bench#controlPlane}).
+ * bench/stop-latency.sh: how long from a person's {@code kubectl} command until a watch sees {@code spec.replicas: 0}
+ * on every one of N workloads, and until a watch on pods sees no pod of them left, for the operator's namespace
+ * emergency stop and for stopping the same workloads by hand ({@code kubectl scale}, {@code kubectl delete pods}).
+ * Prints figures, asserts nothing. Settings from the environment: SIZES ("1 100 500"), WORKLOADS ("mixed unready":
+ * one table per size and kind of workload set, see {@link Variant}), RUNS (30), BASELINE_RUNS (RUNS: runs of each
+ * kubectl baseline; one {@code kubectl scale --all} of 500 workloads takes about 100 s, paced by kubectl's own rate
+ * limit), UNREADY_RUNS (5: runs of each method in the unready variant, where a run that times out costs DEADLINE),
+ * DEADLINE (60 s: how long after its kubectl command returned a run waits for each figure before it records
+ * {@code timeout}), LOOP_MAX (500: the one-kubectl-per-workload baseline is skipped above it), BASELINES (true;
+ * false: only the operator's stop, for profiling), JFR (unset; a file name: the operator process records a Java
+ * Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests by verb and resource
+ * during each operator stop, from apiserver_request_total, printed after the tables), CONTROLLER_QPS (unset: see
+ * {@link Bench#controlPlane}). Table on stdout and in target/stop-latency.txt, every figure also in
+ * target/stop-latency.json.
  */
 public final class StopLatencyBench {
     static final String STOP = MetadataNames.EMERGENCY_STOP_ANNOTATION;
+    /** Marks the pods this bench has made unready (their Ready condition set to False, as a failing probe would). */
+    static final String UNREADY = "test.marketintel.io/unready";
     static final int PER_POLICY = 10;
+    /** In a mixed set every fifth workload (index 4, 9, ...) is a StatefulSet: N = 1 is one Deployment. */
+    static final int STATEFUL_EVERY = 5;
+    /** Two pods: with OrderedReady and two unready pods, the StatefulSet controller deletes neither at replicas 0. */
+    static final int STATEFUL_REPLICAS = 2;
     static final Duration SETUP = Duration.ofMinutes(20);
     static final Duration STEP = Duration.ofMinutes(3);
+
+    /** The sets of workloads a size is measured with (WORKLOADS). */
+    enum Variant {
+        /** N Deployments of one pod (the benchmark before StatefulSets were added). */
+        deployments("N Deployments of 1 pod"),
+        /** Every fifth workload a StatefulSet of two pods (OrderedReady, the default), the rest Deployments. */
+        mixed("every 5th workload a StatefulSet of 2 pods (OrderedReady), the rest Deployments of 1 pod"),
+        /** As mixed, and before each run every StatefulSet pod is made Running but not Ready. */
+        unready("as mixed, and before each run the StatefulSets' pods are made unready (Running, Ready=False)");
+
+        final String description;
+
+        Variant(String description) {
+            this.description = description;
+        }
+
+        boolean mixed() {
+            return this != deployments;
+        }
+    }
+
+    /** What a run waits for; each is one column group of the table and one metric of the JSON. */
+    enum Metric {
+        REPLICAS("replicas-0", "replicas=0"),
+        TERMINATING("pods-terminating", "pods terminating"),
+        GONE("pods-gone", "pods gone"),
+        OWN("zeros-written", "zeros written"),
+        OWN_COMPLETED("stop-completed", "stop completed");
+
+        final String key;
+        final String label;
+
+        Metric(String key, String label) {
+            this.key = key;
+            this.label = label;
+        }
+    }
+
+    /** The workloads of one size and variant: which index is which kind, and how many pods they run. */
+    record Layout(int n, Variant variant) {
+        boolean stateful(int i) {
+            return variant.mixed() && i % STATEFUL_EVERY == STATEFUL_EVERY - 1;
+        }
+
+        String name(int i) {
+            return (stateful(i) ? "s" : "d") + i;
+        }
+
+        String kind(int i) {
+            return stateful(i) ? "statefulset" : "deployment";
+        }
+
+        int statefulSets() {
+            return variant.mixed() ? n / STATEFUL_EVERY : 0;
+        }
+
+        int deployments() {
+            return n - statefulSets();
+        }
+
+        int pods() {
+            return deployments() + STATEFUL_REPLICAS * statefulSets();
+        }
+
+        int policies() {
+            return (n + PER_POLICY - 1) / PER_POLICY;
+        }
+    }
 
     final ControlPlane plane;
     final KubernetesClient client;
@@ -64,9 +155,12 @@ public final class StopLatencyBench {
     final int loopMax;
     final boolean baselines = Boolean.parseBoolean(Bench.env("BASELINES", "true"));
     final int baselineRuns;
+    final int unreadyRuns = Integer.parseInt(Bench.env("UNREADY_RUNS", "5"));
+    final Duration deadline = Duration.ofSeconds(Long.parseLong(Bench.env("DEADLINE", "60")));
     final String jfr = Bench.env("JFR", "");
     final boolean requestMix = Boolean.parseBoolean(Bench.env("REQUEST_MIX", "false"));
     final StringBuilder mixes = new StringBuilder();
+    final List<Map<String, Object>> records = new ArrayList<>();
     volatile OperatorProcess operator;
     final List<String> deleting = new ArrayList<>();
 
@@ -85,9 +179,11 @@ public final class StopLatencyBench {
 
     private static void run() throws Exception {
         int[] sizes = Arrays.stream(Bench.env("SIZES", "1 100 500").trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        List<Variant> variants = Arrays.stream(Bench.env("WORKLOADS", "mixed unready").trim().split("\\s+")).map(Variant::valueOf).toList();
         int runs = Integer.parseInt(Bench.env("RUNS", "30"));
         int loopMax = Integer.parseInt(Bench.env("LOOP_MAX", "500"));
         String load = Bench.loadAverage();
+        Instant started = Instant.now();
         ControlPlane plane = Bench.controlPlane("stop-latency");
         KubernetesClient client = plane.client();
         StopLatencyBench bench = new StopLatencyBench(plane, client, runs, loopMax);
@@ -95,23 +191,47 @@ public final class StopLatencyBench {
         Thread cleanup = new Thread(bench::cleanup, "stop-latency-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            // The fake node admits 500 pods; the operator's and the baseline's namespaces run N each.
-            int pods = 2 * Arrays.stream(sizes).max().orElse(1) + 100;
+            // The fake node admits 500 pods; the operator's and the baseline's namespaces run up to 1.2 N each, and
+            // kubectl delete pods has the controllers create new ones while the old go.
+            int most = Arrays.stream(sizes).map(n -> new Layout(n, Variant.mixed).pods()).max().orElse(1);
+            int pods = 3 * most + 100;
             Writes.editStatus(client.nodes().withName(ControlPlane.FAKE_NODE), n -> {
                 n.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(pods)));
                 n.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(pods)));
                 return n;
             });
-            StringBuilder report = new StringBuilder(bench.header());
+            String header = bench.header(variants);
+            StringBuilder report = new StringBuilder(header);
             for (int n : sizes) {
-                report.append(bench.size(n));
+                for (Variant v : variants) {
+                    report.append(bench.size(new Layout(n, v)));
+                }
             }
             report.append(bench.mixes);
-            report.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ")
-                    .append(Bench.loadAverage()).append('\n');
+            String loadEnd = Bench.loadAverage();
+            report.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(loadEnd).append('\n');
             System.out.println();
             System.out.print(report);
             Files.writeString(Path.of("target", "stop-latency.txt"), report);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("benchmark", "stop-latency");
+            json.put("started", started.toString());
+            json.put("unit", "ms");
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("sizes", Arrays.stream(sizes).boxed().toList());
+            settings.put("workloads", variants.stream().map(Enum::name).toList());
+            settings.put("runs", runs);
+            settings.put("baselineRuns", bench.baselineRuns);
+            settings.put("unreadyRuns", bench.unreadyRuns);
+            settings.put("deadlineSeconds", bench.deadline.toSeconds());
+            settings.put("loopMax", loopMax);
+            settings.put("baselines", bench.baselines);
+            settings.put("controllerQps", Bench.env("CONTROLLER_QPS", ""));
+            json.put("settings", settings);
+            json.put("loadAverage", Map.of("start", load, "end", loadEnd));
+            json.put("header", header);
+            json.put("records", bench.records);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(Path.of("target", "stop-latency.json").toFile(), json);
         } finally {
             bench.cleanup();
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -126,21 +246,36 @@ public final class StopLatencyBench {
         plane.close();
     }
 
-    // ---------------------------------------------------------------- one size
+    // ---------------------------------------------------------------- one size and variant
 
-    private String size(int n) throws Exception {
+    /** One namespace's workloads and pods as the bench's watches see them. */
+    record Side(String ns, Workloads workloads, Pods pods) implements AutoCloseable {
+        @Override
+        public void close() {
+            workloads.close();
+            pods.close();
+        }
+    }
+
+    private String size(Layout layout) throws Exception {
+        int n = layout.n();
+        if (layout.variant() == Variant.unready && layout.statefulSets() == 0) {
+            return "\nN=%d %s: skipped, no StatefulSet at this size (every %dth workload is one)%n".formatted(n,
+                    layout.variant(), STATEFUL_EVERY);
+        }
         // The previous size's pods are still being deleted: let that churn finish before this size is set up.
         await("namespaces of the previous size deleted").atMost(SETUP).pollInterval(Duration.ofSeconds(1))
                 .until(() -> deleting.stream().allMatch(d -> client.namespaces().withName(d).get() == null));
-        int policies = (n + PER_POLICY - 1) / PER_POLICY;
+        int policies = layout.policies();
         String ns = Namespaces.create(client, "stop-" + n);
         String base = Namespaces.create(client, "scale-" + n);
-        progress("N=%d: creating %d deployments in %s and %s, %d policies", n, n, ns, base, policies);
+        progress("N=%d %s: creating %d Deployments and %d StatefulSets in %s and %s, %d policies", n, layout.variant(),
+                layout.deployments(), layout.statefulSets(), ns, base, policies);
         StringBuilder yaml = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            TradingSystem.deployment(client, ns, "d" + i, "g" + i / PER_POLICY, 1);
+            create(ns, layout, i);
             if (baselines) {
-                TradingSystem.deployment(client, base, "d" + i, "g" + i / PER_POLICY, 1);
+                create(base, layout, i);
             }
         }
         for (int k = 0; k < policies; k++) {
@@ -161,31 +296,41 @@ public final class StopLatencyBench {
             jvm.add("-XX:StartFlightRecording=filename=" + Path.of(jfr).toAbsolutePath() + ",settings=profile,dumponexit=true");
         }
         operator = OperatorProcess.start(plane, ns, null, null, jvm);
-        try (Watch stopped = new Watch(client, ns, n); Watch scaled = new Watch(client, base, n);
+        boolean unready = layout.variant() == Variant.unready;
+        int opRuns = unready ? Math.min(runs, unreadyRuns) : runs;
+        int baseRuns = unready ? Math.min(baselineRuns, unreadyRuns) : baselineRuns;
+        try (Side stopped = new Side(ns, new Workloads(client, ns), new Pods(client, ns));
+                Side scaled = new Side(base, new Workloads(client, base), new Pods(client, base));
                 SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
-            awaitSteady(stopped, xp, policies);
+            awaitSteady(layout, stopped, xp, policies);
             if (baselines) {
-                awaitSteady(scaled, null, 0);
+                awaitSteady(layout, scaled, null, 0);
             }
             // One extra run of each, first, not counted: kubectl's discovery cache and the operator's stop path
             // are cold on the first one. Printed on its own.
-            Series op = new Series(), self = new Series(), all = new Series(), loop = new Series();
-            progress("N=%d: operator stop, %d+1 runs", n, runs);
-            for (int r = 0; r <= runs; r++) {
-                op.add(r, stopRun(ns, stopped, xp, policies, self, r));
+            Figures f = new Figures();
+            progress("N=%d %s: operator stop, %d+1 runs", n, layout.variant(), opRuns);
+            for (int r = 0; r <= opRuns; r++) {
+                stopRun(layout, stopped, xp, policies, f, r);
             }
-            progress("N=%d: kubectl scale --all, %d+1 runs", n, baselineRuns);
-            for (int r = 0; r <= baselineRuns && baselines; r++) {
-                all.add(r, scaleRun(base, scaled, () -> scale("deployment", "--replicas=0", "--all", "-n", base)));
-            }
-            if (n <= loopMax && baselines) {
-                progress("N=%d: kubectl scale one by one, %d+1 runs", n, baselineRuns);
-                for (int r = 0; r <= baselineRuns; r++) {
-                    loop.add(r, scaleRun(base, scaled, () -> {
-                        for (int i = 0; i < n; i++) {
-                            scale("deployment", "d" + i, "--replicas=0", "-n", base);
-                        }
-                    }));
+            if (baselines) {
+                progress("N=%d %s: kubectl scale --all, %d+1 runs", n, layout.variant(), baseRuns);
+                for (int r = 0; r <= baseRuns; r++) {
+                    scaleRun(layout, scaled, f, "scale", r, () -> scale("deployment,statefulset", "--replicas=0", "--all", "-n", base));
+                }
+                if (n <= loopMax) {
+                    progress("N=%d %s: kubectl scale one by one, %d+1 runs", n, layout.variant(), baseRuns);
+                    for (int r = 0; r <= baseRuns; r++) {
+                        scaleRun(layout, scaled, f, "loop", r, () -> {
+                            for (int i = 0; i < n; i++) {
+                                scale(layout.kind(i), layout.name(i), "--replicas=0", "-n", base);
+                            }
+                        });
+                    }
+                }
+                progress("N=%d %s: kubectl delete pods --all, %d+1 runs", n, layout.variant(), baseRuns);
+                for (int r = 0; r <= baseRuns; r++) {
+                    deleteRun(layout, scaled, f, r);
                 }
             }
             String log = logSummary(operator.log());
@@ -197,64 +342,211 @@ public final class StopLatencyBench {
                 client.namespaces().withName(d).delete();
                 deleting.add(d);
             }
-            return table(n, policies, op, self, all, loop, log);
+            return table(layout, f, opRuns, baseRuns, log);
         }
     }
 
-    /** t0 just before the kubectl annotate, t1 when the watch has seen every deployment at zero. Then resets. */
-    private double stopRun(String ns, Watch watch, SharedIndexInformer<ExecutionPolicy> xp, int policies, Series self,
-            int run) throws Exception {
+    private void create(String ns, Layout layout, int i) {
+        String system = "g" + i / PER_POLICY;
+        if (layout.stateful(i)) {
+            statefulSet(client, ns, layout.name(i), system);
+        } else {
+            TradingSystem.deployment(client, ns, layout.name(i), system, 1);
+        }
+    }
+
+    /** A StatefulSet of two pods shaped like TradingSystem's Deployment, with the default OrderedReady pod management. */
+    static StatefulSet statefulSet(KubernetesClient client, String ns, String name, String system) {
+        return client.apps().statefulSets().inNamespace(ns).resource(new StatefulSetBuilder()
+                .withNewMetadata().withName(name).withLabels(Map.of(TradingSystem.PART_OF, system)).endMetadata()
+                .withNewSpec().withReplicas(STATEFUL_REPLICAS).withServiceName(name)
+                .withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name, TradingSystem.PART_OF, system)).endMetadata()
+                .withNewSpec()
+                .addNewContainer().withName("strategy").withImage("registry.example/" + name + ":1.0").endContainer()
+                .addNewContainer().withName("gateway-sidecar").withImage("registry.example/sidecar:2.1").endContainer()
+                .endSpec().endTemplate().endSpec().build()).create();
+    }
+
+    /**
+     * t0 just before {@code command}; then each figure is waited for until DEADLINE after the command returned, and a
+     * figure not seen by then is recorded as a timeout. {@code replicas}: whether replicas=0 is a figure of this
+     * method; {@code onlyInitial}: the pod figures count only the pods that existed at t0 (controllers recreate
+     * the pods kubectl delete pods removes). Returns the replicas=0 figure (or pods gone, without one), ms, or null.
+     */
+    private Double timed(Side side, Figures f, String method, int run, boolean replicas, boolean onlyInitial, Runnable command)
+            throws InterruptedException {
+        CompletableFuture<Long> zero = replicas ? side.workloads().expect(0) : null;
+        Pods.Expectation pods = side.pods().expect(onlyInitial);
+        long t0 = System.nanoTime();
+        command.run();
+        long end = System.nanoTime() + deadline.toNanos();
+        Double r = replicas ? since(t0, zero, end) : null;
+        Double terminating = since(t0, pods.terminating(), end);
+        Double gone = since(t0, pods.gone(), end);
+        if (replicas) {
+            f.series(method, Metric.REPLICAS).add(run, r);
+        }
+        f.series(method, Metric.TERMINATING).add(run, terminating);
+        f.series(method, Metric.GONE).add(run, gone);
+        if (r == null && replicas || gone == null) {
+            progress("  %s run %d: timeout after %d s: %s", method, run, deadline.toSeconds(), r == null && replicas
+                    ? "replicas=0 not seen" : terminating == null ? "pods still running" : "pods terminating, not gone");
+        }
+        return replicas ? r : gone;
+    }
+
+    /** ms from t0 to the nanoTime {@code f} completes with, or null if it has not by {@code end}. */
+    static Double since(long t0, CompletableFuture<Long> f, long end) throws InterruptedException {
+        try {
+            return (f.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS) - t0) / 1e6;
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** t0 just before the kubectl annotate. Then resets: stop removed, every policy re-armed, pods Ready again. */
+    private void stopRun(Layout layout, Side side, SharedIndexInformer<ExecutionPolicy> xp, int policies, Figures f, int run)
+            throws Exception {
+        String ns = side.ns();
+        if (layout.variant() == Variant.unready) {
+            makeUnready(layout, side);
+        }
         Map<String, Long> before = new HashMap<>();
         xp.getStore().list().forEach(p -> before.put(p.getMetadata().getName(), epoch(p)));
-        CompletableFuture<Long> zero = watch.expect(0);
         Map<String, Double> requestsBefore = requestMix ? Bench.requests(client) : Map.of();
-        long t0 = System.nanoTime();
-        check(kubectl.run("annotate", "namespace", ns, STOP + "=bench"));
-        double ms = (zero.get(STEP.toSeconds(), TimeUnit.SECONDS) - t0) / 1e6;
+        Double ms = timed(side, f, "operator", run, true, false, () -> check(kubectl.run("annotate", "namespace", ns, STOP + "=bench")));
         if (requestMix) {
-            mixes.append(Bench.mix("requests during operator stop run %d (%.0f ms)".formatted(run, ms), requestsBefore,
-                    Bench.requests(client), 15));
+            mixes.append(Bench.mix("requests during operator stop run %d of N=%d %s (replicas=0 after %s ms)".formatted(run,
+                    layout.n(), layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms)), requestsBefore, Bench.requests(client), 15));
         }
 
         // The reconciler records the stop with its new epoch; only that epoch re-arms it.
         awaitAll(xp, policies, "stop recorded", p -> p.getStatus().emergencyStop != null
                 && Boolean.TRUE.equals(p.getStatus().emergencyStop.active) && epoch(p) > before.get(p.getMetadata().getName()));
-        xp.getStore().list().forEach(p -> self.add(run, p.getStatus().emergencyStop.latencyMillis));
+        xp.getStore().list().forEach(p -> f.series("own", Metric.OWN).addOrMissing(run, p.getStatus().emergencyStop.latencyMillis));
+        // status.emergencyStop.completedMillis (stop seen -> no pod of the system left), written by the reconciler once it
+        // sees the pods gone: waited for only if the watch saw them gone, and briefly.
+        Series completed = f.series("own", Metric.OWN_COMPLETED);
+        if (f.series("operator", Metric.GONE).lastSeen) {
+            try {
+                awaitAll(xp, policies, "stop completed", Duration.ofSeconds(30), p -> p.getStatus().emergencyStop.completedMillis != null);
+            } catch (ConditionTimeoutException e) {
+                progress("  operator run %d: a policy recorded no completedMillis within 30 s of the stop recorded", run);
+            }
+        }
+        xp.getStore().list().forEach(p -> completed.addOrMissing(run, p.getStatus().emergencyStop.completedMillis));
         check(kubectl.run("annotate", "namespace", ns, STOP + "-"));
         for (ExecutionPolicy p : xp.getStore().list()) {
             client.resources(ExecutionPolicy.class).inNamespace(ns).withName(p.getMetadata().getName())
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"%s\":\"%d\"}}}"
                             .formatted(MetadataNames.REARM_ANNOTATION, epoch(p)));
         }
-        awaitSteady(watch, xp, policies);
-        return ms;
+        makeReady(side);
+        awaitSteady(layout, side, xp, policies);
     }
 
-    /** t0 just before the kubectl scale command(s), t1 when the watch has seen every deployment at zero. */
-    private double scaleRun(String ns, Watch watch, Runnable scaleToZero) throws Exception {
-        CompletableFuture<Long> zero = watch.expect(0);
-        long t0 = System.nanoTime();
-        scaleToZero.run();
-        double ms = (zero.get(STEP.toSeconds(), TimeUnit.SECONDS) - t0) / 1e6;
-        // Untimed reset: back to one replica each from this JVM, in parallel (kubectl would take (N - 10) / 5 s).
-        List<Deployment> all = client.apps().deployments().inNamespace(ns).list().getItems();
-        Bench.parallel(all.size(), i -> client.apps().deployments().resource(all.get(i))
-                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":1}}"));
-        awaitSteady(watch, null, 0);
-        return ms;
+    /** t0 just before the kubectl scale command(s). Then resets from this JVM, untimed. */
+    private void scaleRun(Layout layout, Side side, Figures f, String method, int run, Runnable scaleToZero) throws Exception {
+        if (layout.variant() == Variant.unready) {
+            makeUnready(layout, side);
+        }
+        timed(side, f, method, run, true, false, scaleToZero);
+        // Back to the first replica counts, in parallel (kubectl would take (N - 10) / 5 s).
+        List<HasMetadata> all = new ArrayList<>(client.apps().deployments().inNamespace(side.ns()).list().getItems());
+        all.addAll(client.apps().statefulSets().inNamespace(side.ns()).list().getItems());
+        Bench.parallel(all.size(), i -> {
+            HasMetadata w = all.get(i);
+            String patch = "{\"spec\":{\"replicas\":%d}}".formatted(w instanceof StatefulSet ? STATEFUL_REPLICAS : 1);
+            if (w instanceof StatefulSet s) {
+                client.apps().statefulSets().resource(s).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+            } else {
+                client.apps().deployments().resource((Deployment) w).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+            }
+        });
+        makeReady(side);
+        awaitSteady(layout, side, null, 0);
     }
 
-    /** Every deployment at one Ready replica, every policy Ready in DryRun: each run starts from the same state. */
-    private void awaitSteady(Watch watch, SharedIndexInformer<ExecutionPolicy> xp, int policies) throws InterruptedException {
-        await("deployments and policies ready").atMost(SETUP).pollInterval(Duration.ofMillis(100))
-                .until(() -> watch.allReady() && (xp == null || all(xp, policies, p -> p.getStatus().mode == ExecutionMode.DRY_RUN
-                        && Conditions.isTrue(p.getStatus().conditions, Conditions.READY)
-                        && (p.getStatus().emergencyStop == null || !Boolean.TRUE.equals(p.getStatus().emergencyStop.active)))));
+    /** t0 just before kubectl delete pods --all; the controllers start new pods, which the figures do not count. */
+    private void deleteRun(Layout layout, Side side, Figures f, int run) throws Exception {
+        if (layout.variant() == Variant.unready) {
+            makeUnready(layout, side);
+        }
+        timed(side, f, "delete-pods", run, false, true, () -> check(kubectl.run("delete", "pods", "--all", "-n", side.ns())));
+        makeReady(side);
+        awaitSteady(layout, side, null, 0);
+    }
+
+    /**
+     * Every StatefulSet pod Running but not Ready, as a failing readiness probe makes it: its Ready condition set to
+     * False (kwok's stages move only Pending pods, so it stays so). Under OrderedReady a StatefulSet creates its
+     * second pod only once the first is Ready, so the kwok stage pod-unready (a template annotated
+     * test.marketintel.io/unready) cannot give it two unready pods: they are made unready once running.
+     */
+    private void makeUnready(Layout layout, Side side) throws Exception {
+        List<Pod> pods = side.pods().store().stream().filter(StopLatencyBench::ofStatefulSet).toList();
+        Bench.parallel(pods.size(), i -> setReady(side.ns(), pods.get(i).getMetadata().getName(), false));
+        await("StatefulSets' pods unready").atMost(STEP).pollInterval(Duration.ofMillis(100))
+                .until(() -> side.workloads().statefulSetsReady() == 0
+                        && side.pods().store().stream().filter(StopLatencyBench::ofStatefulSet).noneMatch(StopLatencyBench::ready));
+        Thread.sleep(1000); // let the operator's reconciles of the readiness change settle before t0
+    }
+
+    /** The pods a run left unready (the StatefulSet deleted none of them) Ready again, so that each run starts alike. */
+    private void makeReady(Side side) throws Exception {
+        List<Pod> pods = side.pods().store().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null
+                && p.getMetadata().getAnnotations() != null && p.getMetadata().getAnnotations().containsKey(UNREADY)).toList();
+        Bench.parallel(pods.size(), i -> setReady(side.ns(), pods.get(i).getMetadata().getName(), true));
+    }
+
+    private void setReady(String ns, String pod, boolean ready) {
+        String status = ready ? "True" : "False";
+        try {
+            // The annotation first (metadata), then the conditions (status subresource); merge patches, no resourceVersion.
+            client.pods().inNamespace(ns).withName(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"annotations\":{\"%s\":%s}}}".formatted(UNREADY, ready ? "null" : "\"true\""));
+            client.pods().inNamespace(ns).withName(pod).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
+                    "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\"},{\"type\":\"ContainersReady\",\"status\":\"%s\"}]}}"
+                            .formatted(status, status));
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) { // deleted meanwhile: nothing to do
+                throw e;
+            }
+        }
+    }
+
+    static boolean ofStatefulSet(Pod p) {
+        return p.getMetadata().getOwnerReferences().stream().anyMatch(o -> "StatefulSet".equals(o.getKind()));
+    }
+
+    static boolean ready(Pod p) {
+        return p.getStatus() != null && p.getStatus().getConditions().stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /**
+     * Every workload at its replica count with every pod Ready, exactly the layout's pods and none terminating, every
+     * policy Ready in DryRun: each run starts from the same state.
+     */
+    private void awaitSteady(Layout layout, Side side, SharedIndexInformer<ExecutionPolicy> xp, int policies) throws InterruptedException {
+        await("workloads, pods and policies ready").atMost(SETUP).pollInterval(Duration.ofMillis(100))
+                .until(() -> side.workloads().allReady(layout) && side.pods().steady(layout.pods())
+                        && (xp == null || all(xp, policies, p -> p.getStatus().mode == ExecutionMode.DRY_RUN
+                                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY)
+                                && (p.getStatus().emergencyStop == null || !Boolean.TRUE.equals(p.getStatus().emergencyStop.active)))));
         Thread.sleep(1000); // let the pod churn of the reset settle before the next t0
     }
 
     private static void awaitAll(SharedIndexInformer<ExecutionPolicy> xp, int policies, String what, Predicate<ExecutionPolicy> ok) {
-        await("every policy " + what).atMost(STEP).pollInterval(Duration.ofMillis(100)).until(() -> all(xp, policies, ok));
+        awaitAll(xp, policies, what, STEP, ok);
+    }
+
+    private static void awaitAll(SharedIndexInformer<ExecutionPolicy> xp, int policies, String what, Duration atMost,
+            Predicate<ExecutionPolicy> ok) {
+        await("every policy " + what).atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> all(xp, policies, ok));
     }
 
     private static boolean all(SharedIndexInformer<ExecutionPolicy> xp, int policies, Predicate<ExecutionPolicy> ok) {
@@ -277,47 +569,140 @@ public final class StopLatencyBench {
         }
     }
 
-    // ---------------------------------------------------------------- the watch
+    // ---------------------------------------------------------------- the watches
 
-    /** The Deployments of one namespace as a watch sees them; tells when every one has reached a replica count. */
-    static final class Watch implements AutoCloseable {
-        private final SharedIndexInformer<Deployment> informer;
-        private final int size;
+    /** The Deployments and StatefulSets of one namespace as a watch sees them; tells when every one has reached a replica count. */
+    static final class Workloads implements AutoCloseable {
+        private final SharedIndexInformer<Deployment> deployments;
+        private final SharedIndexInformer<StatefulSet> statefulSets;
         private final Set<String> pending = new HashSet<>();
         private int target;
         private CompletableFuture<Long> reached = CompletableFuture.completedFuture(0L);
 
-        Watch(KubernetesClient client, String ns, int size) {
-            this.size = size;
-            informer = client.apps().deployments().inNamespace(ns).inform(handler(this::seen));
+        Workloads(KubernetesClient client, String ns) {
+            deployments = client.apps().deployments().inNamespace(ns).inform(handler((d, gone) -> seen("d/", d, d.getSpec().getReplicas())));
+            statefulSets = client.apps().statefulSets().inNamespace(ns).inform(handler((s, gone) -> seen("s/", s, s.getSpec().getReplicas())));
         }
 
-        /** Completes with System.nanoTime() of the event that brought the last deployment to {@code replicas}. */
+        /** Completes with System.nanoTime() of the event that brought the last workload to {@code replicas}. */
         synchronized CompletableFuture<Long> expect(int replicas) {
             target = replicas;
             reached = new CompletableFuture<>();
             pending.clear();
-            informer.getStore().list().stream().filter(d -> !Objects.equals(d.getSpec().getReplicas(), replicas))
-                    .forEach(d -> pending.add(d.getMetadata().getName()));
+            deployments.getStore().list().stream().filter(d -> !Objects.equals(d.getSpec().getReplicas(), replicas))
+                    .forEach(d -> pending.add("d/" + d.getMetadata().getName()));
+            statefulSets.getStore().list().stream().filter(s -> !Objects.equals(s.getSpec().getReplicas(), replicas))
+                    .forEach(s -> pending.add("s/" + s.getMetadata().getName()));
             if (pending.isEmpty()) {
                 reached.complete(System.nanoTime());
             }
             return reached;
         }
 
-        private synchronized void seen(Deployment d) {
-            if (!reached.isDone() && Objects.equals(d.getSpec().getReplicas(), target)
-                    && pending.remove(d.getMetadata().getName()) && pending.isEmpty()) {
+        private synchronized void seen(String kind, HasMetadata w, Integer replicas) {
+            if (!reached.isDone() && Objects.equals(replicas, target) && pending.remove(kind + w.getMetadata().getName())
+                    && pending.isEmpty()) {
                 reached.complete(System.nanoTime());
             }
         }
 
-        boolean allReady() {
-            List<Deployment> all = informer.getStore().list();
-            return all.size() == size && all.stream().allMatch(d -> Objects.equals(d.getSpec().getReplicas(), 1)
-                    && d.getStatus() != null && Objects.equals(d.getStatus().getReadyReplicas(), 1)
-                    && Objects.equals(d.getStatus().getReplicas(), 1)
-                    && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration()));
+        boolean allReady(Layout layout) {
+            List<Deployment> ds = deployments.getStore().list();
+            List<StatefulSet> ss = statefulSets.getStore().list();
+            return ds.size() == layout.deployments() && ss.size() == layout.statefulSets()
+                    && ds.stream().allMatch(d -> Objects.equals(d.getSpec().getReplicas(), 1) && d.getStatus() != null
+                            && Objects.equals(d.getStatus().getReadyReplicas(), 1) && Objects.equals(d.getStatus().getReplicas(), 1)
+                            && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration()))
+                    && ss.stream().allMatch(s -> Objects.equals(s.getSpec().getReplicas(), STATEFUL_REPLICAS) && s.getStatus() != null
+                            && Objects.equals(s.getStatus().getReadyReplicas(), STATEFUL_REPLICAS)
+                            && Objects.equals(s.getStatus().getReplicas(), STATEFUL_REPLICAS)
+                            && Objects.equals(s.getStatus().getObservedGeneration(), s.getMetadata().getGeneration()));
+        }
+
+        /** Ready pods of every StatefulSet, by their status. */
+        int statefulSetsReady() {
+            return statefulSets.getStore().list().stream()
+                    .mapToInt(s -> s.getStatus() == null || s.getStatus().getReadyReplicas() == null ? 0 : s.getStatus().getReadyReplicas()).sum();
+        }
+
+        @Override
+        public void close() {
+            deployments.close();
+            statefulSets.close();
+        }
+    }
+
+    /**
+     * The pods of one namespace as a watch sees them. From {@link #expect} on it tells when none of them is left
+     * without a deletionTimestamp (every one terminating or gone) and when none is left at all (every pod object
+     * deleted from the API server).
+     */
+    static final class Pods implements AutoCloseable {
+        /** Two moments of one run, each System.nanoTime() of the event that made it true. */
+        record Expectation(CompletableFuture<Long> terminating, CompletableFuture<Long> gone) {
+        }
+
+        private final SharedIndexInformer<Pod> informer;
+        /** The pods counted, by uid, and those of them not yet terminating. */
+        private final Set<String> present = new HashSet<>();
+        private final Set<String> running = new HashSet<>();
+        private boolean onlyInitial;
+        private Expectation expected = new Expectation(CompletableFuture.completedFuture(0L), CompletableFuture.completedFuture(0L));
+
+        Pods(KubernetesClient client, String ns) {
+            informer = client.pods().inNamespace(ns).inform(handler(this::seen));
+        }
+
+        /** {@code onlyInitial}: only the pods that exist now count (a pod created later is not waited for). */
+        synchronized Expectation expect(boolean onlyInitial) {
+            this.onlyInitial = onlyInitial;
+            present.clear();
+            running.clear();
+            for (Pod p : informer.getStore().list()) {
+                present.add(p.getMetadata().getUid());
+                if (p.getMetadata().getDeletionTimestamp() == null) {
+                    running.add(p.getMetadata().getUid());
+                }
+            }
+            expected = new Expectation(new CompletableFuture<>(), new CompletableFuture<>());
+            check();
+            return expected;
+        }
+
+        private synchronized void seen(Pod p, boolean deleted) {
+            String uid = p.getMetadata().getUid();
+            if (deleted) {
+                present.remove(uid);
+                running.remove(uid);
+            } else if (present.contains(uid) || !onlyInitial && !expected.gone().isDone()) {
+                present.add(uid);
+                if (p.getMetadata().getDeletionTimestamp() == null) {
+                    running.add(uid);
+                } else {
+                    running.remove(uid);
+                }
+            }
+            check();
+        }
+
+        private void check() {
+            long now = System.nanoTime();
+            if (running.isEmpty()) {
+                expected.terminating().complete(now);
+            }
+            if (present.isEmpty()) {
+                expected.gone().complete(now);
+            }
+        }
+
+        List<Pod> store() {
+            return informer.getStore().list();
+        }
+
+        /** Exactly {@code pods} pods, each Ready and none terminating. */
+        boolean steady(int pods) {
+            List<Pod> all = store();
+            return all.size() == pods && all.stream().allMatch(p -> p.getMetadata().getDeletionTimestamp() == null && ready(p));
         }
 
         @Override
@@ -326,102 +711,214 @@ public final class StopLatencyBench {
         }
     }
 
-    private static <T extends HasMetadata> ResourceEventHandler<T> handler(Consumer<T> changed) {
+    /** A handler that passes every added, updated and deleted object on, with whether it was deleted. */
+    private static <T extends HasMetadata> ResourceEventHandler<T> handler(BiConsumer<T, Boolean> changed) {
         return new ResourceEventHandler<>() {
             @Override
             public void onAdd(T obj) {
-                changed.accept(obj);
+                changed.accept(obj, false);
             }
 
             @Override
             public void onUpdate(T oldObj, T newObj) {
-                changed.accept(newObj);
+                changed.accept(newObj, false);
             }
 
             @Override
             public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                changed.accept(obj, true);
             }
         };
     }
 
     // ---------------------------------------------------------------- figures
 
-    /** Milliseconds of one method: the first (cold, not counted) run apart from the rest. */
+    /** Milliseconds of one method and metric: the first (cold, not counted) run apart from the rest; timeouts counted. */
     static final class Series {
+        /** The warm-up run's figure; infinite if it timed out. */
         Double first;
         final List<Double> values = new ArrayList<>();
+        /** Runs (after the first) that timed out: they sort above every figure. */
+        int timeouts;
+        /** Figures that were not there to read (own: a policy without latencyMillis or completedMillis). */
         int missing;
+        /** Whether the last run's figure was seen (not a timeout). */
+        boolean lastSeen;
 
-        void add(int run, Number ms) {
-            if (ms == null) {
-                missing++;
-            } else if (run == 0) {
-                first = first == null ? ms.doubleValue() : Math.max(first, ms.doubleValue());
+        /** A run's figure, or null: it timed out. */
+        void add(int run, Double ms) {
+            lastSeen = ms != null;
+            double v = ms == null ? Double.POSITIVE_INFINITY : ms;
+            if (run == 0) {
+                first = first == null ? v : Math.max(first, v);
+            } else if (ms == null) {
+                timeouts++;
             } else {
-                values.add(ms.doubleValue());
+                values.add(v);
             }
         }
 
-        /** Nearest rank: with fewer than 100 values p99 is the max (fewer than 20: p95 too). */
+        /** A figure read from the operator's status, or null: not recorded (not a timeout). */
+        void addOrMissing(int run, Number ms) {
+            if (ms == null) {
+                missing++;
+            } else {
+                add(run, ms.doubleValue());
+            }
+        }
+
+        int count() {
+            return values.size() + timeouts;
+        }
+
+        /**
+         * Nearest rank over every counted run, a timeout ranking above every figure: with fewer than 100 runs p99 is
+         * the max, with fewer than 20 p95 too. Infinite when the rank falls on a timeout; NaN without any run.
+         */
         double p(double q) {
+            if (count() == 0) {
+                return Double.NaN;
+            }
             List<Double> sorted = values.stream().sorted().toList();
-            return sorted.get(Math.max(0, (int) Math.ceil(q * sorted.size()) - 1));
+            int rank = Math.max(0, (int) Math.ceil(q * count()) - 1);
+            return rank < sorted.size() ? sorted.get(rank) : Double.POSITIVE_INFINITY;
         }
     }
 
-    private String header() throws Exception {
+    /** Every series of one size and variant, by method and metric, in the order first added. */
+    static final class Figures {
+        final Map<String, Map<Metric, Series>> byMethod = new LinkedHashMap<>();
+
+        Series series(String method, Metric metric) {
+            return byMethod.computeIfAbsent(method, m -> new LinkedHashMap<>()).computeIfAbsent(metric, m -> new Series());
+        }
+
+        Series get(String method, Metric metric) {
+            return byMethod.getOrDefault(method, Map.of()).get(metric);
+        }
+    }
+
+    private String header(List<Variant> variants) throws Exception {
         String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?");
         Process nproc = new ProcessBuilder("nproc").start();
         String cores = new String(nproc.getInputStream().readAllBytes()).trim();
+        StringBuilder sets = new StringBuilder();
+        for (Variant v : variants) {
+            sets.append("\n             %-12s %s".formatted(v, v.description));
+        }
         return """
-                == Emergency-stop latency (ms): t0 just before the kubectl command, t1 when a watch (Fabric8 informer on the
-                   namespace's Deployments, started before t0) has seen spec.replicas=0 on every one of the N Deployments.
-                   operator:  kubectl annotate namespace NS %s=bench   (DryRun policies of %d workloads each, via selector)
-                   scale:     kubectl scale deployment --replicas=0 --all -n NS2   (same N Deployments, no policies;
-                              kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
-                   loop:      kubectl scale deployment dI --replicas=0 -n NS2, one call after another
-                   own:       the operator's status.emergencyStop.latencyMillis of each policy (stop seen -> zeros written);
-                              one figure per policy and run, its "first" is the slowest policy of the warm-up stop
-                   ratio:     baseline / operator at p50 and at p99 (above 1: the operator is faster)
+                == Emergency-stop latency (ms): t0 just before the kubectl command; t1 when a watch in this JVM (Fabric8 informers
+                   on the namespace's Deployments, StatefulSets and Pods, started before t0) has seen:
+                   replicas=0        spec.replicas=0 on every one of the N workloads
+                   pods terminating  no pod left without a deletionTimestamp (every pod being deleted or gone)
+                   pods gone         no pod left at all: every pod object deleted from the API server (kwok, the fake
+                                     kubelet, removes a pod as soon as it is terminating: no grace period here)
+                   timeout           not seen within %d s after the kubectl command returned (DEADLINE); it ranks above
+                                     every figure, so a percentile that falls on one prints "timeout"; column t/o counts them
+                methods:
+                   operator     kubectl annotate namespace NS %s=bench   (DryRun policies of %d workloads each, via selector)
+                   own          the operator's own figures of each policy: status.emergencyStop.latencyMillis (stop seen ->
+                                zeros written) and completedMillis (stop seen -> no pod of the system left, as its reconciler
+                                saw it); one figure per policy and run, "first" is the slowest policy of the warm-up stop
+                   scale        kubectl scale deployment,statefulset --replicas=0 --all -n NS2   (same workloads, no policies;
+                                kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
+                   loop         kubectl scale KIND NAME --replicas=0 -n NS2, one call per workload, one after another
+                   delete-pods  kubectl delete pods --all -n NS2: removes the pods but not the replicas, so the controllers
+                                recreate them at once; its figures count only the pods that existed at t0 (no replicas=0)
+                   ratio        that method / operator, same metric, at p50 and at p99 (above 1: the operator is faster)
+                workloads:%s
                 machine: nproc %s (%s), Java %s %s, kube-apiserver %s, kubectl %s
                 cluster: %s
-                runs: %d per method and size (kubectl baselines: %d), after 1 warm-up run that is not counted (its figure is shown as "first")%s
-                """.formatted(STOP, PER_POLICY, cores, cpu, System.getProperty("java.vendor"), System.getProperty("java.version"),
-                plane.serverVersion(), plane.kubectl(), Bench.controllerLimits(), runs, baselineRuns,
-                runs < 100 ? "\nnote: RUNS < 100: the p99 of fewer than 100 figures (column n) is simply their max, and so is the p95 of fewer than 20" : "");
+                runs: %d per method and size (kubectl baselines: %d; unready variant: at most %d), after 1 warm-up run that is not counted (its figure is shown as "first")%s
+                """.formatted(deadline.toSeconds(), STOP, PER_POLICY, sets, cores, cpu, System.getProperty("java.vendor"),
+                System.getProperty("java.version"), plane.serverVersion(), plane.kubectl(), Bench.controllerLimits(), runs,
+                baselineRuns, unreadyRuns,
+                runs < 100 ? "\nnote: fewer than 100 runs: the p99 of fewer than 100 figures (column n) is simply their max, and so is the p95 of fewer than 20" : "");
     }
 
-    private String table(int n, int policies, Series op, Series self, Series all, Series loop, String log) {
-        StringBuilder t = new StringBuilder("\nN=%d deployments, %d policies%n".formatted(n, policies));
-        t.append("%-10s %5s %8s %8s %8s %8s %8s %8s  %9s %9s%n".formatted("method", "n", "first", "min", "p50", "p95", "p99",
-                "max", "ratio p50", "ratio p99"));
-        row(t, "operator", op, null);
-        row(t, "own", self, null);
-        row(t, "scale", all, op);
-        if (loop.values.isEmpty()) {
-            t.append("loop       skipped: N=%d > LOOP_MAX=%d (one kubectl process per deployment; set LOOP_MAX to run it)%n"
-                    .formatted(n, loopMax));
-        } else {
-            row(t, "loop", loop, op);
+    private String table(Layout layout, Figures f, int opRuns, int baseRuns, String log) {
+        StringBuilder t = new StringBuilder("\nN=%d %s: %s of 1 pod, %s of %d pods (OrderedReady%s), %s; %s%n"
+                .formatted(layout.n(), layout.variant(), count(layout.deployments(), "Deployment"), count(layout.statefulSets(), "StatefulSet"),
+                        STATEFUL_REPLICAS, layout.variant() == Variant.unready ? ", pods unready" : "", count(layout.pods(), "pod"),
+                        count(layout.policies(), "policy")));
+        t.append("%-11s %-16s %5s %4s %8s %8s %8s %8s %8s %8s  %9s %9s%n".formatted("method", "metric", "n", "t/o", "first", "min",
+                "p50", "p95", "p99", "max", "ratio p50", "ratio p99"));
+        for (var method : f.byMethod.entrySet()) {
+            String name = method.getKey();
+            for (var m : method.getValue().entrySet()) {
+                Series operator = name.equals("operator") || name.equals("own") ? null : f.get("operator", m.getKey());
+                row(t, name, m.getKey(), m.getValue(), operator);
+                record(layout, name, m.getKey(), m.getValue());
+            }
+            if (name.equals("delete-pods")) {
+                t.append("%-11s %-16s (not a figure: kubectl delete pods leaves the replicas; its pod figures count the pods of t0 only)%n"
+                        .formatted("", Metric.REPLICAS.label));
+            }
         }
-        if (self.missing > 0) {
-            t.append("own: %d policy stops recorded no latencyMillis%n".formatted(self.missing));
+        if (baselines && layout.n() > loopMax) {
+            t.append("loop        skipped: N=%d > LOOP_MAX=%d (one kubectl process per workload; set LOOP_MAX to run it)%n"
+                    .formatted(layout.n(), loopMax));
+        }
+        Series own = f.get("own", Metric.OWN);
+        if (own != null && own.missing > 0) {
+            t.append("own: %d policy stops recorded no latencyMillis%n".formatted(own.missing));
+        }
+        Series completed = f.get("own", Metric.OWN_COMPLETED);
+        if (completed != null && completed.missing > 0) {
+            t.append("own: %d policy stops recorded no completedMillis (pods not gone, or not recorded within 30 s)%n".formatted(completed.missing));
         }
         return t.append("operator log: ").append(log).append('\n').toString();
     }
 
-    private static void row(StringBuilder t, String name, Series s, Series operator) {
-        if (s.values.isEmpty()) {
-            t.append("%-10s %5d  (no figures)%n".formatted(name, 0));
-            return;
-        }
-        t.append("%-10s %5d %8s %8.0f %8.0f %8.0f %8.0f %8.0f".formatted(name, s.values.size(),
-                s.first == null ? "-" : "%.0f".formatted(s.first), s.p(0), s.p(0.5), s.p(0.95), s.p(0.99), s.p(1)));
-        if (operator != null) {
-            t.append("  %9.2f %9.2f".formatted(s.p(0.5) / operator.p(0.5), s.p(0.99) / operator.p(0.99)));
+    static String count(int n, String thing) {
+        return n + " " + (n == 1 ? thing : thing.endsWith("y") ? thing.substring(0, thing.length() - 1) + "ies" : thing + "s");
+    }
+
+    static void row(StringBuilder t, String method, Metric metric, Series s, Series operator) {
+        t.append("%-11s %-16s %5d %4d %8s %8s %8s %8s %8s %8s".formatted(method, metric.label, s.count(), s.timeouts,
+                ms(s.first), ms(s.p(0)), ms(s.p(0.5)), ms(s.p(0.95)), ms(s.p(0.99)), ms(s.p(1))));
+        if (operator != null && operator.count() > 0 && s.count() > 0) {
+            t.append("  %9s %9s".formatted(ratio(s.p(0.5), operator.p(0.5)), ratio(s.p(0.99), operator.p(0.99))));
         }
         t.append('\n');
+    }
+
+    /** A figure in ms: "-" for none, "timeout" for a run that timed out. */
+    static String ms(Double v) {
+        return v == null || v.isNaN() ? "-" : v.isInfinite() ? "timeout" : "%.0f".formatted(v);
+    }
+
+    static String ratio(double baseline, double operator) {
+        return Double.isInfinite(baseline) || Double.isInfinite(operator) || Double.isNaN(baseline) || Double.isNaN(operator)
+                ? "-" : "%.2f".formatted(baseline / operator);
+    }
+
+    private void record(Layout layout, String method, Metric metric, Series s) {
+        records.add(record(layout.n(), layout.variant().name(), method, metric, s));
+    }
+
+    /** One JSON record: a percentile that fell on a timeout is null, and "timeouts" says how many runs timed out. */
+    static Map<String, Object> record(int n, String workloads, String method, Metric metric, Series s) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("size", n);
+        r.put("workloads", workloads);
+        r.put("method", method);
+        r.put("metric", metric.key);
+        r.put("runs", s.count());
+        r.put("timeouts", s.timeouts);
+        r.put("first", finite(s.first));
+        r.put("firstTimedOut", s.first != null && s.first.isInfinite());
+        r.put("min", finite(s.p(0)));
+        r.put("p50", finite(s.p(0.5)));
+        r.put("p95", finite(s.p(0.95)));
+        r.put("p99", finite(s.p(0.99)));
+        r.put("max", finite(s.p(1)));
+        return r;
+    }
+
+    private static Long finite(Double v) {
+        return v == null || v.isNaN() || v.isInfinite() ? null : Math.round(v);
     }
 
     private static String logSummary(Path log) throws Exception {
