@@ -190,10 +190,6 @@ public class StopExecutor {
                 targets.forEach(t -> written.add(t.id()));
                 failures.addAll(zero.zero(ns, targets));
                 stop.written(clock.instant(), failures);
-                // Then the pods, directly: replicas 0 alone may leave them running (StatefulSet ordering) or remove
-                // them at the controller's pace. After the zero writes, so that no controller replaces one.
-                failures.addAll(zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
-                        .map(p -> p.getMetadata().getName()).toList()));
             });
         } catch (RuntimeException e) {
             stop.failed("could not apply the stop: " + e.getMessage());
@@ -212,7 +208,30 @@ public class StopExecutor {
                     .toList(), reason, stop.epoch()));
             stop.cancels().whenComplete((r, e) -> watcher.wake(id));
         }
+        deletePods(policy, id);
         watcher.wake(id);
+    }
+
+    /**
+     * Then the pods, directly: replicas 0 alone may leave them running (a StatefulSet with OrderedReady waits for unready
+     * pods) or remove them only at the controller's own pace. After the zero writes of every stop in flight (a
+     * namespace- or cluster-wide stop's deletions do not queue in front of another policy's zero writes, and a
+     * controller that has seen its zero replaces no pod), within {@link #STOP_TIMEOUT}; the stopped passes delete
+     * whatever is left.
+     */
+    private void deletePods(ExecutionPolicy policy, ResourceID id) {
+        String ns = policy.getMetadata().getNamespace();
+        // Not waited for on this thread: the stops still to write their zeros may be queued behind it in the same pool.
+        CompletableFuture.allOf(ledger.all().stream().map(Stop::zeroed).toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                .thenRunAsync(() -> {
+                    List<String> failures = zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
+                            .map(p -> p.getMetadata().getName()).toList());
+                    if (!failures.isEmpty()) {
+                        LOG.warnf("emergency stop of %s: pods not deleted (the stopped passes keep trying): %s", id, failures);
+                    }
+                    watcher.wake(id);
+                }, stops);
     }
 
     /**
