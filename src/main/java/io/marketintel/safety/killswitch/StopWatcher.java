@@ -286,9 +286,10 @@ public class StopWatcher {
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
         var seen = policy.getStatus() == null ? null : policy.getStatus().stopsSeen;
+        Long seenInNamespace = seen != null && seen.namespace != null ? seen.namespace : namespaceStopsAtCreation(policy);
         trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
         namespace(ns).ifPresent(n -> trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns)
-                .or(() -> missed(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns, seen == null ? null : seen.namespace))
+                .or(() -> missed(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns, seenInNamespace))
                 .ifPresent(found::add));
         global().ifPresent(g -> trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
                 "executionsafety " + ExecutionSafety.SINGLETON_NAME)
@@ -310,6 +311,16 @@ public class StopWatcher {
 
     private Optional<Namespace> namespace(String ns) {
         return namespaces.stream().map(i -> i.getStore().getByKey(ns)).filter(Objects::nonNull).findFirst();
+    }
+
+    /**
+     * The Namespace's stop count when the policy was created, as the API server stamped it; null when not stamped (a
+     * policy created before issue 20, or without the admission policies).
+     */
+    public static Long namespaceStopsAtCreation(ExecutionPolicy policy) {
+        String c = policy.getMetadata().getAnnotations() == null ? null
+                : policy.getMetadata().getAnnotations().get(MetadataNames.NAMESPACE_STOPS_AT_CREATION_ANNOTATION);
+        return c != null && c.matches("[0-9]{1,18}") ? Long.valueOf(c) : null;
     }
 
     /** The API server's count of stops set on {@code o}; 0 when none was (or the annotation is not a count). */

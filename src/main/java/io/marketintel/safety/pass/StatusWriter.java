@@ -119,14 +119,18 @@ public final class StatusWriter {
 
     /**
      * status.stopsSeen: the Namespace's and the cluster's stop counts this policy has taken into account. Taken as found
-     * by a policy that has seen none yet, and whenever it is stopped (that stop covers any it missed); a count that went
-     * down (the Namespace re-created) is taken as found too. Otherwise kept: a higher count is a stop it missed, which
-     * latches it ({@code StopWatcher#missed}) and so is recorded in that pass.
+     * whenever it is stopped (that stop covers any it missed), and by a policy that has seen none yet, except that the
+     * Namespace's count starts from the one the API server stamped at its creation ({@code atCreation}, when present):
+     * a stop between its creation and its first recorded pass is missed, not adopted. A count that went down (the
+     * Namespace re-created) is taken as found too. Otherwise kept: a higher count is a stop it missed, which latches it
+     * ({@code StopWatcher#missed}) and so is recorded in that pass.
      */
-    static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts) {
+    static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts,
+            Long atCreation) {
         ExecutionPolicyStatus.StopsSeen next = new ExecutionPolicyStatus.StopsSeen();
-        next.namespace = seen == null || seen.namespace == null || stopped || seen.namespace > counts.namespace() ? counts.namespace()
-                : seen.namespace;
+        Long seenInNamespace = seen != null && seen.namespace != null ? seen.namespace : atCreation;
+        next.namespace = seenInNamespace == null || stopped || seenInNamespace > counts.namespace() ? counts.namespace()
+                : seenInNamespace;
         next.cluster = seen == null || seen.cluster == null || stopped || seen.cluster > counts.cluster() ? counts.cluster() : seen.cluster;
         return next;
     }
@@ -345,7 +349,8 @@ public final class StatusWriter {
         boolean stopping = decision.action() == Action.STOP && !convergence.converged();
         after.effective = stopping ? ExecutionPolicyStatus.STOPPING : effective(after.mode, held);
         stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
-        o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts));
+        o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts,
+                StopWatcher.namespaceStopsAtCreation(policy)));
         if (stopping) {
             after.phase = Phase.Stopping;
         } else if (held) {

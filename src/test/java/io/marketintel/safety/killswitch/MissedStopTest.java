@@ -60,19 +60,24 @@ class MissedStopTest {
     @Test
     void statusTakesTheCountsAsFoundFirstAndWhenStoppedAndKeepsThemOtherwise() {
         var counts = new StopWatcher.StopCounts(4, 1);
-        ExecutionPolicyStatus.StopsSeen first = StatusWriterAccess.stopsSeen(null, false, counts);
+        ExecutionPolicyStatus.StopsSeen first = StatusWriterAccess.stopsSeen(null, false, counts, null);
         assertThat(first.namespace).isEqualTo(4);
         assertThat(first.cluster).isEqualTo(1);
 
         ExecutionPolicyStatus.StopsSeen seen = new ExecutionPolicyStatus.StopsSeen();
         seen.namespace = 3L;
         seen.cluster = 1L;
-        ExecutionPolicyStatus.StopsSeen kept = StatusWriterAccess.stopsSeen(seen, false, counts);
+        ExecutionPolicyStatus.StopsSeen kept = StatusWriterAccess.stopsSeen(seen, false, counts, null);
         assertThat(kept.namespace).as("a missed stop stays missed until a stopped pass records it").isEqualTo(3);
-        ExecutionPolicyStatus.StopsSeen recorded = StatusWriterAccess.stopsSeen(seen, true, counts);
+        ExecutionPolicyStatus.StopsSeen recorded = StatusWriterAccess.stopsSeen(seen, true, counts, null);
         assertThat(recorded.namespace).isEqualTo(4);
 
+        // A policy that has recorded nothing yet starts from the count stamped at its creation: a stop between its
+        // creation and its first recorded pass (an operator restart in between) stays missed.
+        assertThat(StatusWriterAccess.stopsSeen(null, false, counts, 3L).namespace).isEqualTo(3);
+        assertThat(StatusWriterAccess.stopsSeen(null, true, counts, 3L).namespace).as("recorded once it latches").isEqualTo(4);
+
         seen.namespace = 9L;
-        assertThat(StatusWriterAccess.stopsSeen(seen, false, counts).namespace).as("re-created Namespace").isEqualTo(4);
+        assertThat(StatusWriterAccess.stopsSeen(seen, false, counts, null).namespace).as("re-created Namespace").isEqualTo(4);
     }
 }

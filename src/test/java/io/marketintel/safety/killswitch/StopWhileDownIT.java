@@ -137,6 +137,28 @@ class StopWhileDownIT extends NamespacedTest {
         assertThat(log).contains("start-up sweep found 1 stopped policies");
     }
 
+    /**
+     * Issue 20 (found by the insider tier): a policy created while the operator is down, then a Namespace stop set and
+     * removed before the operator is back. The policy had recorded no count yet; the API server stamped the Namespace's
+     * count at its creation, so the stop is still one it missed.
+     */
+    @Test
+    void aPolicyCreatedBeforeANamespaceStopTheOperatorNeverSawStillLatches() throws Exception {
+        TradingSystem.deployment(client, ns, "alpha", "alpha", 1);
+        apply(processPolicy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
+        assertThat(PolicyTestSupport.get(client, ns, "fx").getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.NAMESPACE_STOPS_AT_CREATION_ANNOTATION, "0");
+        assertThat(kubectl.run("annotate", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=before anyone looked").exitCode())
+                .isZero();
+        assertThat(kubectl.run("annotate", "namespace", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "-").exitCode()).isZero();
+
+        operator = OperatorProcess.start(ControlPlane.shared(), ns);
+        ExecutionPolicy stopped = awaitPolicy("fx", "latched by the stop it missed", p -> p.getStatus() != null
+                && p.getStatus().phase == Phase.EmergencyStopped);
+        assertThat(stopped.getStatus().emergencyStop.reason).contains("stop #1 of Namespace/" + ns);
+        assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas()).isZero();
+    }
+
 
     private ExecutionPolicy awaitPolicy(String name, String what, Predicate<ExecutionPolicy> condition) {
         return PolicyTestSupport.awaitPolicy(client, ns, name, what, condition);

@@ -9,7 +9,7 @@ public final class StatusWriterAccess {
     }
 
     public static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped,
-            StopWatcher.StopCounts counts) {
-        return StatusWriter.stopsSeen(seen, stopped, counts);
+            StopWatcher.StopCounts counts, Long atCreation) {
+        return StatusWriter.stopsSeen(seen, stopped, counts, atCreation);
     }
 }

@@ -26,6 +26,11 @@ public final class MetadataNames {
      * if the annotation was removed before the operator saw it (issue 20).
      */
     public static final String EMERGENCY_STOP_COUNT_ANNOTATION = "safety.marketintel.io/emergency-stop-count";
+    /**
+     * The policy's Namespace's {@link #EMERGENCY_STOP_COUNT_ANNOTATION} when the policy was created, stamped by the API
+     * server: what a policy whose status has recorded no count yet has seen.
+     */
+    public static final String NAMESPACE_STOPS_AT_CREATION_ANNOTATION = "safety.marketintel.io/namespace-stops-at-creation";
     /** Admission, on an ExecutionPolicy: {@code "<user> <epoch>"} of the last re-arm, so only the named user re-arms. */
     public static final String REARMED_BY_ANNOTATION = "safety.marketintel.io/rearmed-by";
     /** Admission, on an ExecutionPolicy: one {@code "<user> <token>"} line per approval, user as authenticated (DESIGN §4). */
