@@ -30,6 +30,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Relevance;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.cache.WithoutManagedFields;
@@ -286,7 +287,7 @@ public class StopWatcher {
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
         var seen = policy.getStatus() == null ? null : policy.getStatus().stopsSeen;
-        Long seenInNamespace = seen != null && seen.namespace != null ? seen.namespace : namespaceStopsAtCreation(policy);
+        long seenInNamespace = namespaceStopsSeen(seen, policy);
         trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
         namespace(ns).ifPresent(n -> trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns)
                 .or(() -> missed(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns, seenInNamespace))
@@ -314,13 +315,18 @@ public class StopWatcher {
     }
 
     /**
-     * The Namespace's stop count when the policy was created, as the API server stamped it; null when not stamped (a
-     * policy created before issue 20, or without the admission policies).
+     * The Namespace stops a policy has seen: what its status records, else the Namespace's count the API server stamped
+     * when it was created, else none (0: every stop counted is one it has not seen). The last happens only when the
+     * stamp was dropped (a GitOps replace) before the first status write, or the policy was created without the
+     * admission policies: the safe side is to latch on any stop counted.
      */
-    public static Long namespaceStopsAtCreation(ExecutionPolicy policy) {
+    public static long namespaceStopsSeen(ExecutionPolicyStatus.StopsSeen seen, ExecutionPolicy policy) {
+        if (seen != null && seen.namespace != null) {
+            return seen.namespace;
+        }
         String c = policy.getMetadata().getAnnotations() == null ? null
                 : policy.getMetadata().getAnnotations().get(MetadataNames.NAMESPACE_STOPS_AT_CREATION_ANNOTATION);
-        return c != null && c.matches("[0-9]{1,18}") ? Long.valueOf(c) : null;
+        return c != null && c.matches("[0-9]{1,18}") ? Long.parseLong(c) : 0L;
     }
 
     /** The API server's count of stops set on {@code o}; 0 when none was (or the annotation is not a count). */

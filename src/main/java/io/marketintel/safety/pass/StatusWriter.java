@@ -119,18 +119,17 @@ public final class StatusWriter {
 
     /**
      * status.stopsSeen: the Namespace's and the cluster's stop counts this policy has taken into account. Taken as found
-     * whenever it is stopped (that stop covers any it missed), and by a policy that has seen none yet, except that the
-     * Namespace's count starts from the one the API server stamped at its creation ({@code atCreation}, when present):
-     * a stop between its creation and its first recorded pass is missed, not adopted. A count that went down (the
-     * Namespace re-created) is taken as found too. Otherwise kept: a higher count is a stop it missed, which latches it
-     * ({@code StopWatcher#missed}) and so is recorded in that pass.
+     * whenever it is stopped (that stop covers any it missed). The Namespace's count otherwise stays at what the policy
+     * has seen ({@code seenInNamespace}, {@link StopWatcher#namespaceStopsSeen}: from its creation stamp before status
+     * records one), so a stop between its creation and its first recorded pass is missed, not adopted; a count that
+     * went down (the Namespace re-created) is taken as found. The cluster's count is taken as found by a policy that
+     * has seen none yet. A higher count is a stop it missed, which latches it ({@code StopWatcher#missed}) and so is
+     * recorded in that pass.
      */
     static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts,
-            Long atCreation) {
+            long seenInNamespace) {
         ExecutionPolicyStatus.StopsSeen next = new ExecutionPolicyStatus.StopsSeen();
-        Long seenInNamespace = seen != null && seen.namespace != null ? seen.namespace : atCreation;
-        next.namespace = seenInNamespace == null || stopped || seenInNamespace > counts.namespace() ? counts.namespace()
-                : seenInNamespace;
+        next.namespace = stopped || seenInNamespace > counts.namespace() ? counts.namespace() : seenInNamespace;
         next.cluster = seen == null || seen.cluster == null || stopped || seen.cluster > counts.cluster() ? counts.cluster() : seen.cluster;
         return next;
     }
@@ -350,7 +349,7 @@ public final class StatusWriter {
         after.effective = stopping ? ExecutionPolicyStatus.STOPPING : effective(after.mode, held);
         stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
         o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts,
-                StopWatcher.namespaceStopsAtCreation(policy)));
+                StopWatcher.namespaceStopsSeen(after.stopsSeen, policy)));
         if (stopping) {
             after.phase = Phase.Stopping;
         } else if (held) {

@@ -58,26 +58,36 @@ class MissedStopTest {
     }
 
     @Test
-    void statusTakesTheCountsAsFoundFirstAndWhenStoppedAndKeepsThemOtherwise() {
+    void statusStartsFromWhatThePolicyHasSeenTakesTheCountsWhenStoppedAndKeepsThemOtherwise() {
         var counts = new StopWatcher.StopCounts(4, 1);
-        ExecutionPolicyStatus.StopsSeen first = StatusWriterAccess.stopsSeen(null, false, counts, null);
-        assertThat(first.namespace).isEqualTo(4);
-        assertThat(first.cluster).isEqualTo(1);
+        // Seen from the creation stamp (the Namespace's count when the policy was created): a stop between its creation
+        // and its first recorded pass (an operator restart in between) stays missed.
+        ExecutionPolicyStatus.StopsSeen first = StatusWriterAccess.stopsSeen(null, false, counts, 3L);
+        assertThat(first.namespace).isEqualTo(3);
+        assertThat(first.cluster).as("the cluster's count is taken as found").isEqualTo(1);
+        assertThat(StatusWriterAccess.stopsSeen(null, true, counts, 3L).namespace).as("recorded once it latches").isEqualTo(4);
+        assertThat(StatusWriterAccess.stopsSeen(null, false, counts, 4L).namespace).isEqualTo(4);
 
         ExecutionPolicyStatus.StopsSeen seen = new ExecutionPolicyStatus.StopsSeen();
         seen.namespace = 3L;
         seen.cluster = 1L;
-        ExecutionPolicyStatus.StopsSeen kept = StatusWriterAccess.stopsSeen(seen, false, counts, null);
-        assertThat(kept.namespace).as("a missed stop stays missed until a stopped pass records it").isEqualTo(3);
-        ExecutionPolicyStatus.StopsSeen recorded = StatusWriterAccess.stopsSeen(seen, true, counts, null);
-        assertThat(recorded.namespace).isEqualTo(4);
+        assertThat(StatusWriterAccess.stopsSeen(seen, false, counts, 3L).namespace)
+                .as("a missed stop stays missed until a stopped pass records it").isEqualTo(3);
+        assertThat(StatusWriterAccess.stopsSeen(seen, true, counts, 3L).namespace).isEqualTo(4);
+        assertThat(StatusWriterAccess.stopsSeen(seen, false, counts, 9L).namespace).as("re-created Namespace").isEqualTo(4);
+    }
 
-        // A policy that has recorded nothing yet starts from the count stamped at its creation: a stop between its
-        // creation and its first recorded pass (an operator restart in between) stays missed.
-        assertThat(StatusWriterAccess.stopsSeen(null, false, counts, 3L).namespace).isEqualTo(3);
-        assertThat(StatusWriterAccess.stopsSeen(null, true, counts, 3L).namespace).as("recorded once it latches").isEqualTo(4);
-
-        seen.namespace = 9L;
-        assertThat(StatusWriterAccess.stopsSeen(seen, false, counts, null).namespace).as("re-created Namespace").isEqualTo(4);
+    /** Status first, then the creation stamp, then nothing seen (the stamp dropped before any status: latch, the safe side). */
+    @Test
+    void whatAPolicyHasSeenComesFromStatusThenItsCreationStampThenNothing() {
+        var policy = new io.marketintel.safety.api.v1alpha1.ExecutionPolicy();
+        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("p")
+                .withAnnotations(Map.of(MetadataNames.NAMESPACE_STOPS_AT_CREATION_ANNOTATION, "2")).build());
+        ExecutionPolicyStatus.StopsSeen seen = new ExecutionPolicyStatus.StopsSeen();
+        seen.namespace = 5L;
+        assertThat(StopWatcher.namespaceStopsSeen(seen, policy)).isEqualTo(5);
+        assertThat(StopWatcher.namespaceStopsSeen(null, policy)).isEqualTo(2);
+        policy.getMetadata().setAnnotations(Map.of());
+        assertThat(StopWatcher.namespaceStopsSeen(null, policy)).isZero();
     }
 }

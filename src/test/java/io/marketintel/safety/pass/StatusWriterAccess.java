@@ -9,7 +9,7 @@ public final class StatusWriterAccess {
     }
 
     public static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped,
-            StopWatcher.StopCounts counts, Long atCreation) {
-        return StatusWriter.stopsSeen(seen, stopped, counts, atCreation);
+            StopWatcher.StopCounts counts, long seenInNamespace) {
+        return StatusWriter.stopsSeen(seen, stopped, counts, seenInNamespace);
     }
 }
