@@ -208,6 +208,7 @@ final class Lane {
                 yield outcome;
             }
             case UNSTOP_POLICY -> {
+                awaitStopRecorded(step);
                 Map<String, Object> anns = new HashMap<>();
                 anns.put(MetadataNames.EMERGENCY_STOP_ANNOTATION, null);
                 anns.put(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION, null);
@@ -263,6 +264,7 @@ final class Lane {
                 yield outcome;
             }
             case UNSTOP_NAMESPACE -> {
+                awaitStopRecorded(step);
                 Map<String, Object> anns = new HashMap<>();
                 anns.put(MetadataNames.EMERGENCY_STOP_ANNOTATION, null);
                 anns.put(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION, null);
@@ -670,6 +672,28 @@ final class Lane {
 
     private static KubernetesClient client(Actor a) {
         return clients.get(a);
+    }
+
+    /**
+     * For an unstop {@code seen}: up to 30 s until status records the stop the test made (active, with a newer epoch on
+     * the policy it latched). A liveness need, not a check: on timeout (the operator down) the unstop goes ahead.
+     */
+    private void awaitStopRecorded(Move.Step step) {
+        if (!"seen".equals(step.variant()) || !latched) {
+            return;
+        }
+        try {
+            await("the stop recorded in status").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptionsInstanceOf(KubernetesClientException.class)
+                    .until(() -> {
+                        ExecutionPolicy p = read();
+                        var es = p == null || p.getStatus() == null ? null : p.getStatus().emergencyStop;
+                        return p == null || es != null && Boolean.TRUE.equals(es.active) && es.epoch != null
+                                && (!p.getMetadata().getUid().equals(latchUid) || es.epoch > epochBefore);
+                    });
+        } catch (ConditionTimeoutException e) {
+            log.add("   (the stop was not recorded within 30 s; unstopping anyway)");
+        }
     }
 
     private ExecutionPolicy read() {

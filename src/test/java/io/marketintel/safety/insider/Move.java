@@ -32,7 +32,8 @@ public enum Move {
     /** Removing approval lines approves nothing (it can only hold an escalation back): a patch is enough. */
     WITHDRAW_APPROVALS(Set.of(POLICY_PATCH), "wipe"),
     STOP_POLICY(Set.of(POLICY_PATCH), "stop"),
-    UNSTOP_POLICY(Set.of(POLICY_PATCH), "unstop"),
+    /** {@code seen}: the stopper first waits (bounded) until status records the stop, as a person releasing it would. */
+    UNSTOP_POLICY(Set.of(POLICY_PATCH), "unstop", "unstop", "seen"),
     REARM(Set.of(POLICY_PATCH, POLICY_REARM), "current", "current", "next", "old"),
     // policy object
     DELETE_POLICY(Set.of(POLICY_DELETE), "delete"),
@@ -42,7 +43,7 @@ public enum Move {
     GITOPS_RECREATE(Set.of(POLICY_DELETE, POLICY_CREATE, POLICY_CONFIGURE), "delete+create"),
     // Namespace and cluster
     STOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "stop"),
-    UNSTOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "unstop"),
+    UNSTOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "unstop", "unstop", "seen"),
     STOP_CLUSTER(Set.of(Actor.Right.EXECUTIONSAFETY_PATCH), "stop", "unstop"),
     // the namespace's workloads, pods and NetworkPolicies
     SCALE_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:0", "d0:2", "d1:0", "d1:3"),
