@@ -130,8 +130,7 @@ public class StopExecutor {
             return stop;
         }
         try {
-            CompletableFuture.allOf(ledger.all().stream().map(Stop::zeroed).toArray(CompletableFuture[]::new))
-                    .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            allZeroed().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warnf("%s is zeroed; other stops still writing after %s, reconciling it anyway: %s", id, STOP_TIMEOUT,
                     e.getMessage());
@@ -222,8 +221,7 @@ public class StopExecutor {
     private void deletePods(ExecutionPolicy policy, ResourceID id) {
         String ns = policy.getMetadata().getNamespace();
         // Not waited for on this thread: the stops still to write their zeros may be queued behind it in the same pool.
-        CompletableFuture.allOf(ledger.all().stream().map(Stop::zeroed).toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+        allZeroed().completeOnTimeout(null, STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                 .thenRunAsync(() -> {
                     List<String> failures = zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
                             .map(p -> p.getMetadata().getName()).toList());
@@ -232,6 +230,11 @@ public class StopExecutor {
                     }
                     watcher.wake(id);
                 }, stops);
+    }
+
+    /** Done when every stop in flight now has written its zeros. */
+    private CompletableFuture<Void> allZeroed() {
+        return CompletableFuture.allOf(ledger.all().stream().map(Stop::zeroed).toArray(CompletableFuture[]::new));
     }
 
     /**

@@ -1,32 +1,35 @@
 package io.marketintel.safety.killswitch;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
 /**
- * Writes {@code replicas: 0} to the targets of one stop, all at once, each by a merge patch retried up to three times;
+ * Writes {@code replicas: 0} to the targets of one stop, all at once, each by a merge patch of its {@code scale}
+ * subresource retried up to three times;
  * then deletes the system's pods directly, all at once: a stop is done when the pods are gone, and a controller may
  * never remove them (a StatefulSet with OrderedReady deletes nothing while two or more pods are unready) or do it
  * slowly (its own client rate limit).
  */
 final class ZeroWrites {
     private static final String ZERO = "{\"spec\":{\"replicas\":0}}";
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     private final KubernetesClient client;
     private final ExecutorService writes;
@@ -79,32 +82,57 @@ final class ZeroWrites {
         return failures;
     }
 
-    /** replicas=0 by merge patch (no read first); null when done or the target does not exist, else why not. */
+    /**
+     * replicas=0 by a merge patch of the workload's {@code scale} subresource (no read first); null when done or the
+     * target does not exist, else why not. The subresource, not the workload: a write of the workload itself is
+     * evaluated by every admission policy on Deployments and StatefulSets, and {@code execution-safety-detach} takes
+     * each ExecutionPolicy of the namespace as a parameter. Measured with 50 policies: 500 writes of the workload took
+     * 9.4 s, 500 of {@code scale} 3.1 s (the same as with no admission policy at all). A {@code scale} write cannot
+     * change a label, which is all that policy guards.
+     */
     private String zero(String ns, WorkloadKind kind, String name) {
-        PatchContext patch = new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE)
-                .withFieldManager(MetadataNames.FIELD_MANAGER).build();
-        KubernetesClientException last = null;
+        String url = client.getMasterUrl().toString().replaceAll("/+$", "") + "/apis/apps/v1/namespaces/" + ns + "/"
+                + (kind == WorkloadKind.DEPLOYMENT ? "deployments" : "statefulsets") + "/" + name + "/scale?fieldManager="
+                + MetadataNames.FIELD_MANAGER;
+        HttpClient http = client.getHttpClient();
+        String last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
-                // patch() on resource(stub) sends the PATCH alone; on withName(name) Fabric8 first GETs the object,
-                // a second round trip per target (measured: 500 GETs for 500 zero writes).
-                ObjectMeta target = new ObjectMetaBuilder().withName(name).withNamespace(ns).build();
-                if (kind == WorkloadKind.DEPLOYMENT) {
-                    client.apps().deployments().resource(new DeploymentBuilder().withMetadata(target).build()).patch(patch, ZERO);
-                } else {
-                    client.apps().statefulSets().resource(new StatefulSetBuilder().withMetadata(target).build()).patch(patch, ZERO);
+                HttpResponse<String> answer = http.sendAsync(http.newHttpRequestBuilder().uri(url)
+                        .method("PATCH", "application/merge-patch+json", ZERO).build(), String.class)
+                        .get(WRITE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                int code = answer.code();
+                if (answer.isSuccessful() || code == 404) {
+                    return null; // 404: nothing to stop; the reconciler reports the missing target
                 }
-                return null;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() == 404) {
-                    return null; // nothing to stop; the reconciler reports the missing target
+                last = code + " " + brief(answer.body());
+                if (code == 403 || code == 422) {
+                    return last;
                 }
-                if (e.getCode() == 403 || e.getCode() == 422) {
-                    return e.getCode() + " " + e.getMessage();
-                }
-                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                last = e.toString();
             }
         }
-        return last == null ? "unknown failure" : last.getMessage();
+        return last == null ? "unknown failure" : last;
+    }
+
+    /** The API server's message from its Status answer, else the answer's start. */
+    private String brief(String body) {
+        if (body == null) {
+            return "";
+        }
+        String text = body;
+        try {
+            Status status = client.getKubernetesSerialization().unmarshal(body, Status.class);
+            if (status != null && status.getMessage() != null) {
+                text = status.getMessage();
+            }
+        } catch (RuntimeException e) {
+            // not a Status: the body as it is
+        }
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 }

@@ -81,6 +81,9 @@ import io.marketintel.safety.policy.Decision;
 // delete them), watch pods, create Events. Every verb is needed by some e2e suite (e2e/rbac-mutations.sh).
 @RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
         RBACVerbs.WATCH, RBACVerbs.PATCH })
+// The kill switch's zero writes go to the scale subresource: admission policies on the workloads themselves (one takes
+// every policy of the namespace as a parameter) are not evaluated for a write that cannot change a label.
+@RBACRule(apiGroups = "apps", resources = { "deployments/scale", "statefulsets/scale" }, verbs = RBACVerbs.PATCH)
 // Pods: which mode still runs; the kill switch's cancel-orders calls need their IPs; a stop deletes the pods of the
 // stopped system that their controller does not (DESIGN §6).
 @RBACRule(apiGroups = "", resources = "pods", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH, RBACVerbs.DELETE })

@@ -43,6 +43,7 @@ class ChartRbacTest {
             "safety.marketintel.io/executionpolicies: get list watch",
             "safety.marketintel.io/executionpolicies/status: patch",
             "apps/deployments, statefulsets: get list watch patch",
+            "apps/deployments/scale, statefulsets/scale: patch",
             "core/pods: list watch delete",
             "core/events: create",
             "core/configmaps, secrets: get",
