@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -120,11 +121,13 @@ public final class ControlPlane implements AutoCloseable {
             controllerManager.addAll(controllerManagerFlags);
             startProcess("kube-controller-manager", controllerManager.toArray(String[]::new));
             startProcess("kube-scheduler", "--kubeconfig=" + kubeconfig, "--leader-elect=false", "--secure-port=0");
-            startProcess("kwok", "--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
+            List<String> kwok = new ArrayList<>(List.of("--kubeconfig=" + kubeconfig, "--manage-all-nodes=true",
                     "--config=" + kwokStages(podAddresses),
                     // Pod IPs are loopback addresses, so an endpoint on a (fake) pod can be played by a local
                     // server: the cancel-orders hook is tested with real HTTP calls to pod IPs.
-                    "--cidr=127.0.0.0/16", "--node-ip=10.96.0.10");
+                    "--cidr=127.0.0.0/16", "--node-ip=10.96.0.10"));
+            kwokParallelism().ifPresent(kwok::add);
+            startProcess("kwok", kwok.toArray(String[]::new));
 
             try (KubernetesClient client = client()) {
                 serverVersion = client.getKubernetesVersion().getGitVersion();
@@ -144,6 +147,30 @@ public final class ControlPlane implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * {@code KWOK_POD_PARALLELISM} (environment), when set: a second kwok config raising how many pod stages kwok plays at
+     * once (4 by default). kwok plays the kubelet of every pod on one fake node with those few workers, where a real
+     * cluster has a kubelet per node; the stop benchmark raises it so that its "pods gone" measures the operator and
+     * the API server, not one fake kubelet (bench/README.md). Tests leave it unset.
+     */
+    private Optional<String> kwokParallelism() throws IOException {
+        String n = System.getenv("KWOK_POD_PARALLELISM");
+        if (n == null || n.isBlank()) {
+            return Optional.empty();
+        }
+        if (!n.matches("[1-9][0-9]{0,3}")) {
+            throw new IllegalArgumentException("KWOK_POD_PARALLELISM must be a number from 1 to 9999, not " + n);
+        }
+        Path config = workDir.resolve("kwok-parallelism.yaml");
+        Files.writeString(config, """
+                apiVersion: config.kwok.x-k8s.io/v1alpha1
+                kind: KwokConfiguration
+                options:
+                  podPlayStageParallelism: %s
+                """.formatted(n));
+        return Optional.of("--config=" + config);
     }
 
     /**
