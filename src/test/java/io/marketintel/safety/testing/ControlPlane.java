@@ -153,7 +153,8 @@ public final class ControlPlane implements AutoCloseable {
      * {@code KWOK_POD_PARALLELISM} (environment), when set: a second kwok config raising how many pod stages kwok plays at
      * once (4 by default). kwok plays the kubelet of every pod on one fake node with those few workers, where a real
      * cluster has a kubelet per node; the stop benchmark raises it so that its "pods gone" measures the operator and
-     * the API server, not one fake kubelet (bench/README.md). Tests leave it unset.
+     * the API server, not one fake kubelet (bench/README.md). Tests leave it unset. (kwok 0.8 does not default the
+     * options a second config leaves out: every parallelism is given, the others at kwok's defaults.)
      */
     private Optional<String> kwokParallelism() throws IOException {
         String n = System.getenv("KWOK_POD_PARALLELISM");
@@ -169,6 +170,9 @@ public final class ControlPlane implements AutoCloseable {
                 kind: KwokConfiguration
                 options:
                   podPlayStageParallelism: %s
+                  nodePlayStageParallelism: 4
+                  nodeLeaseParallelism: 4
+                  podsOnNodeSyncParallelism: 1
                 """.formatted(n));
         return Optional.of("--config=" + config);
     }
