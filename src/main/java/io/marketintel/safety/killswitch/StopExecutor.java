@@ -68,8 +68,6 @@ public class StopExecutor {
      * mostly waits on the API server; 32 made a namespace stop of 500 workloads queue in waves of ~1 s.
      */
     private final ExecutorService writes = pool(64, "kill-switch-write");
-    /** The pod deletions after the zero writes, apart from them, so that they never queue in front of a zero write. */
-    private final ExecutorService deletions = pool(64, "kill-switch-delete");
     private final ZeroWrites zero;
     private final WorkloadListings listings;
     private final ScopeSweep scope;
@@ -81,7 +79,7 @@ public class StopExecutor {
         this.gate = gate;
         this.cancelOrders = cancelOrders;
         this.clock = clock;
-        this.zero = new ZeroWrites(client, writes, deletions);
+        this.zero = new ZeroWrites(client, writes);
         this.listings = new WorkloadListings(client, clock);
         this.scope = new ScopeSweep(client, zero, watcher, clock);
         this.latency = Timer.builder("execution.safety.emergency.stop.latency")
@@ -215,20 +213,23 @@ public class StopExecutor {
 
     /**
      * Then the pods, directly: replicas 0 alone may leave them running (a StatefulSet with OrderedReady waits for unready
-     * pods) or remove them only at the controller's own pace. Right after this stop's own zero writes, in a pool of their
-     * own (they never queue in front of another stop's zero writes); a controller that has not seen its zero yet and
-     * replaces a pod is refused by the API server ({@code execution-safety-stopped-pods}). Pods already terminating are
-     * left alone; the stopped passes delete whatever is left.
+     * pods) or remove them only at the controller's own pace. After the zero writes of every stop in flight (a
+     * namespace- or cluster-wide stop's deletions do not queue in front of another policy's zero writes, and a
+     * controller that has seen its zero replaces no pod), within {@link #STOP_TIMEOUT}; the stopped passes delete
+     * whatever is left.
      */
     private void deletePods(ExecutionPolicy policy, ResourceID id) {
         String ns = policy.getMetadata().getNamespace();
-        List<String> failures = zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-                .map(p -> p.getMetadata().getName()).toList());
-        if (!failures.isEmpty()) {
-            LOG.warnf("emergency stop of %s: pods not deleted (the stopped passes keep trying): %s", id, failures);
-        }
-        watcher.wake(id);
+        // Not waited for on this thread: the stops still to write their zeros may be queued behind it in the same pool.
+        allZeroed().completeOnTimeout(null, STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                .thenRunAsync(() -> {
+                    List<String> failures = zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
+                            .map(p -> p.getMetadata().getName()).toList());
+                    if (!failures.isEmpty()) {
+                        LOG.warnf("emergency stop of %s: pods not deleted (the stopped passes keep trying): %s", id, failures);
+                    }
+                    watcher.wake(id);
+                }, stops);
     }
 
     /** Done when every stop in flight now has written its zeros. */
@@ -283,7 +284,6 @@ public class StopExecutor {
     public void close() {
         stops.shutdownNow();
         writes.shutdownNow();
-        deletions.shutdownNow();
     }
 
     /**

@@ -33,16 +33,11 @@ final class ZeroWrites {
 
     private final KubernetesClient client;
     private final ExecutorService writes;
-    private final ExecutorService deletions;
 
-    /**
-     * @param writes    where the zero writes run (each thread mostly waits on the API server)
-     * @param deletions where the pod deletions run, apart from the zero writes
-     */
-    ZeroWrites(KubernetesClient client, ExecutorService writes, ExecutorService deletions) {
+    /** @param writes where the writes run (each thread mostly waits on the API server) */
+    ZeroWrites(KubernetesClient client, ExecutorService writes) {
         this.client = client;
         this.writes = writes;
-        this.deletions = deletions;
     }
 
     /** Writes zero to every target in parallel and waits for all: {@code kind/name: why} for each one not written. */
@@ -75,7 +70,7 @@ final class ZeroWrites {
                 } catch (KubernetesClientException e) {
                     return e.getCode() == 404 ? null : e.getCode() + " " + e.getMessage();
                 }
-            }, deletions));
+            }, writes));
         }
         List<String> failures = new ArrayList<>();
         deleted.forEach((p, f) -> {
