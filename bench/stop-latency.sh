@@ -24,6 +24,8 @@
 #   CONTROLLER_QPS=                                        kube-controller-manager at its default 20 requests/s:
 #                                                          the untimed resets (500 workloads back up) then take
 #                                                          minutes; the default here, 500, changes only them
+#   KWOK_POD_PARALLELISM=32                                pod stages kwok plays at once (empty: kwok's 4); one fake
+#                                                          kubelet plays all pods, a real cluster has one per node
 #   BASELINES=false, JFR=FILE, REQUEST_MIX=true, JVM_OPTS  see bench/README.md
 # Starts its own control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and the packaged
 # operator as a process; both are stopped at the end. Table also in target/stop-latency.txt, every figure in
@@ -32,6 +34,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CONTROLLER_QPS="${CONTROLLER_QPS-500}"
+export KWOK_POD_PARALLELISM="${KWOK_POD_PARALLELISM-32}"   # the fake kubelet's workers (kwok's default 4; README)
 
 bash hack/build-tools.sh >/dev/null   # etcd, kube-apiserver, ... (builds nothing when present)
 ./mvnw -q -B package -DskipTests      # the operator jar it runs, and the bench class (test classpath)

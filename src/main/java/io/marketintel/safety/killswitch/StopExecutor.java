@@ -216,7 +216,8 @@ public class StopExecutor {
      * pods) or remove them only at the controller's own pace. After the zero writes of every stop in flight (a
      * namespace- or cluster-wide stop's deletions do not queue in front of another policy's zero writes, and a
      * controller that has seen its zero replaces no pod), within {@link #STOP_TIMEOUT}; the stopped passes delete
-     * whatever is left.
+     * whatever is left. Measured at 500 workloads: deleting right after a stop's own zeros, in a pool of their own,
+     * made the zeros slower (replicas=0 at 3.6 s p50 against 1.8 s) and the last pod no sooner gone (6.4 against 5.5 s).
      */
     private void deletePods(ExecutionPolicy policy, ResourceID id) {
         String ns = policy.getMetadata().getNamespace();
@@ -224,6 +225,7 @@ public class StopExecutor {
         allZeroed().completeOnTimeout(null, STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
                 .thenRunAsync(() -> {
                     List<String> failures = zero.deletePods(ns, watcher.podsOf(ns, policy.getMetadata().getName()).stream()
+                            .filter(p -> p.getMetadata().getDeletionTimestamp() == null) // their controller's, already
                             .map(p -> p.getMetadata().getName()).toList());
                     if (!failures.isEmpty()) {
                         LOG.warnf("emergency stop of %s: pods not deleted (the stopped passes keep trying): %s", id, failures);

@@ -64,8 +64,11 @@ final class Bench {
     /** How the control plane's controllers were limited, for a table's header. */
     static String controllerLimits() {
         String qps = env("CONTROLLER_QPS", "");
-        return qps.isEmpty() ? "kube-controller-manager at its default client limit (20 requests/s, burst 30)"
-                : "kube-controller-manager client limit raised to " + qps + " requests/s (CONTROLLER_QPS)";
+        String kwok = env("KWOK_POD_PARALLELISM", "");
+        return (qps.isEmpty() ? "kube-controller-manager at its default client limit (20 requests/s, burst 30)"
+                : "kube-controller-manager client limit raised to " + qps + " requests/s (CONTROLLER_QPS)")
+                + (kwok.isEmpty() ? "; kwok plays 4 pod stages at once (its default)"
+                        : "; kwok plays " + kwok + " pod stages at once (KWOK_POD_PARALLELISM)");
     }
 
     /** apiserver_request_total summed by verb and resource (every client: operator, controllers, kwok, bench). */
