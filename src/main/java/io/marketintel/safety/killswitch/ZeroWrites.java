@@ -21,15 +21,24 @@ import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
 /**
- * Writes {@code replicas: 0} to the targets of one stop, all at once, each by a merge patch of its {@code scale}
+ * Writes {@code replicas: 0} to the targets of one stop, all at once, each by a server-side apply to its {@code scale}
  * subresource retried up to three times;
  * then deletes the system's pods directly, all at once: a stop is done when the pods are gone, and a controller may
  * never remove them (a StatefulSet with OrderedReady deletes nothing while two or more pods are unready) or do it
  * slowly (its own client rate limit).
  */
 final class ZeroWrites {
-    private static final String ZERO = "{\"spec\":{\"replicas\":0}}";
-    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Server-side apply, forced, of {@code replicas: 0} to the scale subresource (JSON is YAML). Apply, not a merge patch:
+     * measured on kube-apiserver 1.36, a merge patch of {@code scale} whose replicas another manager's update owned left
+     * the field with no owner at all, so GitOps settings that ignore the operator's fields would not have ignored it;
+     * an apply records it under {@link MetadataNames#FIELD_MANAGER} (subresource {@code scale}). Forced: a GitOps tool's
+     * apply may own the field, and a stop does not yield to it.
+     */
+    private static final String ZERO = "{\"apiVersion\":\"autoscaling/v1\",\"kind\":\"Scale\",\"metadata\":"
+            + "{\"name\":\"%s\",\"namespace\":\"%s\"},\"spec\":{\"replicas\":0}}";
+    /** As the client's own request timeout (10 s): three attempts stay within a stop's 60 s. */
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
 
     private final KubernetesClient client;
     private final ExecutorService writes;
@@ -83,7 +92,7 @@ final class ZeroWrites {
     }
 
     /**
-     * replicas=0 by a merge patch of the workload's {@code scale} subresource (no read first); null when done or the
+     * replicas=0 by a server-side apply to the workload's {@code scale} subresource (no read first); null when done or the
      * target does not exist, else why not. The subresource, not the workload: a write of the workload itself is
      * evaluated by every admission policy on Deployments and StatefulSets, and {@code execution-safety-detach} takes
      * each ExecutionPolicy of the namespace as a parameter. Measured with 50 policies: 500 writes of the workload took
@@ -93,13 +102,14 @@ final class ZeroWrites {
     private String zero(String ns, WorkloadKind kind, String name) {
         String url = client.getMasterUrl().toString().replaceAll("/+$", "") + "/apis/apps/v1/namespaces/" + ns + "/"
                 + (kind == WorkloadKind.DEPLOYMENT ? "deployments" : "statefulsets") + "/" + name + "/scale?fieldManager="
-                + MetadataNames.FIELD_MANAGER;
+                + MetadataNames.FIELD_MANAGER + "&force=true";
+        String zero = ZERO.formatted(name, ns);
         HttpClient http = client.getHttpClient();
         String last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
                 HttpResponse<String> answer = http.sendAsync(http.newHttpRequestBuilder().uri(url)
-                        .method("PATCH", "application/merge-patch+json", ZERO).build(), String.class)
+                        .method("PATCH", "application/apply-patch+yaml", zero).build(), String.class)
                         .get(WRITE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                 int code = answer.code();
                 if (answer.isSuccessful() || code == 404) {
