@@ -346,14 +346,17 @@ class KillSwitchIT extends NamespacedTest {
     @Test
     void theFenceIsUpInEveryNonLiveModeAndTheHookIsCalledOnEveryPodOnStop() throws Exception {
         List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         // Plays the trading app's cancel endpoint on every pod (kwok pod IPs are loopback addresses here): one
         // server per pod address, on the port reserved on 127.0.0.1, so nothing listens beyond loopback.
         // The first pod to call answers 200, every other one 500: failures must show per pod.
         List<com.sun.net.httpserver.HttpServer> venues = new ArrayList<>();
         com.sun.net.httpserver.HttpHandler venue = exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            // Which call this is, counted atomically: the three calls arrive at once, and "the size after my add" made two
+            // of them see 2 (none answered 200; seen in CI).
+            int code = answered.incrementAndGet() == 1 ? 200 : 500;
             calls.add(exchange.getRemoteAddress().getAddress().getHostAddress() + " " + body);
-            int code = calls.size() == 1 ? 200 : 500;
             byte[] reply = (code == 200 ? "cancelled 3 orders" : "venue session down").getBytes();
             exchange.sendResponseHeaders(code, reply.length);
             exchange.getResponseBody().write(reply);
