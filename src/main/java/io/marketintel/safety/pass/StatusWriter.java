@@ -129,9 +129,22 @@ public final class StatusWriter {
     static ExecutionPolicyStatus.StopsSeen stopsSeen(ExecutionPolicyStatus.StopsSeen seen, boolean stopped, StopWatcher.StopCounts counts,
             long seenInNamespace) {
         ExecutionPolicyStatus.StopsSeen next = new ExecutionPolicyStatus.StopsSeen();
+        next.policy = seen == null ? null : seen.policy;
         next.namespace = stopped || seenInNamespace > counts.namespace() ? counts.namespace() : seenInNamespace;
         next.cluster = seen == null || seen.cluster == null || stopped || seen.cluster > counts.cluster() ? counts.cluster() : seen.cluster;
         return next;
+    }
+
+    /**
+     * The id the API server stamped on the policy's own stop annotation in force (this pass has seen that stop: its
+     * latch counts it), recorded in status.stopsSeen.policy; only then does admission let the annotation be removed.
+     */
+    static Optional<String> policyStopSeen(ExecutionPolicy policy) {
+        var anns = policy.getMetadata().getAnnotations();
+        if (anns == null || !anns.containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION)) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(anns.get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION));
     }
 
     /** At most this many pods are listed in status.emergencyStop.running (all are counted in podsRunning). */
@@ -350,6 +363,10 @@ public final class StatusWriter {
         stopProgress(after, latch, decision.action() == Action.STOP, convergence, now);
         o.stopCounts().ifPresent(counts -> after.stopsSeen = stopsSeen(after.stopsSeen, latch.stopped(), counts,
                 StopWatcher.namespaceStopsSeen(after.stopsSeen, policy)));
+        policyStopSeen(policy).ifPresent(id -> {
+            after.stopsSeen = after.stopsSeen == null ? new ExecutionPolicyStatus.StopsSeen() : after.stopsSeen;
+            after.stopsSeen.policy = id;
+        });
         if (stopping) {
             after.phase = Phase.Stopping;
         } else if (held) {

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
@@ -123,10 +124,49 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         Kubectl.Result delete = as("bob", null, "delete", "xp", "unseen", "--wait=false");
         assertThat(delete.exitCode()).as("nor deleted while it carries the stop").isNotZero();
 
+        // The API server named this stop; the operator records that name when its pass sees the stop.
+        String first = annotations("ExecutionPolicy", "unseen").get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION);
+        assertThat(first).as("the stop's id, stamped by the API server").isNotBlank();
         Kubectl.Result recorded = kubectl.run("patch", "xp", "unseen", "-n", ns, "--subresource=status", "--type=merge",
-                "-p", "{\"status\":{\"emergencyStop\":{\"active\":true,\"epoch\":1}}}");
+                "-p", "{\"status\":{\"emergencyStop\":{\"active\":true,\"epoch\":1},\"stopsSeen\":{\"policy\":\"" + first + "\"}}}");
         assertThat(recorded.exitCode()).as(recorded.output()).isZero();
         Kubectl.Result removed = as("bob", null, "annotate", "xp", "unseen", STOP + "-", STOP_BY + "-");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+    }
+
+    @Test
+    void aSecondStopOnALatchedPolicyCannotBeRemovedBeforeTheOperatorRecordedThatStop() {
+        // Found by the insider tier: status showed the first stop active, so a second one, set while the first was still
+        // latched (its re-arm written, not yet acted on), could be removed unseen and the re-arm released both.
+        Kubectl.Result born = as("bob", policy("twice", ""), "apply", "-f", "-");
+        assertThat(born.exitCode()).as(born.output()).isZero();
+        assertThat(as("bob", null, "annotate", "xp", "twice", STOP + "=first").exitCode()).isZero();
+        String first = annotations("ExecutionPolicy", "twice").get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION);
+        Kubectl.Result recorded = kubectl.run("patch", "xp", "twice", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":{\"emergencyStop\":{\"active\":true,\"epoch\":1},\"stopsSeen\":{\"policy\":\"" + first + "\"}}}");
+        assertThat(recorded.exitCode()).as(recorded.output()).isZero();
+        assertThat(as("bob", null, "annotate", "xp", "twice", STOP + "-").exitCode()).as("the first stop, recorded, goes").isZero();
+
+        // A second stop while the first is still latched gets a name of its own; status still names the first.
+        assertThat(as("bob", null, "annotate", "xp", "twice", STOP + "=second").exitCode()).isZero();
+        String second = annotations("ExecutionPolicy", "twice").get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION);
+        assertThat(second).isNotBlank().isNotEqualTo(first);
+        Kubectl.Result early = as("bob", null, "annotate", "xp", "twice", STOP + "-");
+        assertThat(early.exitCode()).as("status shows a stop active, but not this one").isNotZero();
+        assertThat(early.stderr()).contains("cannot be removed before the operator has recorded it");
+
+        // Nobody names a stop by hand, nor drops the name while the stop is there.
+        Kubectl.Result forged = as("bob", null, "annotate", "xp", "twice", "--overwrite", MetadataNames.EMERGENCY_STOP_ID_ANNOTATION + "=" + first);
+        assertThat(forged.exitCode()).isNotZero();
+        assertThat(forged.stderr()).contains("emergency-stop-id is recorded by the API server");
+        Kubectl.Result dropped = as("bob", null, "annotate", "xp", "twice", MetadataNames.EMERGENCY_STOP_ID_ANNOTATION + "-");
+        assertThat(dropped.exitCode()).isNotZero();
+        assertThat(dropped.stderr()).contains("it can only be removed together with safety.marketintel.io/emergency-stop");
+
+        Kubectl.Result seen = kubectl.run("patch", "xp", "twice", "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":{\"stopsSeen\":{\"policy\":\"" + second + "\"}}}");
+        assertThat(seen.exitCode()).as(seen.output()).isZero();
+        Kubectl.Result removed = as("bob", null, "annotate", "xp", "twice", STOP + "-");
         assertThat(removed.exitCode()).as(removed.output()).isZero();
     }
 

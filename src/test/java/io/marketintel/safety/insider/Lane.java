@@ -95,13 +95,6 @@ final class Lane {
      * and reported as that residual, not failed; every other stop that does not hold fails.
      */
     boolean deletedBeforeStopRecorded;
-    /**
-     * The residual docs/threat-model.md names, "a policy stop set and removed while an earlier stop is still latched": the
-     * test's stop on p was written while status still recorded an earlier stop as active, and removed before status
-     * recorded a newer epoch (admission lets the annotation go once status shows a stop active, and cannot tell which
-     * stop it shows). A stop released or left running after that is counted and reported, not failed.
-     */
-    boolean removedOverEarlierLatch;
 
     Lane(InsiderSequence sequence) {
         this.sequence = sequence;
@@ -216,18 +209,10 @@ final class Lane {
             }
             case UNSTOP_POLICY -> {
                 awaitStopRecorded(step);
-                ExecutionPolicy atUnstop = read();
                 Map<String, Object> anns = new HashMap<>();
                 anns.put(MetadataNames.EMERGENCY_STOP_ANNOTATION, null);
                 anns.put(MetadataNames.EMERGENCY_STOP_BY_ANNOTATION, null);
                 String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("annotations", anns))));
-                if (outcome.equals("ok") && latched && policyStopOn && atUnstop != null
-                        && atUnstop.getMetadata().getUid().equals(latchUid) && epochBefore > 0) {
-                    var es = atUnstop.getStatus() == null ? null : atUnstop.getStatus().emergencyStop;
-                    if (es != null && es.epoch != null && es.epoch <= epochBefore) {
-                        removedOverEarlierLatch = true; // status still showed the earlier stop, not this one
-                    }
-                }
                 if (outcome.equals("ok")) {
                     policyStopOn = false;
                     maybeReleased();
@@ -449,7 +434,6 @@ final class Lane {
         epochBefore = epoch;
         stopWrittenAt = at;
         rearmed = false;
-        removedOverEarlierLatch = false;
         tally.stops.incrementAndGet();
     }
 
@@ -493,11 +477,6 @@ final class Lane {
         if (latched && !rearmed && !policyStopOn && !namespaceStopOn && es != null && !Boolean.TRUE.equals(es.active)
                 && p.getMetadata().getUid().equals(latchUid)
                 && es.rearmedAt != null && Timestamps.parse(es.rearmedAt).map(t -> t.isAfter(stopWrittenAt)).orElse(false)) {
-            if (removedOverEarlierLatch) {
-                tally.residualOverLatch(sequence.key(), "released by " + es.rearmedBy + " at " + es.rearmedAt + " (epoch " + es.epoch + ")");
-                latched = false; // counted once; the model follows what the operator did
-                return;
-            }
             throw failure(i, "P3: the stop the test made at " + stopWrittenAt + " (epoch before it " + epochBefore
                     + ") was released at " + es.rearmedAt + " by " + es.rearmedBy + " (epoch " + es.epoch + ": " + es.message
                     + "), but no re-arm of that stop was made after it", null);
@@ -570,10 +549,6 @@ final class Lane {
         } catch (ConditionTimeoutException e) {
             if (deletedBeforeStopRecorded) {
                 tally.residual(sequence.key(), last[0]);
-                return;
-            }
-            if (removedOverEarlierLatch) {
-                tally.residualOverLatch(sequence.key(), last[0]);
                 return;
             }
             throw failure(sequence.steps().size() - 1, "P3: the system the test stopped (stop written at " + stopWrittenAt

@@ -42,13 +42,6 @@ final class Tally {
         repeatedStopEvents.add(repeats, sequence + " " + byReason);
     }
 
-    /** The residual "a policy stop set and removed while an earlier stop is still latched" (docs/threat-model.md). */
-    final Examples residualOverEarlierLatch = new Examples();
-
-    void residualOverLatch(String sequence, String state) {
-        residualOverEarlierLatch.add(1, sequence + " (" + state + ")");
-    }
-
     void residual(String sequence, String state) {
         residualDeleteBeforeRecorded.add(1, sequence + " (" + state + ")");
     }
@@ -65,8 +58,6 @@ final class Tally {
                 + ", released by a re-arm " + releases + ", still stopped at the end (pods checked gone) " + latchedAtEnd
  + ", residual 'stop, unstop and delete before the stop is recorded' left the system running in " + residualDeleteBeforeRecorded.count
                 + " sequence(s) (e.g. " + residualDeleteBeforeRecorded.first + ")"
-                + ", residual 'a policy stop set and removed while an earlier stop is still latched' in " + residualOverEarlierLatch.count
-                + " sequence(s) (e.g. " + residualOverEarlierLatch.first + ")"
                 + ", repeated EmergencyStopped Events " + repeatedStopEvents.count + " (e.g. " + repeatedStopEvents.first + "), writes " + sorted;
     }
 }

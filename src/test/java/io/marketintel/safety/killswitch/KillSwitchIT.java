@@ -93,6 +93,10 @@ class KillSwitchIT extends NamespacedTest {
         assertThat(es.stoppedBy).isEqualTo("bob");
         assertThat(es.epoch).isEqualTo(1L);
         assertThat(es.latencyMillis).isBetween(0L, 5_000L);
+        // The pass that recorded the stop named it: the API server now lets the stop annotation go.
+        assertThat(p.getStatus().stopsSeen).isNotNull();
+        assertThat(p.getStatus().stopsSeen.policy).as("status.stopsSeen.policy")
+                .isNotBlank().isEqualTo(p.getMetadata().getAnnotations().get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION));
         assertThat(p.getStatus().transition).isNull();
         assertThat(Conditions.isTrue(p.getStatus().conditions, Conditions.EMERGENCY_STOPPED)).isTrue();
         assertThat(Conditions.find(p.getStatus().conditions, Conditions.READY).orElseThrow().getStatus()).isEqualTo("False");

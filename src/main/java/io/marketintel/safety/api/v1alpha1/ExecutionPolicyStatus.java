@@ -85,6 +85,9 @@ public class ExecutionPolicyStatus {
     public static class StopsSeen {
         public Long namespace;
         public Long cluster;
+        @JsonPropertyDescription("The " + MetadataNames.EMERGENCY_STOP_ID_ANNOTATION + " of the policy's own stop annotation this"
+                + " policy has seen: the API server lets that annotation be removed only once it is recorded here.")
+        public String policy;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
