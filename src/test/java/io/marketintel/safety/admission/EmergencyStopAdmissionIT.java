@@ -99,6 +99,10 @@ class EmergencyStopAdmissionIT extends NamespacedTest {
         assertThat(erased.stderr()).contains("can only be removed together with " + STOP);
         assertThat(annotations(XP, "momentum")).containsEntry(STOP_BY, "bob");
 
+        // The operator's pass that sees this stop records its id (status.stopsSeen.policy); only then may it go.
+        Kubectl.Result seen = kubectl.run("patch", "xp", "momentum", "-n", ns, "--subresource=status", "--type=merge", "-p",
+                "{\"status\":{\"stopsSeen\":{\"policy\":\"" + annotations(XP, "momentum").get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION) + "\"}}}");
+        assertThat(seen.exitCode()).as(seen.output()).isZero();
         Kubectl.Result both = as("bob", null, "annotate", "xp", "momentum", STOP + "-", STOP_BY + "-");
         assertThat(both.exitCode()).as(both.output()).isZero();
         assertThat(annotations(XP, "momentum")).doesNotContainKeys(STOP, STOP_BY);

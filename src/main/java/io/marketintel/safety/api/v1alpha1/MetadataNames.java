@@ -27,8 +27,8 @@ public final class MetadataNames {
      */
     public static final String EMERGENCY_STOP_COUNT_ANNOTATION = "safety.marketintel.io/emergency-stop-count";
     /**
-     * Which stop a policy's own stop annotation is, stamped by the API server (execution-safety-stopper: the admission
-     * request's uid) each time the stop is set or its reason changed. The annotation can be removed only once status
+     * Which stop a policy's own stop annotation is, stamped by the API server (execution-safety-stopper: the resourceVersion
+     * the stop was set on) each time the stop is set or its reason changed. The annotation can be removed only once status
      * records this id ({@code status.stopsSeen.policy}): "status shows a stop active" alone let a second stop, set while
      * an earlier one was still latched, be removed unseen and released by the earlier stop's re-arm (found by the
      * insider tier).
