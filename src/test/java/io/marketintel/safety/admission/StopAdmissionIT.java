@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.PolicyTestSupport;
@@ -56,7 +58,9 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(admin.stderr()).contains(refused);
 
         // The latch outlives the annotation: once status records the stop, the annotation can go and pods stay refused.
-        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":3,\"reason\":\"fat finger\"}}");
+        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":3,\"reason\":\"fat finger\"},\"stopsSeen\":{\"policy\":\""
+                + client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum").get().getMetadata().getAnnotations()
+                        .get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION) + "\"}}");
         Kubectl.Result removed = kubectl.run("annotate", "xp", "momentum", "-n", ns, STOP + "-", STOP_BY + "-");
         assertThat(removed.exitCode()).as(removed.output()).isZero();
         awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""),
