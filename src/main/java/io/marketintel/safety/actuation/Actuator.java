@@ -1,6 +1,7 @@
 package io.marketintel.safety.actuation;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,18 +42,23 @@ public class Actuator {
     /**
      * The workloads this policy may act on, and what stops it from acting on others.
      *
-     * @param strays pods labelled for the policy that no target owns (a bare pod, one left by a workload taken out of
-     *               the spec); observed only while stopped, when a stop removes them too
+     * @param strays  pods labelled for the policy that no target owns (a bare pod, one left by a workload taken out of
+     *                the spec); observed only while stopped, when a stop removes them too
+     * @param retired workloads that carry the policy's mark but that the spec no longer covers (a retargeted or
+     *                re-created policy): still part of the trading system, so held at zero before it runs another mode
+     *                (DESIGN §7); observed only when not stopped (a stop's targets include them)
      */
-    public record Resolution(List<ObservedWorkload> workloads, List<String> problems, List<ObservedPod> strays) {
+    public record Resolution(List<ObservedWorkload> workloads, List<String> problems, List<ObservedPod> strays,
+            List<ObservedWorkload> retired) {
         public Resolution {
             workloads = List.copyOf(workloads);
             problems = List.copyOf(problems);
             strays = List.copyOf(strays);
+            retired = List.copyOf(retired);
         }
 
         public Resolution(List<ObservedWorkload> workloads, List<String> problems) {
-            this(workloads, problems, List.of());
+            this(workloads, problems, List.of(), List.of());
         }
     }
 
@@ -62,14 +68,16 @@ public class Actuator {
      * its pods. Whether another policy exists is read from the API server, at most once a name.
      */
     public Resolution resolve(ExecutionPolicy policy, String envVar) {
-        return resolve(policy, envVar, false);
+        return resolve(policy, envVar, false, List.of());
     }
 
     /**
      * @param stopped the pass holds a stop: the workloads carrying the policy's own mark count too, wherever the spec
      *                points now ({@link Targets#resolveForStop}), so they are held at zero with the rest
+     * @param marked  the workloads a cache shows carrying the policy's mark; those the spec does not cover are read
+     *                again from the API server and returned as {@link Resolution#retired} (not when stopped)
      */
-    public Resolution resolve(ExecutionPolicy policy, String envVar, boolean stopped) {
+    public Resolution resolve(ExecutionPolicy policy, String envVar, boolean stopped, Collection<? extends HasMetadata> marked) {
         String ns = policy.getMetadata().getNamespace();
         String self = policy.getMetadata().getName();
         ExecutionPolicySpec.Workloads spec = policy.getSpec().workloads;
@@ -100,13 +108,29 @@ public class Actuator {
         for (Targets.Workload t : resolved.targets()) {
             states.add(observe(read.get(t.id()), self, envVar));
         }
+        List<ObservedWorkload> retired = new ArrayList<>();
+        if (!stopped) {
+            Set<String> covered = Set.copyOf(resolved.ids());
+            for (HasMetadata m : marked) {
+                String id = Targets.Workload.of(m).id();
+                if (covered.contains(id)) {
+                    continue;
+                }
+                HasMetadata now = m instanceof Deployment
+                        ? client.apps().deployments().inNamespace(ns).withName(m.getMetadata().getName()).get()
+                        : client.apps().statefulSets().inNamespace(ns).withName(m.getMetadata().getName()).get();
+                if (now != null && self.equals(labelsOf(now.getMetadata().getLabels()).get(MetadataNames.POLICY_LABEL))) {
+                    retired.add(observe(now, self, envVar));
+                }
+            }
+        }
         List<ObservedPod> strays = List.of();
         if (stopped) {
             Set<String> owned = states.stream().flatMap(w -> w.pods().stream()).map(ObservedPod::name).collect(Collectors.toSet());
             strays = client.pods().inNamespace(ns).withLabel(MetadataNames.POLICY_LABEL, self).list().getItems().stream()
                     .map(ObservedPod::of).filter(p -> !owned.contains(p.name())).toList();
         }
-        return new Resolution(states, resolved.problems(), strays);
+        return new Resolution(states, resolved.problems(), strays, retired);
     }
 
     /**

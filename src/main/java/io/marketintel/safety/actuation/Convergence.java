@@ -17,7 +17,10 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
  * <li>Reconfiguring: with nothing running, templates get the target mode (env var, annotation, label).</li>
  * <li>ScalingUp: replicas to the target mode's count; done when every workload is ready.</li>
  * </ol>
- * A new-mode pod is therefore never created while an old-mode pod exists in any workload of the system.
+ * A new-mode pod is therefore never created while an old-mode pod exists in any workload of the system. The
+ * system includes the <em>retired</em> workloads: ones that carry the policy's mark but that the spec no longer
+ * names (a retargeted or re-created policy). They are held at zero before another mode starts, and never started
+ * again: the spec no longer asks for them.
  */
 public final class Convergence {
     private Convergence() {
@@ -65,14 +68,26 @@ public final class Convergence {
 
     /** Converge every workload to {@code target}; {@code replicasFor} gives each workload's count in it. */
     public static Plan toMode(List<ObservedWorkload> workloads, ExecutionMode target, ToIntFunction<ObservedWorkload> replicasFor) {
+        return toMode(workloads, List.of(), target, replicasFor);
+    }
+
+    /**
+     * Converge every workload to {@code target}, and first bring every {@code retired} workload (the policy's mark, not
+     * in its spec) that runs or could run another mode to zero; retired workloads are never reconfigured or scaled up.
+     */
+    public static Plan toMode(List<ObservedWorkload> workloads, List<ObservedWorkload> retired, ExecutionMode target,
+            ToIntFunction<ObservedWorkload> replicasFor) {
         List<Write> writes = new ArrayList<>();
         long wrongPods = 0;
-        for (ObservedWorkload w : workloads) {
+        List<ObservedWorkload> system = java.util.stream.Stream.concat(workloads.stream(), retired.stream()).toList();
+        for (ObservedWorkload w : system) {
             boolean templateWrong = w.templateMode().isEmpty() || w.templateMode().get() != target;
             long wrong = w.podsNotIn(target);
             wrongPods += wrong;
             if ((templateWrong || wrong > 0) && w.replicas() != 0) {
-                writes.add(new Write(w, 0, w.templateMode(), "stop " + w.id() + " before it runs " + target));
+                writes.add(new Write(w, 0, w.templateMode(), "stop " + w.id() + (retired.contains(w)
+                        ? " (it carries this policy's label, the spec no longer names it) before the trading system runs "
+                        : " before it runs ") + target));
             }
         }
         if (!writes.isEmpty()) {
@@ -81,7 +96,7 @@ public final class Convergence {
         // A workload of another mode whose controller still counts pods, or has not yet seen its zero, may be
         // creating one that the pod listing does not show yet (created, or scaled up, a moment before it was
         // scaled to zero): wait for it too.
-        List<ObservedWorkload> old = workloads.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
+        List<ObservedWorkload> old = system.stream().filter(w -> w.templateMode().isEmpty() || w.templateMode().get() != target)
                 .toList();
         long counted = old.stream().mapToLong(w -> Math.max(0, w.countedReplicas())).sum();
         List<String> behind = old.stream().filter(w -> w.countedReplicas() < 0).map(ObservedWorkload::id).toList();

@@ -156,7 +156,7 @@ public final class PassPlanner {
         ExecutionMode target = decision.target().orElse(null);
         Convergence.Plan convergence = decision.action() == Action.STOP
                 ? Convergence.toZero(o.targets().workloads(), o.targets().strays())
-                : Convergence.toMode(o.targets().workloads(), target, w -> replicasFor(spec, target, w));
+                : Convergence.toMode(o.targets().workloads(), o.targets().retired(), target, w -> replicasFor(spec, target, w));
         boolean live = decision.action() == Action.HOLD && convergence.converged() && decided.mode == ExecutionMode.LIVE;
         boolean arriving = decision.isTransition() && convergence.converged() && problems.isEmpty();
         boolean fenceUp = target != ExecutionMode.LIVE || latch.latched() || !(live || arriving);

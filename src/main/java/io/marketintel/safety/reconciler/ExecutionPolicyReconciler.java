@@ -162,6 +162,16 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .build(), context);
     }
 
+    /** The workloads the informers show carrying this policy's mark (label), wherever its spec points now. */
+    private static List<HasMetadata> marked(Context<ExecutionPolicy> context) {
+        if (context == null) {
+            return List.of();
+        }
+        List<HasMetadata> marked = new ArrayList<>(context.getSecondaryResources(Deployment.class));
+        marked.addAll(context.getSecondaryResources(StatefulSet.class));
+        return marked;
+    }
+
     @Override
     public UpdateControl<ExecutionPolicy> reconcile(ExecutionPolicy cached, Context<ExecutionPolicy> context) {
         Instant now = clock.instant();
@@ -186,7 +196,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
-                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent()), Optional.empty(), now,
+                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent(), marked(context)), Optional.empty(), now,
                 Optional.of(stops.counts()));
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.

@@ -137,4 +137,53 @@ class ConvergenceTest {
         assertThat(ObservedPod.ownedBy(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("bare")
                 .endMetadata().build(), "Deployment/d1")).isFalse();
     }
+
+    static ObservedWorkload retired(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
+        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, "d0", template, replicas, 0, Optional.empty(), pods,
+                List.of("strategy"), List.of("registry.example/d0:1.0"), List.of(), counted, "7");
+    }
+
+    /**
+     * The insider tier's ModesOverlap (seed 1796502573265:3): a re-created policy retargeted from d0 to d1 started d1 in
+     * Backtest while d0, still carrying the policy's mark, ran DryRun. A retired workload is part of the trading
+     * system: zeroed first, waited for, and never reconfigured or started.
+     */
+    @Test
+    void aRetiredWorkloadOfAnotherModeIsZeroedAndDrainedBeforeTheTargetsStartAndNeverStarted() {
+        Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
+        Optional<ExecutionMode> backtest = Optional.of(ExecutionMode.BACKTEST);
+        ObservedWorkload d1 = workload(Optional.empty(), 0, List.of(), 0);
+
+        Convergence.Plan down = Convergence.toMode(List.of(d1), List.of(retired(dryRun, 1, List.of(dryRun), 1)), ExecutionMode.BACKTEST,
+                w -> 1);
+        assertThat(down.step()).isEqualTo(Step.ScalingDown);
+        assertThat(down.writes()).singleElement().satisfies(w -> {
+            assertThat(w.workload().name()).isEqualTo("d0");
+            assertThat(w.replicas()).isZero();
+            assertThat(w.templateMode()).isEqualTo(dryRun);
+            assertThat(w.why()).contains("the spec no longer names it");
+        });
+        assertThat(Convergence.toMode(List.of(d1), List.of(retired(dryRun, 0, List.of(dryRun), 1)), ExecutionMode.BACKTEST, w -> 1)
+                .step()).isEqualTo(Step.Draining);
+        assertThat(Convergence.toMode(List.of(d1), List.of(retired(dryRun, 0, List.of(), -1)), ExecutionMode.BACKTEST, w -> 1)
+                .step()).as("its controller has not seen the zero").isEqualTo(Step.Draining);
+
+        Convergence.Plan configure = Convergence.toMode(List.of(d1), List.of(retired(dryRun, 0, List.of(), 0)), ExecutionMode.BACKTEST,
+                w -> 1);
+        assertThat(configure.step()).isEqualTo(Step.Reconfiguring);
+        assertThat(configure.writes()).extracting(w -> w.workload().name()).containsExactly("d1");
+        Convergence.Plan up = Convergence.toMode(List.of(workload(backtest, 0, List.of(), 0)), List.of(retired(dryRun, 0, List.of(), 0)),
+                ExecutionMode.BACKTEST, w -> 1);
+        assertThat(up.writes()).extracting(w -> w.workload().name() + "=" + w.replicas()).containsExactly("d1=1");
+    }
+
+    @Test
+    void aRetiredWorkloadAlreadyInTheTargetModeKeepsRunning() {
+        Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
+        Convergence.Plan plan = Convergence.toMode(List.of(workload(dryRun, 1, List.of(dryRun), 1)),
+                List.of(retired(dryRun, 2, List.of(dryRun, dryRun), 2)), ExecutionMode.DRY_RUN, w -> 1);
+        assertThat(plan.writes()).isEmpty();
+        assertThat(plan.step()).isEqualTo(Step.ScalingUp); // waiting for d1 to be ready (readyReplicas 0 here), not for d0
+        assertThat(plan.message()).doesNotContain("d0");
+    }
 }

@@ -92,6 +92,52 @@ class TransitionIT extends NamespacedTest {
                 "TransitionCompleted");
     }
 
+    /**
+     * The insider tier's ModesOverlap (seed 1796502573265:3): a policy deleted and re-created by GitOps, retargeted from
+     * d0 to d1, started d1 in Backtest while d0, still carrying the policy's mark from its first life, ran DryRun: two
+     * modes in one trading system. A workload that carries the policy's mark is part of the system wherever the spec
+     * points: it goes to zero before another mode starts, and stays there.
+     */
+    @Test
+    void aReCreatedPolicyZeroesTheWorkloadItsMarkStillNamesBeforeItStartsAnotherMode() {
+        TradingSystem.deployment(client, ns, "d0", "fx", 1);
+        TradingSystem.deployment(client, ns, "d1", "fx", 1);
+        apply(fx("DryRun", "d0"));
+        awaitPolicy(client, ns, "fx", "DryRun on d0", p -> p.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fx").withTimeout(60, java.util.concurrent.TimeUnit.SECONDS).delete();
+        apply(fx("Backtest", "d1"));
+        awaitPolicy(client, ns, "fx", "Backtest on d1", p -> p.getStatus().mode == ExecutionMode.BACKTEST
+                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
+
+        assertThat(client.apps().deployments().inNamespace(ns).withName("d0").get().getSpec().getReplicas())
+                .as("d0 zeroed, not started in Backtest").isZero();
+        assertThat(client.apps().deployments().inNamespace(ns).withName("d0").get().getSpec().getTemplate().getMetadata()
+                .getAnnotations()).as("d0's template left as it was").containsEntry(MetadataNames.MODE_ANNOTATION, "DryRun");
+        assertThat(client.pods().inNamespace(ns).list().getItems()).singleElement().satisfies(p -> assertThat(p.getMetadata().getName()).startsWith("d1-"));
+        invariants.assertNone();
+
+        // Back to DryRun: d1 only; d0 is not the spec's any more and stays at zero.
+        setMode(client, ns, "fx", ExecutionMode.DRY_RUN);
+        awaitPolicy(client, ns, "fx", "DryRun on d1", p -> p.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
+        assertThat(client.apps().deployments().inNamespace(ns).withName("d0").get().getSpec().getReplicas()).isZero();
+        invariants.assertNone();
+    }
+
+    private static String fx(String mode, String workload) {
+        return """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: fx}
+                spec:
+                  mode: %s
+                  workloads: {refs: [{kind: Deployment, name: %s}]}
+                  approval: {requiredForLive: 0}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """.formatted(mode, workload);
+    }
+
     private void assertRunningIn(ExecutionMode mode, int perWorkload) {
         List<Pod> pods = client.pods().inNamespace(ns).list().getItems();
         assertThat(pods).hasSize(2 * perWorkload).allSatisfy(p -> {
