@@ -87,6 +87,50 @@ final class Bench {
         return out;
     }
 
+    /**
+     * CPU seconds (user + system) every process of this machine has used so far, summed by command name; the
+     * benchmark's own JVM is {@code bench}, any other {@code java} the operator. Linux only (/proc); empty elsewhere.
+     */
+    static Map<String, Double> cpu() {
+        Map<String, Double> out = new TreeMap<>();
+        long self = ProcessHandle.current().pid();
+        try (var dirs = Files.list(Path.of("/proc"))) {
+            dirs.filter(d -> d.getFileName().toString().matches("[0-9]+")).forEach(d -> {
+                try {
+                    String stat = Files.readString(d.resolve("stat"));
+                    int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                    String comm = stat.substring(open + 1, close);
+                    String[] f = stat.substring(close + 2).split(" ");
+                    // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) after the name.
+                    double seconds = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+                    String name = comm.equals("java") ? (Long.parseLong(d.getFileName().toString()) == self ? "bench" : "java (operator)")
+                            : comm;
+                    out.merge(name, seconds, Double::sum);
+                } catch (Exception e) {
+                    // exited meanwhile, or not readable: not counted
+                }
+            });
+        } catch (Exception e) {
+            return Map.of();
+        }
+        return out;
+    }
+
+    /** The {@code top} largest CPU differences between two {@link #cpu} readings over {@code millis}, under {@code title}. */
+    static String cpuMix(String title, Map<String, Double> before, Map<String, Double> after, double millis, int top) {
+        StringBuilder sb = new StringBuilder(title + ", CPU seconds by process (2 cores give %.1f s in that time):%n"
+                .formatted(2 * millis / 1000));
+        double total = 0;
+        var rows = after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).toList();
+        for (var e : rows) {
+            total += e.getValue();
+        }
+        rows.stream().limit(top).forEach(e -> sb.append("  %7.2f  %s%n".formatted(e.getValue(), e.getKey())));
+        sb.append("  %7.2f  all processes%n".formatted(total));
+        return sb.toString();
+    }
+
     /** The {@code top} largest differences between two {@link #requests} readings, under {@code title}. */
     static String mix(String title, Map<String, Double> before, Map<String, Double> after, int top) {
         StringBuilder sb = new StringBuilder(title + ", API server requests by verb and resource (all clients):\n");

@@ -417,10 +417,17 @@ public final class StopLatencyBench {
         Map<String, Long> before = new HashMap<>();
         xp.getStore().list().forEach(p -> before.put(p.getMetadata().getName(), epoch(p)));
         Map<String, Double> requestsBefore = requestMix ? Bench.requests(client) : Map.of();
+        Map<String, Double> cpuBefore = requestMix ? Bench.cpu() : Map.of();
+        long started = System.nanoTime();
         Double ms = timed(side, f, "operator", run, true, false, () -> check(kubectl.run("annotate", "namespace", ns, STOP + "=bench")));
         if (requestMix) {
-            mixes.append(Bench.mix("requests during operator stop run %d of N=%d %s (replicas=0 after %s ms)".formatted(run,
-                    layout.n(), layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms)), requestsBefore, Bench.requests(client), 15));
+            // Read when the last pod is gone (or the deadline passed): the whole stop, not only its zeros.
+            double window = (System.nanoTime() - started) / 1e6;
+            Map<String, Double> cpuAfter = Bench.cpu();
+            String title = "operator stop run %d of N=%d %s (replicas=0 after %s ms, pods gone after %.0f ms)".formatted(run,
+                    layout.n(), layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms), window);
+            mixes.append(Bench.mix("requests during " + title, requestsBefore, Bench.requests(client), 15));
+            mixes.append(Bench.cpuMix("CPU during " + title, cpuBefore, cpuAfter, window, 8));
         }
 
         // The reconciler records the stop with its new epoch; only that epoch re-arms it.
