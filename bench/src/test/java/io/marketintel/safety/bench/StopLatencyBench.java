@@ -62,7 +62,7 @@ import io.marketintel.safety.testing.Writes;
  * limit), UNREADY_RUNS (5: runs of each method in the unready variant, where a run that times out costs DEADLINE),
  * DEADLINE (60 s: how long after its kubectl command returned a run waits for each figure before it records
  * {@code timeout}), LOOP_MAX (500: the one-kubectl-per-workload baseline is skipped above it), BASELINES (true;
- * false: only the operator's stop, for profiling), FLOOR (true: also the {@code direct} method, this JVM writing the
+ * false: only the operator's stop, for profiling), DIRECT (true: also the {@code direct} method, this JVM writing the
  * zeros and deleting the pods itself), JFR (unset; a file name: the operator process records a Java
  * Flight Recording there, profile settings), REQUEST_MIX (false; true: the API server's requests by verb and resource
  * during each operator stop, from apiserver_request_total, printed after the tables), CONTROLLER_QPS (unset: see
@@ -155,8 +155,8 @@ public final class StopLatencyBench {
     final int runs;
     final int loopMax;
     final boolean baselines = Boolean.parseBoolean(Bench.env("BASELINES", "true"));
-    /** The floor: this JVM writes the zeros and deletes the pods itself, in parallel, with no operator in between. */
-    final boolean floor = Boolean.parseBoolean(Bench.env("FLOOR", "true"));
+    /** The direct method: this JVM writes the zeros and deletes the pods itself, in parallel, with no operator in between. */
+    final boolean direct = Boolean.parseBoolean(Bench.env("DIRECT", "true"));
     final int baselineRuns;
     final int unreadyRuns = Integer.parseInt(Bench.env("UNREADY_RUNS", "5"));
     final Duration deadline = Duration.ofSeconds(Long.parseLong(Bench.env("DEADLINE", "60")));
@@ -229,7 +229,7 @@ public final class StopLatencyBench {
             settings.put("deadlineSeconds", bench.deadline.toSeconds());
             settings.put("loopMax", loopMax);
             settings.put("baselines", bench.baselines);
-            settings.put("floor", bench.floor);
+            settings.put("direct", bench.direct);
             settings.put("controllerQps", Bench.env("CONTROLLER_QPS", ""));
             json.put("settings", settings);
             json.put("loadAverage", Map.of("start", load, "end", loadEnd));
@@ -278,7 +278,7 @@ public final class StopLatencyBench {
         StringBuilder yaml = new StringBuilder();
         for (int i = 0; i < n; i++) {
             create(ns, layout, i);
-            if (baselines || floor) {
+            if (baselines || direct) {
                 create(base, layout, i);
             }
         }
@@ -307,7 +307,7 @@ public final class StopLatencyBench {
                 Side scaled = new Side(base, new Workloads(client, base), new Pods(client, base));
                 SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
             awaitSteady(layout, stopped, xp, policies);
-            if (baselines || floor) {
+            if (baselines || direct) {
                 awaitSteady(layout, scaled, null, 0);
             }
             // One extra run of each, first, not counted: kubectl's discovery cache and the operator's stop path
@@ -317,7 +317,7 @@ public final class StopLatencyBench {
             for (int r = 0; r <= opRuns; r++) {
                 stopRun(layout, stopped, xp, policies, f, r);
             }
-            if (floor) {
+            if (direct) {
                 progress("N=%d %s: direct (this JVM zeroes the workloads and deletes the pods), %d+1 runs", n, layout.variant(), baseRuns);
                 for (int r = 0; r <= baseRuns; r++) {
                     scaleRun(layout, scaled, f, "direct", r, () -> direct(scaled.ns()));
@@ -470,13 +470,17 @@ public final class StopLatencyBench {
         if (layout.variant() == Variant.unready) {
             makeUnready(layout, side);
         }
+        Map<String, Double> requestsBefore = requestMix ? Bench.requests(client) : Map.of();
         Map<String, Double> cpuBefore = requestMix ? Bench.cpu() : Map.of();
         long started = System.nanoTime();
         Double ms = timed(side, f, method, run, true, false, scaleToZero);
         if (requestMix) {
             double window = (System.nanoTime() - started) / 1e6;
-            mixes.append(Bench.cpuMix("CPU during %s run %d of N=%d %s (replicas=0 after %s ms, pods gone after %.0f ms)".formatted(method,
-                    run, layout.n(), layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms), window), cpuBefore, Bench.cpu(), window, 8));
+            Map<String, Double> cpuAfter = Bench.cpu();
+            String title = "%s run %d of N=%d %s (replicas=0 after %s ms, pods gone after %.0f ms)".formatted(method, run, layout.n(),
+                    layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms), window);
+            mixes.append(Bench.mix("requests during " + title, requestsBefore, Bench.requests(client), 15));
+            mixes.append(Bench.cpuMix("CPU during " + title, cpuBefore, cpuAfter, window, 8));
         }
         // Back to the first replica counts, in parallel (kubectl would take (N - 10) / 5 s).
         List<HasMetadata> all = new ArrayList<>(client.apps().deployments().inNamespace(side.ns()).list().getItems());
@@ -504,7 +508,8 @@ public final class StopLatencyBench {
     /**
      * What the kill switch does, with nothing in between: every workload's {@code scale} to 0 (one merge patch each, 64
      * at a time), then every pod of the namespace deleted (64 at a time), from this JVM. No watch hop, no policy, no
-     * reconciler: the floor for any operator on this control plane.
+     * reconciler. Not a lower bound: this namespace has no stop, so a ReplicaSet that has not yet seen its zero replaces a
+     * deleted pod (the stop's admission policy refuses that pod in the operator's namespace).
      */
     private void direct(String ns) {
         List<CompletableFuture<?>> zeros = new ArrayList<>();
@@ -882,8 +887,9 @@ public final class StopLatencyBench {
                    scale        kubectl scale deployment,statefulset --replicas=0 --all -n NS2   (same workloads, no policies;
                                 kubectl limits itself to 5 requests/s after a burst of 10, client-go's default)
                    loop         kubectl scale KIND NAME --replicas=0 -n NS2, one call per workload, one after another
-                   direct       the floor: this JVM merge-patches every workload's scale to 0 and then deletes every pod of NS2,
-                                64 requests at a time, as the kill switch does but with no watch, policy or reconciler between
+                   direct       this JVM merge-patches every workload's scale to 0 and then deletes every pod of NS2, 64
+                                requests at a time: the kill switch's writes with no watch, policy or reconciler between (no
+                                stop either, so a ReplicaSet that has not yet seen its zero replaces a deleted pod)
                    delete-pods  kubectl delete pods --all -n NS2: removes the pods but not the replicas, so the controllers
                                 recreate them at once; its figures count only the pods that existed at t0 (no replicas=0)
                    ratio        that method / operator, same metric, at p50 and at p99 (above 1: the operator is faster)
