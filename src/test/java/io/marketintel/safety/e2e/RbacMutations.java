@@ -49,7 +49,9 @@ public final class RbacMutations {
         int exit;
         try (E2eCluster cluster = E2eCluster.install(workDir)) {
             List<Role> roles = roles(cluster);
-            List<Mutation> mutations = mode.equals("permissions") ? permissionMutations(roles) : ruleMutations(roles);
+            List<Mutation> all = mode.equals("permissions") ? permissionMutations(roles) : ruleMutations(roles);
+            // A second argument keeps only the grants whose label contains it (e.g. "delete pods"), for one change.
+            List<Mutation> mutations = args.length > 1 ? all.stream().filter(m -> m.label().contains(args[1])).toList() : all;
             System.out.printf("%d %s mutations of %s%n", mutations.size(), mode, roles.stream().map(Role::id).toList());
 
             cluster.startOperator(true);
