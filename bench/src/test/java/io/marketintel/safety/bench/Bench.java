@@ -103,8 +103,10 @@ final class Bench {
                     String[] f = stat.substring(close + 2).split(" ");
                     // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) after the name.
                     double seconds = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+                    // A kernel worker's name changes with the work it does (kworker/u8:2-writeback, ...-ext4-rsv-conversion):
+                    // counted as one, or a renamed one would count its whole lifetime.
                     String name = comm.equals("java") ? (Long.parseLong(d.getFileName().toString()) == self ? "bench" : "java (operator)")
-                            : comm;
+                            : comm.startsWith("kworker") ? "kworker (kernel, disk writes)" : comm;
                     out.merge(name, seconds, Double::sum);
                 } catch (Exception e) {
                     // exited meanwhile, or not readable: not counted
