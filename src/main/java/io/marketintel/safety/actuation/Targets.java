@@ -157,7 +157,7 @@ public final class Targets {
     }
 
     /** Whether {@code spec} names {@code w} or its (valid) selector matches it. */
-    static boolean covers(ExecutionPolicySpec.Workloads spec, Workload w) {
+    public static boolean covers(ExecutionPolicySpec.Workloads spec, Workload w) {
         if (spec == null) {
             return false;
         }

@@ -39,6 +39,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.EgressFences;
@@ -162,14 +163,24 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 .build(), context);
     }
 
-    /** The workloads the informers show carrying this policy's mark (label), wherever its spec points now. */
-    private static List<HasMetadata> marked(Context<ExecutionPolicy> context) {
+    /**
+     * The workloads the informers show carrying this policy's mark (label), wherever its spec points now, except those
+     * another policy of the namespace names or selects: a label alone governs nothing ({@link Targets}), so a workload
+     * relabelled for this policy stays the other one's and is not this one's to hold at zero.
+     */
+    private static List<HasMetadata> marked(ExecutionPolicy policy, Context<ExecutionPolicy> context) {
         if (context == null) {
             return List.of();
         }
         List<HasMetadata> marked = new ArrayList<>(context.getSecondaryResources(Deployment.class));
         marked.addAll(context.getSecondaryResources(StatefulSet.class));
-        return marked;
+        if (marked.isEmpty()) {
+            return marked;
+        }
+        List<ExecutionPolicySpec.Workloads> others = context.getPrimaryCache().list(policy.getMetadata().getNamespace())
+                .filter(p -> !p.getMetadata().getName().equals(policy.getMetadata().getName()))
+                .map(p -> p.getSpec() == null ? null : p.getSpec().workloads).filter(java.util.Objects::nonNull).toList();
+        return marked.stream().filter(m -> others.stream().noneMatch(o -> Targets.covers(o, Targets.Workload.of(m)))).toList();
     }
 
     @Override
@@ -196,7 +207,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         KillSwitch.Sighting stops = killSwitch.enter(policy,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
-                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent(), marked(context)), Optional.empty(), now,
+                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent(), marked(policy, context)), Optional.empty(), now,
                 Optional.of(stops.counts()));
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.

@@ -125,6 +125,34 @@ class TransitionIT extends NamespacedTest {
         invariants.assertNone();
     }
 
+    /**
+     * A label alone governs nothing: a workload another policy names, relabelled for this one (a trader with edit can),
+     * is not this policy's retired workload, so this policy's transition leaves it running; without that rule the two
+     * policies would fight over it.
+     */
+    @Test
+    void aWorkloadRelabelledForAPolicyButNamedByAnotherIsNotZeroedByTheFirstOnesTransition() {
+        TradingSystem.deployment(client, ns, "d0", "fx", 1);
+        TradingSystem.deployment(client, ns, "d1", "fx", 1);
+        apply(fx("DryRun", "d0").replace("name: fx}", "name: fx-a}"));
+        apply(fx("DryRun", "d1"));
+        for (String p : List.of("fx-a", "fx")) {
+            awaitPolicy(client, ns, p, "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                    && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        }
+        var relabel = kubectl.run("label", "--overwrite", "deployment", "d0", "-n", ns, MetadataNames.POLICY_LABEL + "=fx");
+        assertThat(relabel.exitCode()).as(relabel.output()).isZero();
+        long generation = client.apps().deployments().inNamespace(ns).withName("d0").get().getMetadata().getGeneration();
+
+        setMode(client, ns, "fx", ExecutionMode.BACKTEST);
+        awaitPolicy(client, ns, "fx", "Backtest on d1", p -> p.getStatus().mode == ExecutionMode.BACKTEST
+                && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
+        // Any write of d0's spec (a zero, then fx-a scaling it back) moves its generation.
+        assertThat(client.apps().deployments().inNamespace(ns).withName("d0").get().getMetadata().getGeneration())
+                .as("fx-a's workload, only labelled for fx, was not written").isEqualTo(generation);
+        invariants.assertNone();
+    }
+
     private static String fx(String mode, String workload) {
         return """
                 apiVersion: safety.marketintel.io/v1alpha1
