@@ -172,8 +172,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         if (context == null) {
             return List.of();
         }
-        List<HasMetadata> marked = new ArrayList<>(context.getSecondaryResources(Deployment.class));
-        marked.addAll(context.getSecondaryResources(StatefulSet.class));
+        List<HasMetadata> labelled = new ArrayList<>(context.getSecondaryResources(Deployment.class));
+        labelled.addAll(context.getSecondaryResources(StatefulSet.class));
+        // Most are the policy's own targets, which it covers anyway: only the others are looked at further.
+        ExecutionPolicySpec.Workloads own = policy.getSpec() == null ? null : policy.getSpec().workloads;
+        List<HasMetadata> marked = labelled.stream().filter(m -> !Targets.covers(own, Targets.Workload.of(m))).toList();
         if (marked.isEmpty()) {
             return marked;
         }
