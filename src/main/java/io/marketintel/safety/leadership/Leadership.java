@@ -91,8 +91,33 @@ public class Leadership {
                         return;
                     }
                     LOG.warnf("lost the lease: %s stops reconciling and exits", me);
-                    System.exit(1); // restarted as a standby: two replicas never reconcile at once
+                    exit(); // restarted as a standby: two replicas never reconcile at once
                 }, newLeader -> LOG.infof("leader is %s", newLeader)),
                 false); // exit above, not in JOSDK: it would also exit (and hang) on a normal shutdown
+    }
+
+    /** How long the shutdown after a lost lease may take before the process is halted. */
+    static final Duration EXIT_DEADLINE = Duration.ofSeconds(20);
+
+    /**
+     * Exit with status 1, from a thread of its own: called on the leader-election thread, {@code System.exit} waited for
+     * the shutdown hooks, one of which stops leader election and waits for that very thread, so the process never exited
+     * (seen in the insider tier: a replica still alive, not ready and not serving, 3 minutes after losing its Lease). A
+     * shutdown that still hangs is cut short by a halt after {@link #EXIT_DEADLINE}.
+     */
+    private static void exit() {
+        Thread exit = new Thread(() -> System.exit(1), "lost-lease-exit");
+        exit.start();
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(EXIT_DEADLINE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.errorf("shutdown after the lost lease took over %s; halting", EXIT_DEADLINE);
+            Runtime.getRuntime().halt(1);
+        }, "lost-lease-halt");
+        halt.setDaemon(true);
+        halt.start();
     }
 }

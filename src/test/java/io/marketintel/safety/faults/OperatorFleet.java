@@ -63,12 +63,30 @@ public final class OperatorFleet implements AutoCloseable {
         return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
     }
 
-    /** Waits until a live replica holds the Lease and says it is ready. */
+    /**
+     * Waits until a live replica holds the Lease and says it is ready. A replica that loses its Lease under load exits by
+     * design, possibly right after it was seen leading: it is started again, as its StatefulSet would, and the wait goes
+     * on for whichever replica leads then.
+     */
     public String awaitLeader(Duration atMost) {
-        String leader = await("a live replica leads").atMost(atMost).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(this::leader, id -> id != null && replicas.containsKey(id) && replicas.get(id).alive());
-        replicas.get(leader).awaitReady(atMost);
-        return leader;
+        long end = System.nanoTime() + atMost.toNanos();
+        while (true) {
+            Duration left = Duration.ofNanos(Math.max(1, end - System.nanoTime()));
+            String leader = await("a live replica leads").atMost(left).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                    .until(() -> {
+                        restartDead();
+                        return leader();
+                    }, id -> id != null && replicas.containsKey(id) && replicas.get(id).alive());
+            try {
+                replicas.get(leader).awaitReady(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+                return leader;
+            } catch (RuntimeException e) { // timed out, or failed fast because the process exited
+                if (replicas.get(leader).alive() || System.nanoTime() >= end) {
+                    throw e;
+                }
+                // it exited while starting (it lost the Lease): try again
+            }
+        }
     }
 
     /** SIGKILL every replica: the whole operator is down. */

@@ -145,6 +145,30 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(after.getStatus().history).filteredOn(h -> "EmergencyStop".equals(h.trigger)).as("one stop in history").hasSize(1);
     }
 
+    /**
+     * A replica that loses its Lease stops reconciling and exits, so its StatefulSet starts it again as a standby. It
+     * used to call System.exit on the leader-election thread, which the shutdown waited for: the process stayed alive,
+     * neither ready nor serving, for minutes (the insider tier's fault thread waited 3 minutes on one in CI).
+     */
+    @Test
+    void aReplicaThatLosesItsLeaseExits() {
+        a = OperatorProcess.start(ControlPlane.shared(), ns, null, "replica-a", FAST_LEASE);
+        assertThat(awaitLeader(null)).isEqualTo("replica-a");
+        a.awaitReady(DEADLINE);
+        // Someone else holds the Lease now, for a minute: a's next renewal finds it taken.
+        java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+        client.leases().inNamespace(ns).withName("execution-safety-operator").edit(l -> {
+            l.getSpec().setHolderIdentity("someone-else");
+            l.getSpec().setLeaseDurationSeconds(60);
+            l.getSpec().setAcquireTime(now);
+            l.getSpec().setRenewTime(now);
+            return l;
+        });
+        await("replica-a says it lost the lease").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.readString(a.log()).contains("lost the lease"));
+        await("replica-a exited").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> !a.alive());
+    }
+
     /** fx governs alpha (2 replicas) in DryRun under replicas a (started first, so the first leader) and b; the leader. */
     private String twoReplicasGoverningAlphaInDryRun() {
         TradingSystem.deployment(client, ns, "alpha", "fx", 2);
