@@ -20,6 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.testing.ControlPlane;
@@ -156,14 +158,11 @@ class LeaderElectionIT extends NamespacedTest {
         assertThat(awaitLeader(null)).isEqualTo("replica-a");
         a.awaitReady(DEADLINE);
         // Someone else holds the Lease now, for a minute: a's next renewal finds it taken.
-        java.time.ZonedDateTime now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
-        client.leases().inNamespace(ns).withName("execution-safety-operator").edit(l -> {
-            l.getSpec().setHolderIdentity("someone-else");
-            l.getSpec().setLeaseDurationSeconds(60);
-            l.getSpec().setAcquireTime(now);
-            l.getSpec().setRenewTime(now);
-            return l;
-        });
+        String now = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+        client.leases().inNamespace(ns).withName("execution-safety-operator").patch(PatchContext.of(PatchType.JSON_MERGE),
+                "{\"spec\":{\"holderIdentity\":\"someone-else\",\"leaseDurationSeconds\":60,\"acquireTime\":\"%s\",\"renewTime\":\"%s\"}}"
+                        .formatted(now, now));
         await("replica-a says it lost the lease").atMost(DEADLINE).pollInterval(Duration.ofMillis(200))
                 .until(() -> Files.readString(a.log()).contains("lost the lease"));
         await("replica-a exited").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> !a.alive());
