@@ -14,8 +14,13 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
 class ConvergenceTest {
     static ObservedWorkload workload(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
-        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, "d1", template, replicas, 0, Optional.empty(), pods,
-                List.of("strategy"), List.of("registry.example/d1:1.0"), List.of(), counted, "42");
+        return workload("d1", template, replicas, pods, counted);
+    }
+
+    static ObservedWorkload workload(String name, Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods,
+            int counted) {
+        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, name, template, replicas, 0, Optional.empty(), pods,
+                List.of("strategy"), List.of("registry.example/" + name + ":1.0"), List.of(), counted, "42");
     }
 
     @Test
@@ -139,8 +144,7 @@ class ConvergenceTest {
     }
 
     static ObservedWorkload retired(Optional<ExecutionMode> template, int replicas, List<Optional<ExecutionMode>> pods, int counted) {
-        return new ObservedWorkload(WorkloadKind.DEPLOYMENT, "d0", template, replicas, 0, Optional.empty(), pods,
-                List.of("strategy"), List.of("registry.example/d0:1.0"), List.of(), counted, "7");
+        return workload("d0", template, replicas, pods, counted);
     }
 
     /**
