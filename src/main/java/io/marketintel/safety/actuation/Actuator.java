@@ -189,7 +189,9 @@ public class Actuator {
                         .toList(),
                 caughtUp ? (counted == null ? 0 : counted) : -1, w.getMetadata().getResourceVersion(),
                 pods.stream().map(p -> ObservedPod.of(p, ObservedWorkload.kindName(deployment ? WorkloadKind.DEPLOYMENT
-                        : WorkloadKind.STATEFUL_SET) + "/" + w.getMetadata().getName())).toList());
+                        : WorkloadKind.STATEFUL_SET) + "/" + w.getMetadata().getName())).toList(),
+                template.getSpec().getInitContainers() == null ? List.of()
+                        : template.getSpec().getInitContainers().stream().map(c -> c.getName()).toList());
     }
 
     /**
@@ -207,9 +209,7 @@ public class Actuator {
                 "metadata", Map.of(
                         "labels", Map.of(MetadataNames.POLICY_LABEL, policy),
                         "annotations", Map.of(MetadataNames.MODE_ANNOTATION, mode.wireName())),
-                "spec", Map.of("containers", w.containers().stream()
-                        .map(c -> Map.of("name", c, "env", List.of(Map.of("name", envVar, "value", mode.wireName()))))
-                        .toList()))));
+                "spec", templateSpec(w, envVar, mode))));
         GenericKubernetesResource body = new GenericKubernetesResource();
         body.setApiVersion("apps/v1");
         body.setKind(ObservedWorkload.kindName(w.kind()));
@@ -223,6 +223,18 @@ public class Actuator {
         body.setAdditionalProperty("spec", spec);
         client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace).resource(body)
                 .fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
+    }
+
+    /** The env var on every container and init container: one literal entry each (ModeMarks reads nothing less). */
+    private static Map<String, Object> templateSpec(ObservedWorkload w, String envVar, ExecutionMode mode) {
+        Function<String, Map<String, Object>> told = c -> Map.of("name", c, "env",
+                List.of(Map.of("name", envVar, "value", mode.wireName())));
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("containers", w.containers().stream().map(told).toList());
+        if (!w.initContainers().isEmpty()) {
+            spec.put("initContainers", w.initContainers().stream().map(told).toList());
+        }
+        return spec;
     }
 
     private static Map<String, String> labels(HasMetadata o) {

@@ -26,18 +26,30 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  * @param resourceVersion   the version read, so a write that could start pods is refused if it changed since
  * @param pods              every existing pod by name, terminating ones included, in the order of {@code podModes}
  *                          (empty when only the modes are known): what an emergency stop still has to remove
+ * @param initContainers    init container names of the template (native sidecars among them): they get the env var too,
+ *                          so none can read a mode from envFrom
  */
 public record ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
         List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
-        String resourceVersion, List<ObservedPod> pods) {
+        String resourceVersion, List<ObservedPod> pods, List<String> initContainers) {
 
     public ObservedWorkload {
+        initContainers = List.copyOf(initContainers);
         crashLoops = List.copyOf(crashLoops);
         podModes = List.copyOf(podModes);
         containers = List.copyOf(containers);
         images = List.copyOf(images);
         pods = List.copyOf(pods);
+    }
+
+    /** A workload whose template has no init container. */
+    public ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
+            int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
+            List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
+            String resourceVersion, List<ObservedPod> pods) {
+        this(kind, name, templateMode, replicas, readyReplicas, originalReplicas, podModes, containers, images, crashLoops,
+                countedReplicas, resourceVersion, pods, List.of());
     }
 
     /** A workload whose pods are known only by their modes (tests, simulations). */

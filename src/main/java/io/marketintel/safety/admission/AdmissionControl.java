@@ -47,7 +47,13 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-stopped-cluster-pods" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-stopped-cluster-pods" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-detach" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-detach" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-detach" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-mode-integrity" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-mode-integrity" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-policy-mode" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-policy-mode" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-unowned-live" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live" });
 
     private final KubernetesClient client;
     private final Clock clock;

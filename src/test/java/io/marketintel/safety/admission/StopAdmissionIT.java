@@ -141,7 +141,8 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(byEnv.exitCode()).as(byEnv.output()).isNotZero();
         assertThat(byEnv.stderr()).contains(refused).contains("execution-safety-stopped-namespace-pods")
                 .contains("kubectl annotate namespace " + ns + " " + STOP + "-");
-        Kubectl.Result byAnnotation = as("tom", pod("by-annotation", "{}", "{" + MODE + ": Live}", ""), "create", "-f", "-");
+        // (DryRun, not Live: an unlabelled Live pod is refused in any governed namespace, stopped or not.)
+        Kubectl.Result byAnnotation = as("tom", pod("by-annotation", "{}", "{" + MODE + ": DryRun}", ""), "create", "-f", "-");
         assertThat(byAnnotation.exitCode()).as(byAnnotation.output()).isNotZero();
         assertThat(byAnnotation.stderr()).contains(refused);
         Kubectl.Result byLabel = as("tom", pod("by-label", "{" + POLICY + ": nosuch}", "", ""), "create", "-f", "-");
@@ -152,7 +153,7 @@ class StopAdmissionIT extends NamespacedTest {
                 kind: Pod
                 metadata: {name: by-init}
                 spec:
-                  initContainers: [{name: init, image: registry.example/init:1, env: [{name: EXECUTION_MODE, value: Live}]}]
+                  initContainers: [{name: init, image: registry.example/init:1, env: [{name: EXECUTION_MODE, value: DryRun}]}]
                   containers: [{name: app, image: registry.example/app:1}]
                 """;
         Kubectl.Result byInit = as("tom", init, "create", "-f", "-");

@@ -24,13 +24,21 @@ import io.quarkus.test.junit.QuarkusTest;
 class DriftIT extends NamespacedTest {
     static final Duration SECONDS = Duration.ofSeconds(20);
 
+    /**
+     * Setting another mode is refused by the API server (issue 21: execution-safety-mode-integrity); removing the
+     * operator's env entry is admitted (it carries no mode) and put back.
+     */
     @Test
-    void editedModeEnvIsRevertedWithAnEvent() {
+    void anEditedModeEnvIsRefusedAndARemovedOneIsRevertedWithAnEvent() {
         TradingSystem.deployment(client, ns, "alpha", "drift", 2);
         apply(policy("drift", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}", ""));
         kubectlWaitReady(kubectl, ns, "drift");
 
-        Kubectl.Result edit = kubectl.run("set", "env", "-n", ns, "deployment/alpha", "-c", "strategy", "EXECUTION_MODE=Live");
+        Kubectl.Result live = kubectl.run("set", "env", "-n", ns, "deployment/alpha", "-c", "strategy", "EXECUTION_MODE=Live");
+        assertThat(live.exitCode()).as(live.output()).isNotZero();
+        assertThat(live.stderr()).contains("Deployment alpha's pod template is annotated safety.marketintel.io/mode=DryRun"
+                + " but container(s) strategy set EXECUTION_MODE otherwise").contains("execution-safety-mode-integrity");
+        Kubectl.Result edit = kubectl.run("set", "env", "-n", ns, "deployment/alpha", "-c", "strategy", "EXECUTION_MODE-");
         assertThat(edit.exitCode()).as(edit.output()).isZero();
 
         await("env reverted").atMost(SECONDS).untilAsserted(() -> {

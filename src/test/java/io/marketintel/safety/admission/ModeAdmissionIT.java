@@ -1,0 +1,264 @@
+package io.marketintel.safety.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.Users;
+
+/**
+ * Issue 21, item 3 (DESIGN §6, §11), prevention by the API server: a pod starts in the one mode its policy set, as the
+ * kubelet will start it. No second env entry, sidecar, init or ephemeral container, valueFrom or envFrom hides another
+ * mode; Live starts only for a policy that is Live or on its approved way there; a direct edit (kubectl set env, a
+ * patched template, a bare pod) starts no Live pod. No operator acts on these policies (the test label): status is
+ * written here as the operator would. Users: tom holds {@code edit} in the namespace (a trader); ephemeral containers are
+ * added as the cluster admin (the {@code edit} role may not).
+ */
+class ModeAdmissionIT extends NamespacedTest {
+    static final String POLICY = "safety.marketintel.io/policy";
+    static final String MODE = "safety.marketintel.io/mode";
+    static final Duration ENFORCED = Duration.ofSeconds(60);
+    static final String INTEGRITY = "execution-safety-mode-integrity";
+
+    Users users;
+
+    @BeforeEach
+    void setUp() {
+        users = new Users(client, kubectl, ns).bind("tom", "edit");
+        policy("momentum", "DryRun", "");
+        status("momentum", "{\"mode\":\"DryRun\"}");
+        // Admission policies read their parameters from an informer: wait until this one is seen.
+        awaitRefused(pod("probe", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]"), "carries mode Live");
+    }
+
+    @Test
+    void noSecondEntrySidecarValueFromOrEnvFromHidesAnotherMode() {
+        // The kubelet uses the last of duplicate entries: Live behind a first DryRun.
+        refused(pod("twice", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}, {name: EXECUTION_MODE, value: Live}]"),
+                "pod twice sets EXECUTION_MODE more than once in container(s) app", INTEGRITY);
+        refused(deployment("twice", "momentum", "DryRun",
+                "env: [{name: EXECUTION_MODE, value: DryRun}, {name: EXECUTION_MODE, value: Live}]", ""),
+                "Deployment twice's pod template sets EXECUTION_MODE more than once in container(s) app", INTEGRITY);
+        // A native sidecar told Live in a DryRun pod.
+        refused(pod("sidecar", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]",
+                "initContainers: [{name: feed, image: registry.example/feed:1, restartPolicy: Always,"
+                        + " env: [{name: EXECUTION_MODE, value: Live}]}]"),
+                "pod sidecar is annotated safety.marketintel.io/mode=DryRun but container(s) feed set EXECUTION_MODE otherwise",
+                INTEGRITY);
+        // From a ConfigMap, or a reference to another variable.
+        refused(pod("from-cm", "momentum", "DryRun",
+                "env: [{name: EXECUTION_MODE, valueFrom: {configMapKeyRef: {name: cfg, key: mode}}}]"),
+                "pod from-cm takes EXECUTION_MODE from valueFrom", INTEGRITY);
+        refused(pod("by-ref", "", "", "env: [{name: REAL, value: Live}, {name: EXECUTION_MODE, value: $(REAL)}]"),
+                "or sets it to something other than Backtest, DryRun or Live in container(s) app", INTEGRITY);
+        // envFrom without an entry of its own: a ConfigMap could carry EXECUTION_MODE=Live.
+        refused(pod("env-from", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]",
+                "initContainers: [{name: init, image: registry.example/init:1, envFrom: [{configMapRef: {name: cfg}}]}]"),
+                "pod env-from belongs to ExecutionPolicy momentum, but container(s) init take env from envFrom without a"
+                        + " EXECUTION_MODE entry of their own", "execution-safety-policy-mode");
+        refused(pod("unlabelled-env-from", "", "", "env: [{name: EXECUTION_MODE, value: DryRun}]",
+                "initContainers: [{name: init, image: registry.example/init:1, envFrom: [{secretRef: {name: keys}}]}]"),
+                "container(s) init take env from envFrom without an EXECUTION_MODE entry of their own", INTEGRITY);
+
+        // What the operator writes is admitted: one literal on every container and init container, envFrom beside it.
+        admitted(pod("whole", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}], envFrom: [{configMapRef: {name: cfg}}]",
+                "initContainers: [{name: feed, image: registry.example/feed:1, restartPolicy: Always,"
+                        + " env: [{name: EXECUTION_MODE, value: DryRun}], envFrom: [{configMapRef: {name: cfg}}]},"
+                        + " {name: migrate, image: registry.example/migrate:1}]"));
+        admitted(deployment("whole", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]", ""));
+        // A pod that carries no mode is not trading, and is not looked at.
+        admitted(pod("database", "", "", "env: [{name: OTHER, value: a}, {name: OTHER, value: b}], envFrom: [{configMapRef: {name: cfg}}]"));
+    }
+
+    @Test
+    void aDirectEditStartsNoLivePodOfAPolicyThatIsNotLive() {
+        Kubectl.Result created = kubectl.runWithInput(deployment("momentum", "momentum", "DryRun",
+                "env: [{name: EXECUTION_MODE, value: DryRun}]", ""), "apply", "-n", ns, "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+
+        // kubectl set env: the env says Live, the annotation DryRun.
+        Kubectl.Result setEnv = as("tom", null, "set", "env", "deployment/momentum", "EXECUTION_MODE=Live");
+        assertThat(setEnv.exitCode()).as(setEnv.output()).isNotZero();
+        assertThat(setEnv.stderr()).contains("Deployment momentum's pod template is annotated safety.marketintel.io/mode=DryRun"
+                + " but container(s) app set EXECUTION_MODE otherwise").contains("only through the ExecutionPolicy");
+        // Both changed together: the policy is not Live.
+        String live = "ExecutionPolicy momentum is not Live (status.mode DryRun): a trading system enters Live only through its policy";
+        Kubectl.Result both = as("tom", null, "patch", "deployment", "momentum", "--type=strategic", "-p",
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + MODE + "\":\"Live\"}},"
+                        + "\"spec\":{\"containers\":[{\"name\":\"app\",\"env\":[{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}]}]}}}}");
+        assertThat(both.exitCode()).as(both.output()).isNotZero();
+        assertThat(both.stderr()).contains("Deployment momentum's pod template carries mode Live, but " + live)
+                .contains("safety.marketintel.io/approve=<status.approval.token>").contains("execution-safety-policy-mode");
+        // A bare pod, and a StatefulSet created Live.
+        refused(pod("bare", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]"), "pod bare carries mode Live, but " + live,
+                "execution-safety-policy-mode");
+        refused(deployment("book", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
+                .replace("kind: Deployment", "kind: StatefulSet").replace("  replicas: 1", "  replicas: 1\n  serviceName: book"),
+                "StatefulSet book's pod template carries mode Live, but " + live, "execution-safety-policy-mode");
+        // A ReplicaSet made by hand from a Live template: its pods are refused (FailedCreate).
+        Kubectl.Result rs = as("tom", deployment("by-hand", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
+                .replace("kind: Deployment", "kind: ReplicaSet"), "apply", "-f", "-");
+        assertThat(rs.exitCode()).as(rs.output()).isZero();
+        await("FailedCreate").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> kubectl.run("get", "events", "-n", ns,
+                "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}").stdout().contains("carries mode Live"));
+        assertThat(client.pods().inNamespace(ns).withLabel("app", "by-hand").list().getItems()).isEmpty();
+
+        // Replicas are not the template: scaling the DryRun workload is this policy's business, not a mode change.
+        Kubectl.Result scaled = as("tom", null, "scale", "deployment", "momentum", "--replicas=3");
+        assertThat(scaled.exitCode()).as(scaled.output()).isZero();
+    }
+
+    @Test
+    void liveStartsWhileThePolicyIsLiveOrOnItsApprovedWayThereAndNotOnItsWayOut() {
+        String livePod = pod("p", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]");
+        // Approved and on its way: the operator records status.transition.to before it configures a template for Live.
+        status("momentum", "{\"mode\":\"DryRun\",\"transition\":{\"from\":\"DryRun\",\"to\":\"Live\",\"step\":\"ScalingDown\"}}");
+        awaitAdmitted(livePod);
+        status("momentum", "{\"mode\":\"Live\",\"transition\":null}");
+        awaitAdmitted(livePod);
+        admitted(deployment("momentum", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", ""));
+        // On its way out of Live (a de-escalation, a re-arm): no new Live pod.
+        status("momentum", "{\"mode\":\"Live\",\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
+        awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
+        // Another policy's Live says nothing about this one's pods.
+        policy("arbitrage", "DryRun", "");
+        status("arbitrage", "{\"mode\":\"Live\"}");
+        awaitRefused(livePod, "ExecutionPolicy momentum is not Live");
+    }
+
+    @Test
+    void aPolicysOwnEnvVarIsHeldToTheSameRules() {
+        policy("fx", "DryRun", ", modeInjection: {envVar: TRADING_MODE}");
+        status("fx", "{\"mode\":\"DryRun\"}");
+        awaitRefused(pod("twice", "fx", "DryRun", "env: [{name: TRADING_MODE, value: DryRun}, {name: TRADING_MODE, value: Live}]"),
+                "pod twice sets TRADING_MODE (the env var of ExecutionPolicy fx) more than once");
+        refused(pod("twice", "fx", "DryRun", "env: [{name: TRADING_MODE, value: DryRun}, {name: TRADING_MODE, value: Live}]"),
+                "in container(s) app", "execution-safety-policy-mode");
+        refused(pod("live", "fx", "Live", "env: [{name: TRADING_MODE, value: Live}]"),
+                "pod live carries mode Live, but ExecutionPolicy fx is not Live", "execution-safety-policy-mode");
+        admitted(pod("fine", "fx", "DryRun", "env: [{name: TRADING_MODE, value: DryRun}]"));
+    }
+
+    @Test
+    void anEphemeralContainerAddsNoMode() {
+        Kubectl.Result created = kubectl.runWithInput(pod("trader", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]"),
+                "create", "-n", ns, "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        // The namespace's edit role may not add ephemeral containers; the cluster admin may, and is held to the rule.
+        Kubectl.Result live = kubectl.run("-n", ns, "debug", "trader", "--image=registry.example/trader:1", "--container=debug",
+                "--env=EXECUTION_MODE=Live");
+        assertThat(live.exitCode()).as(live.output()).isNotZero();
+        assertThat(live.stderr()).contains("pod trader (an ephemeral container added) is annotated safety.marketintel.io/mode=DryRun"
+                + " but container(s) debug set EXECUTION_MODE otherwise");
+        // kubectl debug as a person uses it: a shell, told no mode.
+        Kubectl.Result debug = kubectl.run("-n", ns, "debug", "trader", "--image=registry.example/busybox:1", "--container=shell");
+        assertThat(debug.exitCode()).as(debug.output()).isZero();
+    }
+
+    @Test
+    void liveWithoutAPolicyIsRefusedWhereExecutionPoliciesGovern() {
+        String unowned = pod("stray", "", "Live", "env: [{name: EXECUTION_MODE, value: Live}]");
+        refused(unowned, "pod stray carries mode Live without the label safety.marketintel.io/policy, in Namespace " + ns
+                + ", which ExecutionPolicies govern", "execution-safety-unowned-live");
+        refused(deployment("stray", "", "", "env: [{name: EXECUTION_MODE, value: Live}]", ""),
+                "Deployment stray's pod template carries mode Live without the label", "execution-safety-unowned-live");
+        admitted(pod("dry", "", "", "env: [{name: EXECUTION_MODE, value: DryRun}]"));
+
+        // A namespace no policy governs is not this operator's business.
+        String other = Namespaces.create(client, "modeadmission-free");
+        Kubectl.Result free = kubectl.runWithInput(unowned, "create", "--dry-run=server", "-n", other, "-f", "-");
+        assertThat(free.exitCode()).as(free.output()).isZero();
+    }
+
+    // --- helpers
+
+    private void policy(String name, String mode, String extraSpec) {
+        Kubectl.Result r = kubectl.runWithInput("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: %s, labels: {test.marketintel.io/operator: none}}
+                spec: {mode: %s, workloads: {refs: [{kind: Deployment, name: %s}]}%s}
+                """.formatted(name, mode, name, extraSpec), "apply", "-n", ns, "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    /** Writes status as the operator would (only it may: the status subresource). */
+    private void status(String policy, String json) {
+        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":" + json + "}");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    private static String pod(String name, String policy, String mode, String env) {
+        return pod(name, policy, mode, env, "");
+    }
+
+    /** A pod with one app container {@code app}; {@code policy} and {@code mode} empty leave out the label and annotation. */
+    private static String pod(String name, String policy, String mode, String env, String more) {
+        return """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: %s, labels: {app: x%s}%s}
+                spec:
+                  containers: [{name: app, image: registry.example/trader:1%s}]
+                %s""".formatted(name, policy.isEmpty() ? "" : ", " + POLICY + ": " + policy,
+                mode.isEmpty() ? "" : ", annotations: {" + MODE + ": " + mode + "}", env.isEmpty() ? "" : ", " + env,
+                more.isEmpty() ? "" : "  " + more + "\n");
+    }
+
+    /** A workload as the operator leaves it (label on it and its template, the mode on the template) unless empty. */
+    private static String deployment(String name, String policy, String mode, String env, String more) {
+        return """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: %s%s}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: %s}}
+                  template:
+                    metadata:
+                      labels: {app: %s%s}%s
+                    spec:
+                      containers: [{name: app, image: registry.example/trader:1%s}]
+                %s""".formatted(name, policy.isEmpty() ? "" : ", labels: {" + POLICY + ": " + policy + "}", name, name,
+                policy.isEmpty() ? "" : ", " + POLICY + ": " + policy,
+                mode.isEmpty() ? "" : "\n      annotations: {" + MODE + ": " + mode + "}", env.isEmpty() ? "" : ", " + env,
+                more.isEmpty() ? "" : "    " + more + "\n");
+    }
+
+    /** Refused to tom, naming the rule and the admission policy that holds it. */
+    private void refused(String manifest, String message, String admissionPolicy) {
+        Kubectl.Result r = as("tom", manifest, "create", "--dry-run=server", "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isNotZero();
+        assertThat(r.stderr()).contains(message).contains(admissionPolicy);
+    }
+
+    private void admitted(String manifest) {
+        Kubectl.Result r = as("tom", manifest, "create", "--dry-run=server", "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    /** Admission policies (and their parameters) take a moment to be enforced after a change: poll a dry run. */
+    private void awaitRefused(String manifest, String message) {
+        await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", manifest, "create", "--dry-run=server", "-f", "-");
+            return r.exitCode() != 0 && r.stderr().contains(message);
+        });
+    }
+
+    private void awaitAdmitted(String manifest) {
+        await("admitted").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
+                .until(() -> as("tom", manifest, "create", "--dry-run=server", "-f", "-").exitCode() == 0);
+    }
+
+    private Kubectl.Result as(String user, String stdin, String... args) {
+        return users.as(user, stdin, args);
+    }
+}
