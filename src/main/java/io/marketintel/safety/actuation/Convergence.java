@@ -43,6 +43,22 @@ public final class Convergence {
         public boolean onlyIfUnchanged() {
             return replicas > 0 || !templateMode.equals(workload.templateMode());
         }
+
+        /**
+         * Whether this write configures a template for Live or scales a Live one up: the API server admits it only once
+         * the policy's status shows Live allowed (execution-safety-policy-mode), so it waits for the pass after the one
+         * that records an approved escalation to Live.
+         */
+        public boolean startsLive() {
+            return templateMode.filter(m -> m == ExecutionMode.LIVE).isPresent()
+                    && (replicas > 0 || !templateMode.equals(workload.templateMode()));
+        }
+
+        /** What execution-safety-policy-mode reads from status: an escalation to Live under way, or Live and staying. */
+        public static boolean liveAllowedBy(Optional<ExecutionMode> statusMode, Optional<ExecutionMode> transitionTo) {
+            return transitionTo.map(t -> t == ExecutionMode.LIVE)
+                    .orElse(statusMode.filter(m -> m == ExecutionMode.LIVE).isPresent());
+        }
     }
 
     /**

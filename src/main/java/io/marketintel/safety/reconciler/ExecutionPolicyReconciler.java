@@ -228,7 +228,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Optional<String> fenceProblem = fences.converge(policy, plan.fenceUp(), fence);
         List<String> writeFailures = new ArrayList<>();
         int decideAgain = 0;
+        ExecutionPolicyStatus read = policy.getStatus();
+        boolean liveAllowed = read != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(read.mode),
+                Optional.ofNullable(read.transition).map(t -> t.to));
         for (Convergence.Write write : plan.writes()) {
+            if (write.startsLive() && !liveAllowed) {
+                decideAgain++; // the API server admits it once this pass's status (the escalation) is written
+                continue;
+            }
             try {
                 if (!gate.write(write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
                     decideAgain++; // held back by a stop seen since this pass read the policy

@@ -190,4 +190,27 @@ class ConvergenceTest {
         assertThat(plan.step()).isEqualTo(Step.ScalingUp); // waiting for d1 to be ready (readyReplicas 0 here), not for d0
         assertThat(plan.message()).doesNotContain("d0");
     }
+
+    /** Issue 21: the writes the API server admits only once status allows Live, and what status allows it. */
+    @Test
+    void writesThatStartLiveWaitForAStatusThatAllowsLive() {
+        Optional<ExecutionMode> live = Optional.of(ExecutionMode.LIVE);
+        Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
+        var zeroDryRun = workload(dryRun, 0, List.of(), 0);
+        Convergence.Plan configure = Convergence.toMode(List.of(zeroDryRun), ExecutionMode.LIVE, w -> 2);
+        assertThat(configure.step()).isEqualTo(Step.Reconfiguring);
+        assertThat(configure.writes()).allMatch(Convergence.Write::startsLive);
+        var zeroLive = workload(live, 0, List.of(), 0);
+        assertThat(Convergence.toMode(List.of(zeroLive), ExecutionMode.LIVE, w -> 2).writes()).allMatch(Convergence.Write::startsLive);
+        // scaling a Live workload down, or anything in another mode, does not
+        assertThat(new Convergence.Write(workload(live, 2, List.of(live, live), 2), 0, live, "stop").startsLive()).isFalse();
+        assertThat(Convergence.toMode(List.of(workload(dryRun, 0, List.of(), 0)), ExecutionMode.DRY_RUN, w -> 2).writes())
+                .noneMatch(Convergence.Write::startsLive);
+
+        assertThat(Convergence.Write.liveAllowedBy(dryRun, live)).as("an escalation to Live under way").isTrue();
+        assertThat(Convergence.Write.liveAllowedBy(live, Optional.empty())).as("Live and staying").isTrue();
+        assertThat(Convergence.Write.liveAllowedBy(live, dryRun)).as("on its way out of Live").isFalse();
+        assertThat(Convergence.Write.liveAllowedBy(dryRun, Optional.empty())).isFalse();
+        assertThat(Convergence.Write.liveAllowedBy(Optional.empty(), Optional.empty())).isFalse();
+    }
 }

@@ -285,12 +285,26 @@ final class Lane {
             }
             case EDIT_WORKLOAD -> {
                 String[] dk = v.split(":");
-                String container = "env-live".equals(dk[1])
-                        ? "{\"name\":\"strategy\",\"env\":[{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}]}"
-                        : "{\"name\":\"strategy\",\"image\":\"registry.example/" + dk[0] + ":1." + (i + 1) + "\"}";
-                yield write(step, () -> client(a).apps().deployments().inNamespace(ns).withName(dk[0]).patch(
-                        PatchContext.of(PatchType.STRATEGIC_MERGE), "{\"spec\":{\"template\":{\"spec\":{\"containers\":[" + container + "]}}}}"));
+                String live = "{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}";
+                var deployment = client(a).apps().deployments().inNamespace(ns).withName(dk[0]);
+                yield write(step, () -> {
+                    switch (dk[1]) {
+                        case "env-twice" -> deployment.patch(PatchContext.of(PatchType.JSON),
+                                "[{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/env/-\",\"value\":" + live + "}]");
+                        case "sidecar-live" -> deployment.patch(PatchContext.of(PatchType.JSON),
+                                "[{\"op\":\"add\",\"path\":\"/spec/template/spec/initContainers\",\"value\":[{\"name\":\"feed\","
+                                        + "\"image\":\"registry.example/feed:1\",\"restartPolicy\":\"Always\",\"env\":[" + live + "]}]}]");
+                        case "mode-live" -> deployment.patch(PatchContext.of(PatchType.STRATEGIC_MERGE), "{\"spec\":{\"template\":{"
+                                + "\"metadata\":{\"annotations\":{\"" + MetadataNames.MODE_ANNOTATION + "\":\"Live\"}},\"spec\":{\"containers\":["
+                                + "{\"name\":\"strategy\",\"env\":[" + live + "]},{\"name\":\"gateway-sidecar\",\"env\":[" + live + "]}]}}}}");
+                        default -> deployment.patch(PatchContext.of(PatchType.STRATEGIC_MERGE), "{\"spec\":{\"template\":{\"spec\":{\"containers\":["
+                                + ("env-live".equals(dk[1]) ? "{\"name\":\"strategy\",\"env\":[" + live + "]}"
+                                        : "{\"name\":\"strategy\",\"image\":\"registry.example/" + dk[0] + ":1." + (i + 1) + "\"}")
+                                + "]}}}}");
+                    }
+                });
             }
+            case CREATE_WORKLOAD -> write(step, () -> client(a).apps().deployments().inNamespace(ns).resource(newWorkload(i, v)).create());
             case RELABEL_WORKLOAD -> {
                 String[] dl = v.split(":");
                 Map<String, Object> labels = new HashMap<>();
@@ -779,6 +793,23 @@ final class Lane {
         Map<String, Object> anns = new HashMap<>();
         anns.put(name, value);
         return Map.of("metadata", Map.of("annotations", anns));
+    }
+
+    /** A Deployment the trader writes by hand, its template carrying Live (issue 21). */
+    private static io.fabric8.kubernetes.api.model.apps.Deployment newWorkload(int i, String variant) {
+        boolean labelled = "hidden-live".equals(variant);
+        String name = "x" + (i + 1);
+        Map<String, String> labels = labelled ? Map.of("app", name, MetadataNames.POLICY_LABEL, POLICY) : Map.of("app", name);
+        var env = labelled
+                ? List.of(new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "DryRun", null),
+                        new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "Live", null))
+                : List.of(new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "Live", null));
+        return new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
+                .withNewSpec().withReplicas(1).withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(labels)
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, labelled ? "DryRun" : "Live")).endMetadata()
+                .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/" + name + ":1.0").withEnv(env).endContainer()
+                .endSpec().endTemplate().endSpec().build();
     }
 
     private Pod barePod(int i, String mode) {

@@ -47,7 +47,15 @@ public enum Move {
     STOP_CLUSTER(Set.of(Actor.Right.EXECUTIONSAFETY_PATCH), "stop", "unstop"),
     // the namespace's workloads, pods and NetworkPolicies
     SCALE_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:0", "d0:2", "d1:0", "d1:3"),
-    EDIT_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:env-live", "d1:env-live", "d0:image", "d1:image"),
+    /**
+     * {@code env-live} sets the env var to Live; {@code env-twice} adds a second, Live entry after the operator's;
+     * {@code sidecar-live} adds a native sidecar told Live; {@code mode-live} sets annotation and env to Live together
+     * (issue 21: each must start no Live pod while the policy is not Live).
+     */
+    EDIT_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:env-live", "d1:env-live", "d0:image", "d1:image", "d0:env-twice", "d1:sidecar-live",
+            "d0:mode-live"),
+    /** A new Deployment: Live without the policy label, or labelled for p and DryRun with a second, Live entry. */
+    CREATE_WORKLOAD(Set.of(WORKLOAD_WRITE), "live-unlabelled", "hidden-live"),
     RELABEL_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:other", "d1:other", "d0:sys", "d1:sys", "d0:drop-policy-label"),
     BARE_POD(Set.of(POD_CREATE), "Live", "DryRun", "none"),
     EDIT_FENCE(Set.of(NETWORKPOLICY_WRITE), "open", "delete");

@@ -216,11 +216,22 @@ public final class SafetyInvariants implements AutoCloseable {
                 : meta.getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst();
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         boolean running = meta.getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase);
+        String mode = annotations.get(MetadataNames.MODE_ANNOTATION);
+        var spec = pod.getSpec();
+        boolean liveMark = SafetyRules.LIVE.equals(mode) || spec != null && java.util.stream.Stream.of(
+                spec.getContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
+                        : spec.getContainers().stream().map(c -> c.getEnv()),
+                spec.getInitContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
+                        : spec.getInitContainers().stream().map(c -> c.getEnv()),
+                spec.getEphemeralContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
+                        : spec.getEphemeralContainers().stream().map(c -> c.getEnv()))
+                .flatMap(x -> x).filter(java.util.Objects::nonNull).flatMap(List::stream)
+                .anyMatch(e -> "EXECUTION_MODE".equals(e.getName()) && SafetyRules.LIVE.equals(e.getValue()));
         return new SafetyRules.PodView(meta.getNamespace(), meta.getName(),
                 SafetyRules.workload(owner.map(OwnerReference::getKind).orElse(null), owner.map(OwnerReference::getName).orElse(null),
                         labels.get("pod-template-hash"), meta.getName()),
-                labels.get(MetadataNames.POLICY_LABEL), annotations.get(MetadataNames.MODE_ANNOTATION), running,
-                Timestamps.parse(meta.getCreationTimestamp()).orElse(null));
+                labels.get(MetadataNames.POLICY_LABEL), mode, running,
+                Timestamps.parse(meta.getCreationTimestamp()).orElse(null), liveMark, version(pod));
     }
 
     static SafetyRules.PolicyView policyView(ExecutionPolicy p) {
@@ -258,8 +269,15 @@ public final class SafetyInvariants implements AutoCloseable {
                         : status.transition.from + "->" + status.transition.to + "@" + status.transition.step)
                 + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-") + (rearmed ? "/re-armed" : "")
                 + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
+        boolean livePodsAllowed = approved && (status.transition == null || status.transition.to == ExecutionMode.LIVE);
+        long version;
+        try {
+            version = Long.parseLong(meta.getResourceVersion());
+        } catch (NumberFormatException e) {
+            version = 0;
+        }
         return new SafetyRules.PolicyView(meta.getNamespace(), meta.getName(), spec.mode == null ? null : spec.mode.wireName(),
-                stopAnnotated || stopRecorded && !rearmed, approved, summary, counted(status));
+                stopAnnotated || stopRecorded && !rearmed, approved, summary, counted(status), livePodsAllowed, version);
     }
 
     /** Every record of counted approvers in status: the pending approval, the transition and each history entry. */
@@ -344,6 +362,9 @@ public final class SafetyInvariants implements AutoCloseable {
     public void close() {
         ticker.shutdownNow();
         informers.forEach(SharedIndexInformer::close);
+        synchronized (rules) {
+            rules.judgeLiveCreations(Instant.now(), true);
+        }
         assertNone();
     }
 }

@@ -62,6 +62,13 @@ import java.util.TreeSet;
  * so the ground truth is never behind the operator. A status approval must be witnessed for its very token; a
  * transition or history entry (which keeps no token) for some token of that policy. Checked on every policy
  * event, no grace: a count is a record, not a process.</li>
+ * <li><b>LiveCreatedWithoutApproval</b> (DESIGN §6, §11; issue 21 "prevention, not correction"): a pod that carries
+ * Live by any mark (the annotation, or an {@code EXECUTION_MODE} entry of any container, init or ephemeral container)
+ * and its policy's label was created (first seen, after the watcher started) at a resource version at which the
+ * policy's status did not allow a Live pod: an approved escalation to Live recorded ({@code status.transition.to}
+ * Live) or the policy in Live ({@code status.mode} Live, no transition away). Resource versions order the two watches,
+ * so no tolerance is needed; checked once the policy watch has had {@code LIVE_CREATION_LAG} to catch up, and
+ * at the end. A direct edit that starts a Live pod for a second is a violation, however soon it is corrected.</li>
  * </ol>
  * The first violation is kept with the event trail that led to it; later ones are counted.
  */
@@ -79,11 +86,20 @@ public final class SafetyRules {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(3));
     }
 
-    /** What the watcher knows of one pod. */
+    /**
+     * What the watcher knows of one pod.
+     *
+     * @param liveMark whether anything in it says Live (the annotation, or an EXECUTION_MODE entry in any container)
+     * @param version  its resource version as first seen
+     */
     public record PodView(String namespace, String name, String workload, String policy, String mode, boolean running,
-            Instant created) {
+            Instant created, boolean liveMark, long version) {
         public PodView {
             mode = mode == null ? NONE : mode;
+        }
+
+        public PodView(String namespace, String name, String workload, String policy, String mode, boolean running, Instant created) {
+            this(namespace, name, workload, policy, mode, running, created, LIVE.equals(mode), Long.MAX_VALUE);
         }
 
         String key() {
@@ -92,10 +108,20 @@ public final class SafetyRules {
     }
 
     /** What the watcher knows of one policy, already reduced from spec, annotations and status. */
+    /**
+     * @param livePodsAllowed whether its status allows a Live pod to be created: an approved escalation to Live under way,
+     *                        or Live with no transition away (what execution-safety-policy-mode admits)
+     * @param version         its resource version
+     */
     public record PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved,
-            String summary, List<CountedApprovals> counted) {
+            String summary, List<CountedApprovals> counted, boolean livePodsAllowed, long version) {
         public PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved, String summary) {
             this(namespace, name, specMode, stopped, liveApproved, summary, List.of());
+        }
+
+        public PolicyView(String namespace, String name, String specMode, boolean stopped, boolean liveApproved, String summary,
+                List<CountedApprovals> counted) {
+            this(namespace, name, specMode, stopped, liveApproved, summary, counted, liveApproved, 0);
         }
 
         String key() {
@@ -139,15 +165,29 @@ public final class SafetyRules {
     private final Set<String> witnessedNamespaces = new java.util.HashSet<>();
     private final Map<String, Map<String, Set<String>>> witnessed = new HashMap<>();
 
+    /** How long the policy watch may lag the pod watch before a Live creation is judged (the end judges the rest). */
+    static final Duration LIVE_CREATION_LAG = Duration.ofSeconds(15);
+    /** policy key → resource-version intervals [from, to) in which its status allowed Live pods. */
+    private final Map<String, List<long[]>> liveAllowed = new HashMap<>();
+    /** Live pods created since the watcher started, not judged yet, with when they were seen. */
+    private final Map<PodView, Instant> liveCreations = new LinkedHashMap<>();
+    private final Instant started;
+
     public SafetyRules(Settings settings) {
+        this(settings, Instant.now());
+    }
+
+    public SafetyRules(Settings settings, Instant started) {
         this.settings = settings;
+        this.started = started;
     }
 
     public void podSeen(String type, PodView pod, Instant now) {
         if (type.startsWith("DELETED")) {
             pods.remove(pod.key());
-        } else {
-            pods.put(pod.key(), pod);
+        } else if (pods.put(pod.key(), pod) == null && pod.liveMark() && pod.policy() != null && pod.created() != null
+                && !pod.created().isBefore(started)) {
+            liveCreations.put(pod, now);
         }
         note(now, type + " pod " + pod.key() + " mode=" + pod.mode() + " workload=" + pod.workload() + " policy="
                 + pod.policy() + (pod.running() ? " running" : " not-running") + " created=" + pod.created());
@@ -177,6 +217,15 @@ public final class SafetyRules {
             } else if (before == null || !before.stopped()) {
                 stoppedSince.put(key, now);
             }
+        }
+        List<long[]> intervals = liveAllowed.computeIfAbsent(key, k -> new ArrayList<>());
+        boolean open = !intervals.isEmpty() && intervals.get(intervals.size() - 1)[1] == Long.MAX_VALUE;
+        boolean allows = !"DELETED".equals(type) && policy.livePodsAllowed();
+        if (allows && !open) {
+            // First seen already allowing it: since before the watcher started, as far as it knows.
+            intervals.add(new long[] { intervals.isEmpty() && !"ADDED".equals(type) ? policy.version() : 0, Long.MAX_VALUE });
+        } else if (!allows && open) {
+            intervals.get(intervals.size() - 1)[1] = policy.version();
         }
         note(now, type + " policy " + key + " " + policy.summary());
         if (!"DELETED".equals(type) && witnessedNamespaces.contains(policy.namespace())) {
@@ -244,6 +293,7 @@ public final class SafetyRules {
 
     public void tick(Instant now) {
         checkForbidden(now);
+        judgeLiveCreations(now, false);
     }
 
     public Optional<Violation> first() {
@@ -343,6 +393,29 @@ public final class SafetyRules {
                 ? what + " for " + Duration.between(since, now).toMillis() + " ms, beyond the grace of "
                         + settings.grace().toSeconds() + " s (forbidden since " + since + ")"
                 : what + ": created at " + p.created() + ", after the watcher saw it forbidden at " + since);
+    }
+
+    /**
+     * Judges the Live pods created at least {@link #LIVE_CREATION_LAG} ago, or all of them when {@code all} (the watches
+     * are closed): each must have been created while its policy's status allowed it.
+     */
+    public void judgeLiveCreations(Instant now, boolean all) {
+        for (var it = liveCreations.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            PodView p = e.getKey();
+            if (!all && now.isBefore(e.getValue().plus(LIVE_CREATION_LAG))) {
+                continue;
+            }
+            it.remove();
+            String key = p.namespace() + "/" + p.policy();
+            boolean allowed = liveAllowed.getOrDefault(key, List.of()).stream().anyMatch(i -> i[0] <= p.version() && p.version() < i[1]);
+            if (!allowed) {
+                violate("LiveCreatedWithoutApproval", now, "pod " + p.key() + " (" + p.workload() + ") carrying Live was created"
+                        + " at resource version " + p.version() + ", when policy " + key + " allowed no Live pod (allowed in "
+                        + liveAllowed.getOrDefault(key, List.of()).stream().map(i -> "[" + i[0] + "," + (i[1] == Long.MAX_VALUE ? "" : i[1]) + ")")
+                                .toList() + ")");
+            }
+        }
     }
 
     private void violate(String invariant, Instant now, String message) {

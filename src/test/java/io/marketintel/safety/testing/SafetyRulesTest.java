@@ -301,4 +301,47 @@ class SafetyRulesTest {
         rules.policySeen("MODIFIED", counting(new SafetyRules.CountedApprovals("status.approval", "t1", "tom", List.of("alice", "carol"))), at(1));
         assertThat(rules.first()).isEmpty();
     }
+
+    static SafetyRules.PolicyView policyAt(boolean livePodsAllowed, long version) {
+        return new SafetyRules.PolicyView("ns", "p", "Live", false, livePodsAllowed, "rv " + version, List.of(), livePodsAllowed, version);
+    }
+
+    static SafetyRules.PodView livePod(String name, long version, double created) {
+        return new SafetyRules.PodView("ns", name, "Deployment/a", "p", "DryRun", true, at(created), true, version);
+    }
+
+    /** Issue 21: a pod carrying Live (here hidden in an env entry of a DryRun-annotated pod) counts by resource version. */
+    @Test
+    void aLivePodCreatedBeforeItsPolicyAllowedItFiresHoweverBriefly() {
+        var live = new SafetyRules(SafetyRules.Settings.DEFAULT, T0);
+        live.policySeen("ADDED", policyAt(false, 10), at(0));
+        live.podSeen("ADDED", livePod("a-1", 20, 1), at(1));
+        live.podSeen("DELETED", livePod("a-1", 21, 1), at(1.5)); // corrected a moment later: still a violation
+        live.policySeen("MODIFIED", policyAt(true, 30), at(2));
+        live.podSeen("ADDED", livePod("a-2", 31, 2), at(2.1));
+        live.policySeen("MODIFIED", policyAt(false, 40), at(3));
+        live.tick(at(3));
+        assertThat(live.first()).as("judged only once the policy watch had time to catch up").isEmpty();
+        live.judgeLiveCreations(at(4), true);
+        assertThat(live.first()).hasValueSatisfying(v -> {
+            assertThat(v.invariant()).isEqualTo("LiveCreatedWithoutApproval");
+            assertThat(v.message()).contains("pod ns/a-1").contains("resource version 20").contains("[30,40)");
+        });
+        assertThat(live.violations()).isOne();
+    }
+
+    @Test
+    void aLivePodCreatedWhileAllowedEvenIfThePolicyWatchLagsDoesNotFire() {
+        var live = new SafetyRules(SafetyRules.Settings.DEFAULT, T0);
+        live.policySeen("ADDED", policyAt(false, 10), at(0));
+        live.podSeen("ADDED", new SafetyRules.PodView("ns", "a-1", "Deployment/a", "p", "Live", true, at(1), true, 31), at(1)); // before the policy event that allowed it
+        live.policySeen("MODIFIED", policyAt(true, 30), at(1.2));
+        // a policy already allowing Live when the watcher started, and a pod from before it started: not judged
+        live.policySeen("ADDED", new SafetyRules.PolicyView("ns", "q", "Live", false, true, "q", List.of(), true, 50), at(0));
+        live.podSeen("ADDED", new SafetyRules.PodView("ns", "b-1", "Deployment/b", "q", "Live", true, at(2), true, 5), at(2));
+        live.podSeen("ADDED", new SafetyRules.PodView("ns", "c-1", "Deployment/c", "p", "Live", true, T0.minusSeconds(60), true, 2), at(2));
+        live.tick(at(30));
+        live.judgeLiveCreations(at(30), true);
+        assertThat(live.first()).isEmpty();
+    }
 }
