@@ -166,6 +166,58 @@ class TransitionIT extends NamespacedTest {
                 """.formatted(mode, workload);
     }
 
+    /**
+     * Issue 21: every container the kubelet starts is told the mode, native sidecar and init container reading envFrom
+     * included, so the API server admits the pods; and a system at zero in DryRun (its first Live write would configure
+     * the template in the pass that records the escalation) still reaches Live: that write waits one pass for the
+     * status that allows it, with no write refused.
+     */
+    @Test
+    void aWorkloadWithASidecarAndAnEnvFromInitContainerIsToldTheModeEverywhereAndReachesLive() {
+        apply("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: gamma}
+                spec:
+                  replicas: 1
+                  selector: {matchLabels: {app: gamma}}
+                  template:
+                    metadata: {labels: {app: gamma}}
+                    spec:
+                      initContainers:
+                      - {name: migrate, image: registry.example/migrate:1, envFrom: [{configMapRef: {name: settings, optional: true}}]}
+                      - {name: feed, image: registry.example/feed:1, restartPolicy: Always}
+                      containers:
+                      - {name: strategy, image: registry.example/gamma:1, envFrom: [{secretRef: {name: keys, optional: true}}]}
+                """);
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: gamma}
+                spec:
+                  mode: DryRun
+                  workloads: {refs: [{kind: Deployment, name: gamma}]}
+                  replicas: {dryRun: 0, live: 1}
+                  approval: {requiredForLive: 0}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """);
+        awaitPolicy(client, ns, "gamma", "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        setMode(client, ns, "gamma", ExecutionMode.LIVE);
+        awaitPolicy(client, ns, "gamma", "Ready in Live", x -> x.getStatus().mode == ExecutionMode.LIVE
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        List<Pod> pods = client.pods().inNamespace(ns).withLabel("app", "gamma").list().getItems();
+        assertThat(pods).hasSize(1).allSatisfy(p -> {
+            assertThat(p.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, "Live");
+            assertThat(java.util.stream.Stream.concat(p.getSpec().getInitContainers().stream(), p.getSpec().getContainers().stream()))
+                    .hasSize(3).allSatisfy(c -> assertThat(c.getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
+                            .containsOnlyOnce(org.assertj.core.groups.Tuple.tuple("EXECUTION_MODE", "Live")));
+        });
+        assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                .as("no write of the operator was refused, no pod creation failed")
+                .noneMatch(e -> "FailedCreate".equals(e.getReason()) || e.getMessage() != null && e.getMessage().contains("could not write"));
+    }
+
     private void assertRunningIn(ExecutionMode mode, int perWorkload) {
         List<Pod> pods = client.pods().inNamespace(ns).list().getItems();
         assertThat(pods).hasSize(2 * perWorkload).allSatisfy(p -> {
