@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,7 @@ class ModeAdmissionIT extends NamespacedTest {
     static final String MODE = "safety.marketintel.io/mode";
     static final Duration ENFORCED = Duration.ofSeconds(60);
     static final String INTEGRITY = "execution-safety-mode-integrity";
+    static final String UNOWNED = "execution-safety-unowned-live";
 
     Users users;
 
@@ -56,8 +58,13 @@ class ModeAdmissionIT extends NamespacedTest {
         refused(pod("from-cm", "momentum", "DryRun",
                 "env: [{name: EXECUTION_MODE, valueFrom: {configMapKeyRef: {name: cfg, key: mode}}}]"),
                 "pod from-cm takes EXECUTION_MODE from valueFrom", INTEGRITY);
-        refused(pod("by-ref", "", "", "env: [{name: REAL, value: Live}, {name: EXECUTION_MODE, value: $(REAL)}]"),
+        refused(pod("by-ref", "momentum", "DryRun", "env: [{name: REAL, value: Live}, {name: EXECUTION_MODE, value: $(REAL)}]"),
                 "or sets it to something other than Backtest, DryRun or Live in container(s) app", INTEGRITY);
+        // Without this operator's marks, in a namespace ExecutionPolicies govern.
+        refused(pod("unmarked-ref", "", "", "env: [{name: REAL, value: Live}, {name: EXECUTION_MODE, value: $(REAL)}]"),
+                "pod unmarked-ref sets EXECUTION_MODE in a way that could hide another mode", UNOWNED);
+        refused(pod("unmarked-twice", "", "", "env: [{name: EXECUTION_MODE, value: Backtest}, {name: EXECUTION_MODE, value: DryRun}]"),
+                "in container(s) app, in Namespace " + ns + ", which ExecutionPolicies govern", UNOWNED);
         // envFrom without an entry of its own: a ConfigMap could carry EXECUTION_MODE=Live.
         refused(pod("env-from", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]",
                 "initContainers: [{name: init, image: registry.example/init:1, envFrom: [{configMapRef: {name: cfg}}]}]"),
@@ -65,7 +72,7 @@ class ModeAdmissionIT extends NamespacedTest {
                         + " EXECUTION_MODE entry of their own", "execution-safety-policy-mode");
         refused(pod("unlabelled-env-from", "", "", "env: [{name: EXECUTION_MODE, value: DryRun}]",
                 "initContainers: [{name: init, image: registry.example/init:1, envFrom: [{secretRef: {name: keys}}]}]"),
-                "container(s) init take env from envFrom without an EXECUTION_MODE entry of their own", INTEGRITY);
+                "pod unlabelled-env-from sets EXECUTION_MODE in a way that could hide another mode", UNOWNED);
 
         // What the operator writes is admitted: one literal on every container and init container, envFrom beside it.
         admitted(pod("whole", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}], envFrom: [{configMapRef: {name: cfg}}]",
@@ -173,8 +180,10 @@ class ModeAdmissionIT extends NamespacedTest {
 
         // A namespace no policy governs is not this operator's business.
         String other = Namespaces.create(client, "modeadmission-free");
-        Kubectl.Result free = kubectl.runWithInput(unowned, "create", "--dry-run=server", "-n", other, "-f", "-");
-        assertThat(free.exitCode()).as(free.output()).isZero();
+        for (String manifest : List.of(unowned, pod("own-use", "", "", "env: [{name: EXECUTION_MODE, value: prod}, {name: EXECUTION_MODE, value: x}]"))) {
+            Kubectl.Result free = kubectl.runWithInput(manifest, "create", "--dry-run=server", "-n", other, "-f", "-");
+            assertThat(free.exitCode()).as(free.output()).isZero();
+        }
     }
 
     // --- helpers
