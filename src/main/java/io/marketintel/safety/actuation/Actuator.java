@@ -26,6 +26,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadRef;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.approval.TemplateDigest;
 
 /**
  * The imperative shell around the workloads of one policy: finds them, observes them and their pods, and
@@ -191,7 +192,8 @@ public class Actuator {
                 pods.stream().map(p -> ObservedPod.of(p, ObservedWorkload.kindName(deployment ? WorkloadKind.DEPLOYMENT
                         : WorkloadKind.STATEFUL_SET) + "/" + w.getMetadata().getName())).toList(),
                 template.getSpec().getInitContainers() == null ? List.of()
-                        : template.getSpec().getInitContainers().stream().map(c -> c.getName()).toList());
+                        : template.getSpec().getInitContainers().stream().map(c -> c.getName()).toList(),
+                TemplateDigest.of(client.getKubernetesSerialization().asJson(template), envVar));
     }
 
     /**

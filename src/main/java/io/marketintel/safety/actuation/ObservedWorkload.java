@@ -28,13 +28,16 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
  *                          (empty when only the modes are known): what an emergency stop still has to remove
  * @param initContainers    init container names of the template (native sidecars among them): they get the env var too,
  *                          so none can read a mode from envFrom
+ * @param templateDigest    {@link io.marketintel.safety.approval.TemplateDigest} of the pod template: what an approval of
+ *                          this trading system binds (empty when not known)
  */
 public record ObservedWorkload(WorkloadKind kind, String name, Optional<ExecutionMode> templateMode, int replicas,
         int readyReplicas, Optional<Integer> originalReplicas, List<Optional<ExecutionMode>> podModes,
         List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
-        String resourceVersion, List<ObservedPod> pods, List<String> initContainers) {
+        String resourceVersion, List<ObservedPod> pods, List<String> initContainers, String templateDigest) {
 
     public ObservedWorkload {
+        templateDigest = templateDigest == null ? "" : templateDigest;
         initContainers = List.copyOf(initContainers);
         crashLoops = List.copyOf(crashLoops);
         podModes = List.copyOf(podModes);
@@ -49,7 +52,7 @@ public record ObservedWorkload(WorkloadKind kind, String name, Optional<Executio
             List<String> containers, List<String> images, List<String> crashLoops, int countedReplicas,
             String resourceVersion, List<ObservedPod> pods) {
         this(kind, name, templateMode, replicas, readyReplicas, originalReplicas, podModes, containers, images, crashLoops,
-                countedReplicas, resourceVersion, pods, List.of());
+                countedReplicas, resourceVersion, pods, List.of(), "");
     }
 
     /** A workload whose pods are known only by their modes (tests, simulations). */

@@ -40,6 +40,12 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
     /** {@code escalating}: the wanted mode is riskier than the effective one and no transition is in flight. */
     public static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, boolean escalating, ExecutionSafety global,
             List<String> admissionMissing, KubernetesSerialization serialization, Instant now) {
+        return of(policy, status, escalating, global, admissionMissing, serialization, now, List.of());
+    }
+
+    /** @param templates each target's {@code KIND/NAME@digest} ({@link TemplateDigest}), which the token binds */
+    public static ApprovalView of(ExecutionPolicy policy, ExecutionPolicyStatus status, boolean escalating, ExecutionSafety global,
+            List<String> admissionMissing, KubernetesSerialization serialization, Instant now, List<String> templates) {
         ExecutionPolicySpec spec = policy.getSpec();
         int required = required(spec, global);
         if (!escalating || required == 0) {
@@ -51,7 +57,7 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
         long epoch = status.emergencyStop != null && status.emergencyStop.epoch != null ? status.emergencyStop.epoch : 0;
         var caps = global == null || global.getSpec() == null ? null : global.getSpec().allowedApprovers;
         String token = ApprovalToken.of(policy.getMetadata().getUid(), policy.getMetadata().getGeneration(),
-                serialization.asJson(spec), epoch, caps == null ? null : serialization.asJson(caps));
+                serialization.asJson(spec), epoch, caps == null ? null : serialization.asJson(caps), templates);
         Map<String, String> annotations = policy.getMetadata().getAnnotations() == null ? Map.of()
                 : policy.getMetadata().getAnnotations();
         List<ApprovalLine> lines = ApprovalLine.parse(annotations.get(MetadataNames.APPROVALS_ANNOTATION));
@@ -71,6 +77,7 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
 
         var state = new ExecutionPolicyStatus.ApprovalState();
         state.token = token;
+        state.templates = templates.isEmpty() ? null : templates.stream().sorted().toList();
         state.required = required;
         state.requester = requester.orElse(null);
         state.command = "kubectl annotate xp " + name + " -n " + ns + " " + MetadataNames.APPROVE_ANNOTATION + "=" + token;

@@ -107,7 +107,9 @@ public final class PassPlanner {
         boolean escalating = escalating(spec, latch, decided);
         ExecutionSafety global = o.escalation().flatMap(Observation.EscalationReads::global).orElse(null);
         ApprovalView approvals = ApprovalView.of(policy, decided, escalating, global,
-                escalating && ApprovalView.required(spec, global) > 0 ? o.admissionMissing() : List.of(), serialization, now);
+                escalating && ApprovalView.required(spec, global) > 0 ? o.admissionMissing() : List.of(), serialization, now,
+                o.targets().workloads().stream().filter(w -> !w.templateDigest().isEmpty())
+                        .map(w -> w.id() + "@" + w.templateDigest()).toList());
         List<String> guardProblems = new ArrayList<>();
         if (escalating && !latch.latched()) {
             var guards = o.escalation().map(Observation.EscalationReads::guards).orElse(List.of());

@@ -129,6 +129,37 @@ class ApprovalIT extends NamespacedTest {
     }
 
     /**
+     * Issue 21, item 2: the token binds the pod templates of the targets. An approval given before the image changed
+     * approves what it was shown (status.approval.templates), not the new image: it no longer counts, and a trader's
+     * image change alone makes a new token. The operator's own fields (the mode it writes) are not part of the digest.
+     */
+    @Test
+    void anApprovalGivenBeforeTheImageChangedDoesNotCount() {
+        createAsBob("1h");
+        ExecutionPolicy asked = askForLiveAsBob();
+        String first = asked.getStatus().approval.token;
+        assertThat(asked.getStatus().approval.templates).singleElement().asString().startsWith("Deployment/alpha@").hasSize(
+                "Deployment/alpha@".length() + io.marketintel.safety.approval.TemplateDigest.LENGTH);
+        String shown = asked.getStatus().approval.templates.get(0);
+        assertThat(users.approve("alice", "fx", first).exitCode()).isZero();
+        awaitCount(1);
+
+        users.bind("tom", "edit");
+        Kubectl.Result image = users.as("tom", null, "set", "image", "deployment/alpha", "strategy=registry.example/alpha:2.0-untested");
+        assertThat(image.exitCode()).as(image.output()).isZero();
+        ExecutionPolicy p = awaitPolicy(client, ns, "fx", "a new token for the new template", x -> x.getStatus().approval != null
+                && !first.equals(x.getStatus().approval.token));
+        assertThat(p.getStatus().approval.templates).singleElement().asString().startsWith("Deployment/alpha@").isNotEqualTo(shown);
+        assertThat(p.getMetadata().getGeneration()).as("the spec did not change").isEqualTo(asked.getMetadata().getGeneration());
+        String second = p.getStatus().approval.token;
+        assertThat(users.approve("carol", "fx", second).exitCode()).isZero();
+        p = awaitCount(1);
+        assertThat(p.getStatus().approval.approvedBy).extracting(a -> a.user).containsExactly("carol");
+        assertThat(p.getStatus().approval.rejected).singleElement().satisfies(r -> assertThat(r.user).isEqualTo("alice"));
+        assertThat(p.getStatus().mode).isEqualTo(ExecutionMode.DRY_RUN);
+    }
+
+    /**
      * Issue 17: the status write that records a new observedGeneration shows that generation's approval, never
      * the previous change's token or command: a person who waits for observedGeneration and then reads
      * status.approval.command approves exactly this change.

@@ -116,8 +116,10 @@ public class ExecutionPolicyStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ApprovalState {
-        @JsonPropertyDescription("Approvals must name this token; it is bound to the exact spec and stop epoch.")
+        @JsonPropertyDescription("Approvals must name this token; it is bound to the exact spec, the stop epoch and the pod templates listed in templates.")
         public String token;
+        @JsonPropertyDescription("What the token binds of the workloads: KIND/NAME@DIGEST of each target's pod template (canonical, without the operator's own fields). A template change makes a new token.")
+        public List<String> templates;
         public Integer required;
         public String requester;
         public List<Approver> approvedBy;
