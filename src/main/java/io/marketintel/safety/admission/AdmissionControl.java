@@ -53,7 +53,9 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-policy-mode" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-policy-mode" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-unowned-live" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-freeze" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-freeze" });
 
     private final KubernetesClient client;
     private final Clock clock;

@@ -130,7 +130,6 @@ class ModeAdmissionIT extends NamespacedTest {
         awaitAdmitted(livePod);
         status("momentum", "{\"mode\":\"Live\",\"transition\":null}");
         awaitAdmitted(livePod);
-        admitted(deployment("momentum", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", ""));
         // On its way out of Live (a de-escalation, a re-arm): no new Live pod.
         status("momentum", "{\"mode\":\"Live\",\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
         awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
@@ -138,6 +137,54 @@ class ModeAdmissionIT extends NamespacedTest {
         policy("arbitrage", "DryRun", "");
         status("arbitrage", "{\"mode\":\"Live\"}");
         awaitRefused(livePod, "ExecutionPolicy momentum is not Live");
+    }
+
+    /**
+     * Issue 21, item 1: a Live trading system is frozen. A workload does not join it (created or relabelled for the
+     * policy) and its targets' pod templates do not change, except by a restart, for everyone but the operator (known by
+     * what it may do: patch policy status), while the policy runs Live or is on its approved way there.
+     */
+    @Test
+    void aLiveSystemIsFrozenButRestartsAndTheOperatorGoThrough() {
+        status("momentum", "{\"mode\":\"DryRun\",\"transition\":{\"from\":\"DryRun\",\"to\":\"Live\",\"step\":\"ScalingUp\"}}");
+        String manifest = deployment("momentum", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "");
+        await("configured for Live as the operator would").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
+                .until(() -> kubectl.runWithInput(manifest, "apply", "-n", ns, "-f", "-").exitCode() == 0);
+        String frozen = "which runs Live (or is on its approved way there): a Live trading system is frozen";
+        await("frozen").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", null, "set", "image", "deployment/momentum", "app=registry.example/trader:2", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(frozen);
+        });
+        Kubectl.Result image = as("tom", null, "set", "image", "deployment/momentum", "app=registry.example/trader:2-untested");
+        assertThat(image.exitCode()).as(image.output()).isNotZero();
+        assertThat(image.stderr()).contains("Deployment momentum's pod template cannot change under ExecutionPolicy momentum, " + frozen)
+                .contains("\"spec\":{\"mode\":\"DryRun\"}").contains("status.approval.templates").contains("execution-safety-live-freeze");
+        status("momentum", "{\"mode\":\"Live\",\"transition\":null}");
+        Kubectl.Result env = as("tom", null, "set", "env", "deployment/momentum", "RISK_CHECKS=off");
+        assertThat(env.exitCode()).as(env.output()).isNotZero();
+        assertThat(env.stderr()).contains(frozen);
+        // Joining: a new workload labelled for it, or an existing one relabelled.
+        refused(deployment("newcomer", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", ""),
+                "Deployment newcomer cannot join ExecutionPolicy momentum, " + frozen, "execution-safety-live-freeze");
+        Kubectl.Result other = kubectl.runWithInput(deployment("other", "", "", "", ""), "apply", "-n", ns, "-f", "-");
+        assertThat(other.exitCode()).as(other.output()).isZero();
+        Kubectl.Result relabel = as("tom", null, "label", "deployment", "other", POLICY + "=momentum");
+        assertThat(relabel.exitCode()).as(relabel.output()).isNotZero();
+        assertThat(relabel.stderr()).contains("Deployment other cannot join ExecutionPolicy momentum");
+        // A restart, and replicas, go through; so does the operator (here: the cluster admin, who may patch policy status).
+        Kubectl.Result restart = as("tom", null, "rollout", "restart", "deployment/momentum");
+        assertThat(restart.exitCode()).as(restart.output()).isZero();
+        Kubectl.Result scale = as("tom", null, "scale", "deployment/momentum", "--replicas=0");
+        assertThat(scale.exitCode()).as(scale.output()).isZero();
+        Kubectl.Result byOperator = kubectl.run("set", "image", "-n", ns, "deployment/momentum", "app=registry.example/trader:3");
+        assertThat(byOperator.exitCode()).as(byOperator.output()).isZero();
+        // Out of Live, its template configured for DryRun (as the operator does): changes are the trader's again.
+        status("momentum", "{\"mode\":\"DryRun\"}");
+        await("configured for DryRun as the operator would").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
+                .until(() -> kubectl.runWithInput(deployment("momentum", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]", ""),
+                        "apply", "-n", ns, "-f", "-").exitCode() == 0);
+        await("thawed").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> as("tom", null, "set", "image",
+                "deployment/momentum", "app=registry.example/trader:4", "--dry-run=server").exitCode() == 0);
     }
 
     @Test
