@@ -100,7 +100,12 @@ public class HttpGuard implements SafetyGuard {
         byte[] body = json.writeValueAsBytes(requestBody(ctx));
         HttpRequest request = JsonPost.of(uri, timeout, body);
 
-        CompletableFuture<HttpResponse<CappedBody.Reply>> call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
+        CompletableFuture<HttpResponse<CappedBody.Reply>> call;
+        try {
+            call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
+        } catch (RuntimeException e) {
+            return GuardOutcome.error("could not reach " + where + ": " + Failures.describe(e, timeout));
+        }
         HttpResponse<CappedBody.Reply> response;
         try {
             response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
@@ -113,7 +118,12 @@ public class HttpGuard implements SafetyGuard {
         } catch (ExecutionException e) {
             return GuardOutcome.error("could not reach " + where + ": " + Failures.describe(e.getCause(), timeout));
         }
-        return judge(where, response);
+        try {
+            return judge(where, response);
+        } catch (RuntimeException e) {
+            // Whatever went wrong reading the reply, its text (which may quote the reply) is not repeated.
+            return GuardOutcome.fail("malformed reply from " + where + ": " + e.getClass().getSimpleName());
+        }
     }
 
     /** Only a fixed vocabulary of outcomes: nothing the endpoint sent is repeated (it may be any service's answer). */

@@ -28,6 +28,9 @@ public final class Failures {
         if (cause instanceof HttpTimeoutException) {
             return "no reply within " + human(timeout);
         }
+        if (cause instanceof ConnectException && cause.getCause() instanceof UnresolvedAddressException) {
+            return "name not resolved"; // how the JDK client reports a name it could not resolve
+        }
         if (cause instanceof ConnectException) {
             return "connection refused";
         }
