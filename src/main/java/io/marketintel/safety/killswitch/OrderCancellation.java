@@ -44,7 +44,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
  * 2xx reply is a success; anything else (another status, a redirect, which is never followed, a refused or
  * timed-out connection, a pod without an IP, a bad spec) is a failure with a short message. At most
  * {@link #MAX_BODY} bytes of a reply are read, and nothing of it is repeated: a message says only which of a fixed
- * set of outcomes happened ({@code HTTP 503 from <url>}, {@code could not reach <url>: connection refused}).
+ * set of outcomes happened ({@code HTTP 503 from <url>}, {@code POST <url>: connection refused}).
  * Each pod's address and port must be listed in {@code ExecutionSafety/global} {@code spec.allowedDestinations}
  * (typically a {@code cidr} entry for the pod network, with the hook's port): a pod that is not is a failure with
  * that reason, and no request is sent to it. A timeout above {@link #MAX_TIMEOUT} is cut to it: a pod answers
