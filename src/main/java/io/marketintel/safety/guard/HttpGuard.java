@@ -25,6 +25,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.GuardType;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.http.AllowedDestinations;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
 import io.marketintel.safety.http.JsonPost;
@@ -36,13 +37,19 @@ import io.marketintel.safety.http.JsonPost;
  * within the guard's timeout is an Error. At most {@link #MAX_BODY} bytes of a reply are read.
  *
  * <p>
+ * Only a destination listed in {@code ExecutionSafety/global} {@code spec.allowedDestinations} is called
+ * ({@link AllowedDestinations}); any other URL is an Error and no request is sent: whoever may edit a policy must not
+ * make the operator a proxy into the cluster. For the same reason a message never repeats what the endpoint sent
+ * (no body, no {@code reason} field, no {@code Location} header): it says only which of a fixed set of outcomes
+ * happened, and names the URL (its credentials hidden).
+ *
+ * <p>
  * Request body: {@code {"policy": {"namespace", "name", "uid", "generation"}, "from": "DryRun", "to": "Live",
  * "spec": {...}, "requester": "alice" | null}}.
  */
 @ApplicationScoped
 public class HttpGuard implements SafetyGuard {
     static final int MAX_BODY = 64 * 1024;
-    private static final int EXCERPT = 200;
     /** Lets the client report its own timeout before the overall deadline cuts the call off. */
     private static final Duration GRACE = Duration.ofMillis(500);
 
@@ -76,6 +83,10 @@ public class HttpGuard implements SafetyGuard {
             return GuardOutcome.error(e.getMessage());
         }
         String where = display(uri);
+        var refused = AllowedDestinations.of(ctx.global()).refusal(uri);
+        if (refused.isPresent()) {
+            return GuardOutcome.error(where + " is not an allowed destination: " + refused.get());
+        }
         Duration timeout;
         try {
             timeout = Durations.parseOr(guard.timeout, Defaults.GUARD_TIMEOUT);
@@ -89,7 +100,12 @@ public class HttpGuard implements SafetyGuard {
         byte[] body = json.writeValueAsBytes(requestBody(ctx));
         HttpRequest request = JsonPost.of(uri, timeout, body);
 
-        CompletableFuture<HttpResponse<CappedBody.Reply>> call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
+        CompletableFuture<HttpResponse<CappedBody.Reply>> call;
+        try {
+            call = client.sendAsync(request, r -> new CappedBody(MAX_BODY));
+        } catch (RuntimeException e) {
+            return GuardOutcome.error("could not reach " + where + ": " + Failures.describe(e, timeout));
+        }
         HttpResponse<CappedBody.Reply> response;
         try {
             response = call.get(timeout.plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
@@ -102,49 +118,44 @@ public class HttpGuard implements SafetyGuard {
         } catch (ExecutionException e) {
             return GuardOutcome.error("could not reach " + where + ": " + Failures.describe(e.getCause(), timeout));
         }
-        return judge(where, response);
+        try {
+            return judge(where, response);
+        } catch (RuntimeException e) {
+            // Whatever went wrong reading the reply, its text (which may quote the reply) is not repeated.
+            return GuardOutcome.fail("malformed reply from " + where + ": " + e.getClass().getSimpleName());
+        }
     }
 
+    /** Only a fixed vocabulary of outcomes: nothing the endpoint sent is repeated (it may be any service's answer). */
     private GuardOutcome judge(String where, HttpResponse<CappedBody.Reply> response) {
         int status = response.statusCode();
         CappedBody.Reply body = response.body();
         if (status >= 300 && status < 400) {
-            String location = response.headers().firstValue("Location").map(HttpGuard::clean).orElse("(no Location header)");
-            return GuardOutcome.fail("redirect to " + location + " refused (HTTP " + status + " from " + where
-                    + "; the guard never follows redirects)");
+            return GuardOutcome.fail("redirect refused (HTTP " + status + " from " + where + "; the guard never follows redirects)");
         }
         if (status < 200 || status >= 300) {
-            String excerpt = body.excerpt(EXCERPT);
-            return GuardOutcome.fail("HTTP " + status + " from " + where + (excerpt.isEmpty() ? "" : ": " + excerpt));
+            return GuardOutcome.fail("HTTP " + status + " from " + where);
         }
         if (body.truncated()) {
-            return GuardOutcome.fail("malformed reply from " + where + ": body larger than " + (MAX_BODY / 1024) + " KiB");
+            return GuardOutcome.fail("malformed reply from " + where + ": larger than " + (MAX_BODY / 1024) + " KiB");
         }
         JsonNode reply;
         try {
             reply = json.readTree(body.bytes());
         } catch (IOException e) {
-            return GuardOutcome.fail("malformed reply from " + where + ": not JSON"
-                    + (body.excerpt(EXCERPT).isEmpty() ? " (empty body)" : ": " + body.excerpt(EXCERPT)));
+            return GuardOutcome.fail("malformed reply from " + where + ": not JSON");
         }
-        if (reply == null || !reply.isObject()) {
-            return GuardOutcome.fail("malformed reply from " + where + ": want a JSON object with \"allow\": true or false, got "
-                    + (reply == null || reply.isMissingNode() ? "an empty body" : truncate(clean(reply.toString()))));
+        if (reply == null || reply.isMissingNode()) {
+            return GuardOutcome.fail("malformed reply from " + where + ": not JSON (empty body)");
+        }
+        if (!reply.isObject()) {
+            return GuardOutcome.fail("malformed reply from " + where + ": not a JSON object");
         }
         JsonNode allow = reply.get("allow");
         if (allow == null || !allow.isBoolean()) {
-            return GuardOutcome.fail("malformed reply from " + where + ": \"allow\" is "
-                    + (allow == null ? "missing" : "not a boolean (" + truncate(clean(allow.toString())) + ")")
-                    + ", want true or false");
+            return GuardOutcome.fail("malformed reply from " + where + ": \"allow\" missing or not a boolean");
         }
-        JsonNode reasonNode = reply.get("reason");
-        String reason = reasonNode != null && reasonNode.isTextual() && !reasonNode.asText().isBlank()
-                ? truncate(clean(reasonNode.asText()))
-                : null;
-        if (allow.booleanValue()) {
-            return GuardOutcome.pass("allowed by " + where + (reason == null ? "" : ": " + reason));
-        }
-        return GuardOutcome.fail("denied by " + where + ": " + (reason == null ? "(no reason given)" : reason));
+        return allow.booleanValue() ? GuardOutcome.pass("allowed by " + where) : GuardOutcome.fail("denied by " + where);
     }
 
     /** The JSON POSTed to the endpoint. */
@@ -194,12 +205,4 @@ public class HttpGuard implements SafetyGuard {
         }
     }
 
-
-    static String clean(String s) {
-        return CappedBody.clean(s);
-    }
-
-    static String truncate(String s) {
-        return s.length() <= EXCERPT ? s : s.substring(0, EXCERPT) + "…";
-    }
 }

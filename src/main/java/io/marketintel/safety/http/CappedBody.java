@@ -3,7 +3,6 @@ package io.marketintel.safety.http;
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -23,13 +22,11 @@ public final class CappedBody implements HttpResponse.BodySubscriber<CappedBody.
         this.max = max;
     }
 
-    /** At most the cap's bytes of a reply, and whether there was more. */
+    /**
+     * At most the cap's bytes of a reply, and whether there was more. Read by the caller to decide an outcome, never
+     * repeated in a message (the reply may be any service's answer: {@code AllowedDestinations}).
+     */
     public record Reply(byte[] bytes, boolean truncated) {
-        /** The start of the body as one clean line of at most {@code chars} characters, for a message. */
-        public String excerpt(int chars) {
-            String text = clean(new String(bytes, 0, Math.min(bytes.length, chars * 4), StandardCharsets.UTF_8));
-            return text.length() <= chars ? text : text.substring(0, chars) + "…";
-        }
     }
 
     /** Control characters and runs of whitespace become single spaces. */

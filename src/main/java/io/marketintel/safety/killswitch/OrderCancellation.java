@@ -26,6 +26,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
+import io.marketintel.safety.http.AllowedDestinations;
 import io.marketintel.safety.http.CappedBody;
 import io.marketintel.safety.http.Failures;
 import io.marketintel.safety.http.JsonPost;
@@ -42,7 +43,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
  * completes normally, within the timeout plus {@link #GRACE}, with one outcome per pod in the order given. A
  * 2xx reply is a success; anything else (another status, a redirect, which is never followed, a refused or
  * timed-out connection, a pod without an IP, a bad spec) is a failure with a short message. At most
- * {@link #MAX_BODY} bytes of a reply are read. A timeout above {@link #MAX_TIMEOUT} is cut to it: a pod answers
+ * {@link #MAX_BODY} bytes of a reply are read, and nothing of it is repeated: a message says only which of a fixed
+ * set of outcomes happened ({@code HTTP 503 from <url>}, {@code POST <url>: connection refused}).
+ * Each pod's address and port must be listed in {@code ExecutionSafety/global} {@code spec.allowedDestinations}
+ * (typically a {@code cidr} entry for the pod network, with the hook's port): a pod that is not is a failure with
+ * that reason, and no request is sent to it. A timeout above {@link #MAX_TIMEOUT} is cut to it: a pod answers
  * only during its termination grace period, and a stop must not wait on a typo for hours.
  *
  * <p>
@@ -59,7 +64,6 @@ public class OrderCancellation {
     static final Duration GRACE = Duration.ofMillis(500);
     /** A pod only answers during its termination grace period: waiting longer than this is a wrong setting. */
     static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
-    private static final int EXCERPT = 100;
     private static final Pattern IPV4 = Pattern.compile("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$");
     private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]+$");
 
@@ -84,19 +88,21 @@ public class OrderCancellation {
             .build();
 
     /** Calls every pod's endpoint in parallel; the future never completes exceptionally. */
-    public CompletableFuture<List<Outcome>> call(ExecutionPolicy policy, List<Target> pods, String reason, long epoch) {
+    public CompletableFuture<List<Outcome>> call(ExecutionPolicy policy, List<Target> pods, String reason, long epoch,
+            AllowedDestinations allowed) {
         if (pods == null || pods.isEmpty()) {
             return CompletableFuture.completedFuture(List.of());
         }
         try {
-            return callAll(policy, pods, reason, epoch);
+            return callAll(policy, pods, reason, epoch, allowed);
         } catch (RuntimeException e) {
             // Defensive: a caller on the emergency path gets outcomes, never an exception.
             return CompletableFuture.completedFuture(allFailed(pods, "internal error: " + Failures.describe(e, Duration.ZERO)));
         }
     }
 
-    private CompletableFuture<List<Outcome>> callAll(ExecutionPolicy policy, List<Target> pods, String reason, long epoch) {
+    private CompletableFuture<List<Outcome>> callAll(ExecutionPolicy policy, List<Target> pods, String reason, long epoch,
+            AllowedDestinations allowed) {
         ExecutionPolicySpec.CancelOrders hook = policy.getSpec() == null ? null : policy.getSpec().cancelOrders;
         if (hook == null) {
             return CompletableFuture.completedFuture(allFailed(pods, "spec.cancelOrders is not set: no endpoint to call"));
@@ -125,7 +131,7 @@ public class OrderCancellation {
 
         List<CompletableFuture<Outcome>> calls = new ArrayList<>(pods.size());
         for (Target target : pods) {
-            calls.add(callOne(policy, target, scheme, hook.port, path, timeout, reason, epoch));
+            calls.add(callOne(policy, target, scheme, hook.port, path, timeout, reason, epoch, allowed));
         }
         Duration bound = timeout;
         return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
@@ -140,7 +146,7 @@ public class OrderCancellation {
     }
 
     private CompletableFuture<Outcome> callOne(ExecutionPolicy policy, Target target, String scheme, int port, String path,
-            Duration timeout, String reason, long epoch) {
+            Duration timeout, String reason, long epoch, AllowedDestinations allowed) {
         long started = System.nanoTime();
         if (target == null) {
             return CompletableFuture.completedFuture(new Outcome(null, Outcome.Result.Failed, "no pod given", 0));
@@ -152,6 +158,10 @@ public class OrderCancellation {
             return CompletableFuture.completedFuture(failed(target, e.getMessage(), 0));
         }
         String where = uri.toString();
+        var refused = allowed == null ? java.util.Optional.of("no allowed destinations given") : allowed.refusal(uri);
+        if (refused.isPresent()) {
+            return CompletableFuture.completedFuture(failed(target, where + " is not an allowed destination: " + refused.get(), 0));
+        }
         byte[] body;
         try {
             body = json.writeValueAsBytes(requestBody(policy, target.pod(), reason, epoch));
@@ -180,14 +190,16 @@ public class OrderCancellation {
                 });
     }
 
+    /** Only the status: nothing the pod sent (body, Location header) is repeated. */
     private static Outcome judge(Target target, String where, HttpResponse<CappedBody.Reply> response, long millis) {
         int status = response.statusCode();
         if (status >= 200 && status < 300) {
             return new Outcome(target.pod(), Outcome.Result.Succeeded, clip("HTTP " + status + " from " + where), millis);
         }
-        String excerpt = response.body() == null ? "" : response.body().excerpt(EXCERPT);
-        String redirect = status >= 300 && status < 400 ? " (redirects are not followed)" : "";
-        return failed(target, "HTTP " + status + " from " + where + redirect + (excerpt.isEmpty() ? "" : ": " + excerpt), millis);
+        if (status >= 300 && status < 400) {
+            return failed(target, "redirect refused (HTTP " + status + " from " + where + "; redirects are never followed)", millis);
+        }
+        return failed(target, "HTTP " + status + " from " + where, millis);
     }
 
     /** The JSON POSTed to each pod. */

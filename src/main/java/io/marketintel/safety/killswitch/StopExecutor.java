@@ -25,6 +25,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
+import io.marketintel.safety.http.AllowedDestinations;
 import io.marketintel.safety.killswitch.Latch.Trigger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -204,7 +205,7 @@ public class StopExecutor {
             String reason = watcher.triggers(policy).stream().map(Trigger::reason).findFirst().orElse("emergency stop");
             stop.cancels(cancelOrders.call(policy, running.stream()
                     .map(p -> new OrderCancellation.Target(p.getMetadata().getName(), p.getStatus() == null ? null : p.getStatus().getPodIP()))
-                    .toList(), reason, stop.epoch()));
+                    .toList(), reason, stop.epoch(), AllowedDestinations.of(watcher.global())));
             stop.cancels().whenComplete((r, e) -> watcher.wake(id));
         }
         deletePods(policy, id);

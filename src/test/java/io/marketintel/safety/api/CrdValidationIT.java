@@ -117,7 +117,33 @@ class CrdValidationIT {
                         metadata:
                           name: production
                         spec: {}
-                        """, new String[] { "metadata.name must be 'global'" }));
+                        """, new String[] { "metadata.name must be 'global'" }),
+                // Named "production" so that no case can ever change the shared ExecutionSafety/global: the
+                // API server reports the destination's error beside the name's.
+                Arguments.of("allowed destination with both host and cidr", safety("{host: risk.example.com, cidr: 10.0.0.0/8}"),
+                        new String[] { "spec.allowedDestinations[0]", "an allowed destination has exactly one of host or cidr" }),
+                Arguments.of("allowed destination with neither", safety("{ports: [443]}"),
+                        new String[] { "spec.allowedDestinations[0]", "an allowed destination has exactly one of host or cidr" }),
+                Arguments.of("allowed destination cidr that is not a CIDR", safety("{cidr: risk.example.com}"),
+                        new String[] { "spec.allowedDestinations[0].cidr", "cidr must be a CIDR" }),
+                Arguments.of("allowed destination host that is an address", safety("{host: 10.0.0.1}"),
+                        new String[] { "spec.allowedDestinations[0].host", "host is a DNS name: an IP address goes in cidr" }),
+                Arguments.of("allowed destination host that is a URL", safety("{host: \"http://risk.example.com\"}"),
+                        new String[] { "spec.allowedDestinations[0].host", "should match" }),
+                Arguments.of("allowed destination port out of range", safety("{cidr: 10.0.0.0/8, ports: [0]}"),
+                        new String[] { "spec.allowedDestinations[0].ports", "ports are 1 to 65535" }));
+    }
+
+    static String safety(String destination) {
+        return """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionSafety
+                metadata:
+                  name: production
+                spec:
+                  allowedDestinations:
+                  - %s
+                """.formatted(destination);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -20,8 +20,11 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.ControlPlaneResource;
+import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PolicyTestSupport;
 import io.marketintel.safety.testing.TradingSystem;
+import io.marketintel.safety.testing.Users;
 import io.marketintel.safety.testing.Writes;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -150,5 +153,71 @@ class GuardsIT extends NamespacedTest {
                 x -> "GuardsNotPassing".equals(Conditions.find(x.getStatus().conditions, Conditions.STALLED).get().getReason()));
         assertThat(Conditions.find(p.getStatus().conditions, Conditions.STALLED).get().getMessage())
                 .contains("matches environment rule research-backtest-only: at most Backtest may run here, not Live");
+    }
+
+    /**
+     * Issue 21: a trader (the namespace's policy editor) points an Http guard at an internal service. Until a
+     * cluster administrator lists it in ExecutionSafety/global, the guard sends nothing and says why; once listed,
+     * status and Events show the outcome only, never what the service answered.
+     */
+    @Test
+    void aTradersHttpGuardCallsOnlyAnAllowedDestinationAndNoReplyReachesStatus() throws Exception {
+        String secret = "internal-token-7f3a";
+        java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer internal = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        internal.createContext("/", ex -> {
+            hits.incrementAndGet();
+            ex.getRequestBody().readAllBytes();
+            byte[] reply = ("{\"allow\": false, \"reason\": \"" + secret + "\", \"users\": [\"" + secret + "\"]}").getBytes();
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, reply.length);
+            ex.getResponseBody().write(reply);
+            ex.close();
+        });
+        internal.start();
+        int port = internal.getAddress().getPort();
+        String url = "http://127.0.0.1:" + port + "/admin/users";
+        Users traders = new Users(client, kubectl, ns).bind("bob", "execution-policy-editor");
+        String live = policy("fx", "Live", "{refs: [{kind: Deployment, name: alpha}]}", """
+                approval: {requiredForLive: 0}
+                guards:
+                - {name: risk-desk, type: Http, timeout: 2s, http: {url: "%s"}}
+                """.formatted(url));
+        try (AutoCloseable listed = PolicyTestSupport.allowDestinations(client, kubectl,
+                "[{\"host\": \"*.risk.svc.cluster.local\", \"ports\": [8080]}]")) {
+            TradingSystem.deployment(client, ns, "alpha", "fx", 1);
+            Kubectl.Result dryRun = traders.as("bob", policy("fx", "DryRun", "{refs: [{kind: Deployment, name: alpha}]}",
+                    "approval: {requiredForLive: 0}"), "apply", "-f", "-");
+            assertThat(dryRun.exitCode()).as(dryRun.output()).isZero();
+            await("Ready in DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && Conditions.isTrue(p.getStatus().conditions, Conditions.READY));
+
+            Kubectl.Result toLive = traders.as("bob", live, "apply", "-f", "-");
+            assertThat(toLive.exitCode()).as(toLive.output()).isZero();
+            String refusal = url + " is not an allowed destination: ExecutionSafety/global spec.allowedDestinations does not list"
+                    + " 127.0.0.1 port " + port + " (a cluster administrator adds it)";
+            ExecutionPolicy held = await("held by the refused Http guard", x -> x.getStatus().guards != null
+                    && x.getStatus().guards.stream().anyMatch(g -> "risk-desk".equals(g.name) && refusal.equals(g.message)));
+            assertThat(held.getStatus().guards).filteredOn(g -> "risk-desk".equals(g.name)).singleElement()
+                    .satisfies(g -> assertThat(g.result).isEqualTo("Error"));
+            assertThat(Conditions.find(held.getStatus().conditions, Conditions.STALLED).get().getMessage())
+                    .contains("risk-desk (Http, Error): " + refusal);
+            assertThat(held.getStatus().mode).isEqualTo(ExecutionMode.DRY_RUN);
+            assertThat(hits).as("the internal service saw no request").hasValue(0);
+
+            // The administrator lists it: now it is called, and only the outcome shows.
+            try (AutoCloseable allowed = PolicyTestSupport.allowDestinations(client, kubectl,
+                    "[{\"cidr\": \"127.0.0.1/32\", \"ports\": [" + port + "]}]")) {
+                ExecutionPolicy denied = await("denied by the allowed service", x -> x.getStatus().guards != null
+                        && x.getStatus().guards.stream().anyMatch(g -> "risk-desk".equals(g.name) && ("denied by " + url).equals(g.message)));
+                assertThat(hits.get()).isPositive();
+                assertThat(denied.getStatus().mode).isEqualTo(ExecutionMode.DRY_RUN);
+                assertThat(client.getKubernetesSerialization().asJson(denied.getStatus())).doesNotContain(secret);
+                assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                        .allSatisfy(e -> assertThat(e.getMessage()).doesNotContain(secret));
+            }
+        } finally {
+            internal.stop(0);
+        }
     }
 }

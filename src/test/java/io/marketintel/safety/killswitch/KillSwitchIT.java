@@ -368,7 +368,9 @@ class KillSwitchIT extends NamespacedTest {
         };
         venues.add(listen(java.net.InetAddress.getLoopbackAddress(), 0, venue));
         int port = venues.get(0).getAddress().getPort();
-        try {
+        // The administrator allows the (kwok) pod network on the hook's port: without it no pod would be called.
+        try (AutoCloseable allowed = PolicyTestSupport.allowDestinations(client, kubectl,
+                "[{\"cidr\": \"127.0.0.0/16\", \"ports\": [" + port + "]}]")) {
             TradingSystem.deployment(client, ns, "alpha", "fx", 3);
             String spec = """
                     approval: {requiredForLive: 0}
@@ -405,9 +407,58 @@ class KillSwitchIT extends NamespacedTest {
             assertThat(outcomes).extracting(o -> o.pod).containsExactlyInAnyOrderElementsOf(pods);
             assertThat(outcomes).filteredOn(o -> o.result.equals("Succeeded")).hasSize(1);
             assertThat(outcomes).filteredOn(o -> o.result.equals("Failed")).hasSize(2)
-                    .allSatisfy(o -> assertThat(o.message).contains("500"));
+                    .allSatisfy(o -> assertThat(o.message).matches("HTTP 500 from http://127\\.0\\.[0-9.]+:" + port + "/cancel"));
+            // Nothing a pod answered is repeated, in status or in an Event.
+            assertThat(client.getKubernetesSerialization().asJson(p.getStatus())).doesNotContain("cancelled 3 orders", "venue session down");
+            assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                    .allSatisfy(e -> assertThat(e.getMessage()).doesNotContain("cancelled 3 orders", "venue session down"));
             assertThat(calls).hasSize(3).allSatisfy(c -> assertThat(c).contains("\"reason\":\"stuck quotes\"").contains("\"name\":\"fx\""));
             assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName(fence).get()).as("fenced while stopped").isNotNull();
+        } finally {
+            venues.forEach(v -> v.stop(0));
+        }
+    }
+
+    /**
+     * A trader points the hook at pods whose addresses the administrator did not allow: each pod's outcome is a
+     * refusal, and no pod endpoint sees a request.
+     */
+    @Test
+    void theHookCallsNoPodOutsideTheAllowedDestinations() throws Exception {
+        List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+        com.sun.net.httpserver.HttpHandler venue = exchange -> {
+            calls.add(exchange.getRemoteAddress().toString());
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        };
+        List<com.sun.net.httpserver.HttpServer> venues = new ArrayList<>();
+        venues.add(listen(java.net.InetAddress.getLoopbackAddress(), 0, venue));
+        int port = venues.get(0).getAddress().getPort();
+        try (AutoCloseable allowed = PolicyTestSupport.allowDestinations(client, kubectl,
+                "[{\"cidr\": \"10.244.0.0/16\"}, {\"host\": \"*.risk.svc.cluster.local\", \"ports\": [8080]}]")) {
+            TradingSystem.deployment(client, ns, "gamma", "fx", 2);
+            apply(policy("fx", "DryRun", "{refs: [{kind: Deployment, name: gamma}]}",
+                    "cancelOrders: {port: %d, path: /cancel, timeout: 3s}".formatted(port)));
+            awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
+            var running = client.pods().inNamespace(ns).withLabel("app", "gamma").list().getItems();
+            assertThat(running).hasSize(2);
+            for (var pod : running) {
+                java.net.InetAddress address = java.net.InetAddress.getByName(pod.getStatus().getPodIP());
+                if (!address.equals(venues.get(0).getAddress().getAddress())) {
+                    venues.add(listen(address, port, venue));
+                }
+            }
+
+            kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=stuck quotes");
+            ExecutionPolicy p = awaitPolicy(ns, "fx", "cancel-orders outcomes recorded", x -> x.getStatus().emergencyStop != null
+                    && x.getStatus().emergencyStop.cancelOrders != null);
+            assertThat(p.getStatus().emergencyStop.cancelOrders).hasSize(2).allSatisfy(o -> {
+                assertThat(o.result).isEqualTo("Failed");
+                assertThat(o.message).matches("http://127\\.0\\.[0-9.]+:" + port + "/cancel is not an allowed destination: "
+                        + "ExecutionSafety/global spec\\.allowedDestinations does not list 127\\.0\\.[0-9.]+ port " + port
+                        + " \\(a cluster administrator adds it\\)");
+            });
+            assertThat(calls).as("no pod endpoint was called").isEmpty();
         } finally {
             venues.forEach(v -> v.stop(0));
         }

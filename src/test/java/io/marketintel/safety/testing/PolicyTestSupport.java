@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.status.Conditions;
 
 /** Shared steps of the reconciler integration tests. */
@@ -72,5 +73,32 @@ public final class PolicyTestSupport {
                 """);
         assertThat(created.exitCode()).as(created.output()).isZero();
         return false;
+    }
+
+    /**
+     * Sets {@code ExecutionSafety/global} {@code spec.allowedDestinations} to {@code json} (a JSON list), creating the
+     * singleton if it does not exist, as a cluster administrator would; closing the result puts back the list that was
+     * there (or deletes the singleton this made). Merge patches without a resourceVersion: they cannot conflict with
+     * the operator's status writes or another writer of the singleton's other fields.
+     */
+    public static AutoCloseable allowDestinations(KubernetesClient client, Kubectl kubectl, String json) {
+        boolean existed = ensureGlobal(client, kubectl);
+        var global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
+        String before = global == null || global.getSpec() == null || global.getSpec().allowedDestinations == null ? "null"
+                : client.getKubernetesSerialization().asJson(global.getSpec().allowedDestinations);
+        patchDestinations(kubectl, json);
+        return () -> {
+            if (existed) {
+                patchDestinations(kubectl, before);
+            } else {
+                kubectl.run("delete", "executionsafety", ExecutionSafety.SINGLETON_NAME, "--ignore-not-found");
+            }
+        };
+    }
+
+    private static void patchDestinations(Kubectl kubectl, String json) {
+        Kubectl.Result patched = kubectl.run("patch", "executionsafety", ExecutionSafety.SINGLETON_NAME, "--type=merge",
+                "-p", "{\"spec\":{\"allowedDestinations\":" + json + "}}");
+        assertThat(patched.exitCode()).as(patched.output()).isZero();
     }
 }
