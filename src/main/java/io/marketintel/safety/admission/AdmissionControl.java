@@ -55,7 +55,9 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-unowned-live" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-freeze" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-freeze" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-freeze" },
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-policy-freeze" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-policy-freeze" });
 
     private final KubernetesClient client;
     private final Clock clock;

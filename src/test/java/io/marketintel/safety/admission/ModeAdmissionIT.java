@@ -187,6 +187,51 @@ class ModeAdmissionIT extends NamespacedTest {
                 "deployment/momentum", "app=registry.example/trader:4", "--dry-run=server").exitCode() == 0);
     }
 
+    /**
+     * Issue 21, item 1: while a policy runs Live it may only be tightened; loosening it (a limit raised, a guard removed,
+     * fewer approvals, other targets, more Live replicas) is refused for everyone, the way through being DryRun first.
+     */
+    @Test
+    void aLivePolicyIsOnlyTightenedWhileLive() {
+        policy("fx", "Live", ", riskLimits: {maxOrderNotional: 1000, maxPosition: 500, maxDailyLoss: 100, maxOrdersPerSecond: 5},"
+                + " replicas: {live: 2}, approval: {requiredForLive: 2},"
+                + " guards: [{name: pods-ready, type: WorkloadReady}, {name: limits, type: RiskLimits}]");
+        status("fx", "{\"mode\":\"Live\"}");
+        String loosens = "ExecutionPolicy fx runs Live (or is on its approved way there), and this change loosens it: ";
+        await("frozen").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = patch("fx", "{\"spec\":{\"riskLimits\":{\"maxDailyLoss\":1000000}}}", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(loosens);
+        });
+        for (String[] c : new String[][] {
+                { "{\"spec\":{\"riskLimits\":{\"maxDailyLoss\":1000000}}}", "riskLimits raised or currency changed" },
+                { "{\"spec\":{\"riskLimits\":{\"currency\":\"JPY\"}}}", "riskLimits raised or currency changed" },
+                { "{\"spec\":{\"replicas\":{\"live\":20}}}", "replicas.live raised" },
+                { "{\"spec\":{\"guards\":[{\"name\":\"pods-ready\",\"type\":\"WorkloadReady\"}]}}", "guard(s) limits removed or changed" },
+                { "{\"spec\":{\"approval\":{\"requiredForLive\":0}}}", "approval.requiredForLive lowered or approvers changed" },
+                { "{\"spec\":{\"workloads\":{\"refs\":[{\"kind\":\"Deployment\",\"name\":\"other\"}]}}}", "workloads changed" } }) {
+            Kubectl.Result r = patch("fx", c[0]);
+            assertThat(r.exitCode()).as(c[0] + ": " + r.output()).isNotZero();
+            assertThat(r.stderr()).contains(loosens + c[1]).contains("take it to DryRun first").contains("execution-safety-live-policy-freeze");
+        }
+        // Tightening goes through: a limit lowered, a guard added, more approvals, fewer Live replicas.
+        for (String tighter : List.of("{\"spec\":{\"riskLimits\":{\"maxDailyLoss\":50}}}",
+                "{\"spec\":{\"guards\":[{\"name\":\"pods-ready\",\"type\":\"WorkloadReady\"},{\"name\":\"limits\",\"type\":\"RiskLimits\"},"
+                        + "{\"name\":\"settings\",\"type\":\"Configuration\",\"configuration\":{\"configMaps\":[{\"name\":\"settings\"}]}}]}}",
+                "{\"spec\":{\"approval\":{\"requiredForLive\":3}}}", "{\"spec\":{\"replicas\":{\"live\":1}}}")) {
+            Kubectl.Result r = patch("fx", tighter);
+            assertThat(r.exitCode()).as(tighter + ": " + r.output()).isZero();
+        }
+        // Leaving Live, with the looser limits in the same write, goes through.
+        Kubectl.Result out = patch("fx", "{\"spec\":{\"mode\":\"DryRun\",\"riskLimits\":{\"maxDailyLoss\":1000000}}}");
+        assertThat(out.exitCode()).as(out.output()).isZero();
+    }
+
+    private Kubectl.Result patch(String policy, String json, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("patch", "xp", policy, "-n", ns, "--type=merge", "-p", json));
+        args.addAll(List.of(more));
+        return kubectl.run(args.toArray(String[]::new));
+    }
+
     @Test
     void aPolicysOwnEnvVarIsHeldToTheSameRules() {
         policy("fx", "DryRun", ", modeInjection: {envVar: TRADING_MODE}");
