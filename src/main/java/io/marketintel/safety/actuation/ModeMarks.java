@@ -95,7 +95,7 @@ public final class ModeMarks {
     }
 
     /** The env lists of every container of a pod: app, init (native sidecars among them) and ephemeral. */
-    private static Stream<List<EnvVar>> envLists(PodSpec spec) {
+    public static Stream<List<EnvVar>> envLists(PodSpec spec) {
         return Stream.of(
                 spec.getContainers() == null ? Stream.<List<EnvVar>> empty() : spec.getContainers().stream().map(Container::getEnv),
                 spec.getInitContainers() == null ? Stream.<List<EnvVar>> empty() : spec.getInitContainers().stream().map(Container::getEnv),

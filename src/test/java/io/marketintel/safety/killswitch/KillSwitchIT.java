@@ -393,12 +393,7 @@ class KillSwitchIT extends NamespacedTest {
             List<String> pods = client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems().stream()
                     .map(pod -> pod.getMetadata().getName()).sorted().toList();
             assertThat(pods).hasSize(3);
-            for (var pod : client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems()) {
-                java.net.InetAddress address = java.net.InetAddress.getByName(pod.getStatus().getPodIP());
-                if (!address.equals(venues.get(0).getAddress().getAddress())) {
-                    venues.add(listen(address, port, venue));
-                }
-            }
+            listenOnEveryPod(client.pods().inNamespace(ns).withLabel("app", "alpha").list().getItems(), port, venue, venues);
 
             kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=stuck quotes");
             ExecutionPolicy p = awaitPolicy(ns, "fx", "cancel-orders outcomes recorded", x -> x.getStatus().emergencyStop != null
@@ -442,12 +437,7 @@ class KillSwitchIT extends NamespacedTest {
             awaitPolicy(ns, "fx", "DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
             var running = client.pods().inNamespace(ns).withLabel("app", "gamma").list().getItems();
             assertThat(running).hasSize(2);
-            for (var pod : running) {
-                java.net.InetAddress address = java.net.InetAddress.getByName(pod.getStatus().getPodIP());
-                if (!address.equals(venues.get(0).getAddress().getAddress())) {
-                    venues.add(listen(address, port, venue));
-                }
-            }
+            listenOnEveryPod(running, port, venue, venues);
 
             kubectl.run("annotate", "xp", "fx", "-n", ns, STOP + "=stuck quotes");
             ExecutionPolicy p = awaitPolicy(ns, "fx", "cancel-orders outcomes recorded", x -> x.getStatus().emergencyStop != null
@@ -461,6 +451,17 @@ class KillSwitchIT extends NamespacedTest {
             assertThat(calls).as("no pod endpoint was called").isEmpty();
         } finally {
             venues.forEach(v -> v.stop(0));
+        }
+    }
+
+    /** The venue on each pod's (fake) address, besides the first one already listening, on the hook's port. */
+    private static void listenOnEveryPod(List<io.fabric8.kubernetes.api.model.Pod> pods, int port, com.sun.net.httpserver.HttpHandler venue,
+            List<com.sun.net.httpserver.HttpServer> venues) throws java.io.IOException {
+        for (var pod : pods) {
+            java.net.InetAddress address = java.net.InetAddress.getByName(pod.getStatus().getPodIP());
+            if (!address.equals(venues.get(0).getAddress().getAddress())) {
+                venues.add(listen(address, port, venue));
+            }
         }
     }
 

@@ -218,14 +218,8 @@ public final class SafetyInvariants implements AutoCloseable {
         boolean running = meta.getDeletionTimestamp() == null && !"Succeeded".equals(phase) && !"Failed".equals(phase);
         String mode = annotations.get(MetadataNames.MODE_ANNOTATION);
         var spec = pod.getSpec();
-        boolean liveMark = SafetyRules.LIVE.equals(mode) || spec != null && java.util.stream.Stream.of(
-                spec.getContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
-                        : spec.getContainers().stream().map(c -> c.getEnv()),
-                spec.getInitContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
-                        : spec.getInitContainers().stream().map(c -> c.getEnv()),
-                spec.getEphemeralContainers() == null ? java.util.stream.Stream.<List<io.fabric8.kubernetes.api.model.EnvVar>> empty()
-                        : spec.getEphemeralContainers().stream().map(c -> c.getEnv()))
-                .flatMap(x -> x).filter(java.util.Objects::nonNull).flatMap(List::stream)
+        boolean liveMark = SafetyRules.LIVE.equals(mode) || spec != null && io.marketintel.safety.actuation.ModeMarks.envLists(spec)
+                .filter(java.util.Objects::nonNull).flatMap(List::stream)
                 .anyMatch(e -> "EXECUTION_MODE".equals(e.getName()) && SafetyRules.LIVE.equals(e.getValue()));
         return new SafetyRules.PodView(meta.getNamespace(), meta.getName(),
                 SafetyRules.workload(owner.map(OwnerReference::getKind).orElse(null), owner.map(OwnerReference::getName).orElse(null),
