@@ -57,7 +57,10 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-freeze" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-freeze" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-policy-freeze" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-policy-freeze" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-policy-freeze" },
+            // The Namespace's register of Live policies: only the operator adds to it.
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-register" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-register" });
 
     private final KubernetesClient client;
     private final Clock clock;

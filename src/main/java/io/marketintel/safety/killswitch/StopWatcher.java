@@ -310,7 +310,8 @@ public class StopWatcher {
     public record StopCounts(long namespace, long cluster) {
     }
 
-    private Optional<Namespace> namespace(String ns) {
+    /** The Namespace as the kill switch's watch shows it now (no request); empty when it is not watched or not seen yet. */
+    public Optional<Namespace> namespace(String ns) {
         return namespaces.stream().map(i -> i.getStore().getByKey(ns)).filter(Objects::nonNull).findFirst();
     }
 

@@ -41,6 +41,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.admission.AdmissionControl;
+import io.marketintel.safety.admission.LiveRegister;
 import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
@@ -101,8 +102,9 @@ import io.marketintel.safety.policy.Decision;
 // Leader election between replicas (only the leader reconciles).
 @RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE,
         RBACVerbs.PATCH })
-// The kill switch watches Namespaces for the stop annotation.
-@RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH })
+// The kill switch watches Namespaces for the stop annotation. Patch: the Namespace's register of the policies that may
+// run Live (LiveRegister), the only Namespace field the operator writes (execution-safety-live-register guards it).
+@RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH, RBACVerbs.PATCH })
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
         "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
@@ -121,10 +123,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final PolicyMetrics metrics;
     private final Leadership leadership;
     private final PassPlanner planner;
+    private final LiveRegister register;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Actuator workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership) {
+            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership, LiveRegister register) {
+        this.register = register;
         this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
@@ -229,8 +233,16 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> writeFailures = new ArrayList<>();
         int decideAgain = 0;
         ExecutionPolicyStatus read = policy.getStatus();
-        boolean liveAllowed = read != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(read.mode),
-                Optional.ofNullable(read.transition).map(t -> t.to));
+        boolean liveAllowed = allowsLive(read);
+        // The Namespace's register names the policy while its status allows Live, so that the API server admits its Live
+        // pods and templates (and nobody else's): added once that status is written, before any Live write.
+        try {
+            register.hold(ns, name, liveAllowed);
+        } catch (KubernetesClientException e) {
+            writeFailures.add("could not " + (liveAllowed ? "add" : "remove") + " ExecutionPolicy " + name + " in Namespace " + ns
+                    + "'s register of Live policies: " + message(e));
+            liveAllowed = false; // its Live writes would be refused
+        }
         for (Convergence.Write write : plan.writes()) {
             if (write.startsLive() && !liveAllowed) {
                 decideAgain++; // the API server admits it once this pass's status (the escalation) is written
@@ -247,8 +259,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                     decideAgain++;
                     continue;
                 }
-                writeFailures.add("could not write " + write.workload().id() + ": "
-                        + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
+                writeFailures.add("could not write " + write.workload().id() + ": " + message(e));
             }
         }
 
@@ -258,8 +269,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             try {
                 workloads.deletePod(ns, pod);
             } catch (KubernetesClientException e) {
-                writeFailures.add("could not delete Pod/" + pod + " of the stopped system: "
-                        + (e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage()));
+                writeFailures.add("could not delete Pod/" + pod + " of the stopped system: " + message(e));
             }
         }
 
@@ -276,11 +286,31 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             decisionLog(policy, plan.decision(), a.reason(), a.message());
         }
         metrics.observe(ns, name, policy.getMetadata().getUid(), report.status(), report.approvalsAwaited());
+        if (!allowsLive(report.status())) {
+            // Before a status that leaves Live is written: the register never allows more than status does. If this
+            // fails, the pass fails and the status is not written (the next pass decides again).
+            try {
+                register.hold(ns, name, false);
+            } catch (KubernetesClientException e) {
+                throw new IllegalStateException("could not remove ExecutionPolicy " + name + " from Namespace " + ns
+                        + "'s register of Live policies (" + MetadataNames.LIVE_POLICIES_ANNOTATION + "): " + message(e), e);
+            }
+        }
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
         if (serialization.asJson(before).equals(serialization.asJson(report.status()))) {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
         }
         return UpdateControl.patchStatus(statusPatch(policy, report.status())).rescheduleAfter(report.resync());
+    }
+
+    /** Whether a status lets the policy's pods run Live: Live with no transition away, or on the approved way there. */
+    private static boolean allowsLive(ExecutionPolicyStatus status) {
+        return status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
+                Optional.ofNullable(status.transition).map(t -> t.to));
+    }
+
+    private static String message(KubernetesClientException e) {
+        return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
     }
 
     /** Only in front of an escalation: the cluster settings, and the guards unless the latch holds. */

@@ -5,10 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.Namespaces;
 import io.marketintel.safety.testing.NamespacedTest;
@@ -37,7 +44,9 @@ class ModeAdmissionIT extends NamespacedTest {
         policy("momentum", "DryRun", "");
         status("momentum", "{\"mode\":\"DryRun\"}");
         // Admission policies read their parameters from an informer: wait until this one is seen.
-        awaitRefused(pod("probe", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]"), "carries mode Live");
+        awaitRefused(pod("probe", "momentum", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]",
+                "initContainers: [{name: init, image: registry.example/init:1, envFrom: [{configMapRef: {name: cfg}}]}]"),
+                "belongs to ExecutionPolicy momentum");
     }
 
     @Test
@@ -96,19 +105,20 @@ class ModeAdmissionIT extends NamespacedTest {
         assertThat(setEnv.stderr()).contains("Deployment momentum's pod template is annotated safety.marketintel.io/mode=DryRun"
                 + " but container(s) app set EXECUTION_MODE otherwise").contains("only through the ExecutionPolicy");
         // Both changed together: the policy is not Live.
-        String live = "ExecutionPolicy momentum is not Live (status.mode DryRun): a trading system enters Live only through its policy";
+        String live = "ExecutionPolicy momentum is not Live in Namespace " + ns;
         Kubectl.Result both = as("tom", null, "patch", "deployment", "momentum", "--type=strategic", "-p",
                 "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + MODE + "\":\"Live\"}},"
                         + "\"spec\":{\"containers\":[{\"name\":\"app\",\"env\":[{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}]}]}}}}");
         assertThat(both.exitCode()).as(both.output()).isNotZero();
         assertThat(both.stderr()).contains("Deployment momentum's pod template carries mode Live, but " + live)
-                .contains("safety.marketintel.io/approve=<status.approval.token>").contains("execution-safety-policy-mode");
+                .contains("a trading system enters Live only through its policy")
+                .contains("safety.marketintel.io/approve=<status.approval.token>").contains(INTEGRITY);
         // A bare pod, and a StatefulSet created Live.
         refused(pod("bare", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]"), "pod bare carries mode Live, but " + live,
-                "execution-safety-policy-mode");
+                INTEGRITY);
         refused(deployment("book", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
                 .replace("kind: Deployment", "kind: StatefulSet").replace("  replicas: 1", "  replicas: 1\n  serviceName: book"),
-                "StatefulSet book's pod template carries mode Live, but " + live, "execution-safety-policy-mode");
+                "StatefulSet book's pod template carries mode Live, but " + live, INTEGRITY);
         // A ReplicaSet made by hand from a Live template: its pods are refused (FailedCreate).
         Kubectl.Result rs = as("tom", deployment("by-hand", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
                 .replace("kind: Deployment", "kind: ReplicaSet"), "apply", "-f", "-");
@@ -130,13 +140,20 @@ class ModeAdmissionIT extends NamespacedTest {
         awaitAdmitted(livePod);
         status("momentum", "{\"mode\":\"Live\",\"transition\":null}");
         awaitAdmitted(livePod);
-        // On its way out of Live (a de-escalation, a re-arm): no new Live pod.
+        assertThat(register()).isEqualTo("momentum");
+        // On its way out of Live (a de-escalation, a re-arm): no new Live pod. The operator took it out of the register.
         status("momentum", "{\"mode\":\"Live\",\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
+        assertThat(register()).isEmpty();
+        awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live in Namespace " + ns);
+        // Were the register ever to name it against its status, the status still refuses.
+        register("momentum", true);
         awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
+        register("momentum", false);
         // Another policy's Live says nothing about this one's pods.
         policy("arbitrage", "DryRun", "");
         status("arbitrage", "{\"mode\":\"Live\"}");
-        awaitRefused(livePod, "ExecutionPolicy momentum is not Live");
+        assertThat(register()).isEqualTo("arbitrage");
+        awaitRefused(livePod, "ExecutionPolicy momentum is not Live in Namespace " + ns);
     }
 
     /**
@@ -241,7 +258,10 @@ class ModeAdmissionIT extends NamespacedTest {
         refused(pod("twice", "fx", "DryRun", "env: [{name: TRADING_MODE, value: DryRun}, {name: TRADING_MODE, value: Live}]"),
                 "in container(s) app", "execution-safety-policy-mode");
         refused(pod("live", "fx", "Live", "env: [{name: TRADING_MODE, value: Live}]"),
-                "pod live carries mode Live, but ExecutionPolicy fx is not Live", "execution-safety-policy-mode");
+                "pod live carries mode Live, but ExecutionPolicy fx is not Live", INTEGRITY);
+        // Its env var alone, without the annotation the operator writes beside it: Live could go unseen.
+        refused(pod("unannotated", "fx", "", "env: [{name: TRADING_MODE, value: Live}]"),
+                "other than (or without) its annotation safety.marketintel.io/mode, in container(s) app", "execution-safety-policy-mode");
         admitted(pod("fine", "fx", "DryRun", "env: [{name: TRADING_MODE, value: DryRun}]"));
     }
 
@@ -278,6 +298,70 @@ class ModeAdmissionIT extends NamespacedTest {
         }
     }
 
+    /**
+     * A label is not a policy: Live needs the Namespace's register to name the labelled policy, so a label naming a policy
+     * that does not exist, or was deleted, starts nothing Live (found by the insider tier: seed 1796522931586:217); a
+     * workload cannot join by its pod template's label alone; and nobody but the operator adds to the register.
+     */
+    @Test
+    void aLabelNamingNoLivePolicyStartsNothingLive() {
+        status("momentum", "{\"mode\":\"Live\"}");
+        assertThat(register()).isEqualTo("momentum");
+        // A policy that does not exist.
+        refused(deployment("ghost", "ghost", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", ""),
+                "Deployment ghost's pod template carries mode Live, but ExecutionPolicy ghost is not Live in Namespace " + ns
+                        + " (the Namespace's safety.marketintel.io/live-policies, which the operator keeps, does not name it;"
+                        + " a policy that does not exist never is)", INTEGRITY);
+        refused(pod("ghost", "ghost", "", "env: [{name: EXECUTION_MODE, value: Live}]"),
+                "pod ghost carries mode Live, but ExecutionPolicy ghost is not Live", INTEGRITY);
+        // A policy deleted while DryRun: its workloads keep the label, and cannot be edited to Live.
+        policy("gone", "DryRun", "");
+        status("gone", "{\"mode\":\"DryRun\"}");
+        Kubectl.Result created = kubectl.runWithInput(deployment("gone", "gone", "DryRun", "env: [{name: EXECUTION_MODE, value: DryRun}]", ""),
+                "apply", "-n", ns, "-f", "-");
+        assertThat(created.exitCode()).as(created.output()).isZero();
+        Kubectl.Result deleted = kubectl.run("delete", "xp", "gone", "-n", ns, "--wait=true");
+        assertThat(deleted.exitCode()).as(deleted.output()).isZero();
+        Kubectl.Result toLive = as("tom", null, "patch", "deployment", "gone", "--type=strategic", "-p",
+                "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + MODE + "\":\"Live\"}},"
+                        + "\"spec\":{\"containers\":[{\"name\":\"app\",\"env\":[{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}]}]}}}}");
+        assertThat(toLive.exitCode()).as(toLive.output()).isNotZero();
+        assertThat(toLive.stderr()).contains("ExecutionPolicy gone is not Live in Namespace " + ns).contains(INTEGRITY);
+        // Joining a Live system by the pod template's label alone (its pods would be admitted as the Live policy's).
+        refused(deployment("sneak", "", "", "", "").replace("      labels: {app: sneak}", "      labels: {app: sneak, " + POLICY + ": momentum}"),
+                "Deployment sneak's pod template is labelled safety.marketintel.io/policy=momentum but the Deployment is not", INTEGRITY);
+
+        // The register: a person who may write the Namespace (a risk officer who sets namespace stops) cannot add to it;
+        // may take a name out, and still sets a stop.
+        String role = "ns-annotator-" + ns;
+        client.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(role).endMetadata()
+                .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "patch").endRule().build()).create();
+        client.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(role).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("rita").endSubject().build()).create();
+        try {
+            String added = "only the execution-safety operator adds to safety.marketintel.io/live-policies";
+            await("RBAC for rita").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+                Kubectl.Result r = as("rita", null, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
+                        MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
+                return r.exitCode() != 0 && r.stderr().contains(added);
+            });
+            Kubectl.Result forged = as("rita", null, "annotate", "namespace", ns, "--overwrite",
+                    MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
+            assertThat(forged.exitCode()).as(forged.output()).isNotZero();
+            assertThat(forged.stderr()).contains(added).contains("not added by rita: ghost").contains("execution-safety-live-register");
+            Kubectl.Result stop = as("rita", null, "annotate", "namespace", ns, "--dry-run=server",
+                    MetadataNames.EMERGENCY_STOP_ANNOTATION + "=drill");
+            assertThat(stop.exitCode()).as(stop.output()).isZero();
+            Kubectl.Result removed = as("rita", null, "annotate", "namespace", ns, MetadataNames.LIVE_POLICIES_ANNOTATION + "-");
+            assertThat(removed.exitCode()).as(removed.output()).isZero();
+            assertThat(register()).isEmpty();
+        } finally {
+            client.rbac().clusterRoleBindings().withName(role).delete();
+            client.rbac().clusterRoles().withName(role).delete();
+        }
+    }
+
     // --- helpers
 
     private void policy(String name, String mode, String extraSpec) {
@@ -290,11 +374,38 @@ class ModeAdmissionIT extends NamespacedTest {
         assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
-    /** Writes status as the operator would (only it may: the status subresource). */
+    /**
+     * Writes status as the operator would (only it may: the status subresource), and keeps the Namespace's register of Live
+     * policies as it does: the policy taken out before a status that does not allow Live, put in after one that does.
+     */
     private void status(String policy, String json) {
+        ExecutionPolicyStatus written = client.getKubernetesSerialization().unmarshal(json, ExecutionPolicyStatus.class);
+        boolean live = Convergence.Write.liveAllowedBy(Optional.ofNullable(written.mode),
+                Optional.ofNullable(written.transition).map(t -> t.to));
+        if (!live) {
+            register(policy, false);
+        }
         Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
                 "-p", "{\"status\":" + json + "}");
         assertThat(r.exitCode()).as(r.output()).isZero();
+        if (live) {
+            register(policy, true);
+        }
+    }
+
+    /** The Namespace's register of Live policies now. */
+    private String register() {
+        Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
+    }
+
+    /** Names {@code policy} in the register or not, as the operator does (here: the cluster admin, who may). */
+    private void register(String policy, boolean live) {
+        LiveRegister.updated(register(), policy, live).ifPresent(value -> {
+            Kubectl.Result r = kubectl.run("annotate", "namespace", ns, "--overwrite",
+                    value.isEmpty() ? MetadataNames.LIVE_POLICIES_ANNOTATION + "-" : MetadataNames.LIVE_POLICIES_ANNOTATION + "=" + value);
+            assertThat(r.exitCode()).as(r.output()).isZero();
+        });
     }
 
     private static String pod(String name, String policy, String mode, String env) {

@@ -285,12 +285,6 @@ final class Lane {
             }
             case EDIT_WORKLOAD -> {
                 String[] dk = v.split(":");
-                if (before == null && "mode-live".equals(dk[1])) {
-                    // Open (docs/threat-model.md, docs/testing.md): with no ExecutionPolicy left in the namespace, nothing
-                    // judges a workload still marked for the deleted one, and a consistent Live template starts Live pods
-                    // (seed 1796522931586:217). Not played until that is closed, so that every other move stays checked.
-                    yield "not played: p is absent (a known open gap)";
-                }
                 String live = "{\"name\":\"EXECUTION_MODE\",\"value\":\"Live\"}";
                 var deployment = client(a).apps().deployments().inNamespace(ns).withName(dk[0]);
                 yield write(step, () -> {
@@ -801,19 +795,30 @@ final class Lane {
         return Map.of("metadata", Map.of("annotations", anns));
     }
 
-    /** A Deployment the trader writes by hand, its template carrying Live (issue 21). */
+    /**
+     * A Deployment the trader writes by hand, its template carrying Live (issue 21): {@code live-unlabelled} without the
+     * policy label; {@code hidden-live} labelled for p, DryRun with a second, Live entry; {@code ghost-live} labelled
+     * for a policy that does not exist; {@code template-label} labelled for p on its pod template only (joining p's
+     * system behind the rules that select workloads by their own label).
+     */
     private static io.fabric8.kubernetes.api.model.apps.Deployment newWorkload(int i, String variant) {
-        boolean labelled = "hidden-live".equals(variant);
+        boolean hidden = "hidden-live".equals(variant);
         String name = "x" + (i + 1);
-        Map<String, String> labels = labelled ? Map.of("app", name, MetadataNames.POLICY_LABEL, POLICY) : Map.of("app", name);
-        var env = labelled
+        Map<String, String> labels = switch (variant) {
+            case "hidden-live" -> Map.of("app", name, MetadataNames.POLICY_LABEL, POLICY);
+            case "ghost-live" -> Map.of("app", name, MetadataNames.POLICY_LABEL, "ghost");
+            default -> Map.of("app", name);
+        };
+        Map<String, String> templateLabels = "template-label".equals(variant) ? Map.of("app", name, MetadataNames.POLICY_LABEL, POLICY)
+                : labels;
+        var env = hidden
                 ? List.of(new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "DryRun", null),
                         new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "Live", null))
                 : List.of(new io.fabric8.kubernetes.api.model.EnvVar("EXECUTION_MODE", "Live", null));
         return new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
                 .withNewSpec().withReplicas(1).withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
-                .withNewTemplate().withNewMetadata().withLabels(labels)
-                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, labelled ? "DryRun" : "Live")).endMetadata()
+                .withNewTemplate().withNewMetadata().withLabels(templateLabels)
+                .withAnnotations(Map.of(MetadataNames.MODE_ANNOTATION, hidden ? "DryRun" : "Live")).endMetadata()
                 .withNewSpec().addNewContainer().withName("strategy").withImage("registry.example/" + name + ":1.0").withEnv(env).endContainer()
                 .endSpec().endTemplate().endSpec().build();
     }

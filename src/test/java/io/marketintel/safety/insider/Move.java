@@ -54,8 +54,11 @@ public enum Move {
      */
     EDIT_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:env-live", "d1:env-live", "d0:image", "d1:image", "d0:env-twice", "d1:sidecar-live",
             "d0:mode-live"),
-    /** A new Deployment: Live without the policy label, or labelled for p and DryRun with a second, Live entry. */
-    CREATE_WORKLOAD(Set.of(WORKLOAD_WRITE), "live-unlabelled", "hidden-live"),
+    /**
+     * A new Deployment: Live without the policy label; labelled for p and DryRun with a second, Live entry; Live and
+     * labelled for a policy that does not exist; Live and labelled for p on its pod template only.
+     */
+    CREATE_WORKLOAD(Set.of(WORKLOAD_WRITE), "live-unlabelled", "hidden-live", "ghost-live", "template-label"),
     RELABEL_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:other", "d1:other", "d0:sys", "d1:sys", "d0:drop-policy-label"),
     BARE_POD(Set.of(POD_CREATE), "Live", "DryRun", "none"),
     EDIT_FENCE(Set.of(NETWORKPOLICY_WRITE), "open", "delete");

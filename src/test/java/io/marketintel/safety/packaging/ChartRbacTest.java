@@ -48,7 +48,7 @@ class ChartRbacTest {
             "core/events: create",
             "core/configmaps, secrets: get",
             "networking.k8s.io/networkpolicies: list watch create patch delete",
-            "core/namespaces: get list watch",
+            "core/namespaces: get list watch patch",
             "safety.marketintel.io/executionsafeties: get list watch",
             "safety.marketintel.io/executionsafeties/status: patch",
             "admissionregistration.k8s.io/validatingadmissionpolicies, validatingadmissionpolicybindings,"

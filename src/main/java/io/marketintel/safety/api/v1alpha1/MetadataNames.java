@@ -54,6 +54,14 @@ public final class MetadataNames {
     public static final String MODE_ANNOTATION = "safety.marketintel.io/mode";
     /** Operator, workload annotation: the replica count before the operator first scaled it, restored later. */
     public static final String ORIGINAL_REPLICAS_ANNOTATION = "safety.marketintel.io/original-replicas";
+    /**
+     * Operator, on a Namespace: the policies of that namespace that may run Live now, a sorted comma list. The API
+     * server admits a Live pod or pod template labelled for a policy only when this names it
+     * (execution-safety-mode-integrity), so a label naming a policy that does not exist, or no longer does, never runs
+     * Live; only the operator adds a name (execution-safety-live-register). The operator adds a policy once its status
+     * allows Live and removes it before it writes a status that does not (issue 21).
+     */
+    public static final String LIVE_POLICIES_ANNOTATION = "safety.marketintel.io/live-policies";
     /** Operator: field manager of every server-side apply, so GitOps tools can ignore exactly these fields (DESIGN §7). */
     public static final String FIELD_MANAGER = "execution-safety-operator";
     /** Operator, label on the objects it creates itself (egress fences), with value {@link #MANAGED_BY}. */
