@@ -7,6 +7,7 @@ import static io.marketintel.safety.testing.PolicyTestSupport.setMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +74,11 @@ class TransitionIT extends NamespacedTest {
                     .containsExactlyInAnyOrder("Deployment/alpha=" + mode + "x" + want, "StatefulSet/beta=" + mode + "x" + want);
             assertThat(condition(p, Conditions.RECONCILING).getStatus()).isEqualTo("False");
             assertThat(condition(p, Conditions.STALLED).getStatus()).isEqualTo("False");
+            // The Namespace's register of Live policies names it exactly while it is Live (the API server admits Live
+            // pods of the policies it names, and of no other).
+            Map<String, String> nsAnnotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+            String register = nsAnnotations == null ? "" : nsAnnotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
+            assertThat(register).as("register in " + mode).isEqualTo(mode == ExecutionMode.LIVE ? "momentum" : "");
         }
 
         ExecutionPolicy done = PolicyTestSupport.get(client, ns, "momentum");
