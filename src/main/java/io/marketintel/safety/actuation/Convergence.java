@@ -93,9 +93,19 @@ public final class Convergence {
      */
     public static Plan toMode(List<ObservedWorkload> workloads, List<ObservedWorkload> retired, ExecutionMode target,
             ToIntFunction<ObservedWorkload> replicasFor) {
+        return toMode(workloads, retired, List.of(), target, replicasFor);
+    }
+
+    /**
+     * As {@link #toMode(List, List, ExecutionMode, ToIntFunction)}, with {@code joining} held like the retired ones: targets
+     * that came under the spec of a policy that is Live (a Live system is frozen, DESIGN §7): their templates were not
+     * among those approved for Live, so they are held at zero and never configured for it.
+     */
+    public static Plan toMode(List<ObservedWorkload> workloads, List<ObservedWorkload> retired, List<ObservedWorkload> joining,
+            ExecutionMode target, ToIntFunction<ObservedWorkload> replicasFor) {
         List<Write> writes = new ArrayList<>();
         long wrongPods = 0;
-        List<ObservedWorkload> system = java.util.stream.Stream.concat(workloads.stream(), retired.stream()).toList();
+        List<ObservedWorkload> system = java.util.stream.Stream.of(workloads, retired, joining).flatMap(List::stream).toList();
         for (ObservedWorkload w : system) {
             boolean templateWrong = w.templateMode().isEmpty() || w.templateMode().get() != target;
             long wrong = w.podsNotIn(target);
@@ -103,6 +113,7 @@ public final class Convergence {
             if ((templateWrong || wrong > 0) && w.replicas() != 0) {
                 writes.add(new Write(w, 0, w.templateMode(), "stop " + w.id() + (retired.contains(w)
                         ? " (it carries this policy's label, the spec no longer names it) before the trading system runs "
+                        : joining.contains(w) ? " (it came under the spec while the trading system runs Live, unapproved) beside "
                         : " before it runs ") + target));
             }
         }

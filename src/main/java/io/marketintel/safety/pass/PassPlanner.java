@@ -156,15 +156,33 @@ public final class PassPlanner {
         // The writes and the fence. The fence goes up before any pod can start in a non-Live mode, and comes down only
         // once every target runs Live, reached with guards and approvals.
         ExecutionMode target = decision.target().orElse(null);
+        List<ObservedWorkload> joining = joining(decision, decided, o.targets().workloads());
+        joining.forEach(w -> problems.add(w.id() + " came under the spec while the policy runs Live and is held at zero:"
+                + " a Live trading system is frozen, and its template was not approved for Live. To add it, set spec.mode"
+                + " DryRun, let it soak, and approve Live again (status.approval.templates then shows its digest)"));
+        List<ObservedWorkload> approved = o.targets().workloads().stream().filter(w -> !joining.contains(w)).toList();
         Convergence.Plan convergence = decision.action() == Action.STOP
                 ? Convergence.toZero(o.targets().workloads(), o.targets().strays())
-                : Convergence.toMode(o.targets().workloads(), o.targets().retired(), target, w -> replicasFor(spec, target, w));
+                : Convergence.toMode(approved, o.targets().retired(), joining, target, w -> replicasFor(spec, target, w));
         boolean live = decision.action() == Action.HOLD && convergence.converged() && decided.mode == ExecutionMode.LIVE;
         boolean arriving = decision.isTransition() && convergence.converged() && problems.isEmpty();
         boolean fenceUp = target != ExecutionMode.LIVE || latch.latched() || !(live || arriving);
 
         return new PassPlan(o, latch, reading.rearm(), breaker, desired, escalating, approvals, guardProblems, decision, convergence,
                 fenceUp, release, problems, decided);
+    }
+
+    /**
+     * Targets that came under the spec while the policy runs Live, steady (no transition): every target it reached Live
+     * with was configured for Live in that transition, under approvals bound to their templates, so one whose template is
+     * not Live was not approved (a Deployment that the selector matches since, created or relabelled by someone the
+     * admission policies let through). Held at zero, never configured for Live (issue 21, DESIGN §7).
+     */
+    static List<ObservedWorkload> joining(Decision decision, ExecutionPolicyStatus decided, List<ObservedWorkload> targets) {
+        boolean steadyLive = decision.action() == Action.HOLD && decision.target().filter(t -> t == ExecutionMode.LIVE).isPresent()
+                && decided.mode == ExecutionMode.LIVE && decided.transition == null;
+        return !steadyLive ? List.of()
+                : targets.stream().filter(w -> w.templateMode().filter(m -> m == ExecutionMode.LIVE).isEmpty()).toList();
     }
 
     /** The pure decision input; spec values that cannot be read fail safe and are reported in {@code problems}. */

@@ -151,6 +151,54 @@ class PassPlannerTest {
         assertThat(Conditions.isTrue(report.status().conditions, Conditions.READY)).isTrue();
     }
 
+    /**
+     * Issue 21: a Deployment that comes under the spec of a policy running Live (its selector matches a new one) is held at
+     * zero and named, never configured for Live: its template was not among those approved. During the escalation itself
+     * every target is configured (the approvals bound their templates).
+     */
+    @Test
+    void aWorkloadThatComesUnderALivePolicyIsHeldAtZeroNotConfiguredForLive() {
+        ExecutionPolicy live = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
+        ObservedWorkload joiner = new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "newcomer",
+                Optional.of(ExecutionMode.DRY_RUN), 1, 1, Optional.empty(), List.of(Optional.of(ExecutionMode.DRY_RUN)), List.of("app"),
+                List.of("app:untested"), List.of(), 1, "7");
+        List<ObservedWorkload> targets = new ArrayList<>(running(ExecutionMode.LIVE, 2));
+        targets.add(joiner);
+
+        PassPlan plan = PLANNER.plan(observe(live, List.of(), Optional.empty(), List.of(), targets));
+        assertThat(plan.writes()).singleElement().satisfies(w -> {
+            assertThat(w.workload().name()).isEqualTo("newcomer");
+            assertThat(w.replicas()).isZero();
+            assertThat(w.templateMode()).contains(ExecutionMode.DRY_RUN);
+            assertThat(w.startsLive()).isFalse();
+        });
+        Report report = plan.report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().mode).isEqualTo(ExecutionMode.LIVE);
+        assertThat(Conditions.find(report.status().conditions, Conditions.STALLED).orElseThrow().getMessage())
+                .contains("Deployment/newcomer came under the spec while the policy runs Live and is held at zero");
+        assertThat(Conditions.isTrue(report.status().conditions, Conditions.READY)).isFalse();
+
+        // At zero and drained: nothing more is written for it, ever, while the policy stays Live.
+        ObservedWorkload held = new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "newcomer",
+                Optional.of(ExecutionMode.DRY_RUN), 0, 0, Optional.empty(), List.of(), List.of("app"), List.of("app:untested"), List.of(),
+                0, "8");
+        PassPlan later = PLANNER.plan(observe(live, List.of(), Optional.empty(), List.of(),
+                List.of(running(ExecutionMode.LIVE, 2).get(0), held)));
+        assertThat(later.writes()).isEmpty();
+        assertThat(later.convergence().converged()).isTrue();
+        assertThat(later.fenceUp()).isFalse();
+
+        // On the approved way to Live, the same workload is configured with the others.
+        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
+        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
+        arriving.getStatus().transition.to = ExecutionMode.LIVE;
+        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
+        arriving.getStatus().transition.trigger = "EscalationAllowed";
+        PassPlan configuring = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), List.of(held)));
+        assertThat(configuring.writes()).singleElement().satisfies(w -> assertThat(w.templateMode()).contains(ExecutionMode.LIVE));
+    }
+
     @Test
     void aWriteHeldBackOrRefusedIsDecidedAgainAtOnce() {
         ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));

@@ -5,6 +5,7 @@ import static io.marketintel.safety.testing.PolicyTestSupport.condition;
 import static io.marketintel.safety.testing.PolicyTestSupport.kubectlWaitReady;
 import static io.marketintel.safety.testing.PolicyTestSupport.setMode;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.util.List;
 import java.util.Map;
@@ -222,6 +223,50 @@ class TransitionIT extends NamespacedTest {
         assertThat(client.v1().events().inNamespace(ns).list().getItems())
                 .as("no write of the operator was refused, no pod creation failed")
                 .noneMatch(e -> "FailedCreate".equals(e.getReason()) || e.getMessage() != null && e.getMessage().contains("could not write"));
+    }
+
+    /**
+     * Issue 21, item 1: a Deployment that the selector of a Live policy matches since (created without the policy label,
+     * which admission would refuse while Live) is not adopted into Live: the operator holds it at zero, never configures
+     * it for Live, and names it in Stalled with the way through (DryRun, then approve again).
+     */
+    @Test
+    void aWorkloadJoiningALiveSystemBySelectorIsHeldAtZeroNotConfiguredForLive() {
+        TradingSystem.deployment(client, ns, "alpha", "delta", 1);
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: delta}
+                spec:
+                  mode: DryRun
+                  workloads:
+                    selector: {matchLabels: {app.kubernetes.io/part-of: delta}}
+                  replicas: {dryRun: 1, live: 1}
+                  approval: {requiredForLive: 0}
+                  riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
+                """);
+        awaitPolicy(client, ns, "delta", "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        setMode(client, ns, "delta", ExecutionMode.LIVE);
+        awaitPolicy(client, ns, "delta", "Ready in Live", x -> x.getStatus().mode == ExecutionMode.LIVE
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+
+        TradingSystem.deployment(client, ns, "newcomer", "delta", 1);
+        ExecutionPolicy held = awaitPolicy(client, ns, "delta", "the newcomer held", x -> x.getStatus().workloads.stream()
+                .anyMatch(w -> "newcomer".equals(w.name) && Integer.valueOf(0).equals(w.replicas))
+                && Conditions.find(x.getStatus().conditions, Conditions.STALLED).map(c -> c.getMessage()).orElse("")
+                        .contains("Deployment/newcomer came under the spec while the policy runs Live and is held at zero"));
+        assertThat(held.getStatus().mode).isEqualTo(ExecutionMode.LIVE);
+        assertThat(Conditions.isTrue(held.getStatus().conditions, Conditions.READY)).isFalse();
+        var newcomer = client.apps().deployments().inNamespace(ns).withName("newcomer").get();
+        assertThat(newcomer.getSpec().getTemplate().getMetadata().getAnnotations() == null ? null
+                : newcomer.getSpec().getTemplate().getMetadata().getAnnotations().get(MetadataNames.MODE_ANNOTATION))
+                .as("never configured for Live").isNotEqualTo("Live");
+        await("the newcomer's pods gone").atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> client.pods().inNamespace(ns).withLabel("app", "newcomer").list().getItems().isEmpty());
+        // The approved workload runs on, Live.
+        assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas()).isEqualTo(1);
+        invariants.assertNone();
     }
 
     private void assertRunningIn(ExecutionMode mode, int perWorkload) {
