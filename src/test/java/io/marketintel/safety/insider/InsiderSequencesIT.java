@@ -117,13 +117,18 @@ class InsiderSequencesIT {
         admin.serviceAccounts().inNamespace(Actor.GITOPS_NAMESPACE).resource(new ServiceAccountBuilder().withNewMetadata()
                 .withName(Actor.GITOPS_ACCOUNT).endMetadata().build()).serverSideApply();
         // The cluster's floor on Live approvals, as a risk officer would set it: a trader lowering requiredForLive
-        // in the spec (an allowed write) still needs two people.
+        // in the spec (an allowed write) still needs two people. The administrator lets guards call one internal
+        // endpoint (EDIT_GUARD listed) and not another (EDIT_GUARD unlisted); both answer with a secret.
+        LISTED.start();
+        UNLISTED.start();
         Kubectl.Result global = kubectl.apply("""
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionSafety
                 metadata: {name: global}
-                spec: {minLiveApprovals: %d}
-                """.formatted(LIVE_APPROVAL_FLOOR));
+                spec:
+                  minLiveApprovals: %d
+                  allowedDestinations: [{cidr: 127.0.0.1/32, ports: [%d]}]
+                """.formatted(LIVE_APPROVAL_FLOOR, LISTED.port()));
         assertThat(global.exitCode()).as(global.output()).isZero();
         for (Actor a : Actor.values()) {
             clients.put(a, impersonating(a));
@@ -153,6 +158,8 @@ class InsiderSequencesIT {
             if (admin != null) {
                 admin.close();
             }
+            LISTED.stop();
+            UNLISTED.stop();
             if (plane != null) {
                 plane.close();
             }
@@ -234,6 +241,8 @@ class InsiderSequencesIT {
         }
         invariants.assertNone();
         faults.rethrow();
+        // Guards reach only what the administrator allowed (issue 21, item 4).
+        assertThat(UNLISTED.hits()).as("requests to the endpoint no ExecutionSafety/global entry allows").isZero();
         long wall = seconds(started);
         say("insider: " + done.get() + " sequences (" + tally.steps.get() + " steps) in " + wall + " s, seed " + SEED + "; " + tally
                 + "; operator faults " + faults.log + " (replicas that exited on their own and were started again: " + faults.restarted
@@ -372,6 +381,49 @@ class InsiderSequencesIT {
     private static void bind(String ns, String kind, String name, String subjectNs, String clusterRole) {
         Users.bind(admin, ns, kind, name, subjectNs, clusterRole);
     }
+
+    /** An internal endpoint a trader points an Http guard at: it counts requests and answers with a secret. */
+    static final class InternalEndpoint {
+        static final String SECRET = "insider-internal-secret";
+        private final java.util.concurrent.atomic.AtomicInteger hits = new java.util.concurrent.atomic.AtomicInteger();
+        private com.sun.net.httpserver.HttpServer server;
+
+        void start() {
+            try {
+                server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            server.createContext("/", ex -> {
+                hits.incrementAndGet();
+                ex.getRequestBody().readAllBytes();
+                byte[] reply = ("{\"allow\": false, \"reason\": \"" + SECRET + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ex.getResponseHeaders().add("Content-Type", "application/json");
+                ex.getResponseHeaders().add("Location", "http://" + SECRET + ".example/");
+                ex.sendResponseHeaders(302, reply.length);
+                ex.getResponseBody().write(reply);
+                ex.close();
+            });
+            server.start();
+        }
+
+        int port() {
+            return server.getAddress().getPort();
+        }
+
+        int hits() {
+            return hits.get();
+        }
+
+        void stop() {
+            if (server != null) {
+                server.stop(0);
+            }
+        }
+    }
+
+    static final InternalEndpoint LISTED = new InternalEndpoint();
+    static final InternalEndpoint UNLISTED = new InternalEndpoint();
 
     static ExecutionSafety global() {
         return admin.resources(ExecutionSafety.class).withName("global").get();

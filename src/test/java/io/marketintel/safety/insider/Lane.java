@@ -279,6 +279,12 @@ final class Lane {
             case STOP_CLUSTER -> write(step, () -> client(a).resources(io.marketintel.safety.api.v1alpha1.ExecutionSafety.class)
                     .withName("global").patch(PatchContext.of(PatchType.JSON_MERGE), json(annotation(
                             MetadataNames.EMERGENCY_STOP_ANNOTATION, "stop".equals(v) ? "insider " + sequence.key() : null))));
+            case EDIT_GUARD -> {
+                int port = ("listed".equals(v) ? InsiderSequencesIT.LISTED : InsiderSequencesIT.UNLISTED).port();
+                yield write(step, () -> client(a).resources(ExecutionPolicy.class).inNamespace(ns).withName(POLICY)
+                        .patch(PatchContext.of(PatchType.JSON_MERGE), json(Map.of("spec", Map.of("guards", List.of(Map.of("name", "peek",
+                                "type", "Http", "http", Map.of("url", "http://127.0.0.1:" + port + "/admin/users"))))))));
+            }
             case SCALE_WORKLOAD -> {
                 String[] dn = v.split(":");
                 yield write(step, () -> client(a).apps().deployments().inNamespace(ns).withName(dn[0]).scale(Integer.parseInt(dn[1])));
@@ -473,6 +479,11 @@ final class Lane {
         }
         lastSeen = p;
         var s = p.getStatus();
+        // Nothing an internal endpoint answered reaches status (issue 21, item 4: a fixed vocabulary of outcomes).
+        String shown = json(s);
+        if (shown.contains(InsiderSequencesIT.InternalEndpoint.SECRET)) {
+            throw failure(i, "a guard's reply reached status: " + shown, null);
+        }
         if (s.mode == ExecutionMode.LIVE && !reachedLive) {
             reachedLive = true;
             tally.liveReached.incrementAndGet();

@@ -25,6 +25,12 @@ public enum Move {
     RETARGET(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "refs:d0", "refs:d0,d1", "refs:d1", "selector", "refs:d0+selector"),
     APPROVAL_SETTINGS(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "required:0", "required:1", "required:2", "required:3",
             "approvers:alice,rita", "approvers:alice", "approvers:tom,alice", "approvers:none"),
+    /**
+     * Points an Http guard at an internal endpoint that ExecutionSafety/global lists ({@code listed}) or does not
+     * ({@code unlisted}); both answer with a secret and a redirect. Nothing of a reply may reach status, and the unlisted
+     * one may never be called (issue 21, item 4). Refused while p is Live (a guard change loosens it).
+     */
+    EDIT_GUARD(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "listed", "unlisted"),
     // policy annotations
     EDIT_REQUESTED_BY(Set.of(POLICY_PATCH), "alice", "nobody"),
     APPROVE(Set.of(POLICY_PATCH, POLICY_APPROVE), "current", "current", "stale", "forged-name", "made-up"),
