@@ -60,7 +60,10 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-policy-freeze" },
             // The Namespace's register of Live policies: only the operator adds to it.
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-register" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-register" });
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-register" },
+            // While Live, only the operator raises a workload's replicas.
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-replicas" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-replicas" });
 
     private final KubernetesClient client;
     private final Clock clock;

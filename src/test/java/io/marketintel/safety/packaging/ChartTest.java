@@ -52,7 +52,7 @@ class ChartTest {
                 Map.entry("RoleBinding", 1), Map.entry("Deployment", 1), Map.entry("Service", 1),
                 Map.entry("PodDisruptionBudget", 1), Map.entry("PrometheusRule", 1), Map.entry("ConfigMap", 1),
                 Map.entry("MutatingAdmissionPolicy", 4), Map.entry("MutatingAdmissionPolicyBinding", 4),
-                Map.entry("ValidatingAdmissionPolicy", 14), Map.entry("ValidatingAdmissionPolicyBinding", 14),
+                Map.entry("ValidatingAdmissionPolicy", 15), Map.entry("ValidatingAdmissionPolicyBinding", 15),
                 Map.entry("FlowSchema", 1), Map.entry("PriorityLevelConfiguration", 1))));
         for (JsonNode o : objects) {
             String kind = o.path("kind").asText();
