@@ -5,19 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
-import io.marketintel.safety.actuation.Convergence;
-import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.Namespaces;
+import io.marketintel.safety.testing.OperatorStatus;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.Users;
 
@@ -35,6 +32,8 @@ class ModeAdmissionIT extends NamespacedTest {
     static final Duration ENFORCED = Duration.ofSeconds(60);
     static final String INTEGRITY = "execution-safety-mode-integrity";
     static final String UNOWNED = "execution-safety-unowned-live";
+    /** The ReplicaSet controller, as a control plane with --use-service-account-credentials authenticates it. */
+    static final String RS_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller";
 
     Users users;
 
@@ -119,13 +118,10 @@ class ModeAdmissionIT extends NamespacedTest {
         refused(deployment("book", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
                 .replace("kind: Deployment", "kind: StatefulSet").replace("  replicas: 1", "  replicas: 1\n  serviceName: book"),
                 "StatefulSet book's pod template carries mode Live, but " + live, INTEGRITY);
-        // A ReplicaSet made by hand from a Live template: its pods are refused (FailedCreate).
-        Kubectl.Result rs = as("tom", deployment("by-hand", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
-                .replace("kind: Deployment", "kind: ReplicaSet"), "apply", "-f", "-");
-        assertThat(rs.exitCode()).as(rs.output()).isZero();
-        await("FailedCreate").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> kubectl.run("get", "events", "-n", ns,
-                "--field-selector", "reason=FailedCreate", "-o", "jsonpath={.items[*].message}").stdout().contains("carries mode Live"));
-        assertThat(client.pods().inNamespace(ns).withLabel("app", "by-hand").list().getItems()).isEmpty();
+        // A ReplicaSet made by hand from a Live template: refused itself (and its pods would be: pod bare above).
+        refused(deployment("by-hand", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
+                .replace("kind: Deployment", "kind: ReplicaSet"), "ReplicaSet by-hand's pod template carries mode Live, but " + live,
+                INTEGRITY);
 
         // Replicas are not the template: scaling the DryRun workload is this policy's business, not a mode change.
         Kubectl.Result scaled = as("tom", null, "scale", "deployment", "momentum", "--replicas=3");
@@ -137,9 +133,17 @@ class ModeAdmissionIT extends NamespacedTest {
         String livePod = pod("p", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]");
         // Approved and on its way: the operator records status.transition.to before it configures a template for Live.
         status("momentum", "{\"mode\":\"DryRun\",\"transition\":{\"from\":\"DryRun\",\"to\":\"Live\",\"step\":\"ScalingDown\"}}");
-        awaitAdmitted(livePod);
+        awaitAdmitted(RS_CONTROLLER, livePod);
         status("momentum", "{\"mode\":\"Live\",\"transition\":null}");
-        awaitAdmitted(livePod);
+        awaitAdmitted(RS_CONTROLLER, livePod);
+        // Only from a workload the policy governs: not a bare pod, nor a ReplicaSet made by hand, of a person.
+        refused(livePod, "pod p carries mode Live for ExecutionPolicy momentum, but tom wrote it: a Live pod is created only by"
+                + " the controller of a workload the policy governs", INTEGRITY);
+        refused(deployment("by-hand", "momentum", "Live", "env: [{name: EXECUTION_MODE, value: Live}]", "")
+                .replace("kind: Deployment", "kind: ReplicaSet"),
+                "ReplicaSet by-hand's pod template carries mode Live for ExecutionPolicy momentum, but tom wrote it", INTEGRITY);
+        awaitAdmitted("system:serviceaccount:kube-system:deployment-controller", deployment("by-hand", "momentum", "Live",
+                "env: [{name: EXECUTION_MODE, value: Live}]", "").replace("kind: Deployment", "kind: ReplicaSet"));
         assertThat(register()).isEqualTo("momentum");
         // On its way out of Live (a de-escalation, a re-arm): no new Live pod. The operator took it out of the register.
         status("momentum", "{\"mode\":\"Live\",\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
@@ -147,7 +151,8 @@ class ModeAdmissionIT extends NamespacedTest {
         awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live in Namespace " + ns);
         // Were the register ever to name it against its status, the status still refuses.
         register("momentum", true);
-        awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
+        awaitRefused(RS_CONTROLLER, livePod,
+                "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
         register("momentum", false);
         // Another policy's Live says nothing about this one's pods.
         policy("arbitrage", "DryRun", "");
@@ -417,38 +422,17 @@ class ModeAdmissionIT extends NamespacedTest {
         assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
-    /**
-     * Writes status as the operator would (only it may: the status subresource), and keeps the Namespace's register of Live
-     * policies as it does: the policy taken out before a status that does not allow Live, put in after one that does.
-     */
+    /** Status as the operator writes it, with the Namespace's register of Live policies kept to it. */
     private void status(String policy, String json) {
-        ExecutionPolicyStatus written = client.getKubernetesSerialization().unmarshal(json, ExecutionPolicyStatus.class);
-        boolean live = Convergence.Write.liveAllowedBy(Optional.ofNullable(written.mode),
-                Optional.ofNullable(written.transition).map(t -> t.to));
-        if (!live) {
-            register(policy, false);
-        }
-        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
-                "-p", "{\"status\":" + json + "}");
-        assertThat(r.exitCode()).as(r.output()).isZero();
-        if (live) {
-            register(policy, true);
-        }
+        OperatorStatus.write(client, kubectl, ns, policy, json);
     }
 
-    /** The Namespace's register of Live policies now. */
     private String register() {
-        Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
-        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
+        return OperatorStatus.register(client, ns);
     }
 
-    /** Names {@code policy} in the register or not, as the operator does (here: the cluster admin, who may). */
     private void register(String policy, boolean live) {
-        LiveRegister.updated(register(), policy, live).ifPresent(value -> {
-            Kubectl.Result r = kubectl.run("annotate", "namespace", ns, "--overwrite",
-                    value.isEmpty() ? MetadataNames.LIVE_POLICIES_ANNOTATION + "-" : MetadataNames.LIVE_POLICIES_ANNOTATION + "=" + value);
-            assertThat(r.exitCode()).as(r.output()).isZero();
-        });
+        OperatorStatus.register(client, kubectl, ns, policy, live);
     }
 
     private static String pod(String name, String policy, String mode, String env) {
@@ -502,15 +486,20 @@ class ModeAdmissionIT extends NamespacedTest {
 
     /** Admission policies (and their parameters) take a moment to be enforced after a change: poll a dry run. */
     private void awaitRefused(String manifest, String message) {
+        awaitRefused("tom", manifest, message);
+    }
+
+    private void awaitRefused(String user, String manifest, String message) {
         await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
-            Kubectl.Result r = as("tom", manifest, "create", "--dry-run=server", "-f", "-");
+            Kubectl.Result r = as(user, manifest, "create", "--dry-run=server", "-f", "-");
             return r.exitCode() != 0 && r.stderr().contains(message);
         });
     }
 
-    private void awaitAdmitted(String manifest) {
+    /** Admitted when {@code user} creates it (a Live pod: only a workload controller may, see {@link #RS_CONTROLLER}). */
+    private void awaitAdmitted(String user, String manifest) {
         await("admitted").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
-                .until(() -> as("tom", manifest, "create", "--dry-run=server", "-f", "-").exitCode() == 0);
+                .until(() -> as(user, manifest, "create", "--dry-run=server", "-f", "-").exitCode() == 0);
     }
 
     private Kubectl.Result as(String user, String stdin, String... args) {

@@ -1,0 +1,49 @@
+package io.marketintel.safety.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Optional;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.admission.LiveRegister;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+
+/**
+ * Writes an ExecutionPolicy's status as the operator would, for admission tests that run no operator: the status
+ * subresource (which only the operator may patch), and the Namespace's register of Live policies
+ * ({@link MetadataNames#LIVE_POLICIES_ANNOTATION}) kept to what that status allows, as the operator keeps it.
+ */
+public final class OperatorStatus {
+    private OperatorStatus() {
+    }
+
+    /** Merges {@code json} into the policy's status, then names the policy in the register exactly if the result allows Live. */
+    public static void write(KubernetesClient client, Kubectl kubectl, String ns, String policy, String json) {
+        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
+                "-p", "{\"status\":" + json + "}");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        ExecutionPolicyStatus status = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get().getStatus();
+        boolean live = status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
+                Optional.ofNullable(status.transition).map(t -> t.to));
+        register(client, kubectl, ns, policy, live);
+    }
+
+    /** The Namespace's register of Live policies now ("" when none). */
+    public static String register(KubernetesClient client, String ns) {
+        Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
+    }
+
+    /** Names {@code policy} in the register or not, as the operator does (here: the cluster admin, who may). */
+    public static void register(KubernetesClient client, Kubectl kubectl, String ns, String policy, boolean live) {
+        LiveRegister.updated(register(client, ns), policy, live).ifPresent(value -> {
+            Kubectl.Result r = kubectl.run("annotate", "namespace", ns, "--overwrite",
+                    value.isEmpty() ? MetadataNames.LIVE_POLICIES_ANNOTATION + "-" : MetadataNames.LIVE_POLICIES_ANNOTATION + "=" + value);
+            assertThat(r.exitCode()).as(r.output()).isZero();
+        });
+    }
+}
