@@ -201,6 +201,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // tried for throughput and is what TransitionIT's stale-copy test catches.)
         ExecutionPolicy policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
         if (policy == null) {
+            register.hold(ns, name, false); // gone: its name allows nothing (only a policy out of Live can be deleted)
             return UpdateControl.noUpdate();
         }
         ResourceID id = ResourceID.fromResource(policy);
