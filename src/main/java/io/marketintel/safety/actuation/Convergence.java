@@ -46,15 +46,16 @@ public final class Convergence {
 
         /**
          * Whether this write configures a template for Live or scales a Live one up: the API server admits it only once
-         * the policy's status shows Live allowed (execution-safety-policy-mode), so it waits for the pass after the one
-         * that records an approved escalation to Live.
+         * the Namespace's register names the policy (execution-safety-mode-integrity), which the operator does once the
+         * policy's status shows Live allowed, so it waits for the pass after the one that records an approved escalation
+         * to Live.
          */
         public boolean startsLive() {
             return templateMode.filter(m -> m == ExecutionMode.LIVE).isPresent()
                     && (replicas > 0 || !templateMode.equals(workload.templateMode()));
         }
 
-        /** What execution-safety-policy-mode reads from status: an escalation to Live under way, or Live and staying. */
+        /** A status that lets Live pods run: an escalation to Live under way, or Live and staying (the register follows it). */
         public static boolean liveAllowedBy(Optional<ExecutionMode> statusMode, Optional<ExecutionMode> transitionTo) {
             return transitionTo.map(t -> t == ExecutionMode.LIVE)
                     .orElse(statusMode.filter(m -> m == ExecutionMode.LIVE).isPresent());
