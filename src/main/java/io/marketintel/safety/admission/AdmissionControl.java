@@ -61,9 +61,9 @@ public class AdmissionControl {
             // The Namespace's register of Live policies: only the operator adds to it.
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-register" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-register" },
-            // While Live, only the operator raises a workload's replicas.
-            new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-replicas" },
-            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-replicas" });
+            // Only the operator raises a governed workload's replicas.
+            new String[] { "ValidatingAdmissionPolicy", "execution-safety-replicas" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-replicas" });
 
     private final KubernetesClient client;
     private final Clock clock;

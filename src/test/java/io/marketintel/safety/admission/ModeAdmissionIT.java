@@ -304,25 +304,26 @@ class ModeAdmissionIT extends NamespacedTest {
     }
 
     /**
-     * Issue 21, item 3: while a policy runs Live only the operator raises its workloads' replicas (by the scale
-     * subresource or the workload itself), to the count status records; lowering them, any count in DryRun, and any
-     * count while stopped (no pod starts then) are admitted.
+     * Issue 21, item 3: only the operator raises the replicas of a workload a policy's status names (by the scale
+     * subresource or the workload itself) above the count status records, Live or not; lowering them, and any count
+     * while stopped (no pod starts then), are admitted.
      */
     @Test
-    void aLiveWorkloadsReplicasAreRaisedOnlyByTheOperator() {
+    void aGovernedWorkloadsReplicasAreRaisedOnlyByTheOperator() {
         Kubectl.Result created = kubectl.runWithInput(deployment("momentum", "momentum", "DryRun",
                 "env: [{name: EXECUTION_MODE, value: DryRun}]", ""), "apply", "-n", ns, "-f", "-");
         assertThat(created.exitCode()).as(created.output()).isZero();
         status("momentum", "{\"mode\":\"Live\",\"workloads\":[{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":1}]}");
-        String ceiling = "Deployment momentum runs Live under ExecutionPolicy momentum at 1 replica(s), the count the operator set:"
-                + " while Live only the operator raises it";
+        String ceiling = "Deployment momentum runs under ExecutionPolicy momentum (Live) at 1 replica(s), the count the operator set"
+                + " for the mode: only the operator raises it";
         await("enforced").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
             Kubectl.Result r = as("tom", null, "scale", "deployment", "momentum", "--replicas=3", "--dry-run=server");
             return r.exitCode() != 0 && r.stderr().contains(ceiling);
         });
         Kubectl.Result scaled = as("tom", null, "scale", "deployment", "momentum", "--replicas=3");
         assertThat(scaled.exitCode()).as(scaled.output()).isNotZero();
-        assertThat(scaled.stderr()).contains(ceiling).contains("execution-safety-live-replicas");
+        assertThat(scaled.stderr()).contains(ceiling).contains("set spec.replicas.live on the policy (while Live: set spec.mode DryRun"
+                + " first, then approve Live again)").contains("execution-safety-replicas");
         Kubectl.Result patched = as("tom", null, "patch", "deployment", "momentum", "--type=merge", "-p", "{\"spec\":{\"replicas\":2}}");
         assertThat(patched.exitCode()).as(patched.output()).isNotZero();
         assertThat(patched.stderr()).contains(ceiling);
@@ -331,19 +332,25 @@ class ModeAdmissionIT extends NamespacedTest {
         assertThat(as("tom", null, "scale", "deployment", "momentum", "--replicas=1").exitCode()).isZero();
         // The operator (here the cluster admin, who may patch policy status) raises it.
         assertThat(kubectl.run("scale", "-n", ns, "deployment", "momentum", "--replicas=2").exitCode()).isZero();
-        // In DryRun: corrected by the operator, not refused.
-        String raise = "{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":2}";
-        status("momentum", "{\"mode\":\"DryRun\",\"workloads\":[" + raise + "]}");
-        await("admitted in DryRun").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
-                .until(() -> as("tom", null, "scale", "deployment", "momentum", "--replicas=5", "--dry-run=server").exitCode() == 0);
-        // Stopped while Live: admitted (no pod of a stopped system starts, and a GitOps re-apply does not fail in a loop).
-        status("momentum", "{\"mode\":\"Live\",\"workloads\":[" + raise + "]}");
-        await("refused again").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
-                .until(() -> as("tom", null, "scale", "deployment", "momentum", "--replicas=5", "--dry-run=server").exitCode() != 0);
+        // In DryRun alike, with the key to set.
+        String two = "{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":2}";
+        status("momentum", "{\"mode\":\"DryRun\",\"workloads\":[" + two + "]}");
+        awaitRefusedAs("tom", "Deployment momentum runs under ExecutionPolicy momentum (DryRun) at 2 replica(s)", "scale", "deployment",
+                "momentum", "--replicas=5", "--dry-run=server");
+        Kubectl.Result dry = as("tom", null, "scale", "deployment", "momentum", "--replicas=5");
+        assertThat(dry.stderr()).contains("set spec.replicas.dryRun on the policy").doesNotContain("approve Live");
+        // Stopped: admitted (no pod of a stopped system starts, and a GitOps re-apply does not fail in a loop).
         Kubectl.Result stop = kubectl.run("annotate", "xp", "momentum", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=drill");
         assertThat(stop.exitCode()).as(stop.output()).isZero();
         await("admitted while stopped").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
                 .until(() -> as("tom", null, "scale", "deployment", "momentum", "--replicas=5", "--dry-run=server").exitCode() == 0);
+    }
+
+    private void awaitRefusedAs(String user, String message, String... args) {
+        await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as(user, null, args);
+            return r.exitCode() != 0 && r.stderr().contains(message);
+        });
     }
 
     /**
