@@ -28,7 +28,8 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * <p>
  * The register never allows more than a status does: a policy is added once its status (already written) allows Live,
  * and removed before the operator writes a status that does not. Writes carry the Namespace's resourceVersion, so two
- * policies of one namespace never lose each other's names; a conflict is read again and retried.
+ * policies of one namespace never lose each other's names; this process writes one namespace's register at a time, and
+ * a conflict with another writer is read again and retried.
  */
 @ApplicationScoped
 public class LiveRegister {
@@ -39,6 +40,7 @@ public class LiveRegister {
     private final Function<String, Optional<Namespace>> watched;
     /** The Namespace as our own last write returned it: the watch may not show it yet, and a removal must not trust that. */
     private final Map<String, Namespace> written = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     @Inject
     public LiveRegister(KubernetesClient client, KubernetesSerialization serialization, StopWatcher watcher) {
@@ -77,6 +79,14 @@ public class LiveRegister {
      * @throws KubernetesClientException when the API server refuses the write (RBAC, admission), or conflicts persist
      */
     public void hold(String namespace, String policy, boolean live) {
+        // One writer per namespace in this process: the policies of a namespace are reconciled in parallel, and each
+        // would otherwise conflict with the others' writes; after a write the next one starts from its result.
+        synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
+            holdLocked(namespace, policy, live);
+        }
+    }
+
+    private void holdLocked(String namespace, String policy, boolean live) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
         if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()) {
             return;
@@ -106,7 +116,15 @@ public class LiveRegister {
                 if (e.getCode() != 409 || attempt >= ATTEMPTS) {
                     throw e;
                 }
-                current = null; // another policy of the namespace wrote it, or the watch was behind: read it again
+                // Another writer (a risk officer, an operator replica that was leader a moment ago) or a watch that was
+                // behind: read it again, after a short jittered pause so that two writers do not collide again.
+                current = null;
+                try {
+                    Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(5, 25) * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
         }
     }
