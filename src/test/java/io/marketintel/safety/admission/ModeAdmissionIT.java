@@ -316,10 +316,7 @@ class ModeAdmissionIT extends NamespacedTest {
         status("momentum", "{\"mode\":\"Live\",\"workloads\":[{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":1}]}");
         String ceiling = "Deployment momentum runs under ExecutionPolicy momentum (Live) at 1 replica(s), the count the operator set"
                 + " for the mode: only the operator raises it";
-        await("enforced").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
-            Kubectl.Result r = as("tom", null, "scale", "deployment", "momentum", "--replicas=3", "--dry-run=server");
-            return r.exitCode() != 0 && r.stderr().contains(ceiling);
-        });
+        awaitRefusedAs("tom", null, ceiling, "scale", "deployment", "momentum", "--replicas=3", "--dry-run=server");
         Kubectl.Result scaled = as("tom", null, "scale", "deployment", "momentum", "--replicas=3");
         assertThat(scaled.exitCode()).as(scaled.output()).isNotZero();
         assertThat(scaled.stderr()).contains(ceiling).contains("set spec.replicas.live on the policy (while Live: set spec.mode DryRun"
@@ -335,7 +332,7 @@ class ModeAdmissionIT extends NamespacedTest {
         // In DryRun alike, with the key to set.
         String two = "{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":2}";
         status("momentum", "{\"mode\":\"DryRun\",\"workloads\":[" + two + "]}");
-        awaitRefusedAs("tom", "Deployment momentum runs under ExecutionPolicy momentum (DryRun) at 2 replica(s)", "scale", "deployment",
+        awaitRefusedAs("tom", null, "Deployment momentum runs under ExecutionPolicy momentum (DryRun) at 2 replica(s)", "scale", "deployment",
                 "momentum", "--replicas=5", "--dry-run=server");
         Kubectl.Result dry = as("tom", null, "scale", "deployment", "momentum", "--replicas=5");
         assertThat(dry.stderr()).contains("set spec.replicas.dryRun on the policy").doesNotContain("approve Live");
@@ -346,9 +343,10 @@ class ModeAdmissionIT extends NamespacedTest {
                 .until(() -> as("tom", null, "scale", "deployment", "momentum", "--replicas=5", "--dry-run=server").exitCode() == 0);
     }
 
-    private void awaitRefusedAs(String user, String message, String... args) {
+    /** Admission policies (and their parameters) take a moment to be enforced after a change: poll until refused. */
+    private void awaitRefusedAs(String user, String stdin, String message, String... args) {
         await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
-            Kubectl.Result r = as(user, null, args);
+            Kubectl.Result r = as(user, stdin, args);
             return r.exitCode() != 0 && r.stderr().contains(message);
         });
     }
@@ -396,11 +394,8 @@ class ModeAdmissionIT extends NamespacedTest {
                 .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("rita").endSubject().build()).create();
         try {
             String added = "only the execution-safety operator adds to safety.marketintel.io/live-policies";
-            await("RBAC for rita").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
-                Kubectl.Result r = as("rita", null, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
-                        MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
-                return r.exitCode() != 0 && r.stderr().contains(added);
-            });
+            awaitRefusedAs("rita", null, added, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
+                    MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
             Kubectl.Result forged = as("rita", null, "annotate", "namespace", ns, "--overwrite",
                     MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
             assertThat(forged.exitCode()).as(forged.output()).isNotZero();
@@ -497,10 +492,7 @@ class ModeAdmissionIT extends NamespacedTest {
     }
 
     private void awaitRefused(String user, String manifest, String message) {
-        await("refused: " + message).atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
-            Kubectl.Result r = as(user, manifest, "create", "--dry-run=server", "-f", "-");
-            return r.exitCode() != 0 && r.stderr().contains(message);
-        });
+        awaitRefusedAs(user, manifest, message, "create", "--dry-run=server", "-f", "-");
     }
 
     /** Admitted when {@code user} creates it (a Live pod: only a workload controller may, see {@link #RS_CONTROLLER}). */

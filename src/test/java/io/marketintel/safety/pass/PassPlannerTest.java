@@ -132,12 +132,7 @@ class PassPlannerTest {
 
     @Test
     void theFenceComesDownOnlyOnceEveryTargetRunsLive() {
-        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
-        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
-        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
-        arriving.getStatus().transition.to = ExecutionMode.LIVE;
-        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
-        arriving.getStatus().transition.trigger = "EscalationAllowed";
+        ExecutionPolicy arriving = arrivingLive();
 
         PassPlan scalingUp = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)));
         assertThat(scalingUp.convergence().converged()).isFalse();
@@ -189,12 +184,7 @@ class PassPlannerTest {
         assertThat(later.fenceUp()).isFalse();
 
         // On the approved way to Live, the same workload is configured with the others.
-        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
-        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
-        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
-        arriving.getStatus().transition.to = ExecutionMode.LIVE;
-        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
-        arriving.getStatus().transition.trigger = "EscalationAllowed";
+        ExecutionPolicy arriving = arrivingLive();
         PassPlan configuring = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), List.of(held)));
         assertThat(configuring.writes()).singleElement().satisfies(w -> assertThat(w.templateMode()).contains(ExecutionMode.LIVE));
     }
@@ -246,6 +236,17 @@ class PassPlannerTest {
         p.setSpec(spec);
         p.setStatus(status);
         return p;
+    }
+
+    /** Wants Live, in DryRun, on its approved way to Live for 20 s. */
+    private static ExecutionPolicy arrivingLive() {
+        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
+        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
+        arriving.getStatus().transition.to = ExecutionMode.LIVE;
+        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
+        arriving.getStatus().transition.trigger = "EscalationAllowed";
+        return arriving;
     }
 
     private static ExecutionPolicyStatus status(ExecutionMode mode) {

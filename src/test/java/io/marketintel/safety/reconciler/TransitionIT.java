@@ -208,11 +208,7 @@ class TransitionIT extends NamespacedTest {
                   approval: {requiredForLive: 0}
                   riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
                 """);
-        awaitPolicy(client, ns, "gamma", "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
-                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
-        setMode(client, ns, "gamma", ExecutionMode.LIVE);
-        awaitPolicy(client, ns, "gamma", "Ready in Live", x -> x.getStatus().mode == ExecutionMode.LIVE
-                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        readyInDryRunThenLive("gamma");
         List<Pod> pods = client.pods().inNamespace(ns).withLabel("app", "gamma").list().getItems();
         assertThat(pods).hasSize(1).allSatisfy(p -> {
             assertThat(p.getMetadata().getAnnotations()).containsEntry(MetadataNames.MODE_ANNOTATION, "Live");
@@ -245,11 +241,7 @@ class TransitionIT extends NamespacedTest {
                   approval: {requiredForLive: 0}
                   riskLimits: {maxOrderNotional: 1000, maxPosition: 1000, maxDailyLoss: 100, maxOrdersPerSecond: 5}
                 """);
-        awaitPolicy(client, ns, "delta", "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
-                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
-        setMode(client, ns, "delta", ExecutionMode.LIVE);
-        awaitPolicy(client, ns, "delta", "Ready in Live", x -> x.getStatus().mode == ExecutionMode.LIVE
-                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        readyInDryRunThenLive("delta");
 
         TradingSystem.deployment(client, ns, "newcomer", "delta", 1);
         ExecutionPolicy held = awaitPolicy(client, ns, "delta", "the newcomer held", x -> x.getStatus().workloads.stream()
@@ -267,6 +259,15 @@ class TransitionIT extends NamespacedTest {
         // The approved workload runs on, Live.
         assertThat(client.apps().deployments().inNamespace(ns).withName("alpha").get().getSpec().getReplicas()).isEqualTo(1);
         invariants.assertNone();
+    }
+
+    /** Waits for the policy Ready in DryRun, asks for Live (no approvals required) and waits for it Ready in Live. */
+    private void readyInDryRunThenLive(String policy) {
+        awaitPolicy(client, ns, policy, "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        setMode(client, ns, policy, ExecutionMode.LIVE);
+        awaitPolicy(client, ns, policy, "Ready in Live", x -> x.getStatus().mode == ExecutionMode.LIVE
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
     }
 
     private void assertRunningIn(ExecutionMode mode, int perWorkload) {
