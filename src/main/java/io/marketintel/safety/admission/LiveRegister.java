@@ -2,7 +2,10 @@ package io.marketintel.safety.admission;
 
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -16,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.StopWatcher;
 
@@ -30,6 +34,10 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * and removed before the operator writes a status that does not. Writes carry the Namespace's resourceVersion, so two
  * policies of one namespace never lose each other's names; this process writes one namespace's register at a time, and
  * a conflict with another writer is read again and retried.
+ * <p>
+ * Beside it, the register of the env var each policy writes its mode in, when that is not EXECUTION_MODE
+ * ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}): the API server checks that env var from there instead of taking every
+ * policy of the namespace as a parameter (issue 22). Written with the first, before any template is configured.
  */
 @ApplicationScoped
 public class LiveRegister {
@@ -73,22 +81,74 @@ public class LiveRegister {
     }
 
     /**
-     * Makes the register of {@code namespace} name {@code policy} or not. Answered from the watch when it already says so
-     * (no request); otherwise a merge patch guarded by the resourceVersion it was computed from.
+     * The env var register's value once {@code policy}'s entry is {@code envVar} (none when null or EXECUTION_MODE): empty
+     * when {@code current} already says so, else the new value, "" meaning no annotation at all. Entries sorted by policy.
+     */
+    public static Optional<String> updatedEnvVars(String current, String policy, String envVar) {
+        return updatedEnvVars(current, policy, envVar, null);
+    }
+
+    /**
+     * As {@link #updatedEnvVars(String, String, String)}, also dropping the entries of policies that {@code existing} (the
+     * namespace's policies as the operator's cache has them; null: not known) does not name: a deleted policy gets no pass
+     * of its own (no finalizer holds a deletion), so the next pass of another policy of its namespace clears its entry.
+     */
+    public static Optional<String> updatedEnvVars(String current, String policy, String envVar, Set<String> existing) {
+        TreeMap<String, String> entries = envVars(current);
+        boolean pruned = existing != null && entries.keySet().removeIf(p -> !p.equals(policy) && !existing.contains(p));
+        String want = envVar == null || envVar.equals(ExecutionPolicySpec.Defaults.MODE_ENV_VAR)
+                ? null : envVar;
+        if (Objects.equals(entries.get(policy), want) && !pruned) {
+            return Optional.empty();
+        }
+        if (want == null) {
+            entries.remove(policy);
+        } else {
+            entries.put(policy, want);
+        }
+        return Optional.of(String.join(",", entries.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+    }
+
+    /** The entries an env var register value lists, by policy (malformed entries dropped: they name nothing). */
+    public static TreeMap<String, String> envVars(String value) {
+        TreeMap<String, String> entries = new TreeMap<>();
+        if (value != null) {
+            for (String entry : value.split(",")) {
+                int eq = entry.indexOf('=');
+                if (eq > 0 && eq < entry.length() - 1) {
+                    entries.putIfAbsent(entry.substring(0, eq).trim(), entry.substring(eq + 1).trim());
+                }
+            }
+        }
+        return entries;
+    }
+
+    /** {@link #hold(String, String, boolean, String, java.util.Set)} for a policy whose env var is EXECUTION_MODE (or that is gone). */
+    public void hold(String namespace, String policy, boolean live) {
+        hold(namespace, policy, live, null, null);
+    }
+
+    /**
+     * Makes the register of {@code namespace} name {@code policy} or not, and its env var register hold {@code envVar}
+     * for it (no entry for null or EXECUTION_MODE), dropping the env var entries of policies {@code existing} does not
+     * name (null: keep them). Answered from the watch when both already say so (no request); otherwise one merge patch
+     * guarded by the resourceVersion it was computed from. A policy created a moment ago that a lagging cache does not
+     * show yet may lose its entry: that only makes its objects judged by EXECUTION_MODE (stricter) until its next pass.
      *
      * @throws KubernetesClientException when the API server refuses the write (RBAC, admission), or conflicts persist
      */
-    public void hold(String namespace, String policy, boolean live) {
+    public void hold(String namespace, String policy, boolean live, String envVar, Set<String> existing) {
         // One writer per namespace in this process: the policies of a namespace are reconciled in parallel, and each
         // would otherwise conflict with the others' writes; after a write the next one starts from its result.
         synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
-            holdLocked(namespace, policy, live);
+            holdLocked(namespace, policy, live, envVar, existing);
         }
     }
 
-    private void holdLocked(String namespace, String policy, boolean live) {
+    private void holdLocked(String namespace, String policy, boolean live, String envVar, Set<String> existing) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
-        if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()) {
+        if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()
+                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, existing).isEmpty()) {
             return;
         }
         Namespace current = seen.orElse(null);
@@ -100,11 +160,13 @@ public class LiveRegister {
                 }
             }
             Optional<String> next = updated(value(current), policy, live);
-            if (next.isEmpty()) {
+            Optional<String> nextEnvVars = updatedEnvVars(envVarsValue(current), policy, envVar, existing);
+            if (next.isEmpty() && nextEnvVars.isEmpty()) {
                 return;
             }
             Map<String, Object> annotations = new java.util.HashMap<>();
-            annotations.put(MetadataNames.LIVE_POLICIES_ANNOTATION, next.get().isEmpty() ? null : next.get());
+            next.ifPresent(v -> annotations.put(MetadataNames.LIVE_POLICIES_ANNOTATION, v.isEmpty() ? null : v));
+            nextEnvVars.ifPresent(v -> annotations.put(MetadataNames.MODE_ENV_VARS_ANNOTATION, v.isEmpty() ? null : v));
             String patch = serialization.asJson(Map.of("metadata", Map.of("resourceVersion",
                     current.getMetadata().getResourceVersion(), "annotations", annotations)));
             try {
@@ -143,7 +205,15 @@ public class LiveRegister {
     }
 
     static String value(Namespace namespace) {
+        return annotation(namespace, MetadataNames.LIVE_POLICIES_ANNOTATION);
+    }
+
+    static String envVarsValue(Namespace namespace) {
+        return annotation(namespace, MetadataNames.MODE_ENV_VARS_ANNOTATION);
+    }
+
+    private static String annotation(Namespace namespace, String name) {
         Map<String, String> annotations = namespace.getMetadata().getAnnotations();
-        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
+        return annotations == null ? "" : annotations.getOrDefault(name, "");
     }
 }

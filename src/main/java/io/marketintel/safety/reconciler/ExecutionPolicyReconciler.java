@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -103,7 +104,8 @@ import io.marketintel.safety.policy.Decision;
 @RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE,
         RBACVerbs.PATCH })
 // The kill switch watches Namespaces for the stop annotation. Patch: the Namespace's register of the policies that may
-// run Live (LiveRegister), the only Namespace field the operator writes (execution-safety-live-register guards it).
+// run Live and the env vars of those that name their own (LiveRegister), the only Namespace fields the operator writes
+// (execution-safety-live-register guards them).
 @RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH, RBACVerbs.PATCH })
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
         "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
@@ -237,11 +239,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         boolean liveAllowed = allowsLive(read);
         // The Namespace's register names the policy while its status allows Live, so that the API server admits its Live
         // pods and templates (and nobody else's): added once that status is written, before any Live write.
+        // Its env var, in the register beside it, before any template is configured with it; entries of policies gone
+        // from the namespace are cleared on the way (a deleted policy has no pass of its own).
         try {
-            register.hold(ns, name, liveAllowed);
+            register.hold(ns, name, liveAllowed, envVar, namesIn(context, ns));
         } catch (KubernetesClientException e) {
             writeFailures.add("could not " + (liveAllowed ? "add" : "remove") + " ExecutionPolicy " + name + " in Namespace " + ns
-                    + "'s register of Live policies: " + message(e));
+                    + "'s register of Live policies (or record its env var " + envVar + " there): " + message(e));
             liveAllowed = false; // its Live writes would be refused
         }
         for (Convergence.Write write : plan.writes()) {
@@ -291,7 +295,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             // Before a status that leaves Live is written: the register never allows more than status does. If this
             // fails, the pass fails and the status is not written (the next pass decides again).
             try {
-                register.hold(ns, name, false);
+                register.hold(ns, name, false, envVar, namesIn(context, ns));
             } catch (KubernetesClientException e) {
                 throw new IllegalStateException("could not remove ExecutionPolicy " + name + " from Namespace " + ns
                         + "'s register of Live policies (" + MetadataNames.LIVE_POLICIES_ANNOTATION + "): " + message(e), e);
@@ -305,6 +309,12 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     /** Whether a status lets the policy's pods run Live: Live with no transition away, or on the approved way there. */
+    /** The namespace's policies as the primary cache has them; null (keep every entry) without a context. */
+    private static Set<String> namesIn(Context<ExecutionPolicy> context, String ns) {
+        return context == null ? null : context.getPrimaryCache().list(ns).map(p -> p.getMetadata().getName())
+                .collect(Collectors.toSet());
+    }
+
     private static boolean allowsLive(ExecutionPolicyStatus status) {
         return status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
                 Optional.ofNullable(status.transition).map(t -> t.to));

@@ -3,7 +3,10 @@ package io.marketintel.safety.admission;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
@@ -62,6 +65,47 @@ class LiveRegisterTest {
         assertThat(after).isEqualTo(String.join(",", LiveRegister.names(after)));
         // A write is asked for exactly when the name's presence changes.
         assertThat(LiveRegister.updated(current, policy, live).isPresent()).isEqualTo(names.contains(policy) != live);
+    }
+
+    @Test
+    void anEnvVarEntryIsKeptOnlyForAPolicyThatNamesItsOwn() {
+        assertThat(LiveRegister.updatedEnvVars("", "fx", "TRADING_MODE")).contains("fx=TRADING_MODE");
+        assertThat(LiveRegister.updatedEnvVars("fx=TRADING_MODE", "fx", "TRADING_MODE")).isEmpty(); // already there
+        assertThat(LiveRegister.updatedEnvVars("fx=TRADING_MODE", "fx", "MODE")).contains("fx=MODE");
+        assertThat(LiveRegister.updatedEnvVars("fx=TRADING_MODE", "fx", "EXECUTION_MODE")).contains(""); // the default: none
+        assertThat(LiveRegister.updatedEnvVars("fx=TRADING_MODE", "fx", null)).contains("");
+        assertThat(LiveRegister.updatedEnvVars("", "momentum", "EXECUTION_MODE")).isEmpty();
+        assertThat(LiveRegister.updatedEnvVars("fx=A", "arbitrage", "B")).contains("arbitrage=B,fx=A");
+        assertThat(LiveRegister.envVars("fx=A,,broken,=B,m=")).containsOnlyKeys("fx");
+        // Entries of policies gone from the namespace go with the next write of any policy there.
+        assertThat(LiveRegister.updatedEnvVars("fx=A,gone=B", "momentum", null, Set.of("fx", "momentum"))).contains("fx=A");
+        assertThat(LiveRegister.updatedEnvVars("fx=A", "momentum", null, Set.of("fx", "momentum"))).isEmpty();
+        assertThat(LiveRegister.updatedEnvVars("fx=A", "fx", "A", Set.of())).isEmpty(); // its own entry stays
+    }
+
+    @Property
+    void oneEnvVarWriteChangesOnlyItsOwnEntry(@ForAll("envVarRegisters") Map<String, String> entries,
+            @ForAll("policies") String policy, @ForAll("envVarNames") String envVar) {
+        String current = String.join(",", new TreeMap<>(entries).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        String after = LiveRegister.updatedEnvVars(current, policy, envVar).orElse(current);
+        TreeMap<String, String> expected = new TreeMap<>(entries);
+        if (envVar.equals("EXECUTION_MODE")) {
+            expected.remove(policy);
+        } else {
+            expected.put(policy, envVar);
+        }
+        assertThat(LiveRegister.envVars(after)).isEqualTo(expected);
+        assertThat(LiveRegister.updatedEnvVars(current, policy, envVar).isPresent()).isEqualTo(!expected.equals(new TreeMap<>(entries)));
+    }
+
+    @Provide
+    Arbitrary<String> envVarNames() {
+        return Arbitraries.of("EXECUTION_MODE", "TRADING_MODE", "MODE");
+    }
+
+    @Provide
+    Arbitrary<Map<String, String>> envVarRegisters() {
+        return Arbitraries.maps(policies(), Arbitraries.of("TRADING_MODE", "MODE")).ofMaxSize(4);
     }
 
     @Provide

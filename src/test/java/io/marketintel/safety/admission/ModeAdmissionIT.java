@@ -149,11 +149,8 @@ class ModeAdmissionIT extends NamespacedTest {
         status("momentum", "{\"mode\":\"Live\",\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
         assertThat(register()).isEmpty();
         awaitRefused(livePod, "pod p carries mode Live, but ExecutionPolicy momentum is not Live in Namespace " + ns);
-        // Were the register ever to name it against its status, the status still refuses.
-        register("momentum", true);
-        awaitRefused(RS_CONTROLLER, livePod,
-                "pod p carries mode Live, but ExecutionPolicy momentum is not Live (status.mode Live, on its way to DryRun)");
-        register("momentum", false);
+        // The register is what the API server reads (one evaluation per write, however many policies: issue 22); only
+        // the operator adds to it (aLabelNamingNoLivePolicyStartsNothingLive).
         // Another policy's Live says nothing about this one's pods.
         policy("arbitrage", "DryRun", "");
         status("arbitrage", "{\"mode\":\"Live\"}");
@@ -400,6 +397,11 @@ class ModeAdmissionIT extends NamespacedTest {
                     MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
             assertThat(forged.exitCode()).as(forged.output()).isNotZero();
             assertThat(forged.stderr()).contains(added).contains("not added by rita: ghost").contains("execution-safety-live-register");
+            // Nor give a policy an env var of her choosing, which would move the envFrom check off EXECUTION_MODE.
+            Kubectl.Result envVar = as("rita", null, "annotate", "namespace", ns, "--overwrite",
+                    MetadataNames.MODE_ENV_VARS_ANNOTATION + "=momentum=NOT_READ");
+            assertThat(envVar.exitCode()).as(envVar.output()).isNotZero();
+            assertThat(envVar.stderr()).contains("not added by rita: momentum=NOT_READ").contains("execution-safety-live-register");
             Kubectl.Result stop = as("rita", null, "annotate", "namespace", ns, "--dry-run=server",
                     MetadataNames.EMERGENCY_STOP_ANNOTATION + "=drill");
             assertThat(stop.exitCode()).as(stop.output()).isZero();
@@ -431,10 +433,6 @@ class ModeAdmissionIT extends NamespacedTest {
 
     private String register() {
         return OperatorStatus.register(client, ns);
-    }
-
-    private void register(String policy, boolean live) {
-        OperatorStatus.register(client, kubectl, ns, policy, live);
     }
 
     private static String pod(String name, String policy, String mode, String env) {

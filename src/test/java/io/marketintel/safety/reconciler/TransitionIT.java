@@ -261,6 +261,60 @@ class TransitionIT extends NamespacedTest {
         invariants.assertNone();
     }
 
+    /**
+     * Issue 22: the API server reads a policy's own env var from the Namespace's register (no parameter per policy), which
+     * the operator writes before it configures a template, and clears when the policy goes.
+     */
+    @Test
+    void aPolicysOwnEnvVarIsRegisteredBeforeItsTemplatesAndCheckedFromThere() {
+        TradingSystem.deployment(client, ns, "gamma", "fxdesk", 1);
+        // Its strategy reads env from a ConfigMap: only an explicit entry of the policy's env var keeps the mode its own.
+        io.marketintel.safety.testing.Kubectl.Result envFrom = kubectl.run("patch", "deployment", "gamma", "-n", ns, "--type=json", "-p",
+                "[{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/envFrom\",\"value\":[{\"configMapRef\":"
+                        + "{\"name\":\"strategy-settings\",\"optional\":true}}]}]");
+        assertThat(envFrom.exitCode()).as(envFrom.output()).isZero();
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: fxdesk}
+                spec:
+                  mode: DryRun
+                  workloads:
+                    selector: {matchLabels: {app.kubernetes.io/part-of: fxdesk}}
+                  replicas: {dryRun: 1}
+                  modeInjection: {envVar: TRADING_MODE}
+                """);
+        awaitPolicy(client, ns, "fxdesk", "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && Conditions.isTrue(x.getStatus().conditions, Conditions.READY));
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.MODE_ENV_VARS_ANNOTATION, "fxdesk=TRADING_MODE");
+        assertThat(client.pods().inNamespace(ns).withLabel("app", "gamma").list().getItems()).isNotEmpty().allSatisfy(p ->
+                assertThat(p.getSpec().getContainers().get(0).getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
+                        .contains(org.assertj.core.groups.Tuple.tuple("TRADING_MODE", "DryRun")));
+        // A container added that reads env from a ConfigMap without its own TRADING_MODE entry: refused, by the register.
+        io.marketintel.safety.testing.Kubectl.Result sidecar = kubectl.run("patch", "deployment", "gamma", "-n", ns, "--type=json",
+                "--dry-run=server", "-p", "[{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/-\",\"value\":{\"name\":\"reader\","
+                        + "\"image\":\"registry.example/reader:1\",\"envFrom\":[{\"configMapRef\":{\"name\":\"strategy-settings\"}}]}}]");
+        assertThat(sidecar.exitCode()).as(sidecar.output()).isNotZero();
+        assertThat(sidecar.stderr()).contains("container(s) reader take env from envFrom without a TRADING_MODE entry of their own")
+                .contains("execution-safety-policy-mode");
+        // The policy goes (it is not Live): no pass of its own follows (no finalizer), the next pass of a policy of the
+        // namespace (here: a new one) clears its entry.
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fxdesk").delete();
+        await("fxdesk gone from the cache").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> client.resources(ExecutionPolicy.class).inNamespace(ns).withName("fxdesk").get() == null);
+        apply("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: next}
+                spec: {mode: Backtest, workloads: {refs: [{kind: Deployment, name: none-yet}]}}
+                """);
+        await("its env var out of the register").atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+            Map<String, String> a = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+            return a == null || !a.containsKey(MetadataNames.MODE_ENV_VARS_ANNOTATION);
+        });
+    }
+
     /** Waits for the policy Ready in DryRun, asks for Live (no approvals required) and waits for it Ready in Live. */
     private void readyInDryRunThenLive(String policy) {
         awaitPolicy(client, ns, policy, "Ready in DryRun", x -> x.getStatus().mode == ExecutionMode.DRY_RUN

@@ -15,7 +15,8 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 /**
  * Writes an ExecutionPolicy's status as the operator would, for admission tests that run no operator: the status
  * subresource (which only the operator may patch), and the Namespace's register of Live policies
- * ({@link MetadataNames#LIVE_POLICIES_ANNOTATION}) kept to what that status allows, as the operator keeps it.
+ * ({@link MetadataNames#LIVE_POLICIES_ANNOTATION}) kept to what that status allows, as the operator keeps it, and the
+ * register of the policy's own env var ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}) as its spec names it.
  */
 public final class OperatorStatus {
     private OperatorStatus() {
@@ -30,6 +31,15 @@ public final class OperatorStatus {
         boolean live = status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
                 Optional.ofNullable(status.transition).map(t -> t.to));
         register(client, kubectl, ns, policy, live);
+        ExecutionPolicy written = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get();
+        String envVar = written.getSpec().modeInjection == null ? null : written.getSpec().modeInjection.envVar;
+        Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+        LiveRegister.updatedEnvVars(annotations == null ? "" : annotations.getOrDefault(MetadataNames.MODE_ENV_VARS_ANNOTATION, ""),
+                policy, envVar).ifPresent(value -> {
+                    Kubectl.Result e = kubectl.run("annotate", "namespace", ns, "--overwrite", value.isEmpty()
+                            ? MetadataNames.MODE_ENV_VARS_ANNOTATION + "-" : MetadataNames.MODE_ENV_VARS_ANNOTATION + "=" + value);
+                    assertThat(e.exitCode()).as(e.output()).isZero();
+                });
     }
 
     /** The Namespace's register of Live policies now ("" when none). */

@@ -62,6 +62,14 @@ public final class MetadataNames {
      * allows Live and removes it before it writes a status that does not (issue 21).
      */
     public static final String LIVE_POLICIES_ANNOTATION = "safety.marketintel.io/live-policies";
+    /**
+     * Operator, on a Namespace: the env var of each policy of that namespace that names its own
+     * ({@code spec.modeInjection.envVar} other than EXECUTION_MODE), "NAME=VAR" entries in a sorted comma list. The API
+     * server checks that env var on the policy's pods and pod templates from here (execution-safety-policy-mode), one
+     * evaluation per write however many policies the namespace has; only the operator adds or changes an entry
+     * (execution-safety-live-register), before it configures a template (issue 22).
+     */
+    public static final String MODE_ENV_VARS_ANNOTATION = "safety.marketintel.io/mode-env-vars";
     /** Operator: field manager of every server-side apply, so GitOps tools can ignore exactly these fields (DESIGN §7). */
     public static final String FIELD_MANAGER = "execution-safety-operator";
     /** Operator, label on the objects it creates itself (egress fences), with value {@link #MANAGED_BY}. */
