@@ -339,10 +339,12 @@ class TransitionIT extends NamespacedTest {
     ExecutionPolicyReconciler reconciler;
 
     /**
-     * Regression (seen once in CI): right after a completion the operator re-decides within 100 ms, when the
-     * informer cache may not yet hold its own status patch. A pass decided from that stale copy completed the
-     * transition a second time, re-stamping Ready and the history record. Each pass now reads the policy from
-     * the API server; this hands the reconciler such a stale copy on purpose.
+     * Regression (seen once in CI): right after a completion the operator re-decided within 100 ms from a copy that did
+     * not yet hold its own status patch, and completed the transition a second time (re-stamping Ready and the history
+     * record). Since issue 22 a pass reads the informer's copy, which holds the operator's own writes as soon as they are
+     * made (the SDK's resource operations); a copy older than someone else's write is still possible, and the status a
+     * pass decides from it carries that copy's resourceVersion, so the API server refuses it. This hands the reconciler
+     * such a stale copy on purpose and writes what it decided as the SDK would: refused, nothing completed twice.
      */
     @Test
     void aStaleCachedCopyNeverCompletesATransitionTwice() {
@@ -359,8 +361,9 @@ class TransitionIT extends NamespacedTest {
         ExecutionPolicy fresh = PolicyTestSupport.get(client, ns, "stale");
         String readySince = condition(fresh, Conditions.READY).getLastTransitionTime();
 
-        // The copy as it looked during the transition: in flight, not Ready, no history yet.
+        // The copy as it looked during the transition: in flight, not Ready, no history yet, an older resourceVersion.
         ExecutionPolicy stale = client.getKubernetesSerialization().clone(fresh);
+        stale.getMetadata().setResourceVersion(String.valueOf(Long.parseLong(fresh.getMetadata().getResourceVersion()) - 1));
         var inFlight = new ExecutionPolicyStatus.Transition();
         inFlight.to = ExecutionMode.DRY_RUN;
         inFlight.step = "ScalingUp";
@@ -373,10 +376,19 @@ class TransitionIT extends NamespacedTest {
                 "Adopting", "in flight", 1, java.time.Instant.parse(readySince).minusSeconds(1));
 
         var control = reconciler.reconcile(stale, null);
-        ExecutionPolicy decided = control.getResource().orElse(fresh);
-        assertThat(decided.getStatus().history).as("history as decided").hasSize(1);
-        assertThat(decided.getStatus().history.get(0).at).isEqualTo(fresh.getStatus().history.get(0).at);
-        assertThat(condition(decided, Conditions.READY).getLastTransitionTime()).isEqualTo(readySince);
-        assertThat(decided.getStatus().transition).isNull();
+        ExecutionPolicy decided = control.getResource().orElseThrow();
+        assertThat(decided.getMetadata().getResourceVersion()).as("the status decided carries the copy's resourceVersion")
+                .isEqualTo(stale.getMetadata().getResourceVersion());
+        var refused = org.assertj.core.api.Assertions.catchThrowableOfType(io.fabric8.kubernetes.client.KubernetesClientException.class,
+                () -> client.resource(decided).subresource("status").patch(new io.fabric8.kubernetes.client.dsl.base.PatchContext.Builder()
+                        .withPatchType(io.fabric8.kubernetes.client.dsl.base.PatchType.SERVER_SIDE_APPLY).withForce(true)
+                        .withFieldManager(ExecutionPolicyReconciler.NAME).build()));
+        assertThat(refused).as("the status decided from a stale copy is refused").isNotNull();
+        assertThat(refused.getCode()).isEqualTo(409);
+        ExecutionPolicy after = PolicyTestSupport.get(client, ns, "stale");
+        assertThat(after.getStatus().history).as("history as stored").hasSize(1);
+        assertThat(after.getStatus().history.get(0).at).isEqualTo(fresh.getStatus().history.get(0).at);
+        assertThat(condition(after, Conditions.READY).getLastTransitionTime()).isEqualTo(readySince);
+        assertThat(after.getStatus().transition).isNull();
     }
 }
