@@ -39,6 +39,16 @@ public final class OperatorProcess implements AutoCloseable {
         return start(plane, namespace, user, identity, List.of());
     }
 
+    /**
+     * One replica watching {@code watched} (a comma list of namespaces) with its Lease in {@code leaseNamespace}, with
+     * extra JVM options: a benchmark's policies spread over several namespaces.
+     */
+    public static OperatorProcess startWatching(ControlPlane plane, String leaseNamespace, String watched, List<String> options) {
+        List<String> all = new ArrayList<>(options);
+        all.add("-Dquarkus.operator-sdk.controllers.executionpolicy.namespaces=" + watched);
+        return start(plane, leaseNamespace, null, null, all);
+    }
+
     /** As above, with extra JVM options (-Dkey=value settings). */
     public static OperatorProcess start(ControlPlane plane, String namespace, String user, String identity,
             List<String> options) {

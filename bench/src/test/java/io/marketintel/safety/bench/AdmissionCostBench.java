@@ -31,11 +31,11 @@ import io.marketintel.safety.testing.ControlPlane;
  * policy, so its cost grows with them. No operator runs: the policies are created as they are, and every write is a
  * server-side dry run (admitted or refused as a real one, nothing stored, no controller woken).
  * <p>
- * For each size of SIZES: WRITES writes of each kind, timed by the client (median) and by the API server's own
+ * For each size of POLICY_SIZES: WRITES writes of each kind, timed by the client (median) and by the API server's own
  * {@code apiserver_admission_controller_admission_duration_seconds} for ValidatingAdmissionPolicy (mean):
  * a pod template change of a governed Deployment, its scale subresource, and a labelled pod created.
  * <pre>
- *   bench/admission-cost.sh                       SIZES="0 50 300" WRITES=20
+ *   bench/admission-cost.sh                       POLICY_SIZES="0 50 300" WRITES=20
  * </pre>
  * A benchmark prints figures; nothing here asserts a speed.
  */
@@ -52,7 +52,7 @@ public final class AdmissionCostBench {
     }
 
     private static void run() throws Exception {
-        List<Integer> sizes = Arrays.stream(Bench.env("SIZES", "0 50 300").trim().split("\\s+")).map(Integer::parseInt).toList();
+        List<Integer> sizes = Arrays.stream(Bench.env("POLICY_SIZES", "0 50 300").trim().split("\\s+")).map(Integer::parseInt).toList();
         int writes = Integer.parseInt(Bench.env("WRITES", "20"));
         try (ControlPlane plane = Bench.controlPlane("admission-cost-bench")) {
             plane.installAdmission();

@@ -27,7 +27,8 @@ import io.marketintel.safety.testing.Writes;
 
 /**
  * bench/scale.sh: throughput and footprint of one operator replica holding many policies. Prints figures,
- * asserts nothing. Settings from the environment: POLICIES (1000), IDLE seconds (60), JVM_OPTS and NMT (see
+ * asserts nothing. Settings from the environment: POLICIES (1000), NAMESPACES (1: the policies spread over that many),
+ * IDLE seconds (60), JVM_OPTS and NMT (see
  * {@link Bench#operatorJvm}), CONTROLLER_QPS (see {@link Bench#controlPlane}).
  * <ol>
  * <li>start-up: the packaged operator from process start to /q/health/ready = 200, with no policy;</li>
@@ -51,6 +52,10 @@ public final class ScaleBench {
     static void run() throws Exception {
         int n = Integer.parseInt(Bench.env("POLICIES", "1000"));
         int idle = Integer.parseInt(Bench.env("IDLE", "60"));
+        // Policies spread over this many namespaces (round robin): one, as before, by default. Several admission policies
+        // cost the API server an evaluation per policy of the write's namespace (docs/performance.md), and a pod LIST
+        // filters the namespace's pods: a desk per namespace is what most installations look like.
+        int spread = Math.max(1, Integer.parseInt(Bench.env("NAMESPACES", "1")));
         List<String> jvm = Bench.operatorJvm();
         String load = Bench.loadAverage();
         ControlPlane plane = Bench.controlPlane("scale-bench");
@@ -62,30 +67,36 @@ public final class ScaleBench {
                 node.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(n + 100)));
                 return node;
             });
-            String ns = Namespaces.create(client, "scale");
+            List<String> namespaces = new java.util.ArrayList<>();
+            for (int k = 0; k < spread; k++) {
+                namespaces.add(Namespaces.create(client, "scale"));
+            }
+            String ns = namespaces.get(0); // the Lease's, and the first of the policies'
+            String watched = String.join(",", namespaces);
             out.append("""
-                    Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, one namespace
+                    Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, %s
                     machine: nproc %d, Java %s %s, kube-apiserver %s (loopback, kwok node)
                     cluster: %s
                     operator: java %s -jar target/quarkus-app/quarkus-run.jar (one replica, leader election on)
-                    """.formatted(n, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vendor"),
+                    """.formatted(n, spread == 1 ? "one namespace" : spread + " namespaces (NAMESPACES)", Runtime.getRuntime().availableProcessors(), System.getProperty("java.vendor"),
                     System.getProperty("java.version"), plane.serverVersion(), Bench.controllerLimits(), String.join(" ", jvm)));
 
             long started = System.nanoTime();
-            operator = OperatorProcess.start(plane, ns, null, null, jvm);
+            operator = OperatorProcess.startWatching(plane, ns, watched, jvm);
             int port = operator.awaitReady(Duration.ofMinutes(3));
             double startup = ms(started);
             out.append("start-up to ready, no policy:            %8.0f ms%n".formatted(startup));
 
             progress("creating %d deployments", n);
-            Bench.parallel(n, i -> TradingSystem.deployment(client, ns, "d" + i, "s" + i, 1));
-            try (SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inNamespace(ns).inform()) {
+            Bench.parallel(n, i -> TradingSystem.deployment(client, namespaces.get(i % spread), "d" + i, "s" + i, 1));
+            try (SharedIndexInformer<ExecutionPolicy> xp = client.resources(ExecutionPolicy.class).inAnyNamespace()
+                    .withLabel(OperatorProcess.LABEL, "process").inform()) {
                 double before = metric(port, "reconciliations_started_total");
                 Map<String, Double> cpuBefore = cpuByProcess(operator.pid());
                 Map<String, Double> requestsBefore = Bench.requests(client);
                 progress("creating %d policies", n);
                 long t0 = System.nanoTime();
-                Bench.parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(ns).resource(client.getKubernetesSerialization()
+                Bench.parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(namespaces.get(i % spread)).resource(client.getKubernetesSerialization()
                         .unmarshal("""
                                 apiVersion: safety.marketintel.io/v1alpha1
                                 kind: ExecutionPolicy
@@ -146,7 +157,7 @@ public final class ScaleBench {
                 // JVM_OPTS (-XX:StartFlightRecording=...,dumponexit=true) is written.
                 operator.terminate();
                 long r0 = System.nanoTime();
-                operator = OperatorProcess.start(plane, ns, null, null, jvm);
+                operator = OperatorProcess.startWatching(plane, ns, watched, jvm);
                 int port2 = operator.awaitReady(Duration.ofMinutes(3));
                 double restartReady = ms(r0);
                 await("every policy reconciled once after the restart").atMost(SETUP).pollInterval(Duration.ofMillis(200))
