@@ -378,7 +378,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                     e.getMessage());
             return ErrorStatusUpdateControl.noStatusUpdate();
         }
-        if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+        if (conflict(e)) {
             // The policy changed between our read and our status write (an annotation, another writer): the
             // optimistic lock did its job. Retry from a fresh read; nothing is wrong, so nothing is reported.
             LOG.debugf("status of %s/%s changed under us; retrying", ns, name);
@@ -402,6 +402,19 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         long generation = Optional.ofNullable(current.getMetadata().getGeneration()).orElse(0L);
         return ErrorStatusUpdateControl.patchStatus(statusPatch(current,
                 StatusWriter.failed(current.getStatus(), generation, message, clock.instant())));
+    }
+
+    /**
+     * An optimistic-lock conflict (409), as the client throws it or as the SDK's resource operations wrap it (the status
+     * write at the end of a pass).
+     */
+    static boolean conflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof KubernetesClientException k && k.getCode() == 409) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void decisionLog(ExecutionPolicy policy, Decision decision, String reason, String message) {
