@@ -199,10 +199,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         String name = cached.getMetadata().getName();
         // Read. Decisions depend on our own last status write (transition in flight, history). The copy comes from the
         // informer cache, which holds that write as soon as it is made: the status is written through the Java Operator
-        // SDK's resource operations (see the end of the pass), which put the API server's answer into the cache and keep
-        // its own event from waking the policy again (issue 22: no GET per pass, fewer passes). A copy older than someone
-        // else's write is still possible; the status patch carries this copy's resourceVersion, so a pass decided from
-        // it is refused (409) and decided again from the newer copy (TransitionIT's stale-copy test).
+        // SDK's resource operations (see the end of the pass), which put the API server's answer into the cache at once
+        // (issue 22: no GET per pass). A copy older than someone else's write is still possible; the status patch carries
+        // this copy's resourceVersion, so a pass decided from it is refused (409, a retry: updateErrorStatus) and decided
+        // again from the newer copy (TransitionIT's stale-copy test).
         ExecutionPolicy policy = cached;
         ResourceID id = ResourceID.fromResource(policy);
         ExecutionPolicySpec spec = policy.getSpec();
