@@ -4,11 +4,11 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -89,13 +89,13 @@ public class LiveRegister {
     }
 
     /**
-     * As {@link #updatedEnvVars(String, String, String)}, also dropping the entries of policies that {@code existing} (the
-     * namespace's policies as the operator's cache has them; null: not known) does not name: a deleted policy gets no pass
+     * As {@link #updatedEnvVars(String, String, String)}, also dropping the entries of policies that {@code exists} (whether
+     * the operator's cache has a policy of that name in the namespace; null: not known) denies: a deleted policy gets no pass
      * of its own (no finalizer holds a deletion), so the next pass of another policy of its namespace clears its entry.
      */
-    public static Optional<String> updatedEnvVars(String current, String policy, String envVar, Set<String> existing) {
+    public static Optional<String> updatedEnvVars(String current, String policy, String envVar, Predicate<String> exists) {
         TreeMap<String, String> entries = envVars(current);
-        boolean pruned = existing != null && entries.keySet().removeIf(p -> !p.equals(policy) && !existing.contains(p));
+        boolean pruned = exists != null && entries.keySet().removeIf(p -> !p.equals(policy) && !exists.test(p));
         String want = envVar == null || envVar.equals(ExecutionPolicySpec.Defaults.MODE_ENV_VAR)
                 ? null : envVar;
         if (Objects.equals(entries.get(policy), want) && !pruned) {
@@ -123,32 +123,32 @@ public class LiveRegister {
         return entries;
     }
 
-    /** {@link #hold(String, String, boolean, String, java.util.Set)} for a policy whose env var is EXECUTION_MODE (or that is gone). */
+    /** {@link #hold(String, String, boolean, String, Predicate)} for a policy whose env var is EXECUTION_MODE (or that is gone). */
     public void hold(String namespace, String policy, boolean live) {
         hold(namespace, policy, live, null, null);
     }
 
     /**
      * Makes the register of {@code namespace} name {@code policy} or not, and its env var register hold {@code envVar}
-     * for it (no entry for null or EXECUTION_MODE), dropping the env var entries of policies {@code existing} does not
-     * name (null: keep them). Answered from the watch when both already say so (no request); otherwise one merge patch
+     * for it (no entry for null or EXECUTION_MODE), dropping the env var entries of policies {@code exists} denies (null:
+     * keep them; asked only for the entries there are, usually none). Answered from the watch when both already say so (no request); otherwise one merge patch
      * guarded by the resourceVersion it was computed from. A policy created a moment ago that a lagging cache does not
      * show yet may lose its entry: that only makes its objects judged by EXECUTION_MODE (stricter) until its next pass.
      *
      * @throws KubernetesClientException when the API server refuses the write (RBAC, admission), or conflicts persist
      */
-    public void hold(String namespace, String policy, boolean live, String envVar, Set<String> existing) {
+    public void hold(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
         // One writer per namespace in this process: the policies of a namespace are reconciled in parallel, and each
         // would otherwise conflict with the others' writes; after a write the next one starts from its result.
         synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
-            holdLocked(namespace, policy, live, envVar, existing);
+            holdLocked(namespace, policy, live, envVar, exists);
         }
     }
 
-    private void holdLocked(String namespace, String policy, boolean live, String envVar, Set<String> existing) {
+    private void holdLocked(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
         if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()
-                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, existing).isEmpty()) {
+                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, exists).isEmpty()) {
             return;
         }
         Namespace current = seen.orElse(null);
@@ -160,7 +160,7 @@ public class LiveRegister {
                 }
             }
             Optional<String> next = updated(value(current), policy, live);
-            Optional<String> nextEnvVars = updatedEnvVars(envVarsValue(current), policy, envVar, existing);
+            Optional<String> nextEnvVars = updatedEnvVars(envVarsValue(current), policy, envVar, exists);
             if (next.isEmpty() && nextEnvVars.isEmpty()) {
                 return;
             }

@@ -13,7 +13,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.function.Predicate;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -240,7 +240,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // Its env var, in the register beside it, before any template is configured with it; entries of policies gone
         // from the namespace are cleared on the way (a deleted policy has no pass of its own).
         try {
-            register.hold(ns, name, liveAllowed, envVar, namesIn(context, ns));
+            register.hold(ns, name, liveAllowed, envVar, exists(context, ns));
         } catch (KubernetesClientException e) {
             writeFailures.add("could not " + (liveAllowed ? "add" : "remove") + " ExecutionPolicy " + name + " in Namespace " + ns
                     + "'s register of Live policies (or record its env var " + envVar + " there): " + message(e));
@@ -293,7 +293,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             // Before a status that leaves Live is written: the register never allows more than status does. If this
             // fails, the pass fails and the status is not written (the next pass decides again).
             try {
-                register.hold(ns, name, false, envVar, namesIn(context, ns));
+                register.hold(ns, name, false, envVar, exists(context, ns));
             } catch (KubernetesClientException e) {
                 throw new IllegalStateException("could not remove ExecutionPolicy " + name + " from Namespace " + ns
                         + "'s register of Live policies (" + MetadataNames.LIVE_POLICIES_ANNOTATION + "): " + message(e), e);
@@ -310,10 +310,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
     }
 
-    /** The namespace's policies as the primary cache has them; null (keep every entry) without a context. */
-    private static Set<String> namesIn(Context<ExecutionPolicy> context, String ns) {
-        return context == null ? null : context.getPrimaryCache().list(ns).map(p -> p.getMetadata().getName())
-                .collect(Collectors.toSet());
+    /** Whether the primary cache has a policy of that name in {@code ns}; null (keep every entry) without a context. */
+    private static Predicate<String> exists(Context<ExecutionPolicy> context, String ns) {
+        return context == null ? null : policy -> context.getPrimaryCache().get(new ResourceID(policy, ns)).isPresent();
     }
 
     /** Whether a status lets the policy's pods run Live: Live with no transition away, or on the approved way there. */

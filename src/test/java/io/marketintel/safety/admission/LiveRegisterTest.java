@@ -78,9 +78,9 @@ class LiveRegisterTest {
         assertThat(LiveRegister.updatedEnvVars("fx=A", "arbitrage", "B")).contains("arbitrage=B,fx=A");
         assertThat(LiveRegister.envVars("fx=A,,broken,=B,m=")).containsOnlyKeys("fx");
         // Entries of policies gone from the namespace go with the next write of any policy there.
-        assertThat(LiveRegister.updatedEnvVars("fx=A,gone=B", "momentum", null, Set.of("fx", "momentum"))).contains("fx=A");
-        assertThat(LiveRegister.updatedEnvVars("fx=A", "momentum", null, Set.of("fx", "momentum"))).isEmpty();
-        assertThat(LiveRegister.updatedEnvVars("fx=A", "fx", "A", Set.of())).isEmpty(); // its own entry stays
+        assertThat(LiveRegister.updatedEnvVars("fx=A,gone=B", "momentum", null, Set.of("fx", "momentum")::contains)).contains("fx=A");
+        assertThat(LiveRegister.updatedEnvVars("fx=A", "momentum", null, Set.of("fx", "momentum")::contains)).isEmpty();
+        assertThat(LiveRegister.updatedEnvVars("fx=A", "fx", "A", Set.<String> of()::contains)).isEmpty(); // its own entry stays
     }
 
     @Property

@@ -27,11 +27,11 @@ public final class OperatorStatus {
         Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--subresource=status", "--type=merge",
                 "-p", "{\"status\":" + json + "}");
         assertThat(r.exitCode()).as(r.output()).isZero();
-        ExecutionPolicyStatus status = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get().getStatus();
+        ExecutionPolicy written = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get();
+        ExecutionPolicyStatus status = written.getStatus();
         boolean live = status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
                 Optional.ofNullable(status.transition).map(t -> t.to));
         register(client, kubectl, ns, policy, live);
-        ExecutionPolicy written = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get();
         String envVar = written.getSpec().modeInjection == null ? null : written.getSpec().modeInjection.envVar;
         Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
         LiveRegister.updatedEnvVars(annotations == null ? "" : annotations.getOrDefault(MetadataNames.MODE_ENV_VARS_ANNOTATION, ""),
