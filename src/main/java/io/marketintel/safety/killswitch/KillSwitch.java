@@ -56,14 +56,19 @@ public class KillSwitch {
     /**
      * Entry point one. {@code latchHolds} is the pass's own pure reading of the latch from what the kill switch sees
      * (the kill switch does not decide it): when it holds, every target is written to zero now, and this waits for it.
+     * {@code rearmPending}: the policy carries a re-arm of its current epoch, so this pass may release the latch.
      */
-    public Sighting enter(ExecutionPolicy policy, Predicate<Sighting> latchHolds) {
+    public Sighting enter(ExecutionPolicy policy, boolean rearmPending, Predicate<Sighting> latchHolds) {
         ResourceID id = ResourceID.fromResource(policy);
         // The pass read the policy just now: a stop its status shows re-armed (by another replica, before a
         // fail-over) is history, not a stop under way.
         executor.settle(policy);
-        Sighting seen = new Sighting(watcher.triggers(policy), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty(),
-                watcher.counts(policy));
+        // A pass that may release reads the Namespace and the cluster from the API server, not the watches: a release
+        // must see every stop set before the pass began (StopWatcher#read). The policy's own stop is on the copy the
+        // pass decides from, whose resourceVersion its status write carries.
+        StopWatcher.Read now = rearmPending ? watcher.read(policy) : new StopWatcher.Read(watcher.triggers(policy), watcher.counts(policy));
+        Sighting seen = new Sighting(now.triggers(), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty(),
+                now.counts());
         if (!latchHolds.test(seen)) {
             return seen;
         }

@@ -283,16 +283,43 @@ public class StopWatcher {
      * ({@link #missed}).
      */
     public List<Trigger> triggers(ExecutionPolicy policy) {
+        return triggers(policy, namespace(policy.getMetadata().getNamespace()), global());
+    }
+
+    /** The stop counts of the policy's Namespace and of the cluster singleton now ({@code emergency-stop-count}). */
+    public StopCounts counts(ExecutionPolicy policy) {
+        return counts(namespace(policy.getMetadata().getNamespace()), global());
+    }
+
+    /**
+     * {@link #triggers} and {@link #counts} from the API server itself: the policy's Namespace and
+     * {@code ExecutionSafety/global} read now (two GETs), not from the watches. Only a release asks for it: a watch may
+     * deliver a stop set a moment ago after the re-arm that would release the latch, and a release decided from that
+     * older copy would let the new stop go unseen by this pass (insider tier, seed 1796554711347:104). A read made
+     * after the pass began shows every stop written before it. Throws when either cannot be read: no release then.
+     */
+    public Read read(ExecutionPolicy policy) {
+        Optional<Namespace> n = Optional.ofNullable(client.namespaces().withName(policy.getMetadata().getNamespace()).get());
+        Optional<ExecutionSafety> g = Optional.ofNullable(
+                client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get());
+        return new Read(triggers(policy, n, g), counts(n, g));
+    }
+
+    /** The stops in force for a policy and the stop counts, as one read shows them. */
+    public record Read(List<Trigger> triggers, StopCounts counts) {
+    }
+
+    private static List<Trigger> triggers(ExecutionPolicy policy, Optional<Namespace> namespace, Optional<ExecutionSafety> cluster) {
         List<Trigger> found = new ArrayList<>();
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
         var seen = policy.getStatus() == null ? null : policy.getStatus().stopsSeen;
         long seenInNamespace = namespaceStopsSeen(seen, policy);
         trigger(policy, Scope.Policy, "ExecutionPolicy/" + name, "xp " + name + " -n " + ns).ifPresent(found::add);
-        namespace(ns).ifPresent(n -> trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns)
+        namespace.ifPresent(n -> trigger(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns)
                 .or(() -> missed(n, Scope.Namespace, "Namespace/" + ns, "namespace " + ns, seenInNamespace))
                 .ifPresent(found::add));
-        global().ifPresent(g -> trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
+        cluster.ifPresent(g -> trigger(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
                 "executionsafety " + ExecutionSafety.SINGLETON_NAME)
                 .or(() -> missed(g, Scope.Cluster, "ExecutionSafety/" + ExecutionSafety.SINGLETON_NAME,
                         "executionsafety " + ExecutionSafety.SINGLETON_NAME, seen == null ? null : seen.cluster))
@@ -300,10 +327,8 @@ public class StopWatcher {
         return found;
     }
 
-    /** The stop counts of the policy's Namespace and of the cluster singleton now ({@code emergency-stop-count}). */
-    public StopCounts counts(ExecutionPolicy policy) {
-        return new StopCounts(namespace(policy.getMetadata().getNamespace()).map(StopWatcher::count).orElse(0L),
-                global().map(StopWatcher::count).orElse(0L));
+    private static StopCounts counts(Optional<Namespace> namespace, Optional<ExecutionSafety> cluster) {
+        return new StopCounts(namespace.map(StopWatcher::count).orElse(0L), cluster.map(StopWatcher::count).orElse(0L));
     }
 
     /** The stop counts a policy's status records as seen ({@code status.stopsSeen}). */

@@ -212,7 +212,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // status write. Whether the admission policies are installed matters only to a re-arm and to an escalation.
         boolean rearmPending = PassPlanner.rearmPending(policy);
         List<String> admissionMissing = rearmPending ? admission.missing() : List.of();
-        KillSwitch.Sighting stops = killSwitch.enter(policy,
+        KillSwitch.Sighting stops = killSwitch.enter(policy, rearmPending,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
                 stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent(), marked(policy, context)), Optional.empty(), now,

@@ -197,9 +197,10 @@ final class Lane {
             case APPROVE -> approve(step, before);
             case EDIT_APPROVALS, WITHDRAW_APPROVALS -> editApprovals(step, before);
             case STOP_POLICY -> {
-                Instant at = Instant.now();
                 String outcome = write(step, () -> merge(a, annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION,
                         "insider " + sequence.key() + " step " + (i + 1))));
+                // Made once the API server answered: a pass that began while the write was in flight may not see it.
+                Instant at = Instant.now();
                 if (outcome.equals("ok")) {
                     reasonsWritten.add("insider " + sequence.key() + " step " + (i + 1));
                     policyStopOn = true;
@@ -247,9 +248,9 @@ final class Lane {
                 yield "delete " + deleted + ", create " + created(step, read(), () -> policies(a).resource(manifest("DryRun")).create());
             }
             case STOP_NAMESPACE -> {
-                Instant at = Instant.now();
                 String outcome = write(step, () -> client(a).namespaces().withName(ns).patch(PatchContext.of(PatchType.JSON_MERGE),
                         json(annotation(MetadataNames.EMERGENCY_STOP_ANNOTATION, "insider " + sequence.key() + " step " + (i + 1)))));
+                Instant at = Instant.now();
                 if (outcome.equals("ok")) {
                     reasonsWritten.add("insider " + sequence.key() + " step " + (i + 1));
                     namespaceStopsWritten++;

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -271,6 +272,34 @@ class KillSwitchIT extends NamespacedTest {
         for (int i = 1; i < n; i++) {
             awaitPolicy(ns, "p" + i, "resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
         }
+    }
+
+    /**
+     * A pass that may release a stop reads the Namespace and the cluster from the API server, not the watches (insider
+     * tier, seed 1796554711347:104: a Namespace stop set just before a pass acted on an earlier re-arm was not yet in
+     * the watch's copy, and the pass released). A watcher whose watches never started is the stalest copy there is:
+     * its cache shows nothing, the read shows the stop and the API server's count of it.
+     */
+    @Test
+    void aReleaseSeesANamespaceStopTheWatchHasNotDeliveredYet() {
+        StopWatcher lagging = new StopWatcher(client, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), null);
+        ExecutionPolicy p = new ExecutionPolicy();
+        p.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withNamespace(ns).withName("fx").build());
+        assertThat(lagging.read(p).triggers()).as("nothing in force yet").isEmpty();
+        assertThat(kubectl.run("annotate", "namespace", ns, STOP + "=venue halted").exitCode()).isZero();
+
+        assertThat(lagging.triggers(p)).as("the watch's copy, not delivered").isEmpty();
+        StopWatcher.Read read = lagging.read(p);
+        assertThat(read.triggers()).singleElement().satisfies(t -> {
+            assertThat(t.scope()).isEqualTo(Latch.Scope.Namespace);
+            assertThat(t.reason()).isEqualTo("venue halted");
+        });
+        assertThat(read.counts().namespace()).as("the API server counted the stop").isPositive();
+        // What the pass decides from that read: the re-arm of the recorded epoch is spent, not a release.
+        Latch.State latch = Latch.evaluate(read.triggers(), false, Optional.of(new Latch.Rearm("alice", 1)),
+                new Latch.Recorded(true, false, 1));
+        assertThat(latch.change()).isEqualTo(Latch.Change.REARM_SPENT);
+        assertThat(kubectl.run("annotate", "namespace", ns, STOP + "-").exitCode()).isZero();
     }
 
     @Test
