@@ -5,7 +5,8 @@ import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 
 /**
- * The store of every informer of the operator: objects are kept without {@code metadata.managedFields}.
+ * The store of the operator's informers (each its own instance, {@link StorePerInformer}), except the reconciler's
+ * informers of policies: objects are kept without {@code metadata.managedFields}.
  * The operator never reads them, and they are most of an object's size once several managers have written
  * it (a pod written by the scheduler, the kubelet and the ReplicaSet controller; a policy whose status is
  * applied by the operator): with 1,000 policies, their Deployments and pods, they were the largest share of

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
-import io.marketintel.safety.cache.WithoutManagedFields;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 
 /**
@@ -28,11 +27,10 @@ public class EgressFences {
         this.client = client;
     }
 
-    /** The informer of every fence the operator made, each mapped to its policy. */
+    /** The informer of every fence the operator made, each mapped to its policy (its stores: {@link io.marketintel.safety.cache.StorePerInformer}). */
     public static InformerEventSourceConfiguration<NetworkPolicy> eventSource() {
         return InformerEventSourceConfiguration.from(NetworkPolicy.class, ExecutionPolicy.class)
                 .withName("egressfence")
-                .withItemStore(new WithoutManagedFields<>())
                 .withLabelSelector(MetadataNames.MANAGED_BY_LABEL + "=" + MetadataNames.MANAGED_BY + "," + MetadataNames.POLICY_LABEL)
                 .withSecondaryToPrimaryMapper(f -> Set.of(new ResourceID(
                         f.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL), f.getMetadata().getNamespace())))

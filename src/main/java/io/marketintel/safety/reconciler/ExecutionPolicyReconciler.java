@@ -30,7 +30,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -52,7 +51,7 @@ import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.actuation.Relevance;
-import io.marketintel.safety.cache.WithoutManagedFields;
+import io.marketintel.safety.cache.StorePerInformer;
 import io.marketintel.safety.actuation.Actuator;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
@@ -79,7 +78,7 @@ import io.marketintel.safety.policy.Decision;
  * Everything needed to resume lives in status and on the workloads, so a restarted operator picks up any step where it
  * was.
  */
-@ControllerConfiguration(name = ExecutionPolicyReconciler.NAME, informer = @Informer(itemStore = WithoutManagedFields.class))
+@ControllerConfiguration(name = ExecutionPolicyReconciler.NAME)
 // Least privilege beyond the policy itself: read and server-side-apply workloads (never create or
 // delete them), watch pods, create Events. Every verb is needed by some e2e suite (e2e/rbac-mutations.sh).
 @RBACRule(apiGroups = "apps", resources = { "deployments", "statefulsets" }, verbs = { RBACVerbs.GET, RBACVerbs.LIST,
@@ -154,19 +153,18 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
         return List.of(labelled(Deployment.class, Relevance::deployment, context),
                 labelled(StatefulSet.class, Relevance::statefulSet, context), killSwitch.eventSource(),
-                new InformerEventSource<>(EgressFences.eventSource(), context));
+                new InformerEventSource<>(StorePerInformer.withoutManagedFields(EgressFences.eventSource()), context));
     }
 
     private static <R extends HasMetadata> EventSource<?, ExecutionPolicy> labelled(Class<R> type, OnUpdateFilter<R> relevant,
             EventSourceContext<ExecutionPolicy> context) {
-        return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, ExecutionPolicy.class)
+        return new InformerEventSource<>(StorePerInformer.withoutManagedFields(InformerEventSourceConfiguration.from(type, ExecutionPolicy.class)
                 .withName(type.getSimpleName().toLowerCase())
                 .withLabelSelector(MetadataNames.POLICY_LABEL)
                 .withOnUpdateFilter(relevant)
-                .withItemStore(new WithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(r -> Set.of(new ResourceID(
                         r.getMetadata().getLabels().get(MetadataNames.POLICY_LABEL), r.getMetadata().getNamespace())))
-                .build(), context);
+                .build()), context);
     }
 
     /**
