@@ -6,6 +6,7 @@
 #   CONTROLLER_QPS=500 bench/scale.sh      kube-controller-manager at 500 requests/s, not its default 20
 #   NMT=true bench/scale.sh                also the operator's native memory by category
 #   JVM_OPTS="-Xmx512m" bench/scale.sh     other JVM options for the operator (default: a chart pod's)
+#   OPERATOR_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/scale.sh   another runtime for the operator
 # Starts its own control plane and the packaged operator as a process; both are stopped at the end.
 # Table on stdout and in target/scale-bench.txt. A benchmark prints figures; nothing here asserts a speed.
 set -euo pipefail

@@ -81,8 +81,7 @@ public final class OperatorProcess implements AutoCloseable {
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " missing: integration tests run after ./mvnw package");
         }
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dquarkus.http.port=0"));
+        List<String> command = new ArrayList<>(List.of(java(), "-Dquarkus.http.port=0"));
         command.addAll(options);
         // Loopback only, after the options: the image's own (a pod's) say 0.0.0.0, and the last -D wins.
         command.add("-Dquarkus.http.host=127.0.0.1");
@@ -95,6 +94,15 @@ public final class OperatorProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The {@code java} that runs the operator: {@code OPERATOR_JAVA} (a path to a java binary; the benchmarks compare
+     * runtimes with it), else this JVM's own.
+     */
+    public static String java() {
+        String given = System.getenv("OPERATOR_JAVA");
+        return given != null && !given.isBlank() ? given : Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     public long pid() {

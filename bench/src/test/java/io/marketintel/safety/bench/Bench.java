@@ -181,6 +181,14 @@ final class Bench {
         return jvm;
     }
 
+    /** What {@code java -version} says of {@code java}, on one line. */
+    static String runtime(String java) throws Exception {
+        Process p = new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip().replaceAll("\\s*\\n\\s*", "; ");
+        p.waitFor();
+        return out;
+    }
+
     /** The 1, 5 and 15 minute load averages. */
     static String loadAverage() throws Exception {
         String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");

@@ -29,7 +29,8 @@ import io.marketintel.safety.testing.Writes;
  * bench/scale.sh: throughput and footprint of one operator replica holding many policies. Prints figures,
  * asserts nothing. Settings from the environment: POLICIES (1000), NAMESPACES (1: the policies spread over that many),
  * IDLE seconds (60), JVM_OPTS and NMT (see
- * {@link Bench#operatorJvm}), CONTROLLER_QPS (see {@link Bench#controlPlane}).
+ * {@link Bench#operatorJvm}), CONTROLLER_QPS (see {@link Bench#controlPlane}), OPERATOR_JAVA (the java binary that runs
+ * the operator, {@link OperatorProcess#java}).
  * <ol>
  * <li>start-up: the packaged operator from process start to /q/health/ready = 200, with no policy;</li>
  * <li>throughput: POLICIES Deployments of one replica, then POLICIES DryRun policies (one Deployment each) created
@@ -77,9 +78,11 @@ public final class ScaleBench {
                     Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, %s
                     machine: nproc %d, Java %s %s, kube-apiserver %s (loopback, kwok node)
                     cluster: %s
-                    operator: java %s -jar target/quarkus-app/quarkus-run.jar (one replica, leader election on)
+                    operator: %s %s -jar target/quarkus-app/quarkus-run.jar (one replica, leader election on)
+                    operator runtime: %s
                     """.formatted(n, spread == 1 ? "one namespace" : spread + " namespaces (NAMESPACES)", Runtime.getRuntime().availableProcessors(), System.getProperty("java.vendor"),
-                    System.getProperty("java.version"), plane.serverVersion(), Bench.controllerLimits(), String.join(" ", jvm)));
+                    System.getProperty("java.version"), plane.serverVersion(), Bench.controllerLimits(), OperatorProcess.java(),
+                    String.join(" ", jvm), Bench.runtime(OperatorProcess.java())));
 
             long started = System.nanoTime();
             operator = OperatorProcess.startWatching(plane, ns, watched, jvm);
