@@ -3,7 +3,7 @@
 # decision costs, emergency-stop latency against kubectl, the admission policies' cost per write, throughput and
 # footprint with 1,000 policies, then leader fail-over.
 # Settings of each script pass through (RUNS, BASELINE_RUNS, SIZES, WORKLOADS, UNREADY_RUNS, DEADLINE, LOOP_MAX,
-# POLICIES, NAMESPACES, IDLE, CONTROLLER_QPS, JVM_OPTS, OPERATOR_JAVA, NMT, POLICY_SIZES, WRITES; RUNS also sets the
+# POLICIES, NAMESPACES, IDLE, CONTROLLER_QPS, JVM_OPTS, JVM_OPTS_APPEND, OPERATOR_JAVA, NMT, POLICY_SIZES, WRITES; RUNS also sets the
 # fail-over runs); the defaults take roughly 4 to 5 hours on 2 cores (an estimate:
 # the stop benchmark with StatefulSets, pod figures and the unready variant has not yet run at its defaults). docs/performance.md shows one report and how
 # to read it. Nothing here asserts a speed: it exits non-zero only if a benchmark failed to run.

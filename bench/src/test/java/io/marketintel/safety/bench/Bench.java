@@ -169,12 +169,15 @@ final class Bench {
     /**
      * The operator process's JVM options: JVM_OPTS, or what a pod of the chart runs with
      * ({@link OperatorJvm#podOptions}: the chart's {@code jvmOptions} and the image's own options, the heap sized
-     * from the chart's 512 MiB limit). NMT=true adds native memory tracking, whose summary ScaleBench prints.
+     * from the chart's 512 MiB limit). JVM_OPTS_APPEND adds options to those (e.g. {@code -XX:+UseCompactObjectHeaders}
+     * with OPERATOR_JAVA on JDK 25). NMT=true adds native memory tracking, whose summary ScaleBench prints.
      */
     static List<String> operatorJvm() {
         String given = env("JVM_OPTS", "");
         List<String> jvm = new ArrayList<>(given.isBlank() ? OperatorJvm.podOptions()
                 : Arrays.stream(given.trim().split("\\s+")).filter(o -> !o.isBlank()).toList());
+        String more = env("JVM_OPTS_APPEND", "");
+        Arrays.stream(more.trim().split("\\s+")).filter(o -> !o.isBlank()).forEach(jvm::add);
         if (Boolean.parseBoolean(env("NMT", "false"))) {
             jvm.add("-XX:NativeMemoryTracking=summary");
         }
