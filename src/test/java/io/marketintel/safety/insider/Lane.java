@@ -411,7 +411,15 @@ final class Lane {
         put.getMetadata().setUid(null);
         String outcome = write(step, () -> Writes.put(client(step.actor()), put, this::read));
         if (outcome.equals("ok")) {
-            policyStopOn = annotations(body).containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+            // A copy whose stop annotation differs from the one in force (a stale copy: an earlier stop's reason, or a
+            // stop since removed) writes a stop as the API server sees it: the stopper policy names whoever PUT it (CI,
+            // seed 1796559003543:341: a stale PUT by the trader before the operator had recorded the approver's stop).
+            String was = annotations(before).get(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+            String now = annotations(body).get(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+            if (now != null && !now.equals(was)) {
+                stopped(step.actor(), before, Instant.now());
+            }
+            policyStopOn = now != null;
             maybeReleased();
         }
         return step.variant() + " " + outcome;
