@@ -1,6 +1,8 @@
 package io.marketintel.safety.leadership;
 
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,6 +16,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -60,6 +65,47 @@ public class Leadership {
         return shuttingDown;
     }
 
+    /** The Lease this replica competes for, once the election is configured. */
+    private volatile LeaseLock lease;
+    private volatile String identity;
+
+    /**
+     * Gives the Lease up on a graceful shutdown, once this replica can no longer reconcile: the SDK builds its elector
+     * not to release on cancel, so a standby waited for the Lease to expire (13.5–14.3 s after a SIGTERM in
+     * {@code bench/failover.sh}: every rollout or drain of the chart's two replicas). Runs after the kill switch's
+     * shutdown stopped the operator (a later priority than its observer's default), and only when the SDK's reconcile
+     * executor has terminated: a pass still running would otherwise overlap the next leader's. Otherwise the Lease
+     * expires as before. A crash (SIGKILL) never gets here; the Lease expires.
+     */
+    void giveUpLease(@Observes @jakarta.annotation.Priority(5000) io.quarkus.runtime.ShutdownEvent event, Operator operator,
+            KubernetesClient client) {
+        LeaseLock lock = lease;
+        if (lock == null || !wasLeading) {
+            return;
+        }
+        if (!operator.getConfigurationService().getExecutorServiceManager().reconcileExecutorService().isTerminated()) {
+            LOG.warnf("%s keeps the lease on shutdown: a reconcile may still run; the standby takes over when it expires", identity);
+            return;
+        }
+        // The SDK may have closed its client on stop: a short-lived one of the same configuration.
+        try (KubernetesClient own = new KubernetesClientBuilder().withConfig(client.getConfiguration()).build()) {
+            LeaderElectionRecord current = lock.get(own);
+            if (current == null || !identity.equals(current.getHolderIdentity())) {
+                return;
+            }
+            ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+            // An empty holder, as client-go writes it: a standby may take it at once (fabric8's own release writes null,
+            // which its merge patch drops, so the Lease would stay named until it expired).
+            lock.update(own, new LeaderElectionRecord("", Duration.ofSeconds(1), now, now, current.getLeaderTransitions()));
+            LOG.infof("%s gave the lease up on shutdown: the standby leads at its next try", identity);
+        } catch (RuntimeException e) {
+            LOG.infof("%s could not give the lease up on shutdown (%s); the standby takes over when it expires", identity, e.getMessage());
+        }
+    }
+
+    /** Led at some point (the gauge is reset when leading stops, which the SDK's stop does before this runs). */
+    private volatile boolean wasLeading;
+
     void onStart(@Observes StartupEvent event, Operator operator) {
         if (operator.getConfigurationService().getLeaderElectionConfiguration().isEmpty()) {
             leader.set(1); // no election: this process is the only one acting
@@ -80,14 +126,17 @@ public class Leadership {
                 + UUID.randomUUID().toString().substring(0, 8));
         String ns = namespace.orElseGet(() -> client.getNamespace() != null ? client.getNamespace() : "default");
         LOG.infof("leader election: Lease %s/%s as %s (lease %s, renew deadline %s)", ns, lease, me, leaseDuration, renewDeadline);
+        this.lease = new LeaseLock(ns, lease, me);
+        this.identity = me;
         return new LeaderElectionConfiguration(lease, ns, leaseDuration, renewDeadline, retryPeriod, me,
                 new LeaderCallbacks(() -> {
                     leader.set(1);
+                    wasLeading = true;
                     LOG.infof("leading: %s reconciles from now on", me);
                 }, () -> {
                     leader.set(0);
                     if (shuttingDown) {
-                        LOG.infof("%s gave up the lease on shutdown", me);
+                        LOG.infof("%s stops leading on shutdown", me);
                         return;
                     }
                     LOG.warnf("lost the lease: %s stops reconciling and exits", me);
