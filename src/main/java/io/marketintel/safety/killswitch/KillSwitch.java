@@ -66,7 +66,7 @@ public class KillSwitch {
         // A pass that may release reads the Namespace and the cluster from the API server, not the watches: a release
         // must see every stop set before the pass began (StopWatcher#read). The policy's own stop is on the copy the
         // pass decides from, whose resourceVersion its status write carries.
-        StopWatcher.Read now = rearmPending ? watcher.read(policy) : new StopWatcher.Read(watcher.triggers(policy), watcher.counts(policy));
+        StopWatcher.Read now = rearmPending ? watcher.read(policy) : watcher.cached(policy);
         Sighting seen = new Sighting(now.triggers(), executor.stop(id).map(Stop::seen), watcher.blindSpots(), Optional.empty(),
                 now.counts());
         if (!latchHolds.test(seen)) {

@@ -286,13 +286,18 @@ public class StopWatcher {
         return triggers(policy, namespace(policy.getMetadata().getNamespace()), global());
     }
 
-    /** The stop counts of the policy's Namespace and of the cluster singleton now ({@code emergency-stop-count}). */
-    public StopCounts counts(ExecutionPolicy policy) {
-        return counts(namespace(policy.getMetadata().getNamespace()), global());
+    /**
+     * {@link #triggers} and the stop counts of the policy's Namespace and of the cluster singleton
+     * ({@code emergency-stop-count}), as the watches show them now (no request).
+     */
+    public Read cached(ExecutionPolicy policy) {
+        Optional<Namespace> n = namespace(policy.getMetadata().getNamespace());
+        Optional<ExecutionSafety> g = global();
+        return new Read(triggers(policy, n, g), counts(n, g));
     }
 
     /**
-     * {@link #triggers} and {@link #counts} from the API server itself: the policy's Namespace and
+     * {@link #cached} from the API server itself: the policy's Namespace and
      * {@code ExecutionSafety/global} read now (two GETs), not from the watches. Only a release asks for it: a watch may
      * deliver a stop set a moment ago after the re-arm that would release the latch, and a release decided from that
      * older copy would let the new stop go unseen by this pass (insider tier, seed 1796554711347:104). A read made

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -64,7 +63,8 @@ public final class FailoverBench {
             try {
                 ExecutionMode mode = ExecutionMode.DRY_RUN;
                 awaitMode(client, ns, mode);
-                List<Double> killLead = new ArrayList<>(), killDone = new ArrayList<>(), termLead = new ArrayList<>(), termDone = new ArrayList<>();
+                StopLatencyBench.Series killLead = new StopLatencyBench.Series(), killDone = new StopLatencyBench.Series(),
+                        termLead = new StopLatencyBench.Series(), termDone = new StopLatencyBench.Series();
                 for (int r = 0; r < runs; r++) {
                     int leader = awaitLeader(ports);
                     int standby = 1 - leader;
@@ -80,8 +80,9 @@ public final class FailoverBench {
                     double lead = ScaleBench.ms(t0);
                     awaitMode(client, ns, mode);
                     double done = ScaleBench.ms(t0);
-                    (crash ? killLead : termLead).add(lead);
-                    (crash ? killDone : termDone).add(done);
+                    // Run numbers from 1: the series sets run 0 apart as a warm-up, and every run here counts.
+                    (crash ? killLead : termLead).add(r + 1, lead);
+                    (crash ? killDone : termDone).add(r + 1, done);
                     out.append("  run %d, %s: standby leads after %.0f ms, change reconciled after %.0f ms%n".formatted(r + 1,
                             crash ? "SIGKILL" : "SIGTERM", lead, done));
                     stopped.join();
@@ -89,9 +90,9 @@ public final class FailoverBench {
                     ports[leader] = replicas[leader].awaitReady(Duration.ofMinutes(3));
                 }
                 out.append("SIGKILL: standby leads p50 %.0f ms (max %.0f), change reconciled p50 %.0f ms (max %.0f)%n".formatted(
-                        p50(killLead), max(killLead), p50(killDone), max(killDone)));
+                        killLead.p(0.5), killLead.p(1), killDone.p(0.5), killDone.p(1)));
                 out.append("SIGTERM: standby leads p50 %.0f ms (max %.0f), change reconciled p50 %.0f ms (max %.0f)%n".formatted(
-                        p50(termLead), max(termLead), p50(termDone), max(termDone)));
+                        termLead.p(0.5), termLead.p(1), termDone.p(0.5), termDone.p(1)));
             } finally {
                 for (OperatorProcess p : replicas) {
                     p.close();
@@ -123,17 +124,5 @@ public final class FailoverBench {
             ExecutionPolicy p = PolicyTestSupport.get(client, ns, "p");
             return p != null && p.getStatus() != null && p.getStatus().mode == mode && p.getStatus().transition == null;
         });
-    }
-
-    private static double p50(List<Double> xs) {
-        if (xs.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> s = xs.stream().sorted().toList();
-        return s.get((s.size() - 1) / 2);
-    }
-
-    private static double max(List<Double> xs) {
-        return xs.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     }
 }
