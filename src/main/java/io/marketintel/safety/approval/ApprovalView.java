@@ -14,6 +14,7 @@ import io.marketintel.safety.api.v1alpha1.Durations;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.Defaults;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.api.v1alpha1.Timestamps;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
@@ -108,8 +109,13 @@ public record ApprovalView(boolean pending, int required, int valid, Optional<Ex
 
     /** Approvals the wanted mode needs; the cluster can raise the floor for Live, never lower it. */
     public static int required(ExecutionPolicySpec spec, ExecutionSafety global) {
+        return required(spec, global, spec.mode);
+    }
+
+    /** Approvals an escalation to {@code mode} needs under this spec and the cluster's floor. */
+    public static int required(ExecutionPolicySpec spec, ExecutionSafety global, ExecutionMode mode) {
         var approval = spec.approval;
-        return switch (spec.mode) {
+        return switch (mode) {
             case LIVE -> Math.max(approval == null || approval.requiredForLive == null ? Defaults.APPROVALS_FOR_LIVE : approval.requiredForLive,
                     global == null || global.getSpec() == null || global.getSpec().minLiveApprovals == null ? 0
                             : global.getSpec().minLiveApprovals);

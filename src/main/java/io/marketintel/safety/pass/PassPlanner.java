@@ -128,8 +128,8 @@ public final class PassPlanner {
         int maxFailures = breakerSpec != null && breakerSpec.maxFailures != null ? breakerSpec.maxFailures : Defaults.BREAKER_MAX_FAILURES;
         Duration window = duration(breakerSpec == null ? null : breakerSpec.window, Defaults.BREAKER_WINDOW, "circuitBreaker.window", specProblems);
         List<String> inputProblems = new ArrayList<>();
-        Decision decision = TransitionRules.decide(input(spec, desired, latch.stopped(), decided, o.targets(), approvals, guardProblems,
-                now, inputProblems));
+        Decision decision = TransitionRules.decide(input(spec, global, desired, latch.stopped(), decided, o.targets(), approvals,
+                guardProblems, now, inputProblems));
         List<Breaker.Failure> failures = new ArrayList<>(latch.latched() ? List.of() : crashLoops(o.targets(), now));
         if (decision.reason() == Reason.TransitionTimedOut && decision.action() == Action.START && before.transition != null
                 && !Reason.TransitionTimedOut.name().equals(before.transition.trigger)) {
@@ -144,8 +144,8 @@ public final class PassPlanner {
             decided = StatusWriter.stopRecord(decided, latch, o.stop(), reading.rearm(), now);
             desired = ExecutionMode.BACKTEST;
             inputProblems = new ArrayList<>();
-            decision = TransitionRules.decide(input(spec, desired, false, decided, o.targets(), approvals, guardProblems, now,
-                    inputProblems));
+            decision = TransitionRules.decide(input(spec, global, desired, false, decided, o.targets(), approvals, guardProblems,
+                    now, inputProblems));
         }
         decided = StatusWriter.breaker(decided, latch, breaker, now);
         decided = StatusWriter.latchHistory(decided, before.mode, latch, now);
@@ -185,9 +185,14 @@ public final class PassPlanner {
                 : targets.stream().filter(w -> w.templateMode().filter(m -> m == ExecutionMode.LIVE).isEmpty()).toList();
     }
 
-    /** The pure decision input; spec values that cannot be read fail safe and are reported in {@code problems}. */
-    private static TransitionInput input(ExecutionPolicySpec spec, ExecutionMode desired, boolean stopped, ExecutionPolicyStatus status,
-            Actuator.Resolution targets, ApprovalView approvals, List<String> failingGuards, Instant now, List<String> problems) {
+    /**
+     * The pure decision input; spec values that cannot be read fail safe and are reported in {@code problems}. With an
+     * escalation in flight, the approvals are those it recorded when it started, against what its target mode needs now
+     * (the policy's count and the cluster's floor, which may have been raised since).
+     */
+    private static TransitionInput input(ExecutionPolicySpec spec, ExecutionSafety global, ExecutionMode desired, boolean stopped,
+            ExecutionPolicyStatus status, Actuator.Resolution targets, ApprovalView approvals, List<String> failingGuards,
+            Instant now, List<String> problems) {
         List<String> blocking = new ArrayList<>(targets.problems());
         blocking.addAll(failingGuards);
         List<String> own = new ArrayList<>();
@@ -201,9 +206,27 @@ public final class PassPlanner {
             inFlight = Optional.of(new InFlight(status.transition.from == null ? ExecutionMode.BACKTEST : status.transition.from,
                     status.transition.to, Timestamps.parse(status.transition.startedAt).orElse(now)));
         }
+        int valid = approvals.valid();
+        int required = approvals.required();
+        if (inFlight.filter(InFlight::isEscalation).isPresent()) {
+            valid = recordedApprovers(status.transition);
+            required = ApprovalView.required(spec, global, inFlight.get().to());
+        }
         return new TransitionInput(desired, Optional.ofNullable(status.mode), inFlight, Timestamps.parse(status.modeSince),
                 blocking.isEmpty() ? GuardVerdict.pass() : GuardVerdict.fail(blocking.toArray(String[]::new)),
-                approvals.valid(), approvals.required(), stopped, soak, timeout, now);
+                valid, required, stopped, soak, timeout, now);
+    }
+
+    /** Whether status records an escalation under way: then a pass reads the cluster's floor on approvals. */
+    public static boolean escalationInFlight(ExecutionPolicy policy) {
+        var t = status(policy).transition;
+        return t != null && t.to != null && t.to.isRiskierThan(t.from == null ? ExecutionMode.BACKTEST : t.from);
+    }
+
+    /** Distinct approvers an escalation recorded when it started, the requester never among them. */
+    static int recordedApprovers(ExecutionPolicyStatus.Transition t) {
+        return t.approvers == null ? 0
+                : (int) t.approvers.stream().filter(a -> a != null && !a.equals(t.requester)).distinct().count();
     }
 
     /** Replicas in {@code mode}: the spec's count for it, else the workload's remembered original count. */

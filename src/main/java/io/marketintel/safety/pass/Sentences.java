@@ -28,6 +28,10 @@ final class Sentences {
         if ("TransitionTimedOut".equals(trigger)) {
             return "rolled back to " + to + (from == null ? "" : ": the escalation to " + from + " did not complete in time") + runs;
         }
+        if ("ApprovalsRaised".equals(trigger)) {
+            return "rolled back to " + to + (from == null ? "" : ": the escalation to " + from + " had fewer approvals than "
+                    + from + " now requires") + runs;
+        }
         if (from == null || "Adopting".equals(trigger)) {
             return "adopted the targets in " + to + runs;
         }

@@ -312,7 +312,7 @@ public final class StatusWriter {
             h.trigger = after.transition.trigger;
             h.requester = after.transition.requester;
             h.approvers = after.transition.approvers;
-            h.outcome = (Reason.TransitionTimedOut.name().equals(after.transition.trigger) ? Outcome.RolledBack : Outcome.Succeeded).name();
+            h.outcome = (rollback(after.transition.trigger) ? Outcome.RolledBack : Outcome.Succeeded).name();
             after.history = prepend(after.history, h);
             after.mode = after.transition.to;
             after.modeSince = now.toString();
@@ -417,7 +417,7 @@ public final class StatusWriter {
         }
         if (started) {
             counts.add(new Report.TransitionCount(decision.from().orElse(null), decision.target().orElse(null), "Started"));
-            said.add(new Report.Announcement(decision.reason() == Reason.TransitionTimedOut, decision.reason().name(), decision.message()));
+            said.add(new Report.Announcement(rollback(decision.reason().name()), decision.reason().name(), decision.message()));
         }
         if (!decision.isTransition() && !plan.writes().isEmpty()) {
             said.add(new Report.Announcement(true, Why.DriftCorrected.name(),
@@ -492,6 +492,11 @@ public final class StatusWriter {
 
     private static String annotation(ExecutionPolicy p, String key) {
         return p.getMetadata().getAnnotations() == null ? null : p.getMetadata().getAnnotations().get(key);
+    }
+
+    /** An escalation given up (timed out, or its approvals no longer enough): rolled back, announced as a warning. */
+    static boolean rollback(String trigger) {
+        return Reason.TransitionTimedOut.name().equals(trigger) || Reason.ApprovalsRaised.name().equals(trigger);
     }
 
     private static List<ExecutionPolicyStatus.TransitionRecord> prepend(List<ExecutionPolicyStatus.TransitionRecord> history,

@@ -14,6 +14,8 @@ public enum Reason {
     TransitionInProgress,
     /** An escalation did not finish within transitionTimeout: back to the previous safer mode. */
     TransitionTimedOut,
+    /** An escalation in flight has fewer recorded approvals than its target mode now requires: back to the mode it left. */
+    ApprovalsRaised,
     /** Live is reachable only from DryRun. */
     BacktestToLiveRefused,
     /** Live needs dryRunSoak spent healthy in DryRun first. */

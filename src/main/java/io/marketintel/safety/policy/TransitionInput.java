@@ -16,8 +16,10 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
  * @param inFlight           status.transition
  * @param modeSince          when the effective mode was reached (the DryRun soak runs from here)
  * @param guards             verdict of the policy's guards for this escalation
- * @param validApprovals     approvals that count for this exact change
- * @param requiredApprovals  approvals the escalation to {@code desired} needs
+ * @param validApprovals     approvals that count for this exact change; with an escalation in flight, the approvers it
+ *                           recorded when it started
+ * @param requiredApprovals  approvals the escalation to {@code desired} needs; with an escalation in flight, what its
+ *                           target mode needs now
  * @param emergencyStopped   a latched stop (policy, namespace or cluster) is in force
  * @param dryRunSoak         spec.dryRunSoak, empty when no soak is required
  * @param transitionTimeout  spec.transitionTimeout

@@ -17,8 +17,8 @@ import io.marketintel.safety.policy.Decision.Action;
  * <ol>
  * <li>An emergency stop wins over everything.</li>
  * <li>A transition in flight is finished, unless the wanted mode became safer than its target (then we go
- * there at once) or it is an escalation past its timeout (then it is rolled back to the safer mode it
- * left).</li>
+ * there at once), or it is an escalation past its timeout, or an escalation whose recorded approvals are now fewer
+ * than its target mode requires (then it is rolled back to the safer mode it left).</li>
  * <li>Otherwise: same mode → hold; safer → go now; riskier → only from DryRun for Live, after the soak,
  * with every guard passing and enough approvals.</li>
  * </ol>
@@ -69,6 +69,13 @@ public final class TransitionRules {
             return start(f.to(), f.from(), Reason.TransitionTimedOut,
                     "escalation to " + f.to() + " did not complete within " + human(in.transitionTimeout())
                             + "; rolling back to " + f.from());
+        }
+        if (f.isEscalation() && in.validApprovals() < in.requiredApprovals()) {
+            // Raised while under way (the policy's count or the cluster's floor): what was approved is no longer enough,
+            // and nothing of the target mode may run on it. Back to safety; the next escalation asks for the new count.
+            return start(f.to(), f.from(), Reason.ApprovalsRaised,
+                    f.to() + " now requires " + in.requiredApprovals() + " approvals and this escalation was approved by "
+                            + in.validApprovals() + "; rolling back to " + f.from() + " (approve again for " + f.to() + ")");
         }
         String then = in.desired() == f.to() ? ""
                 : "; " + in.desired() + " is evaluated once " + f.to() + " is reached";

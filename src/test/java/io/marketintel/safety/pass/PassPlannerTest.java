@@ -23,6 +23,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.Latch;
 import io.marketintel.safety.policy.Decision.Action;
+import io.marketintel.safety.policy.Reason;
 import io.marketintel.safety.status.Conditions;
 
 /** Single passes worth reading as examples; {@link PassSimulationTest} runs thousands of generated ones. */
@@ -147,6 +148,46 @@ class PassPlannerTest {
     }
 
     /**
+     * An escalation started with the two approvals Live needed; the count was raised while it scaled up (the policy's
+     * {@code requiredForLive}, then the cluster's floor): it goes back to DryRun at once, as a rollback, so no Live pod
+     * runs on fewer approvals than required (insider tier, CI at b6eb367: GitOps raised the count mid-escalation).
+     */
+    @Test
+    void anEscalationWhoseApprovalCountIsRaisedUnderWayRollsBack() {
+        ExecutionPolicy raised = arrivingLive();
+        raised.getSpec().approval = new ExecutionPolicySpec.Approval();
+        raised.getSpec().approval.requiredForLive = 3;
+        PassPlan plan = PLANNER.plan(observe(raised, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)));
+        assertThat(plan.decision().action()).isEqualTo(Action.START);
+        assertThat(plan.decision().reason()).isEqualTo(Reason.ApprovalsRaised);
+        assertThat(plan.decision().target()).contains(ExecutionMode.DRY_RUN);
+        assertThat(plan.writes()).singleElement().satisfies(w -> assertThat(w.replicas()).as("Live pods go first").isZero());
+        assertThat(plan.fenceUp()).isTrue();
+        Report report = plan.report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().transition.trigger).isEqualTo("ApprovalsRaised");
+        assertThat(report.status().transition.approvers).isNull();
+        assertThat(report.announcements()).anySatisfy(a -> {
+            assertThat(a.reason()).isEqualTo("ApprovalsRaised");
+            assertThat(a.warning()).isTrue();
+        });
+
+        var global = new io.marketintel.safety.api.v1alpha1.ExecutionSafety();
+        global.setSpec(new io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec());
+        global.getSpec().minLiveApprovals = 3;
+        Observation floor = observe(arrivingLive(), List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1))
+                .withEscalation(new Observation.EscalationReads(Optional.of(global), List.of()), List.of());
+        assertThat(PLANNER.plan(floor).decision().reason()).as("the cluster's floor raised").isEqualTo(Reason.ApprovalsRaised);
+
+        ExecutionPolicy selfApproved = arrivingLive();
+        selfApproved.getStatus().transition.approvers = List.of("alice", "tom");
+        assertThat(PLANNER.plan(observe(selfApproved, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)))
+                .decision().reason()).as("the requester recorded as an approver counts for nothing").isEqualTo(Reason.ApprovalsRaised);
+
+        assertThat(PLANNER.plan(observe(arrivingLive(), List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)))
+                .decision().reason()).as("unchanged: it goes on").isEqualTo(Reason.TransitionInProgress);
+    }
+
+    /**
      * Issue 21: a Deployment that comes under the spec of a policy running Live (its selector matches a new one) is held at
      * zero and named, never configured for Live: its template was not among those approved. During the escalation itself
      * every target is configured (the approvals bound their templates).
@@ -246,6 +287,8 @@ class PassPlannerTest {
         arriving.getStatus().transition.to = ExecutionMode.LIVE;
         arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
         arriving.getStatus().transition.trigger = "EscalationAllowed";
+        arriving.getStatus().transition.requester = "tom";
+        arriving.getStatus().transition.approvers = List.of("alice", "rita");
         return arriving;
     }
 

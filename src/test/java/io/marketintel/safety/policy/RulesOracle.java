@@ -57,7 +57,7 @@ final class RulesOracle {
         if (in.emergencyStopped()) {
             return new Expected(Action.STOP, Optional.empty(), null, Reason.EmergencyStopped, 0);
         }
-        // 2. A transition in flight; guards, approvals and soak are not consulted.
+        // 2. A transition in flight; guards and soak are not consulted, approvals only as recorded against those now required.
         if (in.inFlight().isPresent()) {
             InFlight f = in.inFlight().get();
             if (safer(desired, f.to())) { // 2a
@@ -69,7 +69,10 @@ final class RulesOracle {
                 return new Expected(Action.START, Optional.of(f.from()), Optional.of(f.to()),
                         Reason.TransitionTimedOut, 0);
             }
-            return new Expected(Action.CONTINUE, Optional.of(f.to()), Optional.of(f.from()), // 2c
+            if (escalation && in.validApprovals() < in.requiredApprovals()) { // 2c: the count was raised under way
+                return new Expected(Action.START, Optional.of(f.from()), Optional.of(f.to()), Reason.ApprovalsRaised, 0);
+            }
+            return new Expected(Action.CONTINUE, Optional.of(f.to()), Optional.of(f.from()), // 2d
                     Reason.TransitionInProgress, 0);
         }
         // 3. Effective known.

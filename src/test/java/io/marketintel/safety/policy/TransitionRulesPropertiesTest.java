@@ -19,10 +19,12 @@ import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
+import net.jqwik.api.constraints.IntRange;
 
 /**
  * The invariants of the transition contract over arbitrary inputs: any instant from 1970 to 2200 (with
@@ -163,6 +165,23 @@ class TransitionRulesPropertiesTest {
     }
 
     @Property
+    void anEscalationInFlightWhoseApprovalsNoLongerSufficeRollsBack(@ForAll("inputs") TransitionInput any,
+            @ForAll("escalationPairs") ExecutionMode[] flight, @ForAll ExecutionMode desired,
+            @ForAll @IntRange(min = 1, max = 10) int required, @ForAll @IntRange(min = 0, max = 9) int recorded) {
+        Assume.that(recorded < required);
+        ExecutionMode wanted = safer(desired, flight[1]) ? flight[1] : desired; // not safer than the target
+        TransitionInput in = InputBuilder.from(any).stopped(false).desired(wanted).approvals(recorded, required)
+                .inFlight(flight[0], flight[1], any.now().minus(any.transitionTimeout()).plusNanos(1)).build();
+        Decision d = TransitionRules.decide(in);
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(flight[0]);
+        assertThat(d.from()).contains(flight[1]);
+        assertThat(d.reason()).isEqualTo(Reason.ApprovalsRaised);
+        assertThat(d.blockers()).isEmpty();
+    }
+
+    @Property
     void deEscalationInFlightNeverTimesOut(@ForAll("inputs") TransitionInput any,
             @ForAll("saferPairs") ExecutionMode[] flight, @ForAll ExecutionMode desired,
             @ForAll("durations") Duration age) {
@@ -178,13 +197,14 @@ class TransitionRulesPropertiesTest {
     }
 
     @Property
-    void inFlightTransitionsIgnoreGuardsApprovalsSoakAndEffectiveMode(@ForAll("inputs") TransitionInput any,
+    void inFlightTransitionsIgnoreGuardsSoakEffectiveModeAndApprovalsThatStillSuffice(@ForAll("inputs") TransitionInput any,
             @ForAll("pairs") ExecutionMode[] flight, @ForAll("inputs") TransitionInput other) {
         InputBuilder base = InputBuilder.from(any).stopped(false).inFlight(flight[0], flight[1],
-                any.now().minus(other.transitionTimeout()));
+                any.now().minus(other.transitionTimeout()))
+                .approvals(Math.max(any.validApprovals(), any.requiredApprovals()), any.requiredApprovals());
         TransitionInput in = base.build();
-        TransitionInput otherwise = base.guards(other.guards()).approvals(other.validApprovals(),
-                other.requiredApprovals()).dryRunSoak(other.dryRunSoak().orElse(null))
+        TransitionInput otherwise = base.guards(other.guards()).approvals(Math.max(other.validApprovals(),
+                other.requiredApprovals()), other.requiredApprovals()).dryRunSoak(other.dryRunSoak().orElse(null))
                 .modeSince(other.modeSince().orElse(null)).effective(other.effective().orElse(null)).build();
 
         assertThat(TransitionRules.decide(otherwise)).isEqualTo(TransitionRules.decide(in));

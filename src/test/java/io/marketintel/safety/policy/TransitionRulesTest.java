@@ -169,6 +169,29 @@ class TransitionRulesTest {
     }
 
     @Test
+    void anEscalationWhoseApprovalCountWasRaisedUnderWayRollsBack() {
+        // DryRun -> Live started with two approvals; requiredForLive (or the cluster's floor) is 3 now.
+        Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE).approvals(2, 3)
+                .inFlight(DRY_RUN, LIVE, NOW.minusSeconds(10)).build());
+
+        assertThat(d.action()).isEqualTo(Action.START);
+        assertThat(d.target()).contains(DRY_RUN);
+        assertThat(d.from()).contains(LIVE);
+        assertThat(d.reason()).isEqualTo(Reason.ApprovalsRaised);
+        assertThat(d.message()).isEqualTo("Live now requires 3 approvals and this escalation was approved by 2; rolling back"
+                + " to DryRun (approve again for Live)");
+    }
+
+    @Test
+    void aDeEscalationInFlightIgnoresApprovals() {
+        Decision d = TransitionRules.decide(healthy(LIVE, DRY_RUN).approvals(0, 3)
+                .inFlight(LIVE, DRY_RUN, NOW.minusSeconds(10)).build());
+
+        assertThat(d.action()).isEqualTo(Action.CONTINUE);
+        assertThat(d.reason()).isEqualTo(Reason.TransitionInProgress);
+    }
+
+    @Test
     void anEscalationOneNanosecondBeforeItsDeadlineContinues() {
         Decision d = TransitionRules.decide(healthy(DRY_RUN, LIVE)
                 .inFlight(DRY_RUN, LIVE, NOW.minus(TIMEOUT).plusNanos(1)).build());

@@ -12,6 +12,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.status.Conditions;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.PodHolds;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.TradingSystem;
@@ -103,6 +104,46 @@ class ApprovalIT extends NamespacedTest {
             assertThat(h.approvers).containsExactly("alice", "carol");
         });
         assertThat(p.getStatus().approval).as("nothing awaits approval once Live").isNull();
+    }
+
+    /**
+     * The count raised while the approved escalation is under way (held at Draining: its DryRun pods cannot finish
+     * terminating): what was approved is no longer enough, so it is rolled back to DryRun, and Live waits for the new
+     * count of approvals of the new change (insider tier, CI at b6eb367: a Live pod ran on 2 of 3).
+     */
+    @Test
+    void anEscalationWhoseApprovalCountIsRaisedUnderWayIsRolledBack() {
+        createAsBob("1h");
+        String token = askForLiveAsBob().getStatus().approval.token;
+        PodHolds.hold(client, ns, "alpha");
+        assertThat(users.approve("alice", "fx", token).exitCode()).isZero();
+        assertThat(users.approve("carol", "fx", token).exitCode()).isZero();
+        awaitPolicy(client, ns, "fx", "escalating, draining", p -> p.getStatus().transition != null
+                && p.getStatus().transition.to == ExecutionMode.LIVE && "Draining".equals(p.getStatus().transition.step));
+
+        Kubectl.Result raised = users.as("bob", null, "patch", "xp", "fx", "--type=merge", "-p",
+                "{\"spec\":{\"approval\":{\"requiredForLive\":3}}}");
+        assertThat(raised.exitCode()).as("asking for more approvals is a tightening: " + raised.output()).isZero();
+        ExecutionPolicy p = awaitPolicy(client, ns, "fx", "rolled back", x -> x.getStatus().transition != null
+                && "ApprovalsRaised".equals(x.getStatus().transition.trigger));
+        assertThat(p.getStatus().transition.to).isEqualTo(ExecutionMode.DRY_RUN);
+        PodHolds.release(client, ns);
+
+        p = awaitPolicy(client, ns, "fx", "back in DryRun, awaiting 3", x -> x.getStatus().mode == ExecutionMode.DRY_RUN
+                && x.getStatus().transition == null && x.getStatus().approval != null
+                && "AwaitingApproval".equals(condition(x, Conditions.STALLED).getReason()));
+        assertThat(p.getStatus().history.get(0)).satisfies(h -> {
+            assertThat(h.from).isEqualTo(ExecutionMode.LIVE);
+            assertThat(h.to).isEqualTo(ExecutionMode.DRY_RUN);
+            assertThat(h.trigger).isEqualTo("ApprovalsRaised");
+            assertThat(h.outcome).isEqualTo("RolledBack");
+        });
+        assertThat(p.getStatus().approval.required).isEqualTo(3);
+        assertThat(p.getStatus().approval.token).as("a new change, new approvals").isNotEqualTo(token);
+        assertThat(condition(p, Conditions.STALLED).getMessage()).contains("0 of 3 approvals for Live");
+        assertThat(client.pods().inNamespace(ns).list().getItems()).as("no Live pod ever started")
+                .noneMatch(pod -> "Live".equals(pod.getMetadata().getAnnotations().get(
+                        io.marketintel.safety.api.v1alpha1.MetadataNames.MODE_ANNOTATION)));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.marketintel.safety.testing;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,6 +42,8 @@ public final class SafetyInvariants implements AutoCloseable {
     private volatile boolean violated;
     /** ExecutionSafety/global spec.minLiveApprovals where a test sets it: a policy asking for fewer still needs this many. */
     private volatile int liveApprovalFloor;
+    /** See {@link #policyView(ExecutionPolicy, int, Map)}; written by the policy informer's thread only. */
+    private final Map<String, LiveEscalation> liveEscalations = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean ignoreUnownedPods;
 
     private SafetyInvariants(KubernetesClient client, List<String> namespaces, SafetyRules.Settings settings) {
@@ -193,7 +196,7 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     private void policy(String type, ExecutionPolicy policy) {
-        var view = policyView(policy, liveApprovalFloor);
+        var view = policyView(policy, liveApprovalFloor, liveEscalations);
         synchronized (rules) {
             rules.policySeen(type, view, Instant.now());
             violated = rules.first().isPresent();
@@ -233,6 +236,24 @@ public final class SafetyInvariants implements AutoCloseable {
     }
 
     static SafetyRules.PolicyView policyView(ExecutionPolicy p, int liveApprovalFloor) {
+        return policyView(p, liveApprovalFloor, new HashMap<>());
+    }
+
+    /**
+     * The Live approvals an escalation needed, as the watcher saw them: when it first saw the escalation recorded, and
+     * last while it was under way.
+     */
+    record LiveEscalation(String startedAt, int requiredAtStart, int requiredLast) {
+    }
+
+    /**
+     * @param liveEscalations per policy uid, what its latest escalation to Live needed ({@link LiveEscalation}). A count
+     *                        raised during an escalation makes the Live pods that then run forbidden (the operator rolls
+     *                        the escalation back: DESIGN §4), not the ones created under the record while it was enough;
+     *                        a system that reached Live is judged by the count in force on its way there (a count raised
+     *                        later applies to the next escalation), one the watcher never saw on its way by the count now
+     */
+    static SafetyRules.PolicyView policyView(ExecutionPolicy p, int liveApprovalFloor, Map<String, LiveEscalation> liveEscalations) {
         var meta = p.getMetadata();
         var spec = p.getSpec();
         ExecutionPolicyStatus status = p.getStatus();
@@ -242,17 +263,31 @@ public final class SafetyInvariants implements AutoCloseable {
                 meta.getAnnotations() == null ? null : meta.getAnnotations().get(MetadataNames.REARMED_BY_ANNOTATION));
         boolean rearmed = stopRecorded && rearm.isPresent() && status.emergencyStop.epoch != null
                 && rearm.get().epoch() == status.emergencyStop.epoch;
-        int required = Math.max(liveApprovalFloor,
+        int now = Math.max(liveApprovalFloor,
                 spec.approval != null && spec.approval.requiredForLive != null ? spec.approval.requiredForLive : 2);
+        int required = now; // for the pods that run
+        int requiredToCreate = now; // for a Live pod created at this version
+        String uid = meta.getUid() == null ? "" : meta.getUid();
+        boolean arriving = status != null && status.transition != null && status.transition.to == ExecutionMode.LIVE;
+        if (arriving) {
+            String startedAt = String.valueOf(status.transition.startedAt);
+            var e = liveEscalations.compute(uid, (k, seen) -> seen == null || !seen.startedAt().equals(startedAt)
+                    ? new LiveEscalation(startedAt, now, now) : new LiveEscalation(startedAt, seen.requiredAtStart(), now));
+            requiredToCreate = e.requiredAtStart();
+        } else if (status != null && status.mode == ExecutionMode.LIVE && liveEscalations.containsKey(uid)) {
+            required = requiredToCreate = liveEscalations.get(uid).requiredLast();
+        }
         boolean approved = false;
+        boolean approvedToCreate = false;
         String record = "no escalation to Live recorded";
-        if (status != null && status.transition != null && status.transition.to == ExecutionMode.LIVE) {
+        if (arriving) {
             approved = SafetyRules.approvedEnough(status.transition.approvers, status.transition.requester, required);
+            approvedToCreate = SafetyRules.approvedEnough(status.transition.approvers, status.transition.requester, requiredToCreate);
             record = "transition to Live by " + status.transition.requester + " approved by " + status.transition.approvers;
         } else if (status != null && status.mode == ExecutionMode.LIVE && status.history != null) {
             var arrival = status.history.stream().filter(h -> h.to == ExecutionMode.LIVE).findFirst();
             if (arrival.isPresent()) {
-                approved = SafetyRules.approvedEnough(arrival.get().approvers, arrival.get().requester, required);
+                approved = approvedToCreate = SafetyRules.approvedEnough(arrival.get().approvers, arrival.get().requester, required);
                 record = "in Live since " + arrival.get().at + ", requested by " + arrival.get().requester + ", approved by "
                         + arrival.get().approvers;
             }
@@ -262,8 +297,9 @@ public final class SafetyInvariants implements AutoCloseable {
                 + " transition=" + (status == null || status.transition == null ? null
                         : status.transition.from + "->" + status.transition.to + "@" + status.transition.step)
                 + " stop=" + (stopAnnotated ? "annotated" : "-") + "/" + (stopRecorded ? "recorded" : "-") + (rearmed ? "/re-armed" : "")
-                + " live-approval(" + required + " needed)=" + record + " rv=" + s.apply(meta.getResourceVersion());
-        boolean livePodsAllowed = approved && (status.transition == null || status.transition.to == ExecutionMode.LIVE);
+                + " live-approval(" + required + " needed" + (requiredToCreate != required ? ", " + requiredToCreate + " when recorded" : "")
+                + ")=" + record + " rv=" + s.apply(meta.getResourceVersion());
+        boolean livePodsAllowed = approvedToCreate && (status.transition == null || status.transition.to == ExecutionMode.LIVE);
         long version;
         try {
             version = Long.parseLong(meta.getResourceVersion());

@@ -2,6 +2,7 @@ package io.marketintel.safety.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -69,6 +70,43 @@ class SafetyInvariantsTest {
         none.getStatus().mode = ExecutionMode.LIVE;
         none.getStatus().history = List.of(arrival(ExecutionMode.LIVE, "bob"));
         assertThat(SafetyInvariants.policyView(none).mayRunLive()).as("requiredForLive: 0").isTrue();
+    }
+
+    /**
+     * A count raised during an escalation forbids the Live pods that run from then on (the operator rolls back), not the
+     * creations made under the record while it was enough; once Live, the count in force on the way there applies.
+     */
+    @Test
+    void aCountRaisedUnderWayForbidsLivePodsRunningNotThoseCreatedBefore() {
+        Map<String, SafetyInvariants.LiveEscalation> seen = new HashMap<>();
+        ExecutionPolicy p = policy(ExecutionMode.LIVE, 2, Map.of());
+        p.getMetadata().setUid("u1");
+        p.getStatus().mode = ExecutionMode.DRY_RUN;
+        p.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        p.getStatus().transition.to = ExecutionMode.LIVE;
+        p.getStatus().transition.startedAt = "2026-12-06T14:02:20Z";
+        p.getStatus().transition.requester = "tom";
+        p.getStatus().transition.approvers = List.of("alice", "rita");
+        assertThat(SafetyInvariants.policyView(p, 0, seen).mayRunLive()).isTrue();
+
+        p.getSpec().approval.requiredForLive = 3;
+        var raised = SafetyInvariants.policyView(p, 0, seen);
+        assertThat(raised.mayRunLive()).as("2 of 3 now: its Live pods must go").isFalse();
+        assertThat(raised.livePodsAllowed()).as("approved as recorded: creations then were allowed").isTrue();
+        assertThat(SafetyInvariants.policyView(p, 0, new HashMap<>()).livePodsAllowed())
+                .as("an escalation first seen needing 3").isFalse();
+
+        p.getSpec().approval.requiredForLive = 2;
+        SafetyInvariants.policyView(p, 0, seen);
+        p.getStatus().transition = null;
+        p.getStatus().mode = ExecutionMode.LIVE;
+        p.getStatus().history = List.of(arrival(ExecutionMode.LIVE, "tom", "alice", "rita"));
+        p.getSpec().approval.requiredForLive = 3;
+        var live = SafetyInvariants.policyView(p, 0, seen);
+        assertThat(live.mayRunLive()).as("raised once Live: applies to the next escalation").isTrue();
+        assertThat(live.livePodsAllowed()).isTrue();
+        assertThat(SafetyInvariants.policyView(p, 0, new HashMap<>()).mayRunLive()).as("never seen on its way: the count now")
+                .isFalse();
     }
 
     @Test
