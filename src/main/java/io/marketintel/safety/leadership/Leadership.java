@@ -120,7 +120,7 @@ public class Leadership {
             @ConfigProperty(name = "execution-safety.leader-election.identity") Optional<String> identity,
             @ConfigProperty(name = "execution-safety.leader-election.lease-duration", defaultValue = "15s") Duration leaseDuration,
             @ConfigProperty(name = "execution-safety.leader-election.renew-deadline", defaultValue = "10s") Duration renewDeadline,
-            @ConfigProperty(name = "execution-safety.leader-election.retry-period", defaultValue = "2s") Duration retryPeriod) {
+            @ConfigProperty(name = "execution-safety.leader-election.retry-period", defaultValue = "1s") Duration retryPeriod) {
         // In a pod HOSTNAME is the pod name; the suffix keeps two processes on one host apart.
         String me = identity.orElseGet(() -> Optional.ofNullable(System.getenv("HOSTNAME")).orElse("operator") + "_"
                 + UUID.randomUUID().toString().substring(0, 8));

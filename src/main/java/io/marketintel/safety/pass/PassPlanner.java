@@ -292,7 +292,13 @@ public final class PassPlanner {
                     ? underWay.get() : inForce;
             List<String> problems = new ArrayList<>();
             Optional<Latch.Rearm> rearm = rearm(policy, recorded, admissionMissing, problems);
-            return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, rearm, recorded));
+            // A re-arm that cannot be trusted yet releases nothing, but one that meets a stop in force is spent all the
+            // same: trusted in a later pass, once that stop's annotation is gone, it would release a stop made after it
+            // (insider tier: the admission check unreadable for a while after a restart, a Namespace stop set and removed
+            // meanwhile, then the old re-arm released it).
+            Optional<Latch.Rearm> spendable = rearm.isPresent() || triggers.isEmpty() || !(recorded.stopped() || recorded.breakerOpen())
+                    ? rearm : Latch.parseRearm(rearmedBy(policy)).filter(r -> r.epoch() == recorded.epoch());
+            return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, spendable, recorded));
         }
 
         static Latch.Recorded recorded(ExecutionPolicyStatus status) {

@@ -148,6 +148,36 @@ class PassPlannerTest {
     }
 
     /**
+     * A re-arm of the current epoch that cannot be trusted yet (the admission check unreadable) releases nothing; when it
+     * meets a stop in force it is spent all the same, so that trusted later, once that stop is removed, it cannot release
+     * a stop made after it (insider tier, seed 1796567115094:329 and :346, around a restart of every replica).
+     */
+    @Test
+    void anUntrustedReArmThatMeetsAStopInForceIsSpent() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, stopped(ExecutionMode.DRY_RUN, 1));
+        policy.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "alice 1");
+        List<String> unreadable = List.of("ValidatingAdmissionPolicy execution-safety-identity (unreadable: 503)");
+
+        PassPlan held = PLANNER.plan(observe(policy, List.of(), Optional.empty(), unreadable, running(ExecutionMode.DRY_RUN, 0)));
+        assertThat(held.latch().change()).as("nothing in force: held, the re-arm kept for later").isEqualTo(Latch.Change.NONE);
+        assertThat(held.latch().epoch()).isEqualTo(1L);
+
+        PassPlan spent = PLANNER.plan(observe(policy, List.of(NAMESPACE_STOP), Optional.empty(), unreadable, running(ExecutionMode.DRY_RUN, 0)));
+        assertThat(spent.latch().change()).isEqualTo(Latch.Change.REARM_SPENT);
+        assertThat(spent.latch().epoch()).isEqualTo(2L);
+        ExecutionPolicyStatus after = spent.report(PassPlan.Outcome.CLEAN).status();
+        assertThat(after.emergencyStop.epoch).isEqualTo(2L);
+        assertThat(after.emergencyStop.active).isTrue();
+
+        // The stop removed and the admission policies readable again: the re-arm names epoch 1, which is over.
+        ExecutionPolicy later = policy(ExecutionMode.DRY_RUN, after);
+        later.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "alice 1");
+        PassPlan after2 = PLANNER.plan(observe(later, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 0)));
+        assertThat(after2.latch().stopped()).isTrue();
+        assertThat(after2.latch().change()).isEqualTo(Latch.Change.NONE);
+    }
+
+    /**
      * An escalation started with the two approvals Live needed; the count was raised while it scaled up (the policy's
      * {@code requiredForLive}, then the cluster's floor): it goes back to DryRun at once, as a rollback, so no Live pod
      * runs on fewer approvals than required (insider tier, CI at b6eb367: GitOps raised the count mid-escalation).
