@@ -83,8 +83,16 @@ public class Leadership {
         if (lock == null || !wasLeading) {
             return;
         }
-        if (!operator.getConfigurationService().getExecutorServiceManager().reconcileExecutorService().isTerminated()) {
-            LOG.warnf("%s keeps the lease on shutdown: a reconcile may still run; the standby takes over when it expires", identity);
+        // Shut down by the SDK's stop; its idle threads take a moment to exit, so wait for that (bounded) rather than look
+        // once: a single look right after the stop found it not terminated yet in one of two graceful stops.
+        try {
+            if (!operator.getConfigurationService().getExecutorServiceManager().reconcileExecutorService()
+                    .awaitTermination(TERMINATION_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                LOG.warnf("%s keeps the lease on shutdown: a reconcile may still run; the standby takes over when it expires", identity);
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return;
         }
         // The SDK may have closed its client on stop: a short-lived one of the same configuration.
@@ -102,6 +110,9 @@ public class Leadership {
             LOG.infof("%s could not give the lease up on shutdown (%s); the standby takes over when it expires", identity, e.getMessage());
         }
     }
+
+    /** How long a graceful stop waits for the SDK's reconcile executor to finish before it gives the Lease up. */
+    static final Duration TERMINATION_WAIT = Duration.ofSeconds(3);
 
     /** Led at some point (the gauge is reset when leading stops, which the SDK's stop does before this runs). */
     private volatile boolean wasLeading;
