@@ -217,10 +217,14 @@ public final class PassPlanner {
                 valid, required, stopped, soak, timeout, now);
     }
 
-    /** Whether status records an escalation under way: then a pass reads the cluster's floor on approvals. */
-    public static boolean escalationInFlight(ExecutionPolicy policy) {
+    /**
+     * Whether status records an escalation to Live under way: then a pass reads the cluster's floor on Live approvals
+     * (the only approval count the cluster sets), which may have been raised since it started. Not for the adoptions
+     * and DryRun escalations of every policy: they need no such read.
+     */
+    public static boolean liveEscalationInFlight(ExecutionPolicy policy) {
         var t = status(policy).transition;
-        return t != null && t.to != null && t.to.isRiskierThan(t.from == null ? ExecutionMode.BACKTEST : t.from);
+        return t != null && t.to == ExecutionMode.LIVE && t.from != ExecutionMode.LIVE;
     }
 
     /** Distinct approvers an escalation recorded when it started, the requester never among them. */

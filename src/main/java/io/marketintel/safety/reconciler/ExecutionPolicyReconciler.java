@@ -218,8 +218,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.
             observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
-        } else if (PassPlanner.escalationInFlight(policy)) {
-            // The floor on approvals may have been raised since the escalation started: one GET, while one is under way.
+        } else if (PassPlanner.liveEscalationInFlight(policy)) {
+            // The floor on Live approvals may have been raised since the escalation started: one GET, while one is under way.
             observed = observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(
                     client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get()), List.of()), admissionMissing);
         }
