@@ -70,6 +70,8 @@ final class Lane {
     long epochBefore;
     Instant stopWrittenAt;
     boolean rearmed;
+    /** The epoch the valid re-arm named (meaningful while {@link #rearmed}). */
+    long rearmedEpoch;
     boolean policyStopOn;
     boolean namespaceStopOn;
     int stopEvents;
@@ -394,6 +396,7 @@ final class Lane {
                 && named == atWrite.epoch && (!written[0].getMetadata().getUid().equals(latchUid) || named > epochBefore);
         if (outcome.equals("ok") && valid) {
             rearmed = true;
+            rearmedEpoch = named;
             maybeReleased();
         }
         return "epoch " + named + (valid ? " (re-arms the stop)" : "") + " " + outcome;
@@ -420,6 +423,7 @@ final class Lane {
                 stopped(step.actor(), before, Instant.now());
             }
             policyStopOn = now != null;
+            rearmErased();
             maybeReleased();
         }
         return step.variant() + " " + outcome;
@@ -464,6 +468,36 @@ final class Lane {
         stopWrittenAt = at;
         rearmed = false;
         tally.stops.incrementAndGet();
+    }
+
+    /**
+     * A PUT replaces the annotations: one whose body does not carry the re-arm the test made erases it, and if the
+     * operator had not acted on it yet (status still shows that epoch's stop, and a release decided from the copy before
+     * the PUT cannot land: its status write carries that copy's resourceVersion) it never will. The system stays stopped
+     * and a re-arm is needed again, of the same epoch (a stop set meanwhile is absorbed into it). CI, seed
+     * 1796570670411:484, and 1796567115094:329 and :346: REARM current, GITOPS_REPLACE, STOP_NAMESPACE, then a re-arm of
+     * that epoch after the Namespace stop was removed, which the model had refused as one made before that stop.
+     */
+    private void rearmErased() {
+        if (!rearmed) {
+            return;
+        }
+        ExecutionPolicy after = read();
+        if (after == null || !after.getMetadata().getUid().equals(latchUid)) {
+            return;
+        }
+        var es = after.getStatus() == null ? null : after.getStatus().emergencyStop;
+        boolean stillHeld = es != null && Boolean.TRUE.equals(es.active) && es.epoch != null && es.epoch == rearmedEpoch;
+        boolean kept = io.marketintel.safety.killswitch.Latch.parseRearm(annotations(after).get(MetadataNames.REARMED_BY_ANNOTATION))
+                .filter(r -> r.epoch() == rearmedEpoch).isPresent();
+        if (stillHeld && !kept) {
+            rearmed = false;
+            if (!latched) {
+                latched = true;
+                tally.releases.decrementAndGet();
+                log.add("       (the PUT erased the re-arm of epoch " + rearmedEpoch + " before the operator acted on it: still stopped)");
+            }
+        }
     }
 
     private void maybeReleased() {
