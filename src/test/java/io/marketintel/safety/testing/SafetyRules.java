@@ -323,8 +323,20 @@ public final class SafetyRules {
     private void checkOverlap(Instant now, String when) {
         Map<String, Set<String>> byWorkload = new TreeMap<>();
         Map<String, Set<String>> bySystem = new TreeMap<>();
+        // Stop-then-start is promised for governed workloads: one a pod of which carries a policy label. A workload no
+        // policy ever governed (its policy deleted before adopting it, in a namespace left with none) is the
+        // application's own business, as admission says (insider tier, CI at 494d92a, seed 1796573372396:268).
+        Set<String> governed = new java.util.HashSet<>();
         for (PodView p : pods.values()) {
-            byWorkload.computeIfAbsent(p.namespace() + "/" + p.workload(), k -> new TreeSet<>()).add(p.mode());
+            if (p.policy() != null) {
+                governed.add(p.namespace() + "/" + p.workload());
+            }
+        }
+        for (PodView p : pods.values()) {
+            String workload = p.namespace() + "/" + p.workload();
+            if (governed.contains(workload)) {
+                byWorkload.computeIfAbsent(workload, k -> new TreeSet<>()).add(p.mode());
+            }
             if (p.policy() != null) {
                 bySystem.computeIfAbsent(p.namespace() + "/policy " + p.policy(), k -> new TreeSet<>()).add(p.mode());
             }

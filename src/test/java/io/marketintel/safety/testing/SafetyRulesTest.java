@@ -59,6 +59,23 @@ class SafetyRulesTest {
         });
     }
 
+    /**
+     * Stop-then-start is promised for governed workloads: two modes in a workload none of whose pods carries a policy
+     * label (no policy ever adopted it) are not an overlap; an unlabelled pod beside a labelled one (an adoption) is.
+     */
+    @Test
+    void aWorkloadNoPolicyGovernsIsNotJudgedButAnAdoptionIs() {
+        rules.podSeen("ADDED", new SafetyRules.PodView("ns", "a-1", "Deployment/a", null, "none", true, at(0)), at(0));
+        rules.podSeen("ADDED", new SafetyRules.PodView("ns", "a-2", "Deployment/a", null, "Live", true, at(0.5)), at(0.5));
+        assertThat(rules.first()).isEmpty();
+
+        rules.podSeen("ADDED", pod("a-3", "Deployment/a", "DryRun", true, 1), at(1));
+        assertThat(rules.first()).hasValueSatisfying(v -> {
+            assertThat(v.invariant()).isEqualTo("ModesOverlap");
+            assertThat(v.message()).contains("ns/Deployment/a");
+        });
+    }
+
     @Test
     void aTerminatingOldPodStillCountsAsAlive() {
         rules.podSeen("ADDED", pod("a-1", "Deployment/a", "DryRun", false, 0), at(0));
