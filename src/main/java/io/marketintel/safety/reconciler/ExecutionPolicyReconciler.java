@@ -220,8 +220,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
         } else if (PassPlanner.liveEscalationInFlight(policy)) {
             // The floor on Live approvals may have been raised since the escalation started: one GET, while one is under way.
-            observed = observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(
-                    client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get()), List.of()), admissionMissing);
+            observed = observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(clusterSettings()), List.of()),
+                    admissionMissing);
         }
 
         // Plan.
@@ -327,10 +327,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
     }
 
+    /** ExecutionSafety/global read now (one GET), null if it does not exist. */
+    private ExecutionSafety clusterSettings() {
+        return client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
+    }
+
     /** Only in front of an escalation: the cluster settings, and the guards unless the latch holds. */
     private Observation.EscalationReads escalationReads(Observation observed) {
         ExecutionPolicy policy = observed.policy();
-        ExecutionSafety global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
+        ExecutionSafety global = clusterSettings();
         boolean latched = PassPlanner.latch(policy, observed.triggers(), observed.stopUnderWay(), observed.admissionMissing()).latched();
         ExecutionPolicySpec spec = policy.getSpec();
         if (latched || spec.guards == null || spec.guards.isEmpty()) {
