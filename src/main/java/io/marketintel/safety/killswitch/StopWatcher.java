@@ -361,7 +361,7 @@ public class StopWatcher {
     }
 
     /** The API server's count of stops set on {@code o}; 0 when none was (or the annotation is not a count). */
-    static long count(HasMetadata o) {
+    public static long count(HasMetadata o) {
         String c = o.getMetadata().getAnnotations() == null ? null
                 : o.getMetadata().getAnnotations().get(MetadataNames.EMERGENCY_STOP_COUNT_ANNOTATION);
         return c != null && c.matches("[0-9]{1,18}") ? Long.parseLong(c) : 0L;

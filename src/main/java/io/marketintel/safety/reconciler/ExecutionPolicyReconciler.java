@@ -42,6 +42,7 @@ import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.admission.LiveRegister;
+import io.marketintel.safety.admission.StopMarks;
 import io.marketintel.safety.guard.GuardContext;
 import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
@@ -103,9 +104,11 @@ import io.marketintel.safety.policy.Decision;
 @RBACRule(apiGroups = "coordination.k8s.io", resources = "leases", verbs = { RBACVerbs.GET, RBACVerbs.CREATE, RBACVerbs.UPDATE,
         RBACVerbs.PATCH })
 // The kill switch watches Namespaces for the stop annotation. Patch: the Namespace's register of the policies that may
-// run Live and the env vars of those that name their own (LiveRegister), the only Namespace fields the operator writes
-// (execution-safety-live-register guards them).
+// run Live and the env vars of those that name their own (LiveRegister), and the count of its stops every policy has
+// recorded (StopMarks), the only Namespace fields the operator writes (execution-safety-live-register guards them).
 @RBACRule(apiGroups = "", resources = "namespaces", verbs = { RBACVerbs.LIST, RBACVerbs.WATCH, RBACVerbs.PATCH })
+// Policies: one label of theirs, safety.marketintel.io/stopped, set while a stop is latched (StopMarks).
+@RBACRule(apiGroups = ExecutionPolicy.GROUP, resources = "executionpolicies", verbs = RBACVerbs.PATCH)
 @RBACRule(apiGroups = "admissionregistration.k8s.io", resources = { "validatingadmissionpolicies",
         "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings" }, verbs = RBACVerbs.GET)
 public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
@@ -125,11 +128,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final Leadership leadership;
     private final PassPlanner planner;
     private final LiveRegister register;
+    private final StopMarks stopMarks;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Actuator workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
-            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership, LiveRegister register) {
+            KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership, LiveRegister register,
+            StopMarks stopMarks) {
         this.register = register;
+        this.stopMarks = stopMarks;
         this.leadership = leadership;
         this.client = client;
         this.metrics = metrics;
@@ -301,15 +307,55 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                         + "'s register of Live policies (" + MetadataNames.LIVE_POLICIES_ANNOTATION + "): " + message(e), e);
             }
         }
+        // A latched stop is labelled before status records it, so that the API server keeps refusing the policy's pods
+        // (execution-safety-stopped-pods takes only labelled policies) once the stop's annotation is gone. Guarded by the
+        // version read: a 409 fails the pass, which is decided again; the status write then carries the label's version.
+        // Any other failure does not keep the latch out of status (the stop holds by its zeroes meanwhile): retried by the
+        // next pass, which finds the label still due.
+        ExecutionPolicy written = policy;
+        if (StopMarks.labelDue(policy, report.status())) {
+            try {
+                written = stopMarks.label(policy);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 409) {
+                    throw e;
+                }
+                LOG.warnf("%s/%s: could not label the stopped policy %s=true (the API server refuses its pods by it once the"
+                        + " stop's annotation is gone): %s", ns, name, MetadataNames.STOPPED_LABEL, message(e));
+            }
+        }
         ExecutionPolicyStatus before = policy.getStatus() == null ? new ExecutionPolicyStatus() : policy.getStatus();
         if (serialization.asJson(before).equals(serialization.asJson(report.status()))) {
+            afterStatus(written, report.status(), context);
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
         }
         if (context == null) {
-            return UpdateControl.patchStatus(statusPatch(policy, report.status())).rescheduleAfter(report.resync());
+            return UpdateControl.patchStatus(statusPatch(written, report.status())).rescheduleAfter(report.resync());
         }
-        context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(policy, report.status()));
+        context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(written, report.status()));
+        afterStatus(written, report.status(), context);
         return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
+    }
+
+    /**
+     * Once a status is written (or found as it should be): a released policy loses its stop label, and the Namespace's
+     * count of the stops every policy has recorded is raised as far as it now may be. Neither failure undoes the status:
+     * a label left behind refuses nothing, a count not raised refuses more (both are retried by the next pass).
+     */
+    private void afterStatus(ExecutionPolicy policy, ExecutionPolicyStatus status, Context<ExecutionPolicy> context) {
+        String ns = policy.getMetadata().getNamespace();
+        try {
+            if (StopMarks.labelSpare(policy, status)) {
+                stopMarks.unlabel(policy);
+            }
+            if (context != null) {
+                stopMarks.recordNamespaceStops(ns, context.getPrimaryCache().list(ns));
+            }
+        } catch (KubernetesClientException e) {
+            LOG.warnf("%s/%s: could not update the stop marks admission reads (label %s, Namespace annotation %s): %s", ns,
+                    policy.getMetadata().getName(), MetadataNames.STOPPED_LABEL, MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION,
+                    message(e));
+        }
     }
 
     /** Whether the primary cache has a policy of that name in {@code ns}; null (keep every entry) without a context. */

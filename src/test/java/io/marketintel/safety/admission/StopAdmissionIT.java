@@ -10,6 +10,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
@@ -99,6 +101,87 @@ class StopAdmissionIT extends NamespacedTest {
         // Recorded (the operator's stopped pass writes the count it has seen, and latches: its own check takes over).
         status("momentum", "{\"stopsSeen\":{\"namespace\":1,\"cluster\":0}}");
         awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+    }
+
+    /**
+     * Issue 22: the stop admission reads only stopped policies, marked by the label safety.marketintel.io/stopped. The
+     * moves an insider has against that mark: the trader removes the label (kubectl label, a GitOps replace that leaves it
+     * out) from a policy whose stop the annotation or the latch holds; a person who may write the Namespace raises the
+     * count of stops the operator has recorded on every policy. None of them lets a pod of the stopped system start.
+     */
+    @Test
+    void theStopMarksAdmissionReadsCannotBeTakenAwayByAnInsider() {
+        annotate("xp", "momentum", STOP + "=desk halt");
+        assertThat(stoppedLabel("momentum")).as("set with the stop annotation").isEqualTo("true");
+        String refused = "pods of ExecutionPolicy momentum cannot start: it is emergency-stopped";
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), refused);
+
+        Kubectl.Result unlabel = as("tom", null, "label", "xp", "momentum", MetadataNames.STOPPED_LABEL + "-");
+        assertThat(unlabel.exitCode()).as(unlabel.output()).isZero();
+        assertThat(stoppedLabel("momentum")).as("put back at once").isEqualTo("true");
+
+        // Latched in status, the annotation gone (by the admin, as a risk officer would): a replace without the label by the
+        // trader (a GitOps tool's PUT) keeps it, and the pods stay refused.
+        status("momentum", "{\"emergencyStop\":{\"active\":true,\"epoch\":1,\"reason\":\"desk halt\"},\"stopsSeen\":{\"policy\":\""
+                + client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum").get().getMetadata().getAnnotations()
+                        .get(MetadataNames.EMERGENCY_STOP_ID_ANNOTATION) + "\"}}");
+        Kubectl.Result removed = kubectl.run("annotate", "xp", "momentum", "-n", ns, STOP + "-", STOP_BY + "-");
+        assertThat(removed.exitCode()).as(removed.output()).isZero();
+        ExecutionPolicy replaced = client.resources(ExecutionPolicy.class).inNamespace(ns).withName("momentum").get();
+        replaced.getMetadata().getLabels().remove(MetadataNames.STOPPED_LABEL);
+        replaced.getMetadata().setManagedFields(null);
+        replaced.setStatus(null);
+        Kubectl.Result put = as("tom", client.getKubernetesSerialization().asYaml(replaced), "replace", "-f", "-");
+        assertThat(put.exitCode()).as(put.output()).isZero();
+        assertThat(stoppedLabel("momentum")).as("kept on the trader's replace").isEqualTo("true");
+        Kubectl.Result latched = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
+        assertThat(latched.exitCode()).as(latched.output()).isNotZero();
+        assertThat(latched.stderr()).contains(refused);
+
+        // The Namespace's count of recorded stops: a stop set and removed is not recorded on the policy yet, and rita, who
+        // may write the Namespace, cannot say it is.
+        status("momentum", "{\"emergencyStop\":{\"active\":false},\"stopsSeen\":{\"namespace\":0}}");
+        assertThat(stoppedLabel("momentum")).as("released: the operator takes the label off").isNull();
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+        annotate("namespace", ns, STOP + "=drill");
+        Kubectl.Result unstop = kubectl.run("annotate", "namespace", ns, STOP + "-");
+        assertThat(unstop.exitCode()).as(unstop.output()).isZero();
+        String missed = "pods of ExecutionPolicy momentum cannot start: Namespace " + ns + " was emergency-stopped (stop #1)";
+        awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), missed);
+        String role = "ns-annotator-" + ns;
+        client.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(role).endMetadata()
+                .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "patch").endRule().build()).create();
+        client.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(role).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("rita").endSubject().build()).create();
+        try {
+            String raised = "only the execution-safety operator raises safety.marketintel.io/emergency-stops-recorded";
+            await("rita's rights in force").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+                Kubectl.Result r = as("rita", null, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
+                        MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION + "=1");
+                return r.exitCode() != 0 && r.stderr().contains(raised);
+            });
+            Kubectl.Result forged = as("rita", null, "annotate", "namespace", ns, "--overwrite",
+                    MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION + "=1");
+            assertThat(forged.exitCode()).as(forged.output()).isNotZero();
+            assertThat(forged.stderr()).contains(raised).contains("execution-safety-live-register");
+            Kubectl.Result stillRefused = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
+            assertThat(stillRefused.exitCode()).as(stillRefused.output()).isNotZero();
+            assertThat(stillRefused.stderr()).contains(missed).contains("execution-safety-stopped-namespace-pods");
+        } finally {
+            client.rbac().clusterRoleBindings().withName(role).delete();
+            client.rbac().clusterRoles().withName(role).delete();
+        }
+        // Recorded on the policy (which the operator latches), the count rises and the pods start once re-armed.
+        status("momentum", "{\"stopsSeen\":{\"namespace\":1}}");
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION, "1");
+        awaitAdmitted("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""));
+    }
+
+    private String stoppedLabel(String policy) {
+        var labels = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get().getMetadata().getLabels();
+        return labels == null ? null : labels.get(MetadataNames.STOPPED_LABEL);
     }
 
     /**

@@ -249,6 +249,8 @@ class KillSwitchIT extends NamespacedTest {
             assertThat(p.getStatus().emergencyStop.scope).isEqualTo("Namespace");
             assertThat(p.getStatus().emergencyStop.source).isEqualTo("Namespace/" + ns);
             assertThat(p.getStatus().emergencyStop.reason).isEqualTo("exchange connectivity lost");
+            // Labelled before status recorded the latch: the API server refuses its pods by it once the stop is removed.
+            assertThat(p.getMetadata().getLabels()).containsEntry(MetadataNames.STOPPED_LABEL, "true");
         }
         // A re-arm while the Namespace still carries the stop is spent (issue 19): the latch moves to epoch 2, and the
         // message says what to remove and which epoch to re-arm then.
@@ -272,6 +274,13 @@ class KillSwitchIT extends NamespacedTest {
         for (int i = 1; i < n; i++) {
             awaitPolicy(ns, "p" + i, "resumed", x -> x.getStatus().mode == ExecutionMode.DRY_RUN && ready(x));
         }
+        // Released: the stop labels are gone; the Namespace records its one stop as seen by every policy.
+        for (int i = 0; i < n; i++) {
+            awaitPolicy(ns, "p" + i, "unlabelled", x -> x.getMetadata().getLabels() == null
+                    || !x.getMetadata().getLabels().containsKey(MetadataNames.STOPPED_LABEL));
+        }
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION, "1");
     }
 
     /**

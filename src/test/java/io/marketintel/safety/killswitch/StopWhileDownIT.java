@@ -135,6 +135,12 @@ class StopWhileDownIT extends NamespacedTest {
                         && client.pods().inNamespace(ns).list().getItems().isEmpty());
         String log = Files.readString(operator.log());
         assertThat(log).contains("start-up sweep found 1 stopped policies");
+        // What the API server reads from now on (issue 22): the policy labelled as stopped, so the latch refuses its pods;
+        // the Namespace's count of the stops every policy has recorded raised to the stop it missed.
+        await("the stop marks").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
+                "true".equals(PolicyTestSupport.get(client, ns, "fx").getMetadata().getLabels().get(MetadataNames.STOPPED_LABEL))
+                && "1".equals(client.namespaces().withName(ns).get().getMetadata().getAnnotations()
+                        .get(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION)));
     }
 
     /**

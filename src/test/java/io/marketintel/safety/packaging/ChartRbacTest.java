@@ -39,8 +39,9 @@ class ChartRbacTest {
      * OperatorRbac.PRIMARY_RESOURCE_USED (narrower than QOSDK's generated primary-resource rule, on purpose).
      */
     static final Set<Permission> ALLOWED = parse(
-            // The primary resource: read, and status written by server-side apply (OperatorRbac.PRIMARY_RESOURCE_USED).
-            "safety.marketintel.io/executionpolicies: get list watch",
+            // The primary resource: read, and status written by server-side apply (OperatorRbac.PRIMARY_RESOURCE_USED);
+            // patched in its stop label only (StopMarks).
+            "safety.marketintel.io/executionpolicies: get list watch patch",
             "safety.marketintel.io/executionpolicies/status: patch",
             "apps/deployments, statefulsets: get list watch patch",
             "apps/deployments/scale, statefulsets/scale: patch",

@@ -8,15 +8,18 @@ import java.util.Optional;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.admission.LiveRegister;
+import io.marketintel.safety.admission.StopMarks;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.killswitch.StopWatcher;
 
 /**
  * Writes an ExecutionPolicy's status as the operator would, for admission tests that run no operator: the status
  * subresource (which only the operator may patch), and the Namespace's register of Live policies
  * ({@link MetadataNames#LIVE_POLICIES_ANNOTATION}) kept to what that status allows, as the operator keeps it, and the
- * register of the policy's own env var ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}) as its spec names it.
+ * register of the policy's own env var ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}) as its spec names it, and the stop
+ * marks ({@link StopMarks}).
  */
 public final class OperatorStatus {
     private OperatorStatus() {
@@ -32,6 +35,20 @@ public final class OperatorStatus {
         boolean live = status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
                 Optional.ofNullable(status.transition).map(t -> t.to));
         register(client, kubectl, ns, policy, live);
+        // The stop marks (StopMarks): the policy's stop label while the status latches a stop, and the Namespace's count of
+        // the stops every policy has recorded.
+        if (StopMarks.labelDue(written, status) || StopMarks.labelSpare(written, status)) {
+            Kubectl.Result l = kubectl.run("label", "xp", policy, "-n", ns, "--overwrite",
+                    StopMarks.labelDue(written, status) ? MetadataNames.STOPPED_LABEL + "=true" : MetadataNames.STOPPED_LABEL + "-");
+            assertThat(l.exitCode()).as(l.output()).isZero();
+        }
+        var namespace = client.namespaces().withName(ns).get();
+        StopMarks.raise(StopWatcher.count(namespace), StopMarks.recorded(namespace),
+                client.resources(ExecutionPolicy.class).inNamespace(ns).list().getItems().stream()).ifPresent(to -> {
+                    Kubectl.Result n = kubectl.run("annotate", "namespace", ns, "--overwrite",
+                            MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION + "=" + to);
+                    assertThat(n.exitCode()).as(n.output()).isZero();
+                });
         String envVar = written.getSpec().modeInjection == null ? null : written.getSpec().modeInjection.envVar;
         Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
         LiveRegister.updatedEnvVars(annotations == null ? "" : annotations.getOrDefault(MetadataNames.MODE_ENV_VARS_ANNOTATION, ""),

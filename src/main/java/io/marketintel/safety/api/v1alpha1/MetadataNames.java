@@ -70,6 +70,21 @@ public final class MetadataNames {
      * (execution-safety-live-register), before it configures a template (issue 22).
      */
     public static final String MODE_ENV_VARS_ANNOTATION = "safety.marketintel.io/mode-env-vars";
+    /**
+     * Label on an ExecutionPolicy whose stop is in force, value "true" (issue 22). The admission policies that judge a pod
+     * or a workload by its policy's stop take only the policies so labelled as parameters, so a write costs one
+     * evaluation per stopped policy of its namespace, not one per policy. Admission sets it with the stop annotation and
+     * keeps it against anyone but the operator (execution-safety-stopped-label); the operator sets it before it records
+     * any other latch and removes it once the policy is released.
+     */
+    public static final String STOPPED_LABEL = "safety.marketintel.io/stopped";
+    /**
+     * Operator, on a Namespace: the lowest count of the Namespace's stops that every policy of it has recorded in
+     * {@code status.stopsSeen.namespace}. While {@link #EMERGENCY_STOP_COUNT_ANNOTATION} is higher, the API server refuses
+     * every labelled pod of the Namespace (execution-safety-stopped-namespace-pods): a stop set and removed while the
+     * operator was down still holds. Only the operator raises it (execution-safety-live-register).
+     */
+    public static final String EMERGENCY_STOPS_RECORDED_ANNOTATION = "safety.marketintel.io/emergency-stops-recorded";
     /** Operator: field manager of every server-side apply, so GitOps tools can ignore exactly these fields (DESIGN §7). */
     public static final String FIELD_MANAGER = "execution-safety-operator";
     /** Operator, label on the objects it creates itself (egress fences), with value {@link #MANAGED_BY}. */
