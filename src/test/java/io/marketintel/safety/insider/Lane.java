@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.marketintel.safety.admission.StopMarks;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
@@ -223,6 +224,17 @@ final class Lane {
                 yield outcome;
             }
             case REARM -> rearm(step, before);
+            case DROP_STOP_LABEL -> {
+                Map<String, Object> labels = new HashMap<>();
+                labels.put(MetadataNames.STOPPED_LABEL, null);
+                String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("labels", labels))));
+                ExecutionPolicy now = read();
+                if (outcome.equals("ok") && now != null && !StopMarks.labelled(now) && (stopAnnotated(now) || latched(now))) {
+                    throw failure(i, a.user + " removed the stop label of a stopped policy (" + (stopAnnotated(now) ? "annotated" : "latched")
+                            + "), so the API server no longer judges its pods by its stop", null);
+                }
+                yield outcome;
+            }
             case DELETE_POLICY -> {
                 String outcome = write(step, () -> {
                     if (xp(a).delete().isEmpty()) {
@@ -282,6 +294,18 @@ final class Lane {
             case STOP_CLUSTER -> write(step, () -> client(a).resources(io.marketintel.safety.api.v1alpha1.ExecutionSafety.class)
                     .withName("global").patch(PatchContext.of(PatchType.JSON_MERGE), json(annotation(
                             MetadataNames.EMERGENCY_STOP_ANNOTATION, "stop".equals(v) ? "insider " + sequence.key() : null))));
+            case RAISE_STOPS_RECORDED -> {
+                var namespace = admin.namespaces().withName(ns).get();
+                long count = io.marketintel.safety.killswitch.StopWatcher.count(namespace);
+                boolean raise = count > StopMarks.recorded(namespace);
+                String outcome = write(step, () -> client(a).namespaces().withName(ns).patch(PatchContext.of(PatchType.JSON_MERGE),
+                        json(annotation(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION, Long.toString(count)))));
+                if (outcome.equals("ok") && raise) {
+                    throw failure(i, a.user + " raised the Namespace's count of recorded stops to " + count
+                            + ": the API server would admit the pods of a policy that has not recorded a stop", null);
+                }
+                yield outcome;
+            }
             case EDIT_GUARD -> {
                 int port = ("listed".equals(v) ? InsiderSequencesIT.LISTED : InsiderSequencesIT.UNLISTED).port();
                 yield write(step, () -> client(a).resources(ExecutionPolicy.class).inNamespace(ns).withName(POLICY)
@@ -766,6 +790,15 @@ final class Lane {
         } catch (ConditionTimeoutException e) {
             log.add("   (the stop was not recorded within 30 s; unstopping anyway)");
         }
+    }
+
+    private static boolean stopAnnotated(ExecutionPolicy p) {
+        return p.getMetadata().getAnnotations() != null
+                && p.getMetadata().getAnnotations().containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
+    }
+
+    private static boolean latched(ExecutionPolicy p) {
+        return p.getStatus() != null && p.getStatus().emergencyStop != null && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
     }
 
     private ExecutionPolicy read() {

@@ -41,6 +41,11 @@ public enum Move {
     /** {@code seen}: the stopper first waits (bounded) until status records the stop, as a person releasing it would. */
     UNSTOP_POLICY(Set.of(POLICY_PATCH), "unstop", "unstop", "seen"),
     REARM(Set.of(POLICY_PATCH, POLICY_REARM), "current", "current", "next", "old"),
+    /**
+     * Removes the policy's label safety.marketintel.io/stopped, by which the API server finds a stopped policy (issue
+     * 22): admission puts it back while the stop annotation is there or status latches a stop.
+     */
+    DROP_STOP_LABEL(Set.of(POLICY_PATCH), "drop"),
     // policy object
     DELETE_POLICY(Set.of(POLICY_DELETE), "delete"),
     CREATE_POLICY(Set.of(POLICY_CREATE, POLICY_CONFIGURE), "DryRun", "Live"),
@@ -51,6 +56,11 @@ public enum Move {
     STOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "stop"),
     UNSTOP_NAMESPACE(Set.of(NAMESPACE_PATCH), "unstop", "unstop", "seen"),
     STOP_CLUSTER(Set.of(Actor.Right.EXECUTIONSAFETY_PATCH), "stop", "unstop"),
+    /**
+     * Sets the Namespace's safety.marketintel.io/emergency-stops-recorded to its emergency-stop-count, as if the operator
+     * had recorded every stop on every policy: refused whenever that raises it (issue 22).
+     */
+    RAISE_STOPS_RECORDED(Set.of(NAMESPACE_PATCH), "to-count"),
     // the namespace's workloads, pods and NetworkPolicies
     SCALE_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:0", "d0:2", "d1:0", "d1:3"),
     /**
