@@ -58,6 +58,7 @@ public class AdmissionControl {
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-policy-mode" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-unowned-live" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live" },
+            new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-unowned-live-governed" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-freeze" },
             new String[] { "ValidatingAdmissionPolicyBinding", "execution-safety-live-freeze" },
             new String[] { "ValidatingAdmissionPolicy", "execution-safety-live-policy-freeze" },

@@ -35,6 +35,10 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * policies of one namespace never lose each other's names; this process writes one namespace's register at a time, and
  * a conflict with another writer is read again and retried.
  * <p>
+ * The Namespace is labelled {@link MetadataNames#GOVERNED_LABEL} in the same write, the first time any policy of it
+ * passes: from then on the API server judges pods and templates there that carry a mode without the policy label with
+ * no parameter (execution-safety-unowned-live-governed), instead of once per policy of the namespace.
+ * <p>
  * Beside it, the register of the env var each policy writes its mode in, when that is not EXECUTION_MODE
  * ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}): the API server checks that env var from there instead of taking every
  * policy of the namespace as a parameter (issue 22). Written with the first, before any template is configured.
@@ -148,7 +152,7 @@ public class LiveRegister {
     private void holdLocked(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
         if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()
-                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, exists).isEmpty()) {
+                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, exists).isEmpty() && governed(seen.get())) {
             return;
         }
         Namespace current = seen.orElse(null);
@@ -161,14 +165,15 @@ public class LiveRegister {
             }
             Optional<String> next = updated(value(current), policy, live);
             Optional<String> nextEnvVars = updatedEnvVars(envVarsValue(current), policy, envVar, exists);
-            if (next.isEmpty() && nextEnvVars.isEmpty()) {
+            if (next.isEmpty() && nextEnvVars.isEmpty() && governed(current)) {
                 return;
             }
             Map<String, Object> annotations = new java.util.HashMap<>();
             next.ifPresent(v -> annotations.put(MetadataNames.LIVE_POLICIES_ANNOTATION, v.isEmpty() ? null : v));
             nextEnvVars.ifPresent(v -> annotations.put(MetadataNames.MODE_ENV_VARS_ANNOTATION, v.isEmpty() ? null : v));
             String patch = serialization.asJson(Map.of("metadata", Map.of("resourceVersion",
-                    current.getMetadata().getResourceVersion(), "annotations", annotations)));
+                    current.getMetadata().getResourceVersion(), "annotations", annotations,
+                    "labels", Map.of(MetadataNames.GOVERNED_LABEL, "true"))));
             try {
                 written.put(namespace, client.namespaces().withName(namespace)
                         .patch(new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE)
@@ -202,6 +207,12 @@ public class LiveRegister {
         } catch (NumberFormatException e) {
             return Optional.empty(); // not comparable: read it from the API server
         }
+    }
+
+    /** Whether the Namespace carries {@link MetadataNames#GOVERNED_LABEL}. */
+    static boolean governed(Namespace namespace) {
+        Map<String, String> labels = namespace.getMetadata().getLabels();
+        return labels != null && "true".equals(labels.get(MetadataNames.GOVERNED_LABEL));
     }
 
     static String value(Namespace namespace) {

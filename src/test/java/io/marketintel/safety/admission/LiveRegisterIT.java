@@ -46,6 +46,9 @@ class LiveRegisterIT extends NamespacedTest {
             pool.shutdownNow();
         }
         assertThat(LiveRegister.names(OperatorStatus.register(client, ns))).containsExactlyInAnyOrderElementsOf(names);
+        // Labelled governed in the same writes (issue 22: the API server then judges unlabelled modes there with no parameter).
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getLabels())
+                .containsEntry(io.marketintel.safety.api.v1alpha1.MetadataNames.GOVERNED_LABEL, "true");
     }
 
     /** Two processes (an operator replica that was leader a moment ago, and the new leader): conflicts, read again. */

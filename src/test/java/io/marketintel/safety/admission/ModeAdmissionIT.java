@@ -298,6 +298,28 @@ class ModeAdmissionIT extends NamespacedTest {
             Kubectl.Result free = kubectl.runWithInput(manifest, "create", "--dry-run=server", "-n", other, "-f", "-");
             assertThat(free.exitCode()).as(free.output()).isZero();
         }
+
+        // Issue 22: a Namespace the operator has labelled governed is judged with no parameter (binding
+        // execution-safety-unowned-live-governed), its policies or not: here the policies' Namespace, then one with none.
+        assertThat(kubectl.run("label", "namespace", ns, MetadataNames.GOVERNED_LABEL + "=true").exitCode()).isZero();
+        await("judged by the governed binding").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", unowned, "create", "--dry-run=server", "-f", "-");
+            return r.exitCode() != 0 && r.stderr().contains("execution-safety-unowned-live-governed");
+        });
+        assertThat(kubectl.run("label", "namespace", other, MetadataNames.GOVERNED_LABEL + "=true").exitCode()).isZero();
+        await("a governed namespace without policies").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = kubectl.runWithInput(unowned, "create", "--dry-run=server", "-n", other, "-f", "-");
+            return r.exitCode() != 0 && r.stderr().contains("pod stray carries mode Live without the label");
+        });
+        // The label removed (anyone who may write the Namespace may): where policies remain they are the parameters again.
+        assertThat(kubectl.run("label", "namespace", ns, MetadataNames.GOVERNED_LABEL + "-").exitCode()).isZero();
+        assertThat(kubectl.run("label", "namespace", other, MetadataNames.GOVERNED_LABEL + "-").exitCode()).isZero();
+        await("judged with the policies as parameters again").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", unowned, "create", "--dry-run=server", "-f", "-");
+            return r.exitCode() != 0 && r.stderr().contains("with binding 'execution-safety-unowned-live'");
+        });
+        await("admitted where no policy is").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() ->
+                kubectl.runWithInput(unowned, "create", "--dry-run=server", "-n", other, "-f", "-").exitCode() == 0);
     }
 
     /**

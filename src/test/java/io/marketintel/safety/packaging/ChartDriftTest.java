@@ -54,7 +54,7 @@ class ChartDriftTest {
 
         List<JsonNode> rendered = Helm.objects();
         List<JsonNode> admission = Helm.parse(Files.readString(ADMISSION));
-        assertThat(admission).as("objects in %s", ADMISSION).hasSize(42);
+        assertThat(admission).as("objects in %s", ADMISSION).hasSize(43);
         assertThat(rendered).filteredOn(o -> o.path("kind").asText().endsWith("AdmissionPolicy")
                 || o.path("kind").asText().endsWith("AdmissionPolicyBinding"))
                 .as("rendered admission policies = %s", ADMISSION).containsExactlyInAnyOrderElementsOf(admission);

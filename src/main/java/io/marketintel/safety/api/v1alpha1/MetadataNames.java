@@ -85,6 +85,14 @@ public final class MetadataNames {
      * operator was down still holds. Only the operator raises it (execution-safety-live-register).
      */
     public static final String EMERGENCY_STOPS_RECORDED_ANNOTATION = "safety.marketintel.io/emergency-stops-recorded";
+    /**
+     * Operator, label on a Namespace, value "true": the operator has seen an ExecutionPolicy there (issue 22). The API
+     * server then judges a pod or pod template that carries a mode without the policy label there with no parameter
+     * (binding execution-safety-unowned-live-governed) instead of once per policy of the namespace; elsewhere it still
+     * takes the namespace's policies as parameters. It stays after the last policy is deleted (the namespace stays
+     * governed) until someone removes it; removing it where policies remain changes nothing but the cost.
+     */
+    public static final String GOVERNED_LABEL = "safety.marketintel.io/governed";
     /** Operator: field manager of every server-side apply, so GitOps tools can ignore exactly these fields (DESIGN §7). */
     public static final String FIELD_MANAGER = "execution-safety-operator";
     /** Operator, label on the objects it creates itself (egress fences), with value {@link #MANAGED_BY}. */
