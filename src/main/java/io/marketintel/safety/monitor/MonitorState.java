@@ -1,0 +1,38 @@
+package io.marketintel.safety.monitor;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Where a monitor stands after its last evaluation.
+ *
+ * @param phase        {@link Phase}
+ * @param holdingSince when the condition was first seen holding in the run of evaluations that still holds (Pending
+ *                     and Breached), else empty
+ * @param lastValue    the value of the last reading (the worst series), empty when it had none
+ * @param declared     whether the action was asked for in this run of holding evaluations (kept across evaluations
+ *                     without a reading, so a series that comes back does not ask twice)
+ * @param withoutData  evaluations in a row without a reading
+ * @param detail       why the last evaluation had no reading, empty when it had one
+ */
+public record MonitorState(Phase phase, Optional<Instant> holdingSince, Optional<Double> lastValue, boolean declared,
+        int withoutData, Optional<String> detail) {
+
+    public enum Phase {
+        /** Not evaluated yet. */
+        Unknown,
+        /** The condition does not hold. */
+        Ok,
+        /** The condition holds, not yet for holdFor. */
+        Pending,
+        /** The condition has held for holdFor: the action was asked for once, on entering this phase. */
+        Breached,
+        /** The last evaluation had no reading (no series, NaN, stale, a failed query). */
+        NoData
+    }
+
+    /** A monitor never evaluated (and one whose policy was re-armed: it must hold for holdFor again before it acts). */
+    public static MonitorState initial() {
+        return new MonitorState(Phase.Unknown, Optional.empty(), Optional.empty(), false, 0, Optional.empty());
+    }
+}
