@@ -35,7 +35,9 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * <li>{@link MetadataNames#EMERGENCY_STOPS_RECORDED_ANNOTATION} on a Namespace: the lowest count of the Namespace's stops
  * any of its policies has recorded ({@code status.stopsSeen.namespace}, else its creation stamp). While the API server
  * has counted more stops, execution-safety-stopped-namespace-pods refuses every labelled pod of the Namespace: a stop set
- * and removed while the operator was down still holds until every policy has latched it.</li>
+ * and removed while the operator was down still holds until every policy has latched it. Every policy of the Namespace
+ * counts, also one this operator does not reconcile (a label selector in its configuration): until something records the
+ * stop on that one too, the Namespace's labelled pods stay refused (the safe side).</li>
  * </ul>
  */
 @ApplicationScoped

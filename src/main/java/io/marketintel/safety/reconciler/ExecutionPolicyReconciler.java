@@ -330,6 +330,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
         }
         if (context == null) {
+            // The SDK writes this status after the pass: the stop marks wait for the next pass (a label removed before the
+            // status that releases it would leave the latch unjudged by admission meanwhile).
             return UpdateControl.patchStatus(statusPatch(written, report.status())).rescheduleAfter(report.resync());
         }
         context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(written, report.status()));
