@@ -89,9 +89,13 @@ public class StopMarks {
         return patchLabel(policy, "true", policy.getMetadata().getResourceVersion());
     }
 
-    /** Removes the label (no resourceVersion: a stop annotation set meanwhile makes admission put it back). */
+    /**
+     * Removes the label, guarded by the resourceVersion of {@code policy} (the copy the released status was written to):
+     * a write since (another replica's latch during a fail-over, a stop annotation) makes it a 409, and the next pass
+     * decides again.
+     */
     public void unlabel(ExecutionPolicy policy) {
-        patchLabel(policy, null, null);
+        patchLabel(policy, null, policy.getMetadata().getResourceVersion());
     }
 
     private ExecutionPolicy patchLabel(ExecutionPolicy policy, String value, String resourceVersion) {

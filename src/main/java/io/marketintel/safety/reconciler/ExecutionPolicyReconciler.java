@@ -334,8 +334,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             // status that releases it would leave the latch unjudged by admission meanwhile).
             return UpdateControl.patchStatus(statusPatch(written, report.status())).rescheduleAfter(report.resync());
         }
-        context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(written, report.status()));
-        afterStatus(written, report.status(), context);
+        ExecutionPolicy after = context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(written, report.status()));
+        afterStatus(after != null ? after : written, report.status(), context);
         return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
     }
 
@@ -354,6 +354,11 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 stopMarks.recordNamespaceStops(ns, context.getPrimaryCache().list(ns));
             }
         } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                LOG.debugf("%s/%s changed since its status was written; its stop marks wait for the next pass", ns,
+                        policy.getMetadata().getName());
+                return;
+            }
             LOG.warnf("%s/%s: could not update the stop marks admission reads (label %s, Namespace annotation %s): %s", ns,
                     policy.getMetadata().getName(), MetadataNames.STOPPED_LABEL, MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION,
                     message(e));

@@ -298,8 +298,12 @@ final class Lane {
                 var namespace = admin.namespaces().withName(ns).get();
                 long count = io.marketintel.safety.killswitch.StopWatcher.count(namespace);
                 boolean raise = count > StopMarks.recorded(namespace);
+                // Guarded by the version read, so that an accepted write raised exactly what was read (the operator may
+                // raise it itself meanwhile: then this write is a 409, not a raise).
+                Map<String, Object> anns = new HashMap<>();
+                anns.put(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION, Long.toString(count));
                 String outcome = write(step, () -> client(a).namespaces().withName(ns).patch(PatchContext.of(PatchType.JSON_MERGE),
-                        json(annotation(MetadataNames.EMERGENCY_STOPS_RECORDED_ANNOTATION, Long.toString(count)))));
+                        json(Map.of("metadata", Map.of("resourceVersion", namespace.getMetadata().getResourceVersion(), "annotations", anns)))));
                 if (outcome.equals("ok") && raise) {
                     throw failure(i, a.user + " raised the Namespace's count of recorded stops to " + count
                             + ": the API server would admit the pods of a policy that has not recorded a stop", null);
