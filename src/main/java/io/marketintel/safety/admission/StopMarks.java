@@ -77,7 +77,8 @@ public class StopMarks {
                 && (annotations == null || !annotations.containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION));
     }
 
-    private static boolean latched(ExecutionPolicyStatus status) {
+    /** Whether a status latches a stop ({@code emergencyStop.active}). */
+    public static boolean latched(ExecutionPolicyStatus status) {
         return status != null && status.emergencyStop != null && Boolean.TRUE.equals(status.emergencyStop.active);
     }
 

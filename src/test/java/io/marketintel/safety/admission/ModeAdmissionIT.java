@@ -9,8 +9,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.Namespaces;
@@ -376,7 +374,7 @@ class ModeAdmissionIT extends NamespacedTest {
      * workload cannot join by its pod template's label alone; and nobody but the operator adds to the register.
      */
     @Test
-    void aLabelNamingNoLivePolicyStartsNothingLive() {
+    void aLabelNamingNoLivePolicyStartsNothingLive() throws Exception {
         status("momentum", "{\"mode\":\"Live\"}");
         assertThat(register()).isEqualTo("momentum");
         // A policy that does not exist.
@@ -405,13 +403,7 @@ class ModeAdmissionIT extends NamespacedTest {
 
         // The register: a person who may write the Namespace (a risk officer who sets namespace stops) cannot add to it;
         // may take a name out, and still sets a stop.
-        String role = "ns-annotator-" + ns;
-        client.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(role).endMetadata()
-                .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "patch").endRule().build()).create();
-        client.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(role).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
-                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("rita").endSubject().build()).create();
-        try {
+        try (AutoCloseable rita = Users.namespaceWriter(client, "rita", "ns-annotator-" + ns)) {
             String added = "only the execution-safety operator adds to safety.marketintel.io/live-policies";
             awaitRefusedAs("rita", null, added, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
                     MetadataNames.LIVE_POLICIES_ANNOTATION + "=momentum,ghost");
@@ -430,9 +422,6 @@ class ModeAdmissionIT extends NamespacedTest {
             Kubectl.Result removed = as("rita", null, "annotate", "namespace", ns, MetadataNames.LIVE_POLICIES_ANNOTATION + "-");
             assertThat(removed.exitCode()).as(removed.output()).isZero();
             assertThat(register()).isEmpty();
-        } finally {
-            client.rbac().clusterRoleBindings().withName(role).delete();
-            client.rbac().clusterRoles().withName(role).delete();
         }
     }
 

@@ -10,8 +10,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
@@ -110,7 +108,7 @@ class StopAdmissionIT extends NamespacedTest {
      * count of stops the operator has recorded on every policy. None of them lets a pod of the stopped system start.
      */
     @Test
-    void theStopMarksAdmissionReadsCannotBeTakenAwayByAnInsider() {
+    void theStopMarksAdmissionReadsCannotBeTakenAwayByAnInsider() throws Exception {
         annotate("xp", "momentum", STOP + "=desk halt");
         assertThat(stoppedLabel("momentum")).as("set with the stop annotation").isEqualTo("true");
         String refused = "pods of ExecutionPolicy momentum cannot start: it is emergency-stopped";
@@ -148,13 +146,7 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(unstop.exitCode()).as(unstop.output()).isZero();
         String missed = "pods of ExecutionPolicy momentum cannot start: Namespace " + ns + " was emergency-stopped (stop #1)";
         awaitRefused("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), missed);
-        String role = "ns-annotator-" + ns;
-        client.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(role).endMetadata()
-                .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "patch").endRule().build()).create();
-        client.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(role).endMetadata()
-                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
-                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("rita").endSubject().build()).create();
-        try {
+        try (AutoCloseable rita = Users.namespaceWriter(client, "rita", "ns-annotator-" + ns)) {
             String raised = "only the execution-safety operator raises safety.marketintel.io/emergency-stops-recorded";
             await("rita's rights in force").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
                 Kubectl.Result r = as("rita", null, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
@@ -168,9 +160,6 @@ class StopAdmissionIT extends NamespacedTest {
             Kubectl.Result stillRefused = as("tom", pod("p1", "{" + POLICY + ": momentum}", "", ""), "create", "-f", "-");
             assertThat(stillRefused.exitCode()).as(stillRefused.output()).isNotZero();
             assertThat(stillRefused.stderr()).contains(missed).contains("execution-safety-stopped-namespace-pods");
-        } finally {
-            client.rbac().clusterRoleBindings().withName(role).delete();
-            client.rbac().clusterRoles().withName(role).delete();
         }
         // Recorded on the policy (which the operator latches), the count rises and the pods start once re-armed.
         status("momentum", "{\"stopsSeen\":{\"namespace\":1}}");

@@ -229,7 +229,7 @@ final class Lane {
                 labels.put(MetadataNames.STOPPED_LABEL, null);
                 String outcome = write(step, () -> merge(a, Map.of("metadata", Map.of("labels", labels))));
                 ExecutionPolicy now = read();
-                if (outcome.equals("ok") && now != null && !StopMarks.labelled(now) && (stopAnnotated(now) || latched(now))) {
+                if (outcome.equals("ok") && now != null && !StopMarks.labelled(now) && (stopAnnotated(now) || StopMarks.latched(now.getStatus()))) {
                     throw failure(i, a.user + " removed the stop label of a stopped policy (" + (stopAnnotated(now) ? "annotated" : "latched")
                             + "), so the API server no longer judges its pods by its stop", null);
                 }
@@ -636,8 +636,7 @@ final class Lane {
                     .until(() -> {
                         ExecutionPolicy p = read();
                         List<String> running = systemPods(p);
-                        boolean recorded = p == null || p.getStatus() != null && p.getStatus().emergencyStop != null
-                                && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
+                        boolean recorded = p == null || StopMarks.latched(p.getStatus());
                         last[0] = "running " + running + ", stop recorded " + recorded + (p == null ? " (p deleted)"
                                 : ", status.emergencyStop " + (p.getStatus() == null ? null : describe(p.getStatus().emergencyStop)));
                         return running.isEmpty() && recorded;
@@ -799,10 +798,6 @@ final class Lane {
     private static boolean stopAnnotated(ExecutionPolicy p) {
         return p.getMetadata().getAnnotations() != null
                 && p.getMetadata().getAnnotations().containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION);
-    }
-
-    private static boolean latched(ExecutionPolicy p) {
-        return p.getStatus() != null && p.getStatus().emergencyStop != null && Boolean.TRUE.equals(p.getStatus().emergencyStop.active);
     }
 
     private ExecutionPolicy read() {

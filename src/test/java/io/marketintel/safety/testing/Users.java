@@ -1,5 +1,7 @@
 package io.marketintel.safety.testing;
 
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
@@ -33,6 +35,22 @@ public final class Users {
                 .addNewSubject().withApiGroup("ServiceAccount".equals(kind) ? "" : "rbac.authorization.k8s.io").withKind(kind)
                 .withName(name).withNamespace(subjectNamespace).endSubject()
                 .build()).create();
+    }
+
+    /**
+     * Lets {@code user} get and patch every Namespace (a risk officer who sets namespace stops), by a ClusterRole and a
+     * ClusterRoleBinding named {@code name}; closing it deletes both.
+     */
+    public static AutoCloseable namespaceWriter(KubernetesClient client, String user, String name) {
+        client.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName(name).endMetadata()
+                .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "patch").endRule().build()).create();
+        client.rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(name).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(name).endRoleRef()
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject().build()).create();
+        return () -> {
+            client.rbac().clusterRoleBindings().withName(name).delete();
+            client.rbac().clusterRoles().withName(name).delete();
+        };
     }
 
     /** A RoleBinding name for any user name (spaces, e-mail addresses, upper case): readable and unique. */
