@@ -1,17 +1,28 @@
 package io.marketintel.safety.admission;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.Queue;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -22,6 +33,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.StopWatcher;
+import io.marketintel.safety.observability.PolicyMetrics;
 
 /**
  * The register of the policies that may run Live in a Namespace ({@link MetadataNames#LIVE_POLICIES_ANNOTATION}, on the
@@ -42,6 +54,10 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * Beside it, the register of the env var each policy writes its mode in, when that is not EXECUTION_MODE
  * ({@link MetadataNames#MODE_ENV_VARS_ANNOTATION}): the API server checks that env var from there instead of taking every
  * policy of the namespace as a parameter (issue 22). Written with the first, before any template is configured.
+ * <p>
+ * And the register of replica ceilings ({@link ReplicaCeilings}, {@link MetadataNames#REPLICA_CEILINGS_ANNOTATION}): the
+ * count of each governed workload that nobody but the operator may raise it above (execution-safety-replicas), written
+ * before the workloads are, so that a lower count holds before the operator scales to it.
  */
 @ApplicationScoped
 public class LiveRegister {
@@ -49,20 +65,50 @@ public class LiveRegister {
 
     private final KubernetesClient client;
     private final KubernetesSerialization serialization;
+    private static final Logger LOG = Logger.getLogger(LiveRegister.class);
+
     private final Function<String, Optional<Namespace>> watched;
+    /** Whether the operator's cache holds a policy (namespace, name). */
+    private final BiPredicate<String, String> present;
     /** The Namespace as our own last write returned it: the watch may not show it yet, and a removal must not trust that. */
     private final Map<String, Namespace> written = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<String, Queue<Pending>> queues = new ConcurrentHashMap<>();
 
     @Inject
     public LiveRegister(KubernetesClient client, KubernetesSerialization serialization, StopWatcher watcher) {
-        this(client, serialization, watcher::namespace);
+        this(client, serialization, watcher::namespace, watcher::watches);
     }
 
     LiveRegister(KubernetesClient client, KubernetesSerialization serialization, Function<String, Optional<Namespace>> watched) {
+        this(client, serialization, watched, (ns, name) -> false);
+    }
+
+    LiveRegister(KubernetesClient client, KubernetesSerialization serialization, Function<String, Optional<Namespace>> watched,
+            BiPredicate<String, String> present) {
         this.client = client;
         this.serialization = serialization;
         this.watched = watched;
+        this.present = present;
+    }
+
+    /**
+     * A deleted policy has no pass of its own: its replica ceilings are dropped here, off the watch's thread, unless a
+     * policy of that name is back in the cache by then (deleted and created again, as a GitOps replace does).
+     */
+    void deleted(@Observes PolicyMetrics.PolicyDeleted deleted) {
+        CompletableFuture.runAsync(() -> {
+            if (present.test(deleted.namespace(), deleted.name())) {
+                return;
+            }
+            try {
+                forget(deleted.namespace(), deleted.name());
+            } catch (RuntimeException e) {
+                LOG.warnf("could not drop the replica ceilings of deleted ExecutionPolicy %s/%s from its Namespace's %s (raises of"
+                        + " its former workloads stay refused to all but the operator until a policy there changes its own): %s",
+                        deleted.namespace(), deleted.name(), MetadataNames.REPLICA_CEILINGS_ANNOTATION, e.getMessage());
+            }
+        });
     }
 
     /** The names a register value lists (blank entries dropped). */
@@ -132,30 +178,109 @@ public class LiveRegister {
         hold(namespace, policy, live, null, null);
     }
 
+    /** {@link #hold(String, String, boolean, String, Predicate, Optional)} leaving the policy's replica ceilings as they are. */
+    public void hold(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
+        hold(namespace, policy, live, envVar, exists, Optional.empty());
+    }
+
     /**
-     * Makes the register of {@code namespace} name {@code policy} or not, and its env var register hold {@code envVar}
-     * for it (no entry for null or EXECUTION_MODE), dropping the env var entries of policies {@code exists} denies (null:
-     * keep them; asked only for the entries there are, usually none). Answered from the watch when both already say so (no request); otherwise one merge patch
-     * guarded by the resourceVersion it was computed from. A policy created a moment ago that a lagging cache does not
-     * show yet may lose its entry: that only makes its objects judged by EXECUTION_MODE (stricter) until its next pass.
+     * Makes the register of {@code namespace} name {@code policy} or not, its env var register hold {@code envVar} for it
+     * (no entry for null or EXECUTION_MODE), dropping the env var entries of policies {@code exists} denies (null: keep
+     * them; asked only for the entries there are, usually none), and, when {@code ceilings} is present, its register of
+     * replica ceilings list exactly those for the policy ({@link ReplicaCeilings}). Answered from the watch when all
+     * already say so (no request); otherwise one merge patch guarded by the resourceVersion it was computed from, shared
+     * with the other policies of the namespace waiting to write at the same moment. A policy created a moment ago that a
+     * lagging cache does not show yet may lose its env var entry: that only makes its objects judged by EXECUTION_MODE
+     * (stricter) until its next pass. Replica ceilings of other policies are never dropped here (a missing one would let
+     * a raise through): only when the operator sees a policy deleted ({@link #forget}).
      *
      * @throws KubernetesClientException when the API server refuses the write (RBAC, admission), or conflicts persist
      */
-    public void hold(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
-        // One writer per namespace in this process: the policies of a namespace are reconciled in parallel, and each
-        // would otherwise conflict with the others' writes; after a write the next one starts from its result.
-        synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
-            holdLocked(namespace, policy, live, envVar, exists);
+    public void hold(String namespace, String policy, boolean live, String envVar, Predicate<String> exists,
+            Optional<List<ReplicaCeilings.Ceiling>> ceilings) {
+        commit(namespace, r -> new Registers(updated(r.live(), policy, live).orElse(r.live()),
+                updatedEnvVars(r.envVars(), policy, envVar, exists).orElse(r.envVars()),
+                ceilings.flatMap(c -> ReplicaCeilings.updated(r.ceilings(), policy, c, null)).orElse(r.ceilings())));
+    }
+
+    /**
+     * A policy of {@code namespace} is gone: its replica ceilings leave the register, so that its former workloads may be
+     * scaled by others again. Other entries are left to the passes of the policies there.
+     *
+     * @throws KubernetesClientException when the API server refuses the write, or conflicts persist
+     */
+    public void forget(String namespace, String policy) {
+        commit(namespace, r -> r.withCeilings(ReplicaCeilings.updated(r.ceilings(), policy, List.of(), null).orElse(r.ceilings())));
+    }
+
+    /** The three registers of one Namespace, as annotation values ("" for none). */
+    record Registers(String live, String envVars, String ceilings) {
+        static Registers of(Namespace namespace) {
+            return new Registers(value(namespace), envVarsValue(namespace),
+                    annotation(namespace, MetadataNames.REPLICA_CEILINGS_ANNOTATION));
+        }
+
+        Registers withCeilings(String value) {
+            return new Registers(live, envVars, value);
         }
     }
 
-    private void holdLocked(String namespace, String policy, boolean live, String envVar, Predicate<String> exists) {
+    /** One caller's change to the registers, waiting for the write that carries it. */
+    private record Pending(UnaryOperator<Registers> edit, CompletableFuture<Void> written) {
+    }
+
+    /**
+     * Group commit: the policies of a namespace are reconciled in parallel, and each would otherwise write the Namespace
+     * in turn (or conflict with the others). Each caller queues its edit; whoever holds the namespace's lock writes every
+     * edit queued by then in one patch, and the others find theirs written when they get the lock. If a shared write
+     * fails for another reason than a conflict, each edit is written alone, so that one policy's refused entry (too large,
+     * say) does not fail the others.
+     */
+    private void commit(String namespace, UnaryOperator<Registers> edit) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
-        if (seen.isPresent() && updated(value(seen.get()), policy, live).isEmpty()
-                && updatedEnvVars(envVarsValue(seen.get()), policy, envVar, exists).isEmpty() && governed(seen.get())) {
-            return;
+        if (seen.isPresent() && governed(seen.get())) {
+            Registers now = Registers.of(seen.get());
+            if (edit.apply(now).equals(now)) {
+                return;
+            }
         }
-        Namespace current = seen.orElse(null);
+        Pending mine = new Pending(edit, new CompletableFuture<>());
+        Queue<Pending> queue = queues.computeIfAbsent(namespace, n -> new ConcurrentLinkedQueue<>());
+        queue.add(mine);
+        synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
+            if (!mine.written().isDone()) {
+                List<Pending> batch = new ArrayList<>();
+                for (Pending p; (p = queue.poll()) != null;) {
+                    batch.add(p);
+                }
+                try {
+                    write(namespace, batch.stream().map(Pending::edit).toList());
+                    batch.forEach(p -> p.written().complete(null));
+                } catch (RuntimeException shared) {
+                    for (Pending p : batch) {
+                        if (batch.size() == 1) {
+                            p.written().completeExceptionally(shared);
+                            continue;
+                        }
+                        try {
+                            write(namespace, List.of(p.edit()));
+                            p.written().complete(null);
+                        } catch (RuntimeException alone) {
+                            p.written().completeExceptionally(alone);
+                        }
+                    }
+                }
+            }
+        }
+        try {
+            mine.written().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private void write(String namespace, List<UnaryOperator<Registers>> edits) {
+        Namespace current = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace))).orElse(null);
         for (int attempt = 1;; attempt++) {
             if (current == null) {
                 current = client.namespaces().withName(namespace).get();
@@ -163,14 +288,18 @@ public class LiveRegister {
                     return; // no namespace, no pods to admit
                 }
             }
-            Optional<String> next = updated(value(current), policy, live);
-            Optional<String> nextEnvVars = updatedEnvVars(envVarsValue(current), policy, envVar, exists);
-            if (next.isEmpty() && nextEnvVars.isEmpty() && governed(current)) {
+            Registers before = Registers.of(current);
+            Registers after = before;
+            for (UnaryOperator<Registers> edit : edits) {
+                after = edit.apply(after);
+            }
+            if (after.equals(before) && governed(current)) {
                 return;
             }
             Map<String, Object> annotations = new java.util.HashMap<>();
-            next.ifPresent(v -> annotations.put(MetadataNames.LIVE_POLICIES_ANNOTATION, v.isEmpty() ? null : v));
-            nextEnvVars.ifPresent(v -> annotations.put(MetadataNames.MODE_ENV_VARS_ANNOTATION, v.isEmpty() ? null : v));
+            changed(annotations, MetadataNames.LIVE_POLICIES_ANNOTATION, before.live(), after.live());
+            changed(annotations, MetadataNames.MODE_ENV_VARS_ANNOTATION, before.envVars(), after.envVars());
+            changed(annotations, MetadataNames.REPLICA_CEILINGS_ANNOTATION, before.ceilings(), after.ceilings());
             String patch = serialization.asJson(Map.of("metadata", Map.of("resourceVersion",
                     current.getMetadata().getResourceVersion(), "annotations", annotations,
                     "labels", Map.of(MetadataNames.GOVERNED_LABEL, "true"))));
@@ -193,6 +322,13 @@ public class LiveRegister {
                     throw e;
                 }
             }
+        }
+    }
+
+    /** Puts {@code name} into a merge patch's annotations when its value changes ("" removes it). */
+    private static void changed(Map<String, Object> annotations, String name, String before, String after) {
+        if (!after.equals(before)) {
+            annotations.put(name, after.isEmpty() ? null : after);
         }
     }
 

@@ -438,6 +438,12 @@ public class StopWatcher {
                 .map(p -> p.getSpec() == null ? null : p.getSpec().workloads);
     }
 
+    /** Whether the cache holds ExecutionPolicy {@code name} in {@code namespace} (no request). */
+    public boolean watches(String namespace, String name) {
+        String key = namespace + "/" + name;
+        return policies.stream().anyMatch(i -> i.getStore().getByKey(key) != null);
+    }
+
     private List<ExecutionPolicy> policiesIn(String ns) {
         return watchedPolicies().stream().filter(p -> ns.equals(p.getMetadata().getNamespace())).toList();
     }

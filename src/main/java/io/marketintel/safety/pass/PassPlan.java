@@ -1,10 +1,13 @@
 package io.marketintel.safety.pass;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.actuation.ObservedWorkload;
+import io.marketintel.safety.admission.ReplicaCeilings.Ceiling;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.approval.ApprovalView;
@@ -51,6 +54,31 @@ public record PassPlan(Observation observed, Latch.State latch, Optional<Latch.R
     /** Pods of a stopped system to delete directly, after the writes. */
     public List<String> deletions() {
         return convergence.deletions();
+    }
+
+    /**
+     * The replica ceiling of each workload of the trading system for the Namespace's register (issue 22): its count in the
+     * mode the decision converges to (the policy's count for that mode, else the workload's remembered original count),
+     * and zero for those held at zero (retired: the policy's mark, not its spec; joining a Live system unapproved).
+     * Empty while stopped: a stop leaves the register as it is (the count the system will resume with, so that a GitOps
+     * re-apply of it is admitted while no pod may start) and costs no Namespace write.
+     */
+    public Optional<List<Ceiling>> ceilings() {
+        if (decision.target().isEmpty()) {
+            return Optional.empty();
+        }
+        ExecutionMode mode = decision.target().get();
+        String policy = observed.policy().getMetadata().getName();
+        List<ObservedWorkload> joining = PassPlanner.joining(decision, decided, observed.targets().workloads());
+        List<Ceiling> ceilings = new ArrayList<>();
+        for (ObservedWorkload w : observed.targets().workloads()) {
+            ceilings.add(new Ceiling(ObservedWorkload.kindName(w.kind()), w.name(),
+                    joining.contains(w) ? 0 : PassPlanner.replicasFor(observed.policy().getSpec(), mode, w), policy, mode));
+        }
+        for (ObservedWorkload w : observed.targets().retired()) {
+            ceilings.add(new Ceiling(ObservedWorkload.kindName(w.kind()), w.name(), 0, policy, mode));
+        }
+        return Optional.of(List.copyOf(ceilings));
     }
 
     /** Whether guards ran for this pass (an escalation, not held by the latch). */

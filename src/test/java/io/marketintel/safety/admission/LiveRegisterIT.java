@@ -13,6 +13,8 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.OperatorStatus;
 
@@ -92,5 +94,91 @@ class LiveRegisterIT extends NamespacedTest {
         new LiveRegister(client, client.getKubernetesSerialization(), n -> Optional.empty()).hold(ns, "arbitrage", true);
         register.hold(ns, "momentum", true);
         assertThat(OperatorStatus.register(client, ns)).isEqualTo("arbitrage,momentum");
+    }
+
+    /**
+     * Issue 22: the replica ceilings of many policies written at once (one shared write per batch of waiting policies) lose
+     * none of each other's entries; a policy's entries are replaced by its next set, never merged; a deleted policy's go.
+     */
+    @Test
+    void replicaCeilingsWrittenAtOnceLoseNoneAndAPolicysSetIsReplaced() throws Exception {
+        LiveRegister register = new LiveRegister(client, client.getKubernetesSerialization(), n -> Optional.empty());
+        int policies = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < policies; i++) {
+                String name = "p-" + i;
+                int replicas = i % 4;
+                done.add(pool.submit((Callable<Void>) () -> {
+                    register.hold(ns, name, false, null, null, Optional.of(List.of(
+                            new ReplicaCeilings.Ceiling("Deployment", name, replicas, name, ExecutionMode.DRY_RUN),
+                            new ReplicaCeilings.Ceiling("StatefulSet", name + "-book", 0, name, ExecutionMode.DRY_RUN))));
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        var entries = ReplicaCeilings.entries(ceilings());
+        assertThat(entries).hasSize(2 * policies);
+        for (int i = 0; i < policies; i++) {
+            assertThat(entries).contains(new ReplicaCeilings.Ceiling("Deployment", "p-" + i, i % 4, "p-" + i, ExecutionMode.DRY_RUN));
+        }
+        // A new set replaces the policy's entries (a workload it no longer governs goes), others untouched.
+        register.hold(ns, "p-0", true, null, null, Optional.of(List.of(
+                new ReplicaCeilings.Ceiling("Deployment", "p-0", 3, "p-0", ExecutionMode.LIVE))));
+        entries = ReplicaCeilings.entries(ceilings());
+        assertThat(entries).hasSize(2 * policies - 1).contains(new ReplicaCeilings.Ceiling("Deployment", "p-0", 3, "p-0", ExecutionMode.LIVE))
+                .noneMatch(c -> c.name().equals("p-0-book"));
+        // No ceilings given (a stop): the policy's entries stay as they are.
+        register.hold(ns, "p-1", false, null, null, Optional.empty());
+        assertThat(ReplicaCeilings.entries(ceilings())).hasSize(2 * policies - 1);
+        // Deleted: its entries go, and only its.
+        register.forget(ns, "p-2");
+        assertThat(ReplicaCeilings.entries(ceilings())).hasSize(2 * policies - 3).noneMatch(c -> c.policy().equals("p-2"));
+    }
+
+    /** A write the API server refuses for one policy (a register too large) does not fail the others waiting with it. */
+    @Test
+    void onePolicysRefusedCeilingsDoNotFailTheOthers() throws Exception {
+        LiveRegister register = new LiveRegister(client, client.getKubernetesSerialization(), n -> Optional.empty());
+        List<ReplicaCeilings.Ceiling> huge = new ArrayList<>();
+        for (int i = 0; i < 1500; i++) { // ~300 kB: more than the 256 kB the API server allows a Namespace's annotations
+            huge.add(new ReplicaCeilings.Ceiling("Deployment", "w".repeat(180) + i, 1, "greedy", ExecutionMode.BACKTEST));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            Future<?> greedy = pool.submit((Callable<Void>) () -> {
+                register.hold(ns, "greedy", false, null, null, Optional.of(huge));
+                return null;
+            });
+            List<Future<?>> others = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                String name = "fine-" + i;
+                others.add(pool.submit((Callable<Void>) () -> {
+                    register.hold(ns, name, false, null, null, Optional.of(List.of(
+                            new ReplicaCeilings.Ceiling("Deployment", name, 1, name, ExecutionMode.BACKTEST))));
+                    return null;
+                }));
+            }
+            for (Future<?> f : others) {
+                f.get();
+            }
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(greedy::get)).isNotNull()
+                    .hasCauseInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy)
+                .containsExactlyInAnyOrder("fine-0", "fine-1", "fine-2", "fine-3", "fine-4", "fine-5", "fine-6");
+    }
+
+    private String ceilings() {
+        var annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "");
     }
 }

@@ -321,16 +321,17 @@ class ModeAdmissionIT extends NamespacedTest {
     }
 
     /**
-     * Issue 21, item 3: only the operator raises the replicas of a workload a policy's status names (by the scale
-     * subresource or the workload itself) above the count status records, Live or not; lowering them, and any count
-     * while stopped (no pod starts then), are admitted.
+     * Issue 21, item 3: only the operator raises the replicas of a workload a policy governs (by the scale subresource or
+     * the workload itself) above the count the Namespace's register of replica ceilings holds for it, Live or not; lowering
+     * them, and raising them back up to the count (a GitOps re-apply while stopped), are admitted. Issue 22: the count is
+     * read from the Namespace (no parameter), and nobody but the operator changes it.
      */
     @Test
-    void aGovernedWorkloadsReplicasAreRaisedOnlyByTheOperator() {
+    void aGovernedWorkloadsReplicasAreRaisedOnlyByTheOperator() throws Exception {
         Kubectl.Result created = kubectl.runWithInput(deployment("momentum", "momentum", "DryRun",
                 "env: [{name: EXECUTION_MODE, value: DryRun}]", ""), "apply", "-n", ns, "-f", "-");
         assertThat(created.exitCode()).as(created.output()).isZero();
-        status("momentum", "{\"mode\":\"Live\",\"workloads\":[{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":1}]}");
+        ceilings("Deployment/momentum=1:momentum:Live");
         String ceiling = "Deployment momentum runs under ExecutionPolicy momentum (Live) at 1 replica(s), the count the operator set"
                 + " for the mode: only the operator raises it";
         awaitRefusedAs("tom", null, ceiling, "scale", "deployment", "momentum", "--replicas=3", "--dry-run=server");
@@ -341,23 +342,52 @@ class ModeAdmissionIT extends NamespacedTest {
         Kubectl.Result patched = as("tom", null, "patch", "deployment", "momentum", "--type=merge", "-p", "{\"spec\":{\"replicas\":2}}");
         assertThat(patched.exitCode()).as(patched.output()).isNotZero();
         assertThat(patched.stderr()).contains(ceiling);
-        // Lowering is never refused; back up to the recorded count is not a raise above it.
+        // Lowering is never refused; back up to the count is not a raise above it (the re-apply of a stopped system's count).
         assertThat(as("tom", null, "scale", "deployment", "momentum", "--replicas=0").exitCode()).isZero();
         assertThat(as("tom", null, "scale", "deployment", "momentum", "--replicas=1").exitCode()).isZero();
         // The operator (here the cluster admin, who may patch policy status) raises it.
         assertThat(kubectl.run("scale", "-n", ns, "deployment", "momentum", "--replicas=2").exitCode()).isZero();
-        // In DryRun alike, with the key to set.
-        String two = "{\"kind\":\"Deployment\",\"name\":\"momentum\",\"replicas\":2}";
-        status("momentum", "{\"mode\":\"DryRun\",\"workloads\":[" + two + "]}");
+        // In DryRun alike, with the key to set; an entry of another workload, or one that does not parse, refuses nothing.
+        ceilings("Deployment/momentum=2:momentum:DryRun,Deployment/momentum-other=0:other:Live,Deployment/momentum=x:momentum:Live");
         awaitRefusedAs("tom", null, "Deployment momentum runs under ExecutionPolicy momentum (DryRun) at 2 replica(s)", "scale", "deployment",
                 "momentum", "--replicas=5", "--dry-run=server");
         Kubectl.Result dry = as("tom", null, "scale", "deployment", "momentum", "--replicas=5");
         assertThat(dry.stderr()).contains("set spec.replicas.dryRun on the policy").doesNotContain("approve Live");
-        // Stopped: admitted (no pod of a stopped system starts, and a GitOps re-apply does not fail in a loop).
-        Kubectl.Result stop = kubectl.run("annotate", "xp", "momentum", "-n", ns, MetadataNames.EMERGENCY_STOP_ANNOTATION + "=drill");
-        assertThat(stop.exitCode()).as(stop.output()).isZero();
-        await("admitted while stopped").atMost(ENFORCED).pollInterval(Duration.ofMillis(250))
-                .until(() -> as("tom", null, "scale", "deployment", "momentum", "--replicas=5", "--dry-run=server").exitCode() == 0);
+        // A StatefulSet by its own kind: the Deployment's entry does not cover a StatefulSet of the same name.
+        Kubectl.Result sts = kubectl.runWithInput("""
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: momentum}
+                spec:
+                  replicas: 0
+                  serviceName: momentum
+                  selector: {matchLabels: {app: momentum-sts}}
+                  template:
+                    metadata: {labels: {app: momentum-sts}}
+                    spec: {containers: [{name: app, image: registry.example/app:1}]}
+                """, "apply", "-n", ns, "-f", "-");
+        assertThat(sts.exitCode()).as(sts.output()).isZero();
+        assertThat(as("tom", null, "scale", "statefulset", "momentum", "--replicas=3", "--dry-run=server").exitCode()).isZero();
+        ceilings("Deployment/momentum=2:momentum:DryRun,StatefulSet/momentum=1:momentum:DryRun");
+        awaitRefusedAs("tom", null, "StatefulSet momentum runs under ExecutionPolicy momentum (DryRun) at 1 replica(s)", "scale",
+                "statefulset", "momentum", "--replicas=3", "--dry-run=server");
+        // Nobody but the operator changes the register: not a person who may write the Namespace (a risk officer).
+        try (AutoCloseable rita = Users.namespaceWriter(client, "rita", "ns-ceilings-" + ns)) {
+            String only = "only the execution-safety operator changes safety.marketintel.io/replica-ceilings";
+            awaitRefusedAs("rita", null, only, "annotate", "namespace", ns, "--overwrite", "--dry-run=server",
+                    MetadataNames.REPLICA_CEILINGS_ANNOTATION + "=Deployment/momentum=9:momentum:DryRun");
+            Kubectl.Result removed = as("rita", null, "annotate", "namespace", ns, MetadataNames.REPLICA_CEILINGS_ANNOTATION + "-");
+            assertThat(removed.exitCode()).as(removed.output()).isNotZero();
+            assertThat(removed.stderr()).contains(only).contains("not rita").contains("execution-safety-live-register");
+        }
+        assertThat(client.namespaces().withName(ns).get().getMetadata().getAnnotations())
+                .containsEntry(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "Deployment/momentum=2:momentum:DryRun,StatefulSet/momentum=1:momentum:DryRun");
+    }
+
+    /** The Namespace's register of replica ceilings as the operator writes it (the cluster admin may, as the operator). */
+    private void ceilings(String value) {
+        Kubectl.Result r = kubectl.run("annotate", "namespace", ns, "--overwrite", MetadataNames.REPLICA_CEILINGS_ANNOTATION + "=" + value);
+        assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
     /** Admission policies (and their parameters) take a moment to be enforced after a change: poll until refused. */

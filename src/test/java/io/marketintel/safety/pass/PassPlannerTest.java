@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.actuation.Actuator;
+import io.marketintel.safety.admission.ReplicaCeilings;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
@@ -258,6 +259,44 @@ class PassPlannerTest {
         ExecutionPolicy arriving = arrivingLive();
         PassPlan configuring = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), List.of(held)));
         assertThat(configuring.writes()).singleElement().satisfies(w -> assertThat(w.templateMode()).contains(ExecutionMode.LIVE));
+    }
+
+    /**
+     * Issue 22: the Namespace's register of replica ceilings gets each target's count in the mode the decision converges to
+     * (the spec's count for it, else the remembered original), zero for a workload held at zero, and nothing at all while
+     * stopped (the register keeps the count the system resumes with).
+     */
+    @Test
+    void theReplicaCeilingsAreTheTargetModesCountsAndAStopLeavesThemAlone() {
+        ExecutionPolicy dryRun = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
+        dryRun.getSpec().replicas = new ExecutionPolicySpec.ModeReplicas();
+        dryRun.getSpec().replicas.dryRun = 3;
+        assertThat(PLANNER.plan(observe(dryRun, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2))).ceilings())
+                .contains(List.of(new ReplicaCeilings.Ceiling("Deployment", "w0", 3, "momentum", ExecutionMode.DRY_RUN)));
+        // No count of its own for Live: the original count (2), and the mode it is heading to, not the one it is in.
+        PassPlan arriving = PLANNER.plan(observe(arrivingLive(), List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 0)));
+        assertThat(arriving.ceilings()).contains(List.of(new ReplicaCeilings.Ceiling("Deployment", "w0", 2, "momentum", ExecutionMode.LIVE)));
+        // A workload that came under a Live policy unapproved is held at zero: its ceiling is zero.
+        ObservedWorkload joiner = new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.DEPLOYMENT, "newcomer",
+                Optional.of(ExecutionMode.DRY_RUN), 1, 1, Optional.empty(), List.of(Optional.of(ExecutionMode.DRY_RUN)), List.of("app"),
+                List.of("app:untested"), List.of(), 1, "7");
+        List<ObservedWorkload> targets = new ArrayList<>(running(ExecutionMode.LIVE, 2));
+        targets.add(joiner);
+        assertThat(PLANNER.plan(observe(policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE)), List.of(), Optional.empty(), List.of(),
+                targets)).ceilings()).contains(List.of(new ReplicaCeilings.Ceiling("Deployment", "w0", 2, "momentum", ExecutionMode.LIVE),
+                        new ReplicaCeilings.Ceiling("Deployment", "newcomer", 0, "momentum", ExecutionMode.LIVE)));
+        // A retired workload (the policy's mark, not its spec) likewise.
+        ObservedWorkload retired = new ObservedWorkload(ExecutionPolicySpec.WorkloadKind.STATEFUL_SET, "old-book",
+                Optional.of(ExecutionMode.DRY_RUN), 0, 0, Optional.of(4), List.of(), List.of("app"), List.of("app:1"), List.of(), 0, "3");
+        Observation withRetired = new Observation(dryRun, List.of(), Optional.empty(), Optional.empty(), List.of(), List.of(),
+                new Actuator.Resolution(running(ExecutionMode.DRY_RUN, 2), List.of(), List.of(), List.of(retired)), Optional.empty(), NOW);
+        assertThat(PLANNER.plan(withRetired).ceilings().orElseThrow())
+                .contains(new ReplicaCeilings.Ceiling("StatefulSet", "old-book", 0, "momentum", ExecutionMode.DRY_RUN));
+        // Stopped: nothing to write.
+        PassPlan stop = PLANNER.plan(observe(policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE)), List.of(), Optional.of(List.of(NAMESPACE_STOP)),
+                List.of(), running(ExecutionMode.LIVE, 2)));
+        assertThat(stop.decision().action()).isEqualTo(Action.STOP);
+        assertThat(stop.ceilings()).isEmpty();
     }
 
     @Test

@@ -71,6 +71,15 @@ public final class MetadataNames {
      */
     public static final String MODE_ENV_VARS_ANNOTATION = "safety.marketintel.io/mode-env-vars";
     /**
+     * Operator, on a Namespace: the replica ceiling of every workload a policy of that namespace governs, the count the
+     * operator sets for the mode the policy is in or heading to, "KIND/NAME=REPLICAS:POLICY:MODE" entries in a sorted comma
+     * list. The API server refuses anyone but the operator a raise above it, by the workload or its scale subresource
+     * (execution-safety-replicas), one evaluation per raise however many policies the namespace has; nobody but the
+     * operator changes it (execution-safety-live-register). Written with the other registers of the Namespace, before the
+     * workloads are (issue 22).
+     */
+    public static final String REPLICA_CEILINGS_ANNOTATION = "safety.marketintel.io/replica-ceilings";
+    /**
      * Label on an ExecutionPolicy whose stop is in force, value "true" (issue 22). The admission policies that judge a pod
      * or a workload by its policy's stop take only the policies so labelled as parameters, so a write costs one
      * evaluation per stopped policy of its namespace, not one per policy. Admission sets it with the stop annotation and

@@ -1,0 +1,108 @@
+package io.marketintel.safety.admission;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+import io.marketintel.safety.actuation.ModeMarks;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+
+/**
+ * The Namespace's register of replica ceilings ({@link MetadataNames#REPLICA_CEILINGS_ANNOTATION}): for every workload a
+ * policy of the namespace governs, the count the operator sets for the mode the policy is in or heading to. The API
+ * server refuses anyone but the operator a raise above it, by the workload or its {@code scale} subresource
+ * (execution-safety-replicas), with no parameter: one evaluation per raise, however many policies the namespace has
+ * (issue 22; it took every policy of the namespace as a parameter before, which a Scale object, carrying no labels,
+ * could not narrow).
+ * <p>
+ * The value is a sorted comma list of entries {@code KIND/NAME=REPLICAS:POLICY:MODE}, for example
+ * {@code Deployment/momentum=2:momentum:Live}. No Kubernetes name contains {@code / = : ,}, so an entry parses one way.
+ * Pure: no client.
+ */
+public final class ReplicaCeilings {
+    /** What the admission policy accepts as an entry (others refuse nothing there: it filters by this too). */
+    static final Pattern ENTRY = Pattern.compile("(Deployment|StatefulSet)/([^/=:,]+)=([0-9]{1,10}):([^/=:,]+):(Backtest|DryRun|Live)");
+
+    private ReplicaCeilings() {
+    }
+
+    /** One workload's ceiling: its kind ("Deployment" or "StatefulSet"), name, count, the policy and the mode it is for. */
+    public record Ceiling(String kind, String name, int replicas, String policy, ExecutionMode mode) implements Comparable<Ceiling> {
+        public Ceiling {
+            if (!kind.equals("Deployment") && !kind.equals("StatefulSet")) {
+                throw new IllegalArgumentException("not a workload kind: " + kind);
+            }
+            if (replicas < 0) {
+                throw new IllegalArgumentException("negative replicas: " + replicas);
+            }
+        }
+
+        /** The entry as the register writes it. */
+        public String entry() {
+            return kind + "/" + name + "=" + replicas + ":" + policy + ":" + mode.wireName();
+        }
+
+        @Override
+        public int compareTo(Ceiling o) {
+            return entry().compareTo(o.entry());
+        }
+
+        /** The entry parsed, or empty when it is not one. */
+        public static Optional<Ceiling> parse(String entry) {
+            var m = ENTRY.matcher(entry.trim());
+            if (!m.matches()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Ceiling(m.group(1), m.group(2), (int) Math.min(Integer.MAX_VALUE, Long.parseLong(m.group(3))), m.group(4),
+                    ModeMarks.parse(m.group(5)).orElseThrow()));
+        }
+    }
+
+    /** The entries a register value lists, sorted; ones that do not parse are dropped (the API server ignores them too). */
+    public static TreeSet<Ceiling> entries(String value) {
+        TreeSet<Ceiling> entries = new TreeSet<>();
+        if (value != null) {
+            for (String e : value.split(",")) {
+                Ceiling.parse(e).ifPresent(entries::add);
+            }
+        }
+        return entries;
+    }
+
+    /**
+     * The register once {@code policy}'s entries are exactly {@code own} (entries of other policies kept, except those
+     * {@code exists} denies: a deleted policy has no pass of its own, so the next pass of another policy of its namespace
+     * clears them; null keeps them): empty when {@code current} already says so, else the new value, "" meaning no
+     * annotation. Entries that do not parse are dropped on any change. Entries in {@code own} of another policy are a
+     * caller's mistake and refused.
+     */
+    public static Optional<String> updated(String current, String policy, Collection<Ceiling> own, Predicate<String> exists) {
+        for (Ceiling c : own) {
+            if (!c.policy().equals(policy)) {
+                throw new IllegalArgumentException(c.entry() + " is not an entry of " + policy);
+            }
+        }
+        TreeSet<Ceiling> before = entries(current);
+        TreeSet<Ceiling> after = new TreeSet<>();
+        for (Ceiling c : before) {
+            if (!c.policy().equals(policy) && (exists == null || exists.test(c.policy()))) {
+                after.add(c);
+            }
+        }
+        after.addAll(own);
+        String value = render(after);
+        return value.equals(current == null ? "" : current) ? Optional.empty() : Optional.of(value);
+    }
+
+    /** The register value listing {@code entries}, sorted. */
+    public static String render(Collection<Ceiling> entries) {
+        List<String> out = new ArrayList<>();
+        new TreeSet<>(entries).forEach(c -> out.add(c.entry()));
+        return String.join(",", out);
+    }
+}
