@@ -34,6 +34,9 @@ import io.marketintel.safety.approval.TemplateDigest;
  */
 @ApplicationScoped
 public class Actuator {
+    /** A remembered replica count as the operator writes it (compiled once: every pass reads one per workload). */
+    private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile("[0-9]{1,6}");
+
     private final KubernetesClient client;
 
     public Actuator(KubernetesClient client) {
@@ -169,7 +172,7 @@ public class Actuator {
         var pods = client.pods().inNamespace(w.getMetadata().getNamespace()).withLabelSelector(selector).list().getItems();
         String original = annotations(w).get(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION);
         Optional<Integer> originalReplicas = Optional.empty();
-        if (original != null && original.matches("[0-9]{1,6}")) {
+        if (original != null && COUNT.matcher(original).matches()) {
             originalReplicas = Optional.of(Integer.parseInt(original));
         }
         return new ObservedWorkload(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET,

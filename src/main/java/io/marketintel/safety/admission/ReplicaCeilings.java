@@ -80,23 +80,57 @@ public final class ReplicaCeilings {
      * clears them; null keeps them): empty when {@code current} already says so, else the new value, "" meaning no
      * annotation. Entries that do not parse are dropped on any change. Entries in {@code own} of another policy are a
      * caller's mistake and refused.
+     * <p>
+     * Every pass of every policy asks this of a register that lists every workload of its namespace, so the answer "no
+     * change" costs one split and no parsing: only the policy's own entries (found by their policy field) are compared,
+     * and the others are parsed only when a new value is written.
      */
     public static Optional<String> updated(String current, String policy, Collection<Ceiling> own, Predicate<String> exists) {
+        TreeSet<String> want = new TreeSet<>();
         for (Ceiling c : own) {
             if (!c.policy().equals(policy)) {
                 throw new IllegalArgumentException(c.entry() + " is not an entry of " + policy);
             }
+            want.add(c.entry());
         }
-        TreeSet<Ceiling> before = entries(current);
-        TreeSet<Ceiling> after = new TreeSet<>();
-        for (Ceiling c : before) {
-            if (!c.policy().equals(policy) && (exists == null || exists.test(c.policy()))) {
-                after.add(c);
+        String value = current == null ? "" : current;
+        TreeSet<String> mine = new TreeSet<>();
+        List<String> others = new ArrayList<>();
+        boolean dropped = false;
+        for (String e : value.split(",")) {
+            if (e.isEmpty()) {
+                dropped |= !value.isEmpty();
+                continue;
+            }
+            String owner = policyOf(e);
+            if (owner == null) {
+                dropped = true;
+            } else if (owner.equals(policy)) {
+                mine.add(e);
+            } else if (exists != null && !exists.test(owner)) {
+                dropped = true;
+            } else {
+                others.add(e);
             }
         }
-        after.addAll(own);
-        String value = render(after);
-        return value.equals(current == null ? "" : current) ? Optional.empty() : Optional.of(value);
+        if (!dropped && mine.equals(want)) {
+            return Optional.empty();
+        }
+        TreeSet<String> after = new TreeSet<>(want);
+        for (String e : others) {
+            if (ENTRY.matcher(e).matches()) {
+                after.add(e);
+            }
+        }
+        String next = String.join(",", after);
+        return next.equals(value) ? Optional.empty() : Optional.of(next);
+    }
+
+    /** The policy field of an entry ({@code KIND/NAME=REPLICAS:POLICY:MODE}), or null when it has none. */
+    private static String policyOf(String entry) {
+        int first = entry.indexOf(':');
+        int second = first < 0 ? -1 : entry.indexOf(':', first + 1);
+        return second < 0 || entry.indexOf(':', second + 1) >= 0 ? null : entry.substring(first + 1, second);
     }
 
     /** The register value listing {@code entries}, sorted. */

@@ -310,6 +310,27 @@ final class Lane {
                 }
                 yield outcome;
             }
+            case FORGE_CEILINGS -> {
+                var namespace = admin.namespaces().withName(ns).get();
+                String held = namespace.getMetadata().getAnnotations() == null ? ""
+                        : namespace.getMetadata().getAnnotations().getOrDefault(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "");
+                // Every count raised by 5 (more pods than the mode's count would be admitted), or the register removed.
+                String forged = "remove".equals(v) ? null
+                        : io.marketintel.safety.admission.ReplicaCeilings.render(io.marketintel.safety.admission.ReplicaCeilings.entries(held)
+                                .stream().map(c -> new io.marketintel.safety.admission.ReplicaCeilings.Ceiling(c.kind(), c.name(),
+                                        c.replicas() + 5, c.policy(), c.mode())).toList());
+                boolean loosens = !held.isEmpty() && !held.equals(forged == null ? "" : forged);
+                Map<String, Object> anns = new HashMap<>();
+                anns.put(MetadataNames.REPLICA_CEILINGS_ANNOTATION, forged);
+                // Guarded by the version read, so that an accepted write changed exactly what was read.
+                String outcome = write(step, () -> client(a).namespaces().withName(ns).patch(PatchContext.of(PatchType.JSON_MERGE),
+                        json(Map.of("metadata", Map.of("resourceVersion", namespace.getMetadata().getResourceVersion(), "annotations", anns)))));
+                if (outcome.equals("ok") && loosens) {
+                    throw failure(i, a.user + " changed the Namespace's replica ceilings (" + v + "): the API server would admit a raise"
+                            + " of a governed workload's replicas above the count the operator set", null);
+                }
+                yield outcome;
+            }
             case EDIT_GUARD -> {
                 int port = ("listed".equals(v) ? InsiderSequencesIT.LISTED : InsiderSequencesIT.UNLISTED).port();
                 yield write(step, () -> client(a).resources(ExecutionPolicy.class).inNamespace(ns).withName(POLICY)

@@ -61,6 +61,11 @@ public enum Move {
      * had recorded every stop on every policy: refused whenever that raises it (issue 22).
      */
     RAISE_STOPS_RECORDED(Set.of(NAMESPACE_PATCH), "to-count"),
+    /**
+     * Raises every entry of the Namespace's safety.marketintel.io/replica-ceilings by 5, or removes it: refused whenever
+     * that changes it (issue 22: only the operator changes the counts a raise of replicas is judged against).
+     */
+    FORGE_CEILINGS(Set.of(NAMESPACE_PATCH), "raise", "remove"),
     // the namespace's workloads, pods and NetworkPolicies
     SCALE_WORKLOAD(Set.of(WORKLOAD_WRITE), "d0:0", "d0:2", "d1:0", "d1:3"),
     /**
