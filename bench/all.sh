@@ -7,15 +7,35 @@
 # fail-over runs); the defaults take roughly 4 to 5 hours on 2 cores (an estimate:
 # the stop benchmark with StatefulSets, pod figures and the unready variant has not yet run at its defaults). docs/performance.md shows one report and how
 # to read it. Nothing here asserts a speed: it exits non-zero only if a benchmark failed to run.
+# Every figure also as JSON: each benchmark writes target/bench/NAME.json, and at the end (also when one failed) the
+# documents of this run are merged into target/performance-report.json; bench/compare.sh OLD.json NEW.json compares two.
+# BENCHMARKS (default: all five, "run.sh stop-latency.sh admission-cost.sh scale.sh failover.sh") runs fewer, e.g. a
+# smoke run: BENCHMARKS=admission-cost.sh POLICY_SIZES="0 5" WRITES=3 bench/all.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-mkdir -p target
+mkdir -p target/bench
 report=target/performance-report.txt
+json=target/performance-report.json
+# Only the documents this run writes are merged: those newer than this mark.
+started=target/bench/.all-started
+touch "$started"
+merge() {
+  local status=$? files=()
+  trap - EXIT
+  mapfile -t files < <(find target/bench -maxdepth 1 -name '*.json' -newer "$started" | sort)
+  # prints "figures: target/performance-report.json (N benchmark documents)"
+  if ! ./mvnw -q -B exec:java@performance-report -Dexec.args="$json ${files[*]}"; then
+    echo "figures not merged into $json" >&2
+    [ "$status" -ne 0 ] || status=1
+  fi
+  exit "$status"
+}
+trap merge EXIT
 {
   echo "# execution-safety-operator performance report, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB"
 } > "$report"
-for script in run.sh stop-latency.sh admission-cost.sh scale.sh failover.sh; do
+for script in ${BENCHMARKS:-run.sh stop-latency.sh admission-cost.sh scale.sh failover.sh}; do
   echo "== bench/$script" | tee -a "$report"
   bash "bench/$script" | tee -a "$report"
 done

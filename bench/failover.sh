@@ -5,7 +5,7 @@
 #   bench/failover.sh                       RUNS=6 (a few minutes on 2 cores)
 #   OPERATOR_JAVA=... JVM_OPTS=... bench/failover.sh   another runtime, other JVM or lease settings
 # Starts its own control plane and the packaged operator as two processes; stopped at the end. Table on stdout and in
-# target/failover-bench.txt. A benchmark prints figures; nothing here asserts a speed.
+# target/failover-bench.txt, every figure in target/bench/failover.json. A benchmark prints figures; nothing here asserts a speed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -8,7 +8,7 @@
 #   JVM_OPTS="-Xmx512m" bench/scale.sh     other JVM options for the operator (default: a chart pod's)
 #   OPERATOR_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/scale.sh   another runtime for the operator
 # Starts its own control plane and the packaged operator as a process; both are stopped at the end.
-# Table on stdout and in target/scale-bench.txt. A benchmark prints figures; nothing here asserts a speed.
+# Table on stdout and in target/scale-bench.txt, every figure in target/bench/scale.json. A benchmark prints figures; nothing here asserts a speed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

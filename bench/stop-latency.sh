@@ -29,7 +29,8 @@
 #   BASELINES=false, JFR=FILE, REQUEST_MIX=true, JVM_OPTS  see bench/README.md
 # Starts its own control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and the packaged
 # operator as a process; both are stopped at the end. Table also in target/stop-latency.txt, every figure in
-# target/stop-latency.json (one record per size, workload set, method and metric).
+# target/stop-latency.json (one record per size, workload set, method and metric) and in target/bench/stop-latency.json
+# (the schema every benchmark writes, bench/README.md).
 # A benchmark is a script that prints figures, never a test: nothing here asserts a speed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

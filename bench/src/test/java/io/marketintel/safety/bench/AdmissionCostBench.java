@@ -48,14 +48,15 @@ public final class AdmissionCostBench {
     }
 
     public static void main(String[] args) {
-        Bench.main(AdmissionCostBench::run);
+        Bench.main("admission-cost", AdmissionCostBench::run);
     }
 
-    private static void run() throws Exception {
+    private static void run(Figures f) throws Exception {
         List<Integer> sizes = Arrays.stream(Bench.env("POLICY_SIZES", "0 50 300").trim().split("\\s+")).map(Integer::parseInt).toList();
         int writes = Integer.parseInt(Bench.env("WRITES", "20"));
         try (ControlPlane plane = Bench.controlPlane("admission-cost-bench")) {
             plane.installAdmission();
+            f.context("kubeApiserver", plane.serverVersion());
             KubernetesClient client = plane.client();
             client.resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).serverSideApply();
             client.apps().deployments().inNamespace(NS).resource(deployment()).create();
@@ -69,11 +70,11 @@ public final class AdmissionCostBench {
                     client.resources(ExecutionPolicy.class).inNamespace(NS).resource(policy("p" + created)).create();
                 }
                 int present = awaitParams(client, size);
-                out.append(row(present, "pod template", client, writes, i -> client.apps().deployments().inNamespace(NS).withName("d0")
+                out.append(row(f, present, "pod template", client, writes, i -> client.apps().deployments().inNamespace(NS).withName("d0")
                         .dryRun().patch(PatchContext.of(PatchType.JSON_MERGE),
                                 "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"bench/write\":\"" + i + "\"}}}}}")));
-                out.append(row(present, "scale subresource", client, writes, i -> scale(client)));
-                out.append(row(present, "labelled pod create", client, writes,
+                out.append(row(f, present, "scale subresource", client, writes, i -> scale(client)));
+                out.append(row(f, present, "labelled pod create", client, writes,
                         i -> client.pods().inNamespace(NS).resource(pod("bench-" + size + "-" + i)).dryRun().create()));
             }
             System.out.print(out);
@@ -87,7 +88,11 @@ public final class AdmissionCostBench {
         void run(int i) throws Exception;
     }
 
-    private static String row(int size, String what, KubernetesClient client, int writes, Write write) throws Exception {
+    /**
+     * One row of the table, also recorded: {@code client-p50} (ms, the client's median) and {@code vap-mean} (ms, the
+     * API server's mean ValidatingAdmissionPolicy time), with {@code policies} and {@code write} (the row's words, dashed).
+     */
+    private static String row(Figures f, int size, String what, KubernetesClient client, int writes, Write write) throws Exception {
         write.run(-1); // warm: the first of a kind compiles nothing we want to time
         double[] before = vap(client);
         List<Double> millis = new ArrayList<>();
@@ -99,8 +104,11 @@ public final class AdmissionCostBench {
         double[] after = vap(client);
         Collections.sort(millis);
         double count = after[1] - before[1];
-        return "%8d  %-19s  %13.1f  %11.1f%n".formatted(size, what, millis.get(millis.size() / 2),
-                count == 0 ? 0 : 1000 * (after[0] - before[0]) / count);
+        double p50 = millis.get(millis.size() / 2);
+        double vapMean = count == 0 ? 0 : 1000 * (after[0] - before[0]) / count;
+        Map<String, Object> params = Figures.params("policies", size, "write", what.replace(' ', '-'));
+        f.add("client-p50", params, p50, "ms").add("vap-mean", params, vapMean, "ms");
+        return "%8d  %-19s  %13.1f  %11.1f%n".formatted(size, what, p50, vapMean);
     }
 
     /** Sum (seconds) and count of the API server's ValidatingAdmissionPolicy admission durations, every operation. */

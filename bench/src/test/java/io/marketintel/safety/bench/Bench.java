@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.regex.Pattern;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,8 +22,11 @@ import io.marketintel.safety.testing.OperatorJvm;
 /** What the benchmark entry points share: how they exit, their settings, the machine's load. */
 final class Bench {
     interface Body {
-        void run() throws Exception;
+        void run(Figures figures) throws Exception;
     }
+
+    /** Every setting read through {@link #env}, with the value used: what a benchmark's JSON document records. */
+    private static final Map<String, String> SETTINGS = new ConcurrentSkipListMap<>();
 
     private Bench() {
     }
@@ -30,22 +35,51 @@ final class Bench {
      * Runs {@code body} and exits with 0, or 1 after printing what failed. exec:java waits for every non-daemon
      * thread before it returns, and outside a Quarkus application each Kubernetes client of the test classpath
      * (QuarkusHttpClientFactory) starts a Vert.x that nothing closes: hence System.exit.
+     * <p>
+     * Every figure {@code body} records goes to {@code target/bench/<benchmark>.json} ({@link Figures}): at the end,
+     * also when it failed part-way (with the error) or was interrupted (Ctrl-C: from a shutdown hook). Its path goes to
+     * stderr, so the text on stdout is what it was.
      */
-    static void main(Body body) {
+    static void main(String benchmark, Body body) {
+        Figures figures = new Figures(benchmark);
+        Thread interrupted = new Thread(() -> write(figures, new InterruptedException("interrupted before the end of the run")),
+                benchmark + "-figures");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         int status = 0;
+        Throwable failure = null;
         try {
-            body.run();
+            body.run(figures);
         } catch (Throwable e) {
             e.printStackTrace();
+            failure = e;
             status = 1;
         }
+        write(figures, failure);
         System.exit(status);
     }
 
-    /** An environment setting, or {@code fallback} when unset or blank. */
+    private static void write(Figures figures, Throwable error) {
+        try {
+            Path file = figures.settings(settings()).write(Figures.DIR, error);
+            if (file != null) {
+                System.err.println("figures: " + file + (error == null ? "" : " (partial: " + error + ")"));
+            }
+        } catch (Exception e) {
+            System.err.println("figures not written: " + e);
+        }
+    }
+
+    /** An environment setting, or {@code fallback} when unset or blank; recorded with the value used. */
     static String env(String name, String fallback) {
         String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
+        String used = v == null || v.isBlank() ? fallback : v;
+        SETTINGS.put(name, used);
+        return used;
+    }
+
+    /** The settings read so far, by name, with the values used. */
+    static Map<String, String> settings() {
+        return new TreeMap<>(SETTINGS);
     }
 
     /**
@@ -122,24 +156,42 @@ final class Bench {
     static String cpuMix(String title, Map<String, Double> before, Map<String, Double> after, double millis, int top) {
         StringBuilder sb = new StringBuilder(title + ", CPU seconds by process (2 cores give %.1f s in that time):%n"
                 .formatted(2 * millis / 1000));
-        double total = 0;
-        var rows = after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
-                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).toList();
-        for (var e : rows) {
-            total += e.getValue();
-        }
-        rows.stream().limit(top).forEach(e -> sb.append("  %7.2f  %s%n".formatted(e.getValue(), e.getKey())));
-        sb.append("  %7.2f  all processes%n".formatted(total));
+        top(before, after, top).forEach((k, v) -> sb.append("  %7.2f  %s%n".formatted(v, k)));
+        sb.append("  %7.2f  all processes%n".formatted(total(before, after)));
         return sb.toString();
     }
 
     /** The {@code top} largest differences between two {@link #requests} readings, under {@code title}. */
     static String mix(String title, Map<String, Double> before, Map<String, Double> after, int top) {
         StringBuilder sb = new StringBuilder(title + ", API server requests by verb and resource (all clients):\n");
+        top(before, after, top).forEach((k, v) -> sb.append("  %7.0f  %s%n".formatted(v, k)));
+        return sb.toString();
+    }
+
+    /** The {@code top} largest positive differences {@code after - before}, largest first: the rows of {@link #mix}. */
+    static Map<String, Double> top(Map<String, Double> before, Map<String, Double> after, int top) {
+        Map<String, Double> out = new LinkedHashMap<>();
         after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
                 .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(top)
-                .forEach(e -> sb.append("  %7.0f  %s%n".formatted(e.getValue(), e.getKey())));
-        return sb.toString();
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /** The sum of every positive difference {@code after - before}: the "all processes" row of {@link #cpuMix}. */
+    static double total(Map<String, Double> before, Map<String, Double> after) {
+        return top(before, after, Integer.MAX_VALUE).values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /**
+     * Records what {@link #mix} and {@link #cpuMix} print: the API server's requests ({@code apiserver-requests},
+     * count, parameter {@code request}: verb and resource) and the CPU seconds by process ({@code cpu-seconds}, s,
+     * parameter {@code process}, with {@code all processes}); each with {@code params}.
+     */
+    static void recordMix(Figures figures, Map<String, Object> params, Map<String, Double> requestsBefore,
+            Map<String, Double> requestsAfter, int requestsTop, Map<String, Double> cpuBefore, Map<String, Double> cpuAfter, int cpuTop) {
+        figures.addAll("apiserver-requests", params, "request", top(requestsBefore, requestsAfter, requestsTop), "count");
+        figures.addAll("cpu-seconds", params, "process", top(cpuBefore, cpuAfter, cpuTop), "s");
+        figures.add("cpu-seconds", Figures.with(params, "process", "all processes"), total(cpuBefore, cpuAfter), "s");
     }
 
     interface Task {

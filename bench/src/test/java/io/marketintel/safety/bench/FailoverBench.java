@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,10 +34,10 @@ public final class FailoverBench {
     }
 
     public static void main(String[] args) {
-        Bench.main(FailoverBench::run);
+        Bench.main("failover", FailoverBench::run);
     }
 
-    private static void run() throws Exception {
+    private static void run(Figures f) throws Exception {
         int runs = Integer.parseInt(Bench.env("RUNS", "6"));
         List<String> jvm = Bench.operatorJvm();
         StringBuilder out = new StringBuilder();
@@ -57,6 +58,8 @@ public final class FailoverBench {
                     operator runtime: %s
                     """.formatted(runs, Runtime.getRuntime().availableProcessors(), plane.serverVersion(), OperatorProcess.java(),
                     String.join(" ", jvm), Bench.runtime(OperatorProcess.java())));
+            f.context("kubeApiserver", plane.serverVersion()).context("operatorJava", OperatorProcess.java())
+                    .context("operatorJvmOptions", String.join(" ", jvm));
             OperatorProcess[] replicas = { OperatorProcess.start(plane, ns, null, "replica-a", jvm),
                     OperatorProcess.start(plane, ns, null, "replica-b", jvm) };
             int[] ports = { replicas[0].awaitReady(Duration.ofMinutes(3)), replicas[1].awaitReady(Duration.ofMinutes(3)) };
@@ -85,6 +88,8 @@ public final class FailoverBench {
                     (crash ? killDone : termDone).add(r + 1, done);
                     out.append("  run %d, %s: standby leads after %.0f ms, change reconciled after %.0f ms%n".formatted(r + 1,
                             crash ? "SIGKILL" : "SIGTERM", lead, done));
+                    Map<String, Object> run = Figures.params("signal", crash ? "SIGKILL" : "SIGTERM", "run", r + 1);
+                    f.add("standby-leads", run, lead, "ms").add("change-reconciled", run, done, "ms");
                     stopped.join();
                     replicas[leader] = OperatorProcess.start(plane, ns, null, leader == 0 ? "replica-a" : "replica-b", jvm);
                     ports[leader] = replicas[leader].awaitReady(Duration.ofMinutes(3));
@@ -93,6 +98,11 @@ public final class FailoverBench {
                         killLead.p(0.5), killLead.p(1), killDone.p(0.5), killDone.p(1)));
                 out.append("SIGTERM: standby leads p50 %.0f ms (max %.0f), change reconciled p50 %.0f ms (max %.0f)%n".formatted(
                         termLead.p(0.5), termLead.p(1), termDone.p(0.5), termDone.p(1)));
+                for (String signal : List.of("SIGKILL", "SIGTERM")) {
+                    boolean kill = signal.equals("SIGKILL");
+                    summary(f, "standby-leads", signal, kill ? killLead : termLead);
+                    summary(f, "change-reconciled", signal, kill ? killDone : termDone);
+                }
             } finally {
                 for (OperatorProcess p : replicas) {
                     p.close();
@@ -102,6 +112,14 @@ public final class FailoverBench {
         System.out.println();
         System.out.print(out);
         Files.writeString(Path.of("target", "failover-bench.txt"), out);
+    }
+
+    /** The p50 and max of one series as printed, {@code stat} p50 and max; nothing for a signal without a run (RUNS=1). */
+    static void summary(Figures f, String name, String signal, StopLatencyBench.Series s) {
+        if (s.count() > 0) {
+            f.add(name, Figures.params("signal", signal, "stat", "p50"), s.p(0.5), "ms")
+                    .add(name, Figures.params("signal", signal, "stat", "max"), s.p(1), "ms");
+        }
     }
 
     /** The index of the replica whose gauge says it leads. */

@@ -47,10 +47,10 @@ public final class ScaleBench {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     public static void main(String[] args) {
-        Bench.main(ScaleBench::run);
+        Bench.main("scale", ScaleBench::run);
     }
 
-    static void run() throws Exception {
+    static void run(Figures f) throws Exception {
         int n = Integer.parseInt(Bench.env("POLICIES", "1000"));
         int idle = Integer.parseInt(Bench.env("IDLE", "60"));
         // Policies spread over this many namespaces (round robin): one, as before, by default. Several admission policies
@@ -74,6 +74,11 @@ public final class ScaleBench {
             }
             String ns = namespaces.get(0); // the Lease's, and the first of the policies'
             String watched = String.join(",", namespaces);
+            // The figures with policies in place carry how many and over how many namespaces: only like compares with like.
+            Map<String, Object> at = Figures.params("policies", n, "namespaces", spread);
+            f.context("kubeApiserver", plane.serverVersion()).context("controllerLimits", Bench.controllerLimits())
+                    .context("operatorJava", OperatorProcess.java()).context("operatorJvmOptions", String.join(" ", jvm))
+                    .context("operatorRuntime", Bench.runtime(OperatorProcess.java()));
             out.append("""
                     Scale and footprint: %d policies, one Deployment (1 replica, 2 containers) each, %s
                     machine: nproc %d, Java %s %s, kube-apiserver %s (loopback, kwok node)
@@ -89,6 +94,7 @@ public final class ScaleBench {
             int port = operator.awaitReady(Duration.ofMinutes(3));
             double startup = ms(started);
             out.append("start-up to ready, no policy:            %8.0f ms%n".formatted(startup));
+            f.add("startup-ready", Map.of(), startup, "ms");
 
             progress("creating %d deployments", n);
             Bench.parallel(n, i -> TradingSystem.deployment(client, namespaces.get(i % spread), "d" + i, "s" + i, 1));
@@ -114,7 +120,8 @@ public final class ScaleBench {
                 double allReady = ms(t0);
                 double reconciles = metric(port, "reconciliations_started_total") - before;
                 Map<String, Double> cpuAfter = cpuByProcess(operator.pid());
-                String requests = Bench.mix("from first create to all Ready", requestsBefore, Bench.requests(client), 20);
+                Map<String, Double> requestsAfter = Bench.requests(client);
+                String requests = Bench.mix("from first create to all Ready", requestsBefore, requestsAfter, 20);
                 out.append("created %d policies (16 writers):       %8.0f ms%n".formatted(n, created));
                 out.append("first create -> all %d Ready (DryRun):  %8.0f ms   (%.1f policies/s)%n".formatted(n, allReady,
                         n / (allReady / 1000)));
@@ -125,35 +132,62 @@ public final class ScaleBench {
                         seconds - cpuBefore.getOrDefault(process, 0.0))));
                 out.append("  (of %.0f available)%n".formatted(Runtime.getRuntime().availableProcessors() * allReady / 1000));
                 out.append(requests);
+                f.add("policies-created", at, created, "ms").add("all-ready", at, allReady, "ms")
+                        .add("policies-per-second", at, n / (allReady / 1000), "/s").add("reconciles", at, reconciles, "count")
+                        .add("reconciles-per-second", at, reconciles / (allReady / 1000), "/s")
+                        .add("reconciles-per-policy", at, reconciles / n, "count");
+                cpuAfter.forEach((process, seconds) -> f.add("cpu-seconds", Figures.with(Figures.with(at, "phase", "ramp"), "process", process),
+                        seconds - cpuBefore.getOrDefault(process, 0.0), "s"));
+                f.add("cpu-seconds-available", Figures.with(at, "phase", "ramp"),
+                        Runtime.getRuntime().availableProcessors() * allReady / 1000, "s");
+                f.addAll("apiserver-requests", Figures.with(at, "phase", "ramp"), "request", Bench.top(requestsBefore, requestsAfter, 20), "count");
 
                 progress("idle for %d s with every policy Ready", idle);
                 long pid = operator.pid();
                 double idleReconciles = metric(port, "reconciliations_started_total");
                 double idleCpu = cpuSeconds(pid);
                 Thread.sleep(idle * 1000L); // a benchmark, not a test: "idle for a minute" is the measurement
+                double idleReconcilesNow = metric(port, "reconciliations_started_total") - idleReconciles;
+                double idleCpuNow = cpuSeconds(pid) - idleCpu;
                 out.append("idle %d s: %.0f reconciles (%.2f/s), %.1f s of CPU (%.0f%% of one core)%n".formatted(idle,
-                        metric(port, "reconciliations_started_total") - idleReconciles,
-                        (metric(port, "reconciliations_started_total") - idleReconciles) / idle, cpuSeconds(pid) - idleCpu,
-                        100 * (cpuSeconds(pid) - idleCpu) / idle));
+                        idleReconcilesNow, idleReconcilesNow / idle, idleCpuNow, 100 * idleCpuNow / idle));
+                Map<String, Object> idleAt = Figures.with(at, "idle", idle);
+                f.add("idle-reconciles", idleAt, idleReconcilesNow, "count").add("idle-reconciles-per-second", idleAt, idleReconcilesNow / idle, "/s")
+                        .add("idle-cpu-seconds", idleAt, idleCpuNow, "s").add("idle-cpu-percent", idleAt, 100 * idleCpuNow / idle, "% of one core");
                 String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));
                 out.append("after %d s idle: RSS %s, peak RSS %s%n".formatted(idle, field(status, "VmRSS"), field(status, "VmHWM")));
+                addKiB(f, "rss", idleAt, field(status, "VmRSS"));
+                addKiB(f, "peak-rss", idleAt, field(status, "VmHWM"));
+                double heapUsed = metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576;
+                double heapCommitted = metric(port, "jvm_memory_committed_bytes{area=\"heap\"") / 1048576;
+                double heapMax = metric(port, "jvm_memory_max_bytes{area=\"heap\"") / 1048576;
+                double nonHeapUsed = metric(port, "jvm_memory_used_bytes{area=\"nonheap\"") / 1048576;
                 out.append("  heap used %.0f MiB (committed %.0f MiB, max %.0f MiB); non-heap used %.0f MiB%n".formatted(
-                        metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576,
-                        metric(port, "jvm_memory_committed_bytes{area=\"heap\"") / 1048576,
-                        metric(port, "jvm_memory_max_bytes{area=\"heap\"") / 1048576,
-                        metric(port, "jvm_memory_used_bytes{area=\"nonheap\"") / 1048576));
+                        heapUsed, heapCommitted, heapMax, nonHeapUsed));
+                f.add("heap-used", idleAt, heapUsed, "MiB").add("heap-committed", idleAt, heapCommitted, "MiB")
+                        .add("heap-max", idleAt, heapMax, "MiB").add("non-heap-used", idleAt, nonHeapUsed, "MiB");
                 jcmd(pid, "GC.run");
-                out.append("  heap used after a full GC (live data): %.0f MiB; threads %.0f%n".formatted(
-                        metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576, metric(port, "jvm_threads_live_threads")));
-                out.append("  JVM flags: ").append(flags(jcmd(pid, "VM.flags"))).append('\n');
+                double live = metric(port, "jvm_memory_used_bytes{area=\"heap\"") / 1048576;
+                double threads = metric(port, "jvm_threads_live_threads");
+                out.append("  heap used after a full GC (live data): %.0f MiB; threads %.0f%n".formatted(live, threads));
+                f.add("heap-live-after-gc", idleAt, live, "MiB").add("threads", idleAt, threads, "count");
+                String vmFlags = flags(jcmd(pid, "VM.flags"));
+                out.append("  JVM flags: ").append(vmFlags).append('\n');
+                f.context("operatorJvmFlags", vmFlags);
                 if (jvm.contains("-XX:NativeMemoryTracking=summary")) {
                     out.append("  native memory (jcmd VM.native_memory summary), committed by category:\n");
                     jcmd(pid, "VM.native_memory summary").lines().filter(l -> l.matches("(Total|-\\s+\\S.*)\\(reserved=.*"))
-                            .forEach(l -> out.append("    ").append(l.replaceAll("\\s+", " ").strip()).append('\n'));
+                            .forEach(l -> {
+                                out.append("    ").append(l.replaceAll("\\s+", " ").strip()).append('\n');
+                                nativeCommitted(f, idleAt, l);
+                            });
                 }
                 out.append("  live heap by class (jcmd GC.class_histogram, top 12):\n");
                 jcmd(pid, "GC.class_histogram").lines().filter(l -> l.matches("\\s*[0-9]+:.*")).limit(12)
-                        .forEach(l -> out.append("   ").append(l).append('\n'));
+                        .forEach(l -> {
+                            out.append("   ").append(l).append('\n');
+                            liveClass(f, idleAt, l);
+                        });
 
                 progress("restart with %d policies", n);
                 // SIGTERM, as Kubernetes stops a pod: shutdown hooks run, so a flight recording asked for in
@@ -168,6 +202,7 @@ public final class ScaleBench {
                 double restartAll = ms(r0);
                 out.append("restart with %d policies: ready %.0f ms, every policy reconciled once %.0f ms%n".formatted(n,
                         restartReady, restartAll));
+                f.add("restart-ready", at, restartReady, "ms").add("restart-all-reconciled", at, restartAll, "ms");
             }
             out.append("operator log: ").append(operator.log()).append('\n');
             out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(Bench.loadAverage()).append('\n');
@@ -244,6 +279,33 @@ public final class ScaleBench {
             }
         }
         return cpu;
+    }
+
+    /** A /proc/PID/status size ("123456 kB") as MiB; nothing when it is not one. */
+    static void addKiB(Figures f, String name, Map<String, Object> params, String kB) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]+)\\s*kB").matcher(kB);
+        if (m.matches()) {
+            f.add(name, params, Long.parseLong(m.group(1)) / 1024.0, "MiB");
+        }
+    }
+
+    /** A line of jcmd VM.native_memory summary: its committed size, MiB, parameter {@code category} (Total, Java Heap, ...). */
+    static void nativeCommitted(Figures f, Map<String, Object> params, String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\s*(?:-\\s+)?([A-Za-z][^(:]*?):?\\s*\\(?reserved=[0-9]+KB, committed=([0-9]+)KB.*")
+                .matcher(line);
+        if (m.matches()) {
+            f.add("native-committed", Figures.with(params, "category", m.group(1).strip()),
+                    Long.parseLong(m.group(2)) / 1024.0, "MiB");
+        }
+    }
+
+    /** A line of jcmd GC.class_histogram ("  1:  12345  678901  java.lang.String"): bytes and instances of the class. */
+    static void liveClass(Figures f, Map<String, Object> params, String line) {
+        String[] c = line.strip().split("\\s+");
+        if (c.length >= 4) {
+            Map<String, Object> p = Figures.with(params, "class", c[3]);
+            f.add("live-heap-bytes", p, Double.parseDouble(c[2]), "B").add("live-heap-instances", p, Double.parseDouble(c[1]), "count");
+        }
     }
 
     static String field(String procStatus, String name) {

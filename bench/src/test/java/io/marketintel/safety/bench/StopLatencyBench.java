@@ -164,6 +164,8 @@ public final class StopLatencyBench {
     final boolean requestMix = Boolean.parseBoolean(Bench.env("REQUEST_MIX", "false"));
     final StringBuilder mixes = new StringBuilder();
     final List<Map<String, Object>> records = new ArrayList<>();
+    /** Every figure of the tables (and of REQUEST_MIX), for target/bench/stop-latency.json; {@link #run} sets Bench's. */
+    Figures figures = new Figures("stop-latency");
     volatile OperatorProcess operator;
     final List<String> deleting = new ArrayList<>();
 
@@ -177,10 +179,10 @@ public final class StopLatencyBench {
     }
 
     public static void main(String[] args) {
-        Bench.main(StopLatencyBench::run);
+        Bench.main("stop-latency", StopLatencyBench::run);
     }
 
-    private static void run() throws Exception {
+    private static void run(Figures figures) throws Exception {
         int[] sizes = Arrays.stream(Bench.env("SIZES", "1 100 500").trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
         List<Variant> variants = Arrays.stream(Bench.env("WORKLOADS", "mixed unready").trim().split("\\s+")).map(Variant::valueOf).toList();
         int runs = Integer.parseInt(Bench.env("RUNS", "30"));
@@ -190,6 +192,7 @@ public final class StopLatencyBench {
         ControlPlane plane = Bench.controlPlane("stop-latency");
         KubernetesClient client = plane.client();
         StopLatencyBench bench = new StopLatencyBench(plane, client, runs, loopMax);
+        bench.figures = figures;
         // Ctrl-C: the operator and the control plane are child processes, which outlive the JVM unless stopped.
         Thread cleanup = new Thread(bench::cleanup, "stop-latency-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
@@ -204,6 +207,8 @@ public final class StopLatencyBench {
                 return n;
             });
             String header = bench.header(variants);
+            figures.context("header", header).context("kubeApiserver", plane.serverVersion()).context("kubectl", plane.kubectl())
+                    .context("controllerLimits", Bench.controllerLimits());
             StringBuilder report = new StringBuilder(header);
             for (int n : sizes) {
                 for (Variant v : variants) {
@@ -312,7 +317,7 @@ public final class StopLatencyBench {
             }
             // One extra run of each, first, not counted: kubectl's discovery cache and the operator's stop path
             // are cold on the first one. Printed on its own.
-            Figures f = new Figures();
+            Table f = new Table();
             progress("N=%d %s: operator stop, %d+1 runs", n, layout.variant(), opRuns);
             for (int r = 0; r <= opRuns; r++) {
                 stopRun(layout, stopped, xp, policies, f, r);
@@ -384,7 +389,7 @@ public final class StopLatencyBench {
      * method; {@code onlyInitial}: the pod figures count only the pods that existed at t0 (controllers recreate
      * the pods kubectl delete pods removes). Returns the replicas=0 figure (or pods gone, without one), ms, or null.
      */
-    private Double timed(Side side, Figures f, String method, int run, boolean replicas, boolean onlyInitial, Runnable command)
+    private Double timed(Side side, Table f, String method, int run, boolean replicas, boolean onlyInitial, Runnable command)
             throws InterruptedException {
         CompletableFuture<Long> zero = replicas ? side.workloads().expect(0) : null;
         Pods.Expectation pods = side.pods().expect(onlyInitial);
@@ -418,7 +423,7 @@ public final class StopLatencyBench {
     }
 
     /** t0 just before the kubectl annotate. Then resets: stop removed, every policy re-armed, pods Ready again. */
-    private void stopRun(Layout layout, Side side, SharedIndexInformer<ExecutionPolicy> xp, int policies, Figures f, int run)
+    private void stopRun(Layout layout, Side side, SharedIndexInformer<ExecutionPolicy> xp, int policies, Table f, int run)
             throws Exception {
         String ns = side.ns();
         if (layout.variant() == Variant.unready) {
@@ -436,8 +441,10 @@ public final class StopLatencyBench {
             Map<String, Double> cpuAfter = Bench.cpu();
             String title = "operator stop run %d of N=%d %s (replicas=0 after %s ms, pods gone after %.0f ms)".formatted(run,
                     layout.n(), layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms), window);
-            mixes.append(Bench.mix("requests during " + title, requestsBefore, Bench.requests(client), 15));
+            Map<String, Double> requestsAfter = Bench.requests(client);
+            mixes.append(Bench.mix("requests during " + title, requestsBefore, requestsAfter, 15));
             mixes.append(Bench.cpuMix("CPU during " + title, cpuBefore, cpuAfter, window, 8));
+            recordMix(layout, "operator", run, window, requestsBefore, requestsAfter, cpuBefore, cpuAfter);
         }
 
         // The reconciler records the stop with its new epoch; only that epoch re-arms it.
@@ -466,7 +473,7 @@ public final class StopLatencyBench {
     }
 
     /** t0 just before the kubectl scale command(s). Then resets from this JVM, untimed. */
-    private void scaleRun(Layout layout, Side side, Figures f, String method, int run, Runnable scaleToZero) throws Exception {
+    private void scaleRun(Layout layout, Side side, Table f, String method, int run, Runnable scaleToZero) throws Exception {
         if (layout.variant() == Variant.unready) {
             makeUnready(layout, side);
         }
@@ -479,8 +486,10 @@ public final class StopLatencyBench {
             Map<String, Double> cpuAfter = Bench.cpu();
             String title = "%s run %d of N=%d %s (replicas=0 after %s ms, pods gone after %.0f ms)".formatted(method, run, layout.n(),
                     layout.variant(), ms == null ? "timeout" : "%.0f".formatted(ms), window);
-            mixes.append(Bench.mix("requests during " + title, requestsBefore, Bench.requests(client), 15));
+            Map<String, Double> requestsAfter = Bench.requests(client);
+            mixes.append(Bench.mix("requests during " + title, requestsBefore, requestsAfter, 15));
             mixes.append(Bench.cpuMix("CPU during " + title, cpuBefore, cpuAfter, window, 8));
+            recordMix(layout, method, run, window, requestsBefore, requestsAfter, cpuBefore, cpuAfter);
         }
         // Back to the first replica counts, in parallel (kubectl would take (N - 10) / 5 s).
         List<HasMetadata> all = new ArrayList<>(client.apps().deployments().inNamespace(side.ns()).list().getItems());
@@ -496,6 +505,14 @@ public final class StopLatencyBench {
         });
         makeReady(side);
         awaitSteady(layout, side, null, 0);
+    }
+
+    /** What REQUEST_MIX prints of one run, recorded: its window (ms), the API server's requests and the CPU by process. */
+    private void recordMix(Layout layout, String method, int run, double window, Map<String, Double> requestsBefore,
+            Map<String, Double> requestsAfter, Map<String, Double> cpuBefore, Map<String, Double> cpuAfter) {
+        Map<String, Object> params = Figures.params("size", layout.n(), "workloads", layout.variant().name(), "method", method, "run", run);
+        figures.add("request-mix-window", params, window, "ms");
+        Bench.recordMix(figures, params, requestsBefore, requestsAfter, 15, cpuBefore, cpuAfter, 8);
     }
 
     /** 64 at a time, like the kill switch's writes; one pool for every direct run (threads started once). */
@@ -534,7 +551,7 @@ public final class StopLatencyBench {
     }
 
     /** t0 just before kubectl delete pods --all; the controllers start new pods, which the figures do not count. */
-    private void deleteRun(Layout layout, Side side, Figures f, int run) throws Exception {
+    private void deleteRun(Layout layout, Side side, Table f, int run) throws Exception {
         if (layout.variant() == Variant.unready) {
             makeUnready(layout, side);
         }
@@ -848,8 +865,8 @@ public final class StopLatencyBench {
         }
     }
 
-    /** Every series of one size and variant, by method and metric, in the order first added. */
-    static final class Figures {
+    /** Every series of one size and variant, by method and metric, in the order first added: one table. */
+    static final class Table {
         final Map<String, Map<Metric, Series>> byMethod = new LinkedHashMap<>();
 
         Series series(String method, Metric metric) {
@@ -903,7 +920,7 @@ public final class StopLatencyBench {
                 runs < 100 ? "\nnote: fewer than 100 runs: the p99 of fewer than 100 figures (column n) is simply their max, and so is the p95 of fewer than 20" : "");
     }
 
-    private String table(Layout layout, Figures f, int opRuns, int baseRuns, String log) {
+    private String table(Layout layout, Table f, int opRuns, int baseRuns, String log) {
         StringBuilder t = new StringBuilder("\nN=%d %s: %s of 1 pod, %s of %d pods (OrderedReady%s), %s; %s%n"
                 .formatted(layout.n(), layout.variant(), count(layout.deployments(), "Deployment"), count(layout.statefulSets(), "StatefulSet"),
                         STATEFUL_REPLICAS, layout.variant() == Variant.unready ? ", pods unready" : "", count(layout.pods(), "pod"),
@@ -916,6 +933,7 @@ public final class StopLatencyBench {
                 Series operator = name.equals("operator") || name.equals("own") ? null : f.get("operator", m.getKey());
                 row(t, name, m.getKey(), m.getValue(), operator);
                 record(layout, name, m.getKey(), m.getValue());
+                figures(figures, layout.n(), layout.variant().name(), name, m.getKey(), m.getValue(), operator);
             }
             if (name.equals("delete-pods")) {
                 t.append("%-11s %-16s (not a figure: kubectl delete pods leaves the replicas; its pod figures count the pods of t0 only)%n"
@@ -929,10 +947,12 @@ public final class StopLatencyBench {
         Series own = f.get("own", Metric.OWN);
         if (own != null && own.missing > 0) {
             t.append("own: %d policy stops recorded no latencyMillis%n".formatted(own.missing));
+            figures.add(Metric.OWN.key, params(layout, "own", "missing"), own.missing, "count");
         }
         Series completed = f.get("own", Metric.OWN_COMPLETED);
         if (completed != null && completed.missing > 0) {
             t.append("own: %d policy stops recorded no completedMillis (pods not gone, or not recorded within 30 s)%n".formatted(completed.missing));
+            figures.add(Metric.OWN_COMPLETED.key, params(layout, "own", "missing"), completed.missing, "count");
         }
         return t.append("operator log: ").append(log).append('\n').toString();
     }
@@ -958,6 +978,48 @@ public final class StopLatencyBench {
     static String ratio(double baseline, double operator) {
         return Double.isInfinite(baseline) || Double.isInfinite(operator) || Double.isNaN(baseline) || Double.isNaN(operator)
                 ? "-" : "%.2f".formatted(baseline / operator);
+    }
+
+    private static Map<String, Object> params(Layout layout, String method, String stat) {
+        return Figures.params("size", layout.n(), "workloads", layout.variant().name(), "method", method, "stat", stat);
+    }
+
+    /**
+     * What one row of a table prints, as figures named after the metric (replicas-0, pods-gone, ...) with parameters
+     * size, workloads, method and stat: {@code runs} and {@code timeouts} (count), {@code first}, {@code min},
+     * {@code p50}, {@code p95}, {@code p99}, {@code max} (ms; null with note "timeout" where the table prints timeout,
+     * left out where it prints "-"), and against {@code operator} {@code ratio-p50}, {@code ratio-p99} (x, that method /
+     * operator, where the table prints them).
+     */
+    static void figures(Figures f, int n, String workloads, String method, Metric metric, Series s, Series operator) {
+        Map<String, Object> at = Figures.params("size", n, "workloads", workloads, "method", method);
+        f.add(metric.key, Figures.with(at, "stat", "runs"), s.count(), "count");
+        f.add(metric.key, Figures.with(at, "stat", "timeouts"), s.timeouts, "count");
+        ms(f, metric.key, Figures.with(at, "stat", "first"), s.first);
+        for (double q : new double[] { 0, 0.5, 0.95, 0.99, 1 }) {
+            String stat = q == 0 ? "min" : q == 1 ? "max" : "p" + Math.round(q * 100);
+            ms(f, metric.key, Figures.with(at, "stat", stat), s.p(q));
+        }
+        if (operator != null && operator.count() > 0 && s.count() > 0) {
+            for (double q : new double[] { 0.5, 0.99 }) {
+                double base = s.p(q), op = operator.p(q);
+                if (Double.isFinite(base) && Double.isFinite(op)) {
+                    f.add(metric.key, Figures.with(at, "stat", "ratio-p" + Math.round(q * 100)), base / op, "x");
+                }
+            }
+        }
+    }
+
+    /** A figure in ms as {@link #ms(Double)} prints it: nothing for "-", null with note "timeout" for "timeout". */
+    private static void ms(Figures f, String name, Map<String, Object> params, Double v) {
+        if (v == null || v.isNaN()) {
+            return;
+        }
+        if (v.isInfinite()) {
+            f.none(name, params, "ms", "timeout");
+        } else {
+            f.add(name, params, v, "ms");
+        }
     }
 
     private void record(Layout layout, String method, Metric metric, Series s) {

@@ -57,6 +57,33 @@ class StopLatencyBenchTest {
     }
 
     @Test
+    void aRowBecomesFiguresAsTheTablePrintsIt() {
+        Series operator = new Series();
+        operator.add(0, 300.0);
+        operator.add(1, 100.0);
+        operator.add(2, 200.0);
+        Series scale = new Series();
+        scale.add(0, null);
+        scale.add(1, 400.0);
+        scale.add(2, null);
+        Figures f = new Figures("stop-latency");
+
+        StopLatencyBench.figures(f, 10, "mixed", "operator", Metric.GONE, operator, null);
+        StopLatencyBench.figures(f, 10, "mixed", "scale", Metric.GONE, scale, operator);
+
+        assertThat(f.figures()).allSatisfy(fig -> assertThat(fig.name()).isEqualTo("pods-gone"));
+        assertThat(f.figures()).extracting(fig -> fig.params().get("method") + " " + fig.params().get("stat") + " " + fig.value() + " "
+                + fig.unit() + (fig.note() == null ? "" : " " + fig.note())).containsExactly(
+                        "operator runs 2.0 count", "operator timeouts 0.0 count", "operator first 300.0 ms", "operator min 100.0 ms",
+                        "operator p50 100.0 ms", "operator p95 200.0 ms", "operator p99 200.0 ms", "operator max 200.0 ms",
+                        "scale runs 2.0 count", "scale timeouts 1.0 count", "scale first null ms timeout", "scale min 400.0 ms",
+                        "scale p50 400.0 ms", "scale p95 null ms timeout", "scale p99 null ms timeout", "scale max null ms timeout",
+                        // ratio p50 printed (4.00), ratio p99 printed "-": a timeout
+                        "scale ratio-p50 4.0 x");
+        assertThat(f.figures().get(0).params()).containsEntry("size", 10).containsEntry("workloads", "mixed");
+    }
+
+    @Test
     void aMixedSetHasEveryFifthWorkloadAStatefulSetOfTwoPods() {
         Layout one = new Layout(1, Variant.mixed);
         assertThat(one.statefulSets()).isZero();
