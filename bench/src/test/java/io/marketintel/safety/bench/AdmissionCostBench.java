@@ -33,7 +33,8 @@ import io.marketintel.safety.testing.ControlPlane;
  * <p>
  * For each size of POLICY_SIZES: WRITES writes of each kind, timed by the client (median) and by the API server's own
  * {@code apiserver_admission_controller_admission_duration_seconds} for ValidatingAdmissionPolicy (mean):
- * a pod template change of a governed Deployment, its scale subresource, and a labelled pod created.
+ * a pod template change of a governed Deployment, its scale subresource (unchanged, and a raise judged against a register
+ * of replica ceilings with one entry per policy), and a labelled pod created.
  * <pre>
  *   bench/admission-cost.sh                       POLICY_SIZES="0 50 300" WRITES=20
  * </pre>
@@ -73,7 +74,11 @@ public final class AdmissionCostBench {
                 out.append(row(f, present, "pod template", client, writes, i -> client.apps().deployments().inNamespace(NS).withName("d0")
                         .dryRun().patch(PatchContext.of(PatchType.JSON_MERGE),
                                 "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"bench/write\":\"" + i + "\"}}}}}")));
-                out.append(row(f, present, "scale subresource", client, writes, i -> scale(client)));
+                out.append(row(f, present, "scale subresource", client, writes, i -> scale(client, 0)));
+                // A raise is judged against the Namespace's register of replica ceilings, one entry per governed workload
+                // as the operator writes it (issue 22): the register's whole length is read for each raise.
+                registerCeilings(client, size);
+                out.append(row(f, present, "scale raise", client, writes, i -> scale(client, 1)));
                 out.append(row(f, present, "labelled pod create", client, writes,
                         i -> client.pods().inNamespace(NS).resource(pod("bench-" + size + "-" + i)).dryRun().create()));
             }
@@ -123,13 +128,30 @@ public final class AdmissionCostBench {
         return sumCount;
     }
 
-    /** replicas=0 (unchanged) through the scale subresource, as the kill switch and kubectl scale write it. */
-    private static void scale(KubernetesClient client) throws Exception {
+    /**
+     * The Namespace's safety.marketintel.io/replica-ceilings as the operator would hold it for {@code policies} policies of
+     * one Deployment each (d0's count 5, so that the timed raise is admitted after the register is read).
+     */
+    private static void registerCeilings(KubernetesClient client, int policies) {
+        List<String> entries = new ArrayList<>();
+        for (int k = 0; k < Math.max(1, policies); k++) {
+            entries.add("Deployment/d" + k + "=" + (k == 0 ? 5 : 1) + ":p" + k + ":DryRun");
+        }
+        Collections.sort(entries);
+        client.namespaces().withName(NS).edit(n -> new NamespaceBuilder(n).editMetadata()
+                .addToAnnotations(MetadataNames.REPLICA_CEILINGS_ANNOTATION, String.join(",", entries)).endMetadata().build());
+    }
+
+    /**
+     * {@code replicas} through the scale subresource, as the kill switch (0, unchanged) and kubectl scale write it; 1 is a
+     * raise (dry run: d0 stays at 0).
+     */
+    private static void scale(KubernetesClient client, int replicas) throws Exception {
         HttpClient http = client.getHttpClient();
         String url = client.getMasterUrl().toString().replaceAll("/+$", "") + "/apis/apps/v1/namespaces/" + NS
                 + "/deployments/d0/scale?dryRun=All";
         HttpResponse<String> answer = http.sendAsync(http.newHttpRequestBuilder().uri(url)
-                .method("PATCH", "application/merge-patch+json", "{\"spec\":{\"replicas\":0}}").build(), String.class)
+                .method("PATCH", "application/merge-patch+json", "{\"spec\":{\"replicas\":" + replicas + "}}").build(), String.class)
                 .get(30, TimeUnit.SECONDS);
         if (!answer.isSuccessful()) {
             throw new IllegalStateException("scale write refused: " + answer.code() + " " + answer.body());
