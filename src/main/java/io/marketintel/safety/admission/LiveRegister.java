@@ -269,6 +269,10 @@ public class LiveRegister {
                             p.written().completeExceptionally(alone);
                         }
                     }
+                } finally {
+                    // Nobody waits forever on a write that ended some other way (an Error).
+                    batch.forEach(p -> p.written().completeExceptionally(new IllegalStateException(
+                            "the write of Namespace " + namespace + "'s registers did not finish")));
                 }
             }
         }
