@@ -132,6 +132,14 @@ public class Leadership {
             @ConfigProperty(name = "execution-safety.leader-election.lease-duration", defaultValue = "15s") Duration leaseDuration,
             @ConfigProperty(name = "execution-safety.leader-election.renew-deadline", defaultValue = "10s") Duration renewDeadline,
             @ConfigProperty(name = "execution-safety.leader-election.retry-period", defaultValue = "1s") Duration retryPeriod) {
+        // A leader must stop before a standby may take over (renewDeadline < leaseDuration), and try more than once before
+        // it gives up (retryPeriod < renewDeadline): refused at start-up, naming the settings, rather than two leaders.
+        if (renewDeadline.compareTo(leaseDuration) >= 0 || retryPeriod.compareTo(renewDeadline) >= 0 || retryPeriod.isZero()
+                || retryPeriod.isNegative()) {
+            throw new IllegalArgumentException("leader election settings: need 0 < retry-period (" + retryPeriod
+                    + ") < renew-deadline (" + renewDeadline + ") < lease-duration (" + leaseDuration
+                    + "): execution-safety.leader-election.* (chart: leaderElection.leaseDuration, renewDeadline, retryPeriod)");
+        }
         // In a pod HOSTNAME is the pod name; the suffix keeps two processes on one host apart.
         String me = identity.orElseGet(() -> Optional.ofNullable(System.getenv("HOSTNAME")).orElse("operator") + "_"
                 + UUID.randomUUID().toString().substring(0, 8));

@@ -154,6 +154,24 @@ class ChartTest {
         assertThat(wrong.stderr()).contains("monitoring.operatorJob", "execution-safety-operator");
     }
 
+    /** Issue 22, item 5: the Lease's timing is the chart's to set (fail-over after a crash is about leaseDuration). */
+    @Test
+    void theLeaseTimingIsSetFromValuesAndNonsenseIsRefused() {
+        Map<String, JsonNode> defaults = env(only(Helm.objects(), "Deployment").path("spec").path("template").path("spec")
+                .path("containers").get(0));
+        assertThat(defaults.get("EXECUTION_SAFETY_LEADER_ELECTION_LEASE_DURATION").path("value").asText()).isEqualTo("15s");
+        assertThat(defaults.get("EXECUTION_SAFETY_LEADER_ELECTION_RENEW_DEADLINE").path("value").asText()).isEqualTo("10s");
+        assertThat(defaults.get("EXECUTION_SAFETY_LEADER_ELECTION_RETRY_PERIOD").path("value").asText()).isEqualTo("1s");
+        Map<String, JsonNode> fast = env(only(Helm.objects("--set", "leaderElection.leaseDuration=1500ms", "--set",
+                "leaderElection.renewDeadline=1s", "--set", "leaderElection.retryPeriod=250ms"), "Deployment").path("spec")
+                .path("template").path("spec").path("containers").get(0));
+        assertThat(fast.get("EXECUTION_SAFETY_LEADER_ELECTION_LEASE_DURATION").path("value").asText()).isEqualTo("1500ms");
+        assertThat(fast.get("EXECUTION_SAFETY_LEADER_ELECTION_RETRY_PERIOD").path("value").asText()).isEqualTo("250ms");
+        Helm.Result wrong = Helm.run("template", "x", Helm.CHART.toString(), "--set", "leaderElection.leaseDuration=soon");
+        assertThat(wrong.exitCode()).isNotZero();
+        assertThat(wrong.stderr()).contains("leaseDuration");
+    }
+
     @Test
     void oneReplicaGetsNoDisruptionBudget() {
         List<JsonNode> objects = Helm.objects("--set", "replicas=1");
