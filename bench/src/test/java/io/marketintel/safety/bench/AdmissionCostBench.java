@@ -138,8 +138,8 @@ public final class AdmissionCostBench {
             entries.add("Deployment/d" + k + "=" + (k == 0 ? 5 : 1) + ":p" + k + ":DryRun");
         }
         Collections.sort(entries);
-        client.namespaces().withName(NS).edit(n -> new NamespaceBuilder(n).editMetadata()
-                .addToAnnotations(MetadataNames.REPLICA_CEILINGS_ANNOTATION, String.join(",", entries)).endMetadata().build());
+        client.namespaces().withName(NS).patch(PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(
+                Map.of("metadata", Map.of("annotations", Map.of(MetadataNames.REPLICA_CEILINGS_ANNOTATION, String.join(",", entries))))));
     }
 
     /**
