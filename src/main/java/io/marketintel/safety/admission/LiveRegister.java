@@ -61,12 +61,11 @@ import io.marketintel.safety.observability.PolicyMetrics;
  */
 @ApplicationScoped
 public class LiveRegister {
+    private static final Logger LOG = Logger.getLogger(LiveRegister.class);
     static final int ATTEMPTS = 5;
 
     private final KubernetesClient client;
     private final KubernetesSerialization serialization;
-    private static final Logger LOG = Logger.getLogger(LiveRegister.class);
-
     private final Function<String, Optional<Namespace>> watched;
     /** Whether the operator's cache holds a policy (namespace, name). */
     private final BiPredicate<String, String> present;
@@ -74,6 +73,12 @@ public class LiveRegister {
     private final Map<String, Namespace> written = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, Queue<Pending>> queues = new ConcurrentHashMap<>();
+    /** One thread of its own for the deletions (the common pool has one thread on 2 cores, and others block in it). */
+    private static final java.util.concurrent.Executor FORGETTING = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "register-forget");
+        t.setDaemon(true);
+        return t;
+    });
 
     @Inject
     public LiveRegister(KubernetesClient client, KubernetesSerialization serialization, StopWatcher watcher) {
@@ -81,7 +86,7 @@ public class LiveRegister {
     }
 
     LiveRegister(KubernetesClient client, KubernetesSerialization serialization, Function<String, Optional<Namespace>> watched) {
-        this(client, serialization, watched, (ns, name) -> false);
+        this(client, serialization, watched, (ns, name) -> true);
     }
 
     LiveRegister(KubernetesClient client, KubernetesSerialization serialization, Function<String, Optional<Namespace>> watched,
@@ -94,10 +99,12 @@ public class LiveRegister {
 
     /**
      * A deleted policy has no pass of its own: its replica ceilings are dropped here, off the watch's thread, unless a
-     * policy of that name is back in the cache by then (deleted and created again, as a GitOps replace does).
+     * policy of that name is back in the cache by then (deleted and created again, as a GitOps replace does). A pass of
+     * the policy still under way when it was deleted cannot put them back: {@link #hold} writes ceilings only for a policy
+     * the cache holds at the moment of the write, and this runs after the cache has lost it.
      */
     void deleted(@Observes PolicyMetrics.PolicyDeleted deleted) {
-        CompletableFuture.runAsync(() -> {
+        FORGETTING.execute(() -> {
             if (present.test(deleted.namespace(), deleted.name())) {
                 return;
             }
@@ -198,9 +205,12 @@ public class LiveRegister {
      */
     public void hold(String namespace, String policy, boolean live, String envVar, Predicate<String> exists,
             Optional<List<ReplicaCeilings.Ceiling>> ceilings) {
+        // Ceilings only for a policy the cache holds when the edit is applied (under the namespace's lock, at the write):
+        // a pass still running for a policy deleted meanwhile must not put back what forget() took out.
         commit(namespace, r -> new Registers(updated(r.live(), policy, live).orElse(r.live()),
                 updatedEnvVars(r.envVars(), policy, envVar, exists).orElse(r.envVars()),
-                ceilings.flatMap(c -> ReplicaCeilings.updated(r.ceilings(), policy, c, null)).orElse(r.ceilings())));
+                ceilings.map(c -> present.test(namespace, policy) ? c : List.<ReplicaCeilings.Ceiling> of())
+                        .flatMap(c -> ReplicaCeilings.updated(r.ceilings(), policy, c, null)).orElse(r.ceilings())));
     }
 
     /**
