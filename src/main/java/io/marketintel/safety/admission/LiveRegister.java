@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.Queue;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,6 +31,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.killswitch.StopWatcher;
@@ -73,6 +75,8 @@ public class LiveRegister {
     private final Map<String, Namespace> written = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, Queue<Pending>> queues = new ConcurrentHashMap<>();
+    /** Namespaces whose register this process has written or checked once: the first time, gone policies are swept. */
+    private final Set<String> swept = ConcurrentHashMap.newKeySet();
     /** One thread of its own for the deletions (the common pool has one thread on 2 cores, and others block in it). */
     private static final java.util.concurrent.Executor FORGETTING = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "register-forget");
@@ -198,8 +202,9 @@ public class LiveRegister {
      * already say so (no request); otherwise one merge patch guarded by the resourceVersion it was computed from, shared
      * with the other policies of the namespace waiting to write at the same moment. A policy created a moment ago that a
      * lagging cache does not show yet may lose its env var entry: that only makes its objects judged by EXECUTION_MODE
-     * (stricter) until its next pass. Replica ceilings of other policies are never dropped here (a missing one would let
-     * a raise through): only when the operator sees a policy deleted ({@link #forget}).
+     * (stricter) until its next pass. Replica ceilings of other policies are dropped only for a policy that is gone: when
+     * the operator sees it deleted ({@link #forget}), or when a write finds one the cache does not hold and the API server
+     * does not list either (a policy deleted while no operator ran; the first write of a namespace in this process looks).
      *
      * @throws KubernetesClientException when the API server refuses the write (RBAC, admission), or conflicts persist
      */
@@ -248,7 +253,10 @@ public class LiveRegister {
      */
     private void commit(String namespace, UnaryOperator<Registers> edit) {
         Optional<Namespace> seen = newer(watched.apply(namespace), Optional.ofNullable(written.get(namespace)));
-        if (seen.isPresent() && governed(seen.get())) {
+        // The first time in this process, the write path runs, which sweeps the ceilings of policies deleted while no
+        // operator ran (no deletion was seen for them).
+        boolean first = swept.add(namespace);
+        if (!first && seen.isPresent() && governed(seen.get())) {
             Registers now = Registers.of(seen.get());
             if (edit.apply(now).equals(now)) {
                 return;
@@ -307,6 +315,7 @@ public class LiveRegister {
             for (UnaryOperator<Registers> edit : edits) {
                 after = edit.apply(after);
             }
+            after = withoutGone(namespace, after);
             if (after.equals(before) && governed(current)) {
                 return;
             }
@@ -337,6 +346,27 @@ public class LiveRegister {
                 }
             }
         }
+    }
+
+    /**
+     * The registers without the replica ceilings of policies that no longer exist: those the cache does not hold are
+     * looked up in one LIST of the namespace's policies (a policy this operator does not watch, or one created a moment
+     * ago, is listed and kept); only a policy the API server does not list is swept. No request when the cache holds
+     * every policy the register names, which is the rule.
+     */
+    private Registers withoutGone(String namespace, Registers r) {
+        Set<String> unknown = new java.util.HashSet<>();
+        for (String p : ReplicaCeilings.policies(r.ceilings())) {
+            if (!present.test(namespace, p)) {
+                unknown.add(p);
+            }
+        }
+        if (unknown.isEmpty()) {
+            return r;
+        }
+        client.resources(ExecutionPolicy.class).inNamespace(namespace).list().getItems()
+                .forEach(p -> unknown.remove(p.getMetadata().getName()));
+        return unknown.isEmpty() ? r : r.withCeilings(ReplicaCeilings.without(r.ceilings(), unknown));
     }
 
     /** Puts {@code name} into a merge patch's annotations when its value changes ("" removes it). */

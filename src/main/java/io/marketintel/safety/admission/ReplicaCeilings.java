@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -124,6 +125,35 @@ public final class ReplicaCeilings {
         }
         String next = String.join(",", after);
         return next.equals(value) ? Optional.empty() : Optional.of(next);
+    }
+
+    /** The policies a register value names (entries without a policy field skipped). */
+    public static Set<String> policies(String value) {
+        Set<String> names = new TreeSet<>();
+        if (value != null) {
+            for (String e : value.split(",")) {
+                String owner = policyOf(e);
+                if (owner != null) {
+                    names.add(owner);
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The register value without the entries of the policies {@code gone} names (others kept as they are). */
+    public static String without(String value, Set<String> gone) {
+        if (value == null || value.isEmpty() || gone.isEmpty()) {
+            return value == null ? "" : value;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String e : value.split(",")) {
+            String owner = policyOf(e);
+            if (!e.isEmpty() && (owner == null || !gone.contains(owner))) {
+                kept.add(e);
+            }
+        }
+        return String.join(",", kept);
     }
 
     /** The policy field of an entry ({@code KIND/NAME=REPLICAS:POLICY:MODE}), or null when it has none. */

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.OperatorStatus;
 
@@ -161,6 +162,32 @@ class LiveRegisterIT extends NamespacedTest {
         register.hold(ns, "gone", false, null, null, Optional.of(List.of(
                 new ReplicaCeilings.Ceiling("Deployment", "gone", 2, "gone", ExecutionMode.DRY_RUN))));
         assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy).containsExactly("kept");
+    }
+
+    /**
+     * A policy deleted while no operator ran has no deletion to be seen: the first write of the namespace's registers in a
+     * process sweeps the ceilings of every policy the API server no longer lists, and keeps those of a policy it lists but
+     * this operator does not watch.
+     */
+    @Test
+    void theCeilingsOfAPolicyDeletedWhileNoOperatorRanAreSwept() {
+        Kubectl.Result elsewhere = kubectl.runWithInput("""
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionPolicy
+                metadata: {name: elsewhere, labels: {test.marketintel.io/operator: none}}
+                spec: {mode: DryRun, workloads: {refs: [{kind: Deployment, name: elsewhere}]}}
+                """, "apply", "-n", ns, "-f", "-");
+        assertThat(elsewhere.exitCode()).as(elsewhere.output()).isZero();
+        // Written by an earlier operator process: entries of "ghost" (deleted meanwhile) and of "elsewhere" (not watched here).
+        Kubectl.Result seeded = kubectl.run("annotate", "namespace", ns, "--overwrite", MetadataNames.REPLICA_CEILINGS_ANNOTATION
+                + "=Deployment/elsewhere=1:elsewhere:DryRun,Deployment/ghost=2:ghost:Live");
+        assertThat(seeded.exitCode()).as(seeded.output()).isZero();
+        LiveRegister register = new LiveRegister(client, client.getKubernetesSerialization(), n -> Optional.empty(),
+                (namespace, name) -> name.equals("kept"));
+        register.hold(ns, "kept", false, null, null, Optional.of(List.of(
+                new ReplicaCeilings.Ceiling("Deployment", "kept", 1, "kept", ExecutionMode.DRY_RUN))));
+        assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy)
+                .containsExactlyInAnyOrder("kept", "elsewhere");
     }
 
     /** A write the API server refuses for one policy (a register too large) does not fail the others waiting with it. */

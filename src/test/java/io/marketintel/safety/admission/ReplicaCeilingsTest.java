@@ -62,6 +62,16 @@ class ReplicaCeilingsTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void thePoliciesARegisterNamesAndTheRegisterWithoutSome() {
+        String register = "Deployment/a=1:alpha:DryRun,junk,Deployment/b=2:beta:Live,StatefulSet/c=0:alpha:DryRun";
+        assertThat(ReplicaCeilings.policies(register)).containsExactly("alpha", "beta");
+        assertThat(ReplicaCeilings.policies("")).isEmpty();
+        assertThat(ReplicaCeilings.without(register, Set.of("alpha"))).isEqualTo("junk,Deployment/b=2:beta:Live");
+        assertThat(ReplicaCeilings.without(register, Set.of())).isEqualTo(register);
+        assertThat(ReplicaCeilings.without("Deployment/b=2:beta:Live", Set.of("beta"))).isEmpty();
+    }
+
     /**
      * Whatever the register holds, a policy's update leaves exactly its own set for it and every other policy's entry as it
      * was; and writing the result again changes nothing (a pass that finds it so makes no request).
