@@ -2,6 +2,7 @@ package io.marketintel.safety.admission;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -78,7 +81,7 @@ public class LiveRegister {
     /** Namespaces whose register this process has written or checked once: the first time, gone policies are swept. */
     private final Set<String> swept = ConcurrentHashMap.newKeySet();
     /** One thread of its own for the deletions (the common pool has one thread on 2 cores, and others block in it). */
-    private static final java.util.concurrent.Executor FORGETTING = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private static final Executor FORGETTING = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "register-forget");
         t.setDaemon(true);
         return t;
@@ -355,7 +358,7 @@ public class LiveRegister {
      * every policy the register names, which is the rule.
      */
     private Registers withoutGone(String namespace, Registers r) {
-        Set<String> unknown = new java.util.HashSet<>();
+        Set<String> unknown = new HashSet<>();
         for (String p : ReplicaCeilings.policies(r.ceilings())) {
             if (!present.test(namespace, p)) {
                 unknown.add(p);

@@ -433,15 +433,17 @@ public class StopWatcher {
      * absent: its workloads are then stopped too.
      */
     public Optional<ExecutionPolicySpec.Workloads> policyWorkloads(String namespace, String name) {
-        String key = namespace + "/" + name;
-        return policies.stream().map(i -> i.getStore().getByKey(key)).filter(Objects::nonNull).findFirst()
-                .map(p -> p.getSpec() == null ? null : p.getSpec().workloads);
+        return cached(namespace, name).map(p -> p.getSpec() == null ? null : p.getSpec().workloads);
     }
 
     /** Whether the cache holds ExecutionPolicy {@code name} in {@code namespace} (no request). */
     public boolean watches(String namespace, String name) {
+        return cached(namespace, name).isPresent();
+    }
+
+    private Optional<ExecutionPolicy> cached(String namespace, String name) {
         String key = namespace + "/" + name;
-        return policies.stream().anyMatch(i -> i.getStore().getByKey(key) != null);
+        return policies.stream().map(i -> i.getStore().getByKey(key)).filter(Objects::nonNull).findFirst();
     }
 
     private List<ExecutionPolicy> policiesIn(String ns) {

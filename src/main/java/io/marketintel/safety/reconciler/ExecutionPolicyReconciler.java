@@ -249,8 +249,9 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         // from the namespace are cleared on the way (a deleted policy has no pass of its own).
         // Its replica ceilings beside them, before any workload write, so that a lower count holds before the operator
         // scales to it (a stop leaves them as they are: plan.ceilings() is empty then).
+        var ceilings = plan.ceilings();
         try {
-            register.hold(ns, name, liveAllowed, envVar, exists(context, ns), plan.ceilings());
+            register.hold(ns, name, liveAllowed, envVar, exists(context, ns), ceilings);
         } catch (KubernetesClientException e) {
             writeFailures.add("could not " + (liveAllowed ? "add" : "remove") + " ExecutionPolicy " + name + " in Namespace " + ns
                     + "'s register of Live policies (or record its env var " + envVar + " or its workloads' replica ceilings"
@@ -304,7 +305,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             // Before a status that leaves Live is written: the register never allows more than status does. If this
             // fails, the pass fails and the status is not written (the next pass decides again).
             try {
-                register.hold(ns, name, false, envVar, exists(context, ns), plan.ceilings());
+                register.hold(ns, name, false, envVar, exists(context, ns), ceilings);
             } catch (KubernetesClientException e) {
                 throw new IllegalStateException("could not remove ExecutionPolicy " + name + " from Namespace " + ns
                         + "'s register of Live policies (" + MetadataNames.LIVE_POLICIES_ANNOTATION + "): " + message(e), e);

@@ -124,7 +124,7 @@ class LiveRegisterIT extends NamespacedTest {
         } finally {
             pool.shutdownNow();
         }
-        var entries = ReplicaCeilings.entries(ceilings());
+        var entries = ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns));
         assertThat(entries).hasSize(2 * policies);
         for (int i = 0; i < policies; i++) {
             assertThat(entries).contains(new ReplicaCeilings.Ceiling("Deployment", "p-" + i, i % 4, "p-" + i, ExecutionMode.DRY_RUN));
@@ -132,15 +132,15 @@ class LiveRegisterIT extends NamespacedTest {
         // A new set replaces the policy's entries (a workload it no longer governs goes), others untouched.
         register.hold(ns, "p-0", true, null, null, Optional.of(List.of(
                 new ReplicaCeilings.Ceiling("Deployment", "p-0", 3, "p-0", ExecutionMode.LIVE))));
-        entries = ReplicaCeilings.entries(ceilings());
+        entries = ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns));
         assertThat(entries).hasSize(2 * policies - 1).contains(new ReplicaCeilings.Ceiling("Deployment", "p-0", 3, "p-0", ExecutionMode.LIVE))
                 .noneMatch(c -> c.name().equals("p-0-book"));
         // No ceilings given (a stop): the policy's entries stay as they are.
         register.hold(ns, "p-1", false, null, null, Optional.empty());
-        assertThat(ReplicaCeilings.entries(ceilings())).hasSize(2 * policies - 1);
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).hasSize(2 * policies - 1);
         // Deleted: its entries go, and only its.
         register.forget(ns, "p-2");
-        assertThat(ReplicaCeilings.entries(ceilings())).hasSize(2 * policies - 3).noneMatch(c -> c.policy().equals("p-2"));
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).hasSize(2 * policies - 3).noneMatch(c -> c.policy().equals("p-2"));
     }
 
     /**
@@ -156,12 +156,12 @@ class LiveRegisterIT extends NamespacedTest {
             register.hold(ns, name, false, null, null, Optional.of(List.of(
                     new ReplicaCeilings.Ceiling("Deployment", name, 2, name, ExecutionMode.DRY_RUN))));
         }
-        assertThat(ReplicaCeilings.entries(ceilings())).hasSize(2);
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).hasSize(2);
         cached.remove("gone"); // deleted: the cache loses it, then the operator forgets its ceilings
         register.forget(ns, "gone");
         register.hold(ns, "gone", false, null, null, Optional.of(List.of(
                 new ReplicaCeilings.Ceiling("Deployment", "gone", 2, "gone", ExecutionMode.DRY_RUN))));
-        assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy).containsExactly("kept");
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).extracting(ReplicaCeilings.Ceiling::policy).containsExactly("kept");
     }
 
     /**
@@ -186,7 +186,7 @@ class LiveRegisterIT extends NamespacedTest {
                 (namespace, name) -> name.equals("kept"));
         register.hold(ns, "kept", false, null, null, Optional.of(List.of(
                 new ReplicaCeilings.Ceiling("Deployment", "kept", 1, "kept", ExecutionMode.DRY_RUN))));
-        assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy)
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).extracting(ReplicaCeilings.Ceiling::policy)
                 .containsExactlyInAnyOrder("kept", "elsewhere");
     }
 
@@ -221,12 +221,7 @@ class LiveRegisterIT extends NamespacedTest {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(ReplicaCeilings.entries(ceilings())).extracting(ReplicaCeilings.Ceiling::policy)
+        assertThat(ReplicaCeilings.entries(OperatorStatus.ceilings(client, ns))).extracting(ReplicaCeilings.Ceiling::policy)
                 .containsExactlyInAnyOrder("fine-0", "fine-1", "fine-2", "fine-3", "fine-4", "fine-5", "fine-6");
-    }
-
-    private String ceilings() {
-        var annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
-        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "");
     }
 }

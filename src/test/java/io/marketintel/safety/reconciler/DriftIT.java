@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.testing.NamespacedTest;
+import io.marketintel.safety.testing.OperatorStatus;
 import io.marketintel.safety.testing.ControlPlaneResource;
 import io.marketintel.safety.testing.Kubectl;
 import io.marketintel.safety.testing.TradingSystem;
@@ -74,14 +75,9 @@ class DriftIT extends NamespacedTest {
                 .containsEntry(MetadataNames.POLICY_LABEL, "drift");
         // Issue 22: the count nobody but the operator may raise it above is in the Namespace's register, written by the
         // policy's passes; deleting the policy takes its entries out again.
-        assertThat(ceilings()).isEqualTo("Deployment/alpha=2:drift:DryRun");
+        assertThat(OperatorStatus.ceilings(client, ns)).isEqualTo("Deployment/alpha=2:drift:DryRun");
         Kubectl.Result deleted = kubectl.run("delete", "xp", "drift", "-n", ns);
         assertThat(deleted.exitCode()).as(deleted.output()).isZero();
-        await("ceilings of a deleted policy dropped").atMost(SECONDS).until(() -> ceilings().isEmpty());
-    }
-
-    private String ceilings() {
-        var annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
-        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "");
+        await("ceilings of a deleted policy dropped").atMost(SECONDS).until(() -> OperatorStatus.ceilings(client, ns).isEmpty());
     }
 }

@@ -65,6 +65,12 @@ public final class OperatorStatus {
         return annotations == null ? "" : annotations.getOrDefault(MetadataNames.LIVE_POLICIES_ANNOTATION, "");
     }
 
+    /** The Namespace's register of replica ceilings now ("" when none). */
+    public static String ceilings(KubernetesClient client, String ns) {
+        Map<String, String> annotations = client.namespaces().withName(ns).get().getMetadata().getAnnotations();
+        return annotations == null ? "" : annotations.getOrDefault(MetadataNames.REPLICA_CEILINGS_ANNOTATION, "");
+    }
+
     /** Names {@code policy} in the register or not, as the operator does (here: the cluster admin, who may). */
     public static void register(KubernetesClient client, Kubectl kubectl, String ns, String policy, boolean live) {
         LiveRegister.updated(register(client, ns), policy, live).ifPresent(value -> {
