@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -82,15 +83,40 @@ public class Actuator {
      *                again from the API server and returned as {@link Resolution#retired} (not when stopped)
      */
     public Resolution resolve(ExecutionPolicy policy, String envVar, boolean stopped, Collection<? extends HasMetadata> marked) {
+        return resolve(policy, envVar, stopped, marked, Optional.empty());
+    }
+
+    /**
+     * What the operator's informers hold, for a pass that may read from them instead of the API server (issue 22: most
+     * passes only wait, and need not ask). Each answer may lag the API server by the watch's delay, never run ahead of it.
+     */
+    public interface Cache {
+        /** The workload as an informer holds it; empty when none does (it does not carry the policy label yet). */
+        Optional<HasMetadata> workload(WorkloadKind kind, String namespace, String name);
+
+        /** Every pod labelled for {@code policy} in {@code namespace}, terminating ones included. */
+        List<Pod> podsLabelled(String namespace, String policy);
+
+        /** ExecutionPolicy {@code name} of {@code namespace}, empty when it does not exist. */
+        Optional<ExecutionPolicy> policy(String namespace, String name);
+    }
+
+    /**
+     * @param cache read from these informers where they can answer: a workload they hold, and the pods of a workload whose
+     *              template carries this policy's label (all its pods then carry it; the pods of a template that does not
+     *              are listed, as every pod of a pass reading without a cache). Empty: every read goes to the API server.
+     */
+    public Resolution resolve(ExecutionPolicy policy, String envVar, boolean stopped, Collection<? extends HasMetadata> marked,
+            Optional<Cache> cache) {
         String ns = policy.getMetadata().getNamespace();
         String self = policy.getMetadata().getName();
         ExecutionPolicySpec.Workloads spec = policy.getSpec().workloads;
         Map<String, HasMetadata> read = new LinkedHashMap<>();
         if (spec != null && spec.refs != null) {
             for (WorkloadRef ref : spec.refs) {
-                HasMetadata w = ref.kind == WorkloadKind.DEPLOYMENT
+                HasMetadata w = cache.flatMap(c -> c.workload(ref.kind, ns, ref.name)).orElseGet(() -> ref.kind == WorkloadKind.DEPLOYMENT
                         ? client.apps().deployments().inNamespace(ns).withName(ref.name).get()
-                        : client.apps().statefulSets().inNamespace(ns).withName(ref.name).get();
+                        : client.apps().statefulSets().inNamespace(ns).withName(ref.name).get());
                 if (w != null) {
                     read.putIfAbsent(ObservedWorkload.kindName(ref.kind) + "/" + ref.name, w);
                 }
@@ -103,14 +129,14 @@ public class Actuator {
             readMatching(read, ns, new LabelSelectorBuilder().withMatchLabels(Map.of(MetadataNames.POLICY_LABEL, self)).build());
         }
         List<Targets.Workload> listed = read.values().stream().map(Targets.Workload::of).toList();
-        Function<String, Optional<ExecutionPolicySpec.Workloads>> owners = owner -> Optional
-                .ofNullable(client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get())
+        Function<String, Optional<ExecutionPolicySpec.Workloads>> owners = owner -> (cache.isPresent() ? cache.get().policy(ns, owner)
+                : Optional.ofNullable(client.resources(ExecutionPolicy.class).inNamespace(ns).withName(owner).get()))
                 .map(o -> o.getSpec() == null ? null : o.getSpec().workloads);
         Targets.Resolved resolved = stopped ? Targets.resolveForStop(ns, self, spec, listed, owners)
                 : Targets.resolve(ns, self, spec, listed, owners);
         List<ObservedWorkload> states = new ArrayList<>();
         for (Targets.Workload t : resolved.targets()) {
-            states.add(observe(read.get(t.id()), self, envVar));
+            states.add(observe(read.get(t.id()), self, envVar, cache));
         }
         List<ObservedWorkload> retired = new ArrayList<>();
         if (!stopped) {
@@ -124,7 +150,7 @@ public class Actuator {
                         ? client.apps().deployments().inNamespace(ns).withName(m.getMetadata().getName()).get()
                         : client.apps().statefulSets().inNamespace(ns).withName(m.getMetadata().getName()).get();
                 if (now != null && self.equals(labelsOf(now.getMetadata().getLabels()).get(MetadataNames.POLICY_LABEL))) {
-                    retired.add(observe(now, self, envVar));
+                    retired.add(observe(now, self, envVar, cache));
                 }
             }
         }
@@ -156,7 +182,7 @@ public class Actuator {
         }
     }
 
-    private ObservedWorkload observe(HasMetadata w, String policy, String envVar) {
+    private ObservedWorkload observe(HasMetadata w, String policy, String envVar, Optional<Cache> cache) {
         boolean deployment = w instanceof Deployment;
         PodTemplateSpec template = deployment ? ((Deployment) w).getSpec().getTemplate() : ((StatefulSet) w).getSpec().getTemplate();
         LabelSelector selector = deployment ? ((Deployment) w).getSpec().getSelector() : ((StatefulSet) w).getSpec().getSelector();
@@ -169,7 +195,37 @@ public class Actuator {
         Optional<ExecutionMode> templateMode = ModeMarks.modeOf(template.getMetadata(), template.getSpec(), envVar)
                 .filter(m -> policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
                         .get(MetadataNames.POLICY_LABEL)));
-        var pods = client.pods().inNamespace(w.getMetadata().getNamespace()).withLabelSelector(selector).list().getItems();
+        String ns = w.getMetadata().getNamespace();
+        boolean ours = policy.equals(labelsOf(template.getMetadata() == null ? null : template.getMetadata().getLabels())
+                .get(MetadataNames.POLICY_LABEL));
+        String owner = ObservedWorkload.kindName(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET) + "/"
+                + w.getMetadata().getName();
+        List<Optional<ExecutionMode>> podModes;
+        List<ObservedPod> observedPods;
+        List<String> crashLoops;
+        if (cache.isPresent() && !ours && caughtUp && counted != null && counted > 0) {
+            // Pods of a template not (yet) the policy's are in no informer. While its controller still counts some, the pass
+            // knows enough to wait: that many pods of no mode. A pass that could then start pods reads them (CacheFirst).
+            podModes = java.util.Collections.nCopies(counted, Optional.<ExecutionMode> empty());
+            observedPods = List.of();
+            crashLoops = List.of();
+        } else {
+            // Sorted by name as a listing is, so that the same pods observe the same whichever way they were read.
+            List<Pod> pods = cache.isPresent() && ours
+                    ? cache.get().podsLabelled(ns, policy).stream()
+                            .filter(p -> LabelSelectors.matches(selector, labelsOf(p.getMetadata().getLabels())))
+                            .sorted(java.util.Comparator.comparing(p -> p.getMetadata().getName())).toList()
+                    : client.pods().inNamespace(ns).withLabelSelector(selector).list().getItems();
+            podModes = pods.stream().map(p -> ModeMarks.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList();
+            observedPods = pods.stream().map(p -> ObservedPod.of(p, owner)).toList();
+            crashLoops = pods.stream().flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
+                    ? java.util.stream.Stream.<String> empty()
+                    : p.getStatus().getContainerStatuses().stream()
+                            .filter(c -> c.getState() != null && c.getState().getWaiting() != null
+                                    && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
+                            .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
+                    .toList();
+        }
         String original = annotations(w).get(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION);
         Optional<Integer> originalReplicas = Optional.empty();
         if (original != null && COUNT.matcher(original).matches()) {
@@ -178,22 +234,15 @@ public class Actuator {
         return new ObservedWorkload(deployment ? WorkloadKind.DEPLOYMENT : WorkloadKind.STATEFUL_SET,
                 w.getMetadata().getName(), templateMode, replicas == null ? 1 : replicas, ready == null ? 0 : ready,
                 originalReplicas,
-                pods.stream().map(p -> ModeMarks.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList(),
+                podModes,
                 template.getSpec().getContainers().stream().map(c -> c.getName()).toList(),
                 java.util.stream.Stream.concat(
                         template.getSpec().getInitContainers() == null ? java.util.stream.Stream.empty()
                                 : template.getSpec().getInitContainers().stream(),
                         template.getSpec().getContainers().stream()).map(c -> c.getImage()).toList(),
-                pods.stream().flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
-                        ? java.util.stream.Stream.<String> empty()
-                        : p.getStatus().getContainerStatuses().stream()
-                                .filter(c -> c.getState() != null && c.getState().getWaiting() != null
-                                        && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
-                                .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
-                        .toList(),
+                crashLoops,
                 caughtUp ? (counted == null ? 0 : counted) : -1, w.getMetadata().getResourceVersion(),
-                pods.stream().map(p -> ObservedPod.of(p, ObservedWorkload.kindName(deployment ? WorkloadKind.DEPLOYMENT
-                        : WorkloadKind.STATEFUL_SET) + "/" + w.getMetadata().getName())).toList(),
+                observedPods,
                 template.getSpec().getInitContainers() == null ? List.of()
                         : template.getSpec().getInitContainers().stream().map(c -> c.getName()).toList(),
                 TemplateDigest.of(client.getKubernetesSerialization().asJson(template), envVar));

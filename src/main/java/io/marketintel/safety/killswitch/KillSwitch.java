@@ -96,6 +96,11 @@ public class KillSwitch {
     }
 
     /** Pods of governed workloads wake their policy (one watch of pods in the operator, not two). */
+    /** Every pod labelled for the policy, from the kill switch's informer (the only cache of pods in the operator). */
+    public List<io.fabric8.kubernetes.api.model.Pod> podsLabelled(String namespace, String policy) {
+        return watcher.podsLabelled(namespace, policy);
+    }
+
     public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
         return watcher.eventSource();
     }

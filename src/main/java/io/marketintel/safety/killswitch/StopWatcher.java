@@ -452,10 +452,15 @@ public class StopWatcher {
 
     /** Pods of the policy at the moment of the stop: they are the ones still holding orders at the venue. */
     public List<Pod> podsOf(String ns, String policy) {
+        return podsLabelled(ns, policy).stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    /** Every pod labelled for the policy, terminating ones included (no request). */
+    public List<Pod> podsLabelled(String ns, String policy) {
         List<Pod> found = new ArrayList<>();
         for (var informer : pods) {
             found.addAll(informer.getIndexer().byIndex(POLICY_INDEX, ns + "/" + policy));
         }
-        return found.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+        return found;
     }
 }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import io.marketintel.safety.pass.StatusWriter;
+import io.marketintel.safety.pass.CacheFirst;
 import io.marketintel.safety.pass.Report;
 import io.marketintel.safety.pass.PassPlanner;
 import io.marketintel.safety.pass.PassPlan;
@@ -129,11 +130,13 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final PassPlanner planner;
     private final LiveRegister register;
     private final StopMarks stopMarks;
+    private final FreshReads freshReads;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Actuator workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
             KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership, LiveRegister register,
-            StopMarks stopMarks) {
+            StopMarks stopMarks, FreshReads freshReads) {
+        this.freshReads = freshReads;
         this.register = register;
         this.stopMarks = stopMarks;
         this.leadership = leadership;
@@ -218,20 +221,20 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> admissionMissing = rearmPending ? admission.missing() : List.of();
         KillSwitch.Sighting stops = killSwitch.enter(policy, rearmPending,
                 seen -> PassPlanner.latch(policy, seen.triggers(), seen.underWay(), admissionMissing).stopped());
-        Observation observed = new Observation(policy, stops.triggers(), stops.underWay(), stops.applied().map(ExecutionPolicyReconciler::progress),
-                stops.blindSpots(), admissionMissing, workloads.resolve(policy, envVar, stops.applied().isPresent(), marked(policy, context)), Optional.empty(), now,
-                Optional.of(stops.counts()));
-        if (PassPlanner.escalating(observed)) {
-            // One answer per pass: the latch and the approvals read the same one.
-            observed = observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
-        } else if (PassPlanner.liveEscalationInFlight(policy)) {
-            // The floor on Live approvals may have been raised since the escalation started: one GET, while one is under way.
-            observed = observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(clusterSettings()), List.of()),
-                    admissionMissing);
+        boolean stopped = stops.applied().isPresent();
+        // Most passes only wait, and read the informers (issue 22). A pass holding a stop reads from the API server, and
+        // so does one whose caches are incomplete (the kill switch's pod watch not synced) or that is due (FreshReads); a
+        // plan that could start pods is checked against the API server's answer (CacheFirst).
+        boolean fromApiServer = stopped || context == null || !stops.blindSpots().isEmpty() || freshReads.due(id, now);
+        List<HasMetadata> marked = marked(policy, context);
+        CacheFirst.Decided decided = CacheFirst.decide(fromApiServer,
+                asked -> workloads.resolve(policy, envVar, stopped, marked, asked ? Optional.empty() : Optional.of(cache(context))),
+                targets -> observe(policy, stops, admissionMissing, rearmPending, targets, now), planner);
+        if (fromApiServer || decided.readTwice()) {
+            freshReads.done(id, now);
         }
-
-        // Plan.
-        PassPlan plan = planner.plan(observed);
+        Observation observed = decided.observed();
+        PassPlan plan = decided.plan();
 
         // Act: release a re-armed stop; every write passes the kill switch's gate (entry point two), so nothing scales
         // up once a stop is seen.
@@ -341,6 +344,49 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         ExecutionPolicy after = context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(written, report.status()));
         afterStatus(after != null ? after : written, report.status(), context);
         return UpdateControl.<ExecutionPolicy> noUpdate().rescheduleAfter(report.resync());
+    }
+
+    /** What the pass read, with the escalation's reads when the planner says one is in front. */
+    private Observation observe(ExecutionPolicy policy, KillSwitch.Sighting stops, List<String> admissionMissing, boolean rearmPending,
+            Actuator.Resolution targets, Instant now) {
+        Observation observed = new Observation(policy, stops.triggers(), stops.underWay(),
+                stops.applied().map(ExecutionPolicyReconciler::progress), stops.blindSpots(), admissionMissing, targets,
+                Optional.empty(), now, Optional.of(stops.counts()));
+        if (PassPlanner.escalating(observed)) {
+            // One answer per pass: the latch and the approvals read the same one.
+            return observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
+        }
+        if (PassPlanner.liveEscalationInFlight(policy)) {
+            // The floor on Live approvals may have been raised since the escalation started: one GET, while one is under way.
+            return observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(clusterSettings()), List.of()),
+                    admissionMissing);
+        }
+        return observed;
+    }
+
+    /** The informers a pass may read instead of the API server: the reconciler's workloads and policies, the kill switch's pods. */
+    private Actuator.Cache cache(Context<ExecutionPolicy> context) {
+        return new Actuator.Cache() {
+            @Override
+            public Optional<HasMetadata> workload(ExecutionPolicySpec.WorkloadKind kind, String namespace, String name) {
+                Class<? extends HasMetadata> type = kind == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class
+                        : StatefulSet.class;
+                var source = context.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase());
+                return source instanceof InformerEventSource<?, ?> informer
+                        ? informer.get(new ResourceID(name, namespace)).map(HasMetadata.class::cast)
+                        : Optional.empty();
+            }
+
+            @Override
+            public List<io.fabric8.kubernetes.api.model.Pod> podsLabelled(String namespace, String policy) {
+                return killSwitch.podsLabelled(namespace, policy);
+            }
+
+            @Override
+            public Optional<ExecutionPolicy> policy(String namespace, String name) {
+                return context.getPrimaryCache().get(new ResourceID(name, namespace));
+            }
+        };
     }
 
     /**
