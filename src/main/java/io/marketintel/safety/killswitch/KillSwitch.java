@@ -95,12 +95,12 @@ public class KillSwitch {
         boolean write(int replicas, Runnable write);
     }
 
-    /** Pods of governed workloads wake their policy (one watch of pods in the operator, not two). */
     /** Every pod labelled for the policy, from the kill switch's informer (the only cache of pods in the operator). */
     public List<io.fabric8.kubernetes.api.model.Pod> podsLabelled(String namespace, String policy) {
         return watcher.podsLabelled(namespace, policy);
     }
 
+    /** Pods of governed workloads wake their policy (one watch of pods in the operator, not two). */
     public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
         return watcher.eventSource();
     }

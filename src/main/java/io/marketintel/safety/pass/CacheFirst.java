@@ -17,15 +17,15 @@ public final class CacheFirst {
     private CacheFirst() {
     }
 
-    /**
-     * @param fromApiServer whether the pass's read came from the API server already (a stop, an incomplete cache, due)
-     * @param read          the pass's targets, from the API server ({@code true}) or the informers ({@code false})
-     * @param observe       the observation of those targets (with the escalation's reads when one is in front)
-     * @param readTwice     whether the API server was asked after a read from the informers
-     */
+    /** @param readTwice whether the API server was asked after a read from the informers */
     public record Decided(Observation observed, PassPlan plan, boolean readTwice) {
     }
 
+    /**
+     * @param fromApiServer whether the pass reads the API server first (a stop, an incomplete cache, due)
+     * @param read          the pass's targets, from the API server ({@code true}) or the informers ({@code false})
+     * @param observe       the observation of those targets (with the escalation's reads when one is in front)
+     */
     public static Decided decide(boolean fromApiServer, Function<Boolean, Actuator.Resolution> read,
             Function<Actuator.Resolution, Observation> observe, PassPlanner planner) {
         Actuator.Resolution first = read.apply(fromApiServer);
