@@ -14,7 +14,8 @@ import io.marketintel.safety.api.v1alpha1.ExecutionMode;
  * <li>ScalingDown: every workload with a pod or template not in the target mode goes to zero (its template
  * untouched).</li>
  * <li>Draining: wait until no pod of another mode remains anywhere in the trading system.</li>
- * <li>Reconfiguring: with nothing running, templates get the target mode (env var, annotation, label).</li>
+ * <li>Reconfiguring: with nothing running, templates get the target mode (env var, annotation, label); a trading
+ * system of one workload gets the target mode's count in the same write.</li>
  * <li>ScalingUp: replicas to the target mode's count; done when every workload is ready.</li>
  * </ol>
  * A new-mode pod is therefore never created while an old-mode pod exists in any workload of the system. The
@@ -136,13 +137,22 @@ public final class Convergence {
             return new Plan(Step.Draining, List.of(), "waiting for the controller of " + String.join(", ", behind)
                     + " to see its zero before starting " + target);
         }
+        // Nothing of another mode runs. A system of one workload gets the target mode and the mode's count in one write
+        // (issue 22: a write, a pass and a status write fewer per adoption). A system of several is configured at zero
+        // first, every template, and scaled up only in a later pass: otherwise one workload could start while another's
+        // write failed and left it a template of the old mode, which anyone allowed to scale it would then start beside
+        // (PassSimulationTest found that when every system was configured and scaled in one write).
+        boolean alone = system.size() == 1;
         for (ObservedWorkload w : workloads) {
             if (w.templateMode().isEmpty() || w.templateMode().get() != target) {
-                writes.add(new Write(w, 0, Optional.of(target), "configure " + w.id() + " for " + target));
+                int want = alone ? replicasFor.applyAsInt(w) : 0;
+                writes.add(new Write(w, want, Optional.of(target), "configure " + w.id() + " for " + target
+                        + (want > 0 ? " with " + want + " replica(s)" : "")));
             }
         }
         if (!writes.isEmpty()) {
-            return new Plan(Step.Reconfiguring, writes, "nothing running; configuring pod templates for " + target);
+            return new Plan(Step.Reconfiguring, writes, "nothing running; configuring pod templates for " + target
+                    + (alone ? " and starting them" : ""));
         }
         List<String> waiting = new ArrayList<>();
         for (ObservedWorkload w : workloads) {
