@@ -198,6 +198,11 @@ final class AlertPath implements AutoCloseable {
         }
     }
 
+    /** The process ids of Alertmanager and Prometheus. */
+    List<Long> pids() {
+        return daemons.stream().map(Process::pid).toList();
+    }
+
     /** Every alert the webhook received so far, in order of arrival. */
     List<Received> received() {
         return List.copyOf(received);

@@ -42,6 +42,7 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
 import io.marketintel.safety.observability.AlertPath.Received;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.Listeners;
 import io.marketintel.safety.testing.NamespacedTest;
 import io.marketintel.safety.testing.OperatorProcess;
 import io.marketintel.safety.testing.PodHolds;
@@ -195,6 +196,9 @@ class AlertPathIT extends NamespacedTest {
         awaitPolicy("held", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
 
         path = AlertPath.start(OUT, rulesFile, JOB, "127.0.0.1:" + port);
+        for (long pid : path.pids()) {
+            assertThat(Listeners.beyondLoopback(pid)).as("sockets of pid %d beyond loopback", pid).isEmpty();
+        }
         JsonNode loaded = path.prometheusApi("/api/v1/rules");
         Set<String> names = new TreeSet<>();
         loaded.path("data").path("groups").forEach(g -> g.path("rules").forEach(r -> names.add(r.path("name").asText())));
@@ -274,7 +278,13 @@ class AlertPathIT extends NamespacedTest {
             assertThat(path.received()).as("%s: resolved before %s", e, e.cure)
                     .noneMatch(r -> e.matches(r) && "resolved".equals(r.status()) && r.at().isBefore(e.cured));
         }
-        assertThat(path.received()).as("alerts nobody caused").allMatch(r -> episodes.stream().anyMatch(e -> e.matches(r)));
+        // stop-desk's pod is not held: its stop is incomplete only if that pod took longer than the `for` to go (a
+        // loaded machine), and then EmergencyStopIncomplete for it is right.
+        Long deskCompleted = PolicyTestSupport.get(client, ns, "stop-desk").getStatus().emergencyStop.completedMillis;
+        Episode deskIncomplete = new Episode("EmergencyStopIncomplete", Map.of("namespace", ns, "policy", "stop-desk"), "");
+        boolean deskSlow = deskCompleted == null || deskCompleted >= 10_000;
+        assertThat(path.received()).as("alerts nobody caused (stop-desk's stop complete after %s ms)", deskCompleted)
+                .allMatch(r -> episodes.stream().anyMatch(e -> e.matches(r)) || deskSlow && deskIncomplete.matches(r));
 
         Duration wall = Duration.ofNanos(System.nanoTime() - began);
         List<String> lines = new ArrayList<>();
@@ -287,6 +297,7 @@ class AlertPathIT extends NamespacedTest {
         }
         lines.add("operator restart to ready: " + seconds(ready) + " (pid " + restarted.pid() + "); " + heldStop
                 + " kept firing through the outage, no resolved notification until its re-arm");
+        lines.add("stop-desk's stop complete (no pod left) " + deskCompleted + " ms after the operator saw it (status.emergencyStop.completedMillis)");
         lines.add("notifications received: " + path.received().size() + "; test wall time " + seconds(wall)
                 + " (operator, Prometheus and Alertmanager started and stopped within it; the control plane not)");
         lines.forEach(System.out::println);
