@@ -208,7 +208,7 @@ class AlertPathIT extends NamespacedTest {
                 result -> result.size() == 1 && JOB.equals(result.get(0).path("metric").path("job").asText())
                         && "1".equals(result.get(0).path("value").path(1).asText()));
 
-        // (b) An escalation Backtest -> DryRun held by a Configuration guard whose ConfigMap does not exist. Guard
+        // An escalation Backtest -> DryRun held by a Configuration guard whose ConfigMap does not exist. Guard
         // metrics carry type and result, not the policy (their cardinality stays fixed): the alert cannot name it.
         Episode guard = new Episode("GuardFailing", Map.of("type", "Configuration", "result", "Fail"),
                 "the escalation a guard refuses").caused();
@@ -216,7 +216,7 @@ class AlertPathIT extends NamespacedTest {
                 {"spec": {"mode": "DryRun", "guards": [{"name": "risk-params", "type": "Configuration",
                   "configuration": {"configMaps": [{"name": "risk-params", "keys": ["limits"]}]}}]}}""");
 
-        // (a) and (c) A policy stop on stop-desk; on held, a stop whose pod a finalizer keeps (pods_running stays 1).
+        // A policy stop on stop-desk; on held, a stop whose pod a finalizer keeps (pods_running stays 1).
         PodHolds.hold(client, ns, "held");
         Episode stop = new Episode("EmergencyStopActive", Map.of("namespace", ns, "policy", "stop-desk"), "the stop annotation").caused();
         annotate("stop-desk", STOP + "=desk halted by risk");
@@ -233,7 +233,7 @@ class AlertPathIT extends NamespacedTest {
 
         guard.awaitFiring();
         assertThat(guard.fired.labels()).as("guard metrics have no policy label").doesNotContainKeys("policy", "namespace");
-        assertThat(guard.toFire()).as("GuardFailing waits its `for`").isGreaterThanOrEqualTo(Duration.ofSeconds(5));
+        assertThat(guard.toFire()).as("GuardFailing waits its `for`").isGreaterThanOrEqualTo(forOf("GuardFailing"));
         assertThat(PolicyTestSupport.get(client, ns, "guarded").getStatus().mode).as("held in Backtest").isEqualTo(ExecutionMode.BACKTEST);
         guard.cured("the ConfigMap created (the guard passes)");
         client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("risk-params").endMetadata()
@@ -243,7 +243,7 @@ class AlertPathIT extends NamespacedTest {
         stop.awaitResolved();
 
         incomplete.awaitFiring();
-        assertThat(incomplete.toFire()).as("EmergencyStopIncomplete waits its `for`").isGreaterThanOrEqualTo(Duration.ofSeconds(10));
+        assertThat(incomplete.toFire()).as("EmergencyStopIncomplete waits its `for`").isGreaterThanOrEqualTo(forOf("EmergencyStopIncomplete"));
         assertThat(incomplete.fired.annotations().get("description")).contains("but 1 pod(s) of its trading system still exist");
         incomplete.cured("the finalizer removed (the pod goes)");
         PodHolds.release(client, ns);
@@ -253,11 +253,11 @@ class AlertPathIT extends NamespacedTest {
         awaitPolicy("guarded", "DryRun once the guard passes", p -> p.getStatus().mode == ExecutionMode.DRY_RUN);
         guard.awaitResolved();
 
-        // (d) The operator SIGKILLed: no replica to scrape; started again on the same address.
+        // The operator SIGKILLed: no replica to scrape; started again on the same address.
         Episode down = new Episode("OperatorDown", Map.of("job", JOB), "SIGKILL of the operator").caused();
         operators.get(operators.size() - 1).kill();
         down.awaitFiring();
-        assertThat(down.toFire()).as("OperatorDown waits its `for`").isGreaterThanOrEqualTo(Duration.ofSeconds(10));
+        assertThat(down.toFire()).as("OperatorDown waits its `for`").isGreaterThanOrEqualTo(forOf("OperatorDown"));
         // held is still stopped, and nothing reports it now: its alert holds the last value reported (files/alerts.yaml).
         assertThat(path.prometheusApi("/api/v1/alerts").path("data").path("alerts")).as("Prometheus' alerts while the operator is down")
                 .anyMatch(a -> "EmergencyStopActive".equals(a.path("labels").path("alertname").asText())
@@ -282,7 +282,7 @@ class AlertPathIT extends NamespacedTest {
         // loaded machine), and then EmergencyStopIncomplete for it is right.
         Long deskCompleted = PolicyTestSupport.get(client, ns, "stop-desk").getStatus().emergencyStop.completedMillis;
         Episode deskIncomplete = new Episode("EmergencyStopIncomplete", Map.of("namespace", ns, "policy", "stop-desk"), "");
-        boolean deskSlow = deskCompleted == null || deskCompleted >= 10_000;
+        boolean deskSlow = deskCompleted == null || deskCompleted >= forOf("EmergencyStopIncomplete").toMillis();
         assertThat(path.received()).as("alerts nobody caused (stop-desk's stop complete after %s ms)", deskCompleted)
                 .allMatch(r -> episodes.stream().anyMatch(e -> e.matches(r)) || deskSlow && deskIncomplete.matches(r));
 
@@ -323,6 +323,13 @@ class AlertPathIT extends NamespacedTest {
         YAMLMapper yaml = new YAMLMapper();
         yaml.writeValue(file.toFile(), yaml.createObjectNode().set("groups", rule.path("spec").path("groups")));
         return file;
+    }
+
+    /** The `for` of an alert as rendered (the values above set whole seconds). */
+    Duration forOf(String alert) {
+        String given = rules.get(alert).path("for").asText();
+        assertThat(given).as("for of %s", alert).matches("[0-9]+s");
+        return Duration.ofSeconds(Long.parseLong(given.substring(0, given.length() - 1)));
     }
 
     /** Labels exactly those the rule gives this alert, and the runbook link the chart renders for it. */
