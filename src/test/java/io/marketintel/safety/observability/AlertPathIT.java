@@ -95,7 +95,6 @@ class AlertPathIT extends NamespacedTest {
             "OperatorDown", Set.of("job", "severity"));
 
     final List<OperatorProcess> operators = new ArrayList<>();
-    final List<String> figures = new ArrayList<>();
     AlertPath path;
     Map<String, JsonNode> rules;
 
