@@ -7,9 +7,11 @@ import java.util.function.Predicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 
 /**
  * The kill switch as one pass of the reconciler sees it (DESIGN §6): exactly two entry points, one in each phase that
@@ -96,8 +98,13 @@ public class KillSwitch {
     }
 
     /** Every pod labelled for the policy, from the kill switch's informer (the only cache of pods in the operator). */
-    public List<io.fabric8.kubernetes.api.model.Pod> podsLabelled(String namespace, String policy) {
+    public List<Pod> podsLabelled(String namespace, String policy) {
         return watcher.podsLabelled(namespace, policy);
+    }
+
+    /** ExecutionSafety/global as the kill switch's watch last saw it, if it exists (no request). */
+    public Optional<ExecutionSafety> global() {
+        return watcher.global();
     }
 
     /** Pods of governed workloads wake their policy (one watch of pods in the operator, not two). */

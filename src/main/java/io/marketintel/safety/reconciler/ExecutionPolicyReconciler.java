@@ -357,8 +357,8 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             return observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());
         }
         if (PassPlanner.liveEscalationInFlight(policy)) {
-            // The floor on Live approvals may have been raised since the escalation started: one GET, while one is under way.
-            return observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(clusterSettings()), List.of()),
+            // The floor on Live approvals may have been raised since the escalation started: read while one is under way.
+            return observed.withEscalation(new Observation.EscalationReads(Optional.ofNullable(clusterSettings(observed)), List.of()),
                     admissionMissing);
         }
         return observed;
@@ -430,15 +430,21 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
     }
 
-    /** ExecutionSafety/global read now (one GET), null if it does not exist. */
-    private ExecutionSafety clusterSettings() {
+    /**
+     * ExecutionSafety/global, null if it does not exist: as the kill switch's watch of it holds it (no request; issue 22),
+     * or read now (one GET) while the kill switch cannot watch everything, when the watch's copy may be missing.
+     */
+    private ExecutionSafety clusterSettings(Observation observed) {
+        if (observed.blindSpots().isEmpty()) {
+            return killSwitch.global().orElse(null);
+        }
         return client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
     }
 
     /** Only in front of an escalation: the cluster settings, and the guards unless the latch holds. */
     private Observation.EscalationReads escalationReads(Observation observed) {
         ExecutionPolicy policy = observed.policy();
-        ExecutionSafety global = clusterSettings();
+        ExecutionSafety global = clusterSettings(observed);
         boolean latched = PassPlanner.latch(policy, observed.triggers(), observed.stopUnderWay(), observed.admissionMissing()).latched();
         ExecutionPolicySpec spec = policy.getSpec();
         if (latched || spec.guards == null || spec.guards.isEmpty()) {
