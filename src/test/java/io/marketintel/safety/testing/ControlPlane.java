@@ -61,6 +61,35 @@ public final class ControlPlane implements AutoCloseable {
         return shared;
     }
 
+    private static final int STARTUP_TIMEOUT_MS = 120_000;
+
+    /**
+     * kube-api-test (7.5.2) computes its start-up deadline as a {@link java.time.LocalTime}: started less than the timeout
+     * before midnight, the deadline wraps to the next morning, "now" is already after it, and the start fails at once
+     * ("Kube API Server did not start properly", seen at 23:59:36). So a start that would straddle midnight waits for
+     * it first: at most the timeout, only in that window.
+     */
+    static void notAcrossMidnight(long timeoutMs) {
+        long wait = waitForMidnight(java.time.LocalTime.now(), timeoutMs);
+        if (wait > 0) {
+            LOG.info("waiting {} ms for midnight: kube-api-test's start-up deadline would wrap past it", wait);
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for midnight", e);
+            }
+        }
+    }
+
+    /** How long a start at {@code now} must wait so that its deadline does not wrap past midnight: 0 almost always. */
+    static long waitForMidnight(java.time.LocalTime now, long timeoutMs) {
+        if (!now.plus(timeoutMs, java.time.temporal.ChronoUnit.MILLIS).isBefore(now)) {
+            return 0;
+        }
+        return java.time.Duration.between(now, java.time.LocalTime.MAX).toMillis() + 1_000;
+    }
+
     public static ControlPlane start(Path workDir, boolean applyCrds) {
         return new ControlPlane(workDir, applyCrds, List.of(), true);
     }
@@ -95,13 +124,14 @@ public final class ControlPlane implements AutoCloseable {
         }
         try {
             Files.createDirectories(workDir);
+            notAcrossMidnight(STARTUP_TIMEOUT_MS);
             long started = System.nanoTime();
             apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
                     .withTestDir(certDir.toString())
                     .withApiServerVersion(version)
                     .withOfflineMode(true)
                     .withUpdateKubeConfig(false)
-                    .withStartupTimeout(120_000)
+                    .withStartupTimeout(STARTUP_TIMEOUT_MS)
                     // Loopback only (it binds every interface by default); etcd is kept on loopback by the
                     // wrapper hack/build-tools.sh installs.
                     .withApiServerFlag("--bind-address", "127.0.0.1")
