@@ -9,7 +9,8 @@ import java.util.Optional;
 /**
  * Where risk monitors read their values, as a cluster administrator sets it (issue 23: {@code ExecutionSafety/global},
  * its credentials from a Secret; that wiring does not exist yet). Checked when built: a setting that cannot work is an
- * {@link IllegalArgumentException} whose message names the setting, never a credential.
+ * {@link IllegalArgumentException} whose message names the setting, never a credential. The PEM texts are read, and
+ * refused the same way, when a {@link PrometheusQuery} is built from the endpoint.
  *
  * @param url               the Prometheus base URL, http or https, without credentials, query or fragment; a path
  *                          prefix (a Prometheus behind {@code --web.route-prefix}) is kept: the query goes to

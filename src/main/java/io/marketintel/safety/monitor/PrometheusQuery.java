@@ -1,8 +1,12 @@
 package io.marketintel.safety.monitor;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -49,7 +53,8 @@ import io.marketintel.safety.http.JsonPost;
  * {@code error} text, whitespace and control characters collapsed, at most {@value #MAX_ERROR_TEXT} characters: that
  * is how a query that does not parse shows, {@code bad_data: 1:5: parse error: ...}), any other non-2xx status (no
  * body repeated), a redirect (never followed), a reply over {@value #MAX_BODY} bytes (no more is read), a reply that is
- * not the API's JSON, and transport failures in {@link Failures}' words (connection refused, timeout, TLS). The
+ * not the API's JSON, a connection closed without a reply, and other transport failures in {@link Failures}' words
+ * (connection refused, timeout, TLS). The
  * returned future always completes normally, at the latest {@link #GRACE} after the endpoint's timeout, and a call
  * still running then is cancelled. The bearer token is only ever in the request header.
  *
@@ -119,7 +124,7 @@ public final class PrometheusQuery {
             return CompletableFuture.completedFuture(failed(Failures.describe(e, timeout)));
         }
         CompletableFuture<Reading> reading = call.handle((response, failure) -> failure == null ? judgeSafely(response)
-                : failed(Failures.describe(cause(failure), timeout)));
+                : failed(describe(cause(failure), timeout)));
         // The request timeout ends at the response headers; a body that stalls is cut off here.
         reading.completeOnTimeout(failed("no reply within " + Failures.human(timeout)), timeout.plus(GRACE).toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -242,6 +247,23 @@ public final class PrometheusQuery {
 
     private Reading.Failed failed(String why) {
         return new Reading.Failed("Prometheus at " + endpoint.display() + ": " + why);
+    }
+
+    /**
+     * {@link Failures}' words, and words for a connection closed or reset before any reply, which the JDK client reports
+     * as a bare IOException with an EOFException or a SocketException ("Connection reset") inside.
+     */
+    private String describe(Throwable failure, Duration timeout) {
+        for (Throwable c = failure; c != null && c.getCause() != c; c = c.getCause()) {
+            if (c instanceof ConnectException || c instanceof NoRouteToHostException) {
+                break; // refused or unreachable: Failures has words for those
+            }
+            if (c instanceof EOFException || c instanceof SocketException) {
+                return "connection closed without a reply" + (endpoint.url().getScheme().equalsIgnoreCase("https")
+                        ? " (also how a TLS 1.3 server refuses a missing or untrusted client certificate)" : "");
+            }
+        }
+        return Failures.describe(failure, timeout);
     }
 
     private static Throwable cause(Throwable t) {
