@@ -1,9 +1,17 @@
 /**
- * Risk monitors (issue 23), the pure part: how one evaluation of a monitor's query moves its state and whether it
+ * Risk monitors (issue 23). The pure part: how one evaluation of a monitor's query moves its state and whether it
  * breaches. A monitor compares what a Prometheus query returns with a threshold; the condition must hold at every
  * evaluation for a set time before it breaches, and a breach asks for the monitor's action (the latched emergency stop,
  * or a step back to DryRun). What a missing series, NaN, a stale sample or a failed query mean is the policy's choice.
  * {@link io.marketintel.safety.monitor.MonitorEvaluation#next} is a function of the rule, the state before and one
- * reading; no client, no clock of its own. Not wired to the reconciler yet: no policy declares monitors so far.
+ * reading; no client, no clock of its own.
+ * <p>
+ * The query client: {@link io.marketintel.safety.monitor.PrometheusQuery} sends one instant query to the Prometheus
+ * a {@link io.marketintel.safety.monitor.PrometheusEndpoint} names (http or https, bearer token, PEM client certificate
+ * and CA bundle, timeout) and turns the answer into a {@link io.marketintel.safety.monitor.Reading}; every failure is a
+ * {@link io.marketintel.safety.monitor.Reading.Failed} within the timeout, never an exception.
+ * <p>
+ * Not wired to the reconciler yet: no policy declares monitors and nothing fills an endpoint from
+ * {@code ExecutionSafety/global} so far.
  */
 package io.marketintel.safety.monitor;
