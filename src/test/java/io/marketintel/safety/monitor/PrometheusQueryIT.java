@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -90,7 +89,7 @@ class PrometheusQueryIT {
         });
         exporter.start();
 
-        int port = freePort();
+        int port = Listeners.freeLoopbackPort();
         Path config = tsdb.resolve("prometheus.yml");
         Files.writeString(config, """
                 global:
@@ -245,9 +244,4 @@ class PrometheusQueryIT {
         return sorted.get(sorted.size() / 2);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -5,7 +5,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,6 +28,8 @@ import org.awaitility.Awaitility;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.marketintel.safety.testing.Listeners;
 import com.sun.net.httpserver.HttpServer;
 
 /**
@@ -131,7 +132,7 @@ final class AlertPath implements AutoCloseable {
     }
 
     private void startAlertmanager(Path binary) throws Exception {
-        alertmanagerPort = freePort();
+        alertmanagerPort = Listeners.freeLoopbackPort();
         Path config = dir.resolve("alertmanager.yml");
         // group_by '...': every alert is a group of its own. group_wait 0s and group_interval 1s: a new alert is sent at
         // once and a change (resolved) within a second, so what is measured is Prometheus and the operator, not batching.
@@ -158,7 +159,7 @@ final class AlertPath implements AutoCloseable {
     }
 
     private void startPrometheus(Path binary, Path rules, String job, String target) throws Exception {
-        prometheusPort = freePort();
+        prometheusPort = Listeners.freeLoopbackPort();
         Path config = dir.resolve("prometheus.yml");
         // honor_labels: the operator's own namespace label (the policy's) wins, as the chart's ServiceMonitor has it.
         Files.writeString(config, """
@@ -192,11 +193,6 @@ final class AlertPath implements AutoCloseable {
                 .until(() -> http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** The process ids of Alertmanager and Prometheus. */
     List<Long> pids() {

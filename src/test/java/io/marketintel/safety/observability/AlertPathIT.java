@@ -4,8 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -188,7 +186,7 @@ class AlertPathIT extends NamespacedTest {
         apply(processPolicy("held", "DryRun", "{refs: [{kind: Deployment, name: held}]}", ""));
 
         // A fixed port: Prometheus' target must be the same address after the restart below, as a pod's would be.
-        int port = freePort();
+        int port = Listeners.freeLoopbackPort();
         startOperator(port);
         awaitPolicy("stop-desk", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
         awaitPolicy("guarded", "Backtest and Ready", p -> p.getStatus().mode == ExecutionMode.BACKTEST && PolicyTestSupport.ready(p));
@@ -391,11 +389,6 @@ class AlertPathIT extends NamespacedTest {
         return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     static void clean(Path dir) throws IOException {
         Files.createDirectories(dir);

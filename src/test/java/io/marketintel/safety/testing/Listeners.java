@@ -24,6 +24,13 @@ public final class Listeners {
     private Listeners() {
     }
 
+    /** A TCP port of the loopback address that nothing listens on now, for a server a test starts. */
+    public static int freeLoopbackPort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     /** Every listening TCP socket of {@code pid}, as "address:port". */
     public static List<String> of(long pid) {
         Set<String> inodes = socketInodes(pid);
