@@ -353,17 +353,10 @@ public class MonitoringAssetsTest {
                 }
             }
         }
-        String test = "rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" + series
-                + "    promql_expr_test:\n      - expr: " + JSON.writeValueAsString(expr) + "\n        eval_time: 5m\n"
-                + "        exp_samples:\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"bt\"}'\n            value: 0\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"dry\"}'\n            value: 1\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"live\"}'\n            value: 2\n";
-        Path file = dir.resolve("mode_test.yaml");
-        Files.writeString(file, test);
-
-        Run run = run(Duration.ofMinutes(1), promtool(), "test", "rules", file.toString());
-        assertThat(run.exit()).as("promtool test rules on the mode query:%n%s%s%n%s", run.out(), run.err(), test).isZero();
+        promtoolExprTest(dir, "mode query", series.toString(), "5m", Map.of(expr, Map.of(
+                "{namespace=\"trading\",policy=\"bt\"}", 0,
+                "{namespace=\"trading\",policy=\"dry\"}", 1,
+                "{namespace=\"trading\",policy=\"live\"}", 2)));
         assertThat(target(JSON.readTree(DASHBOARD.toFile()), "Policies", "A")).as("the Policies table's mode column")
                 .isEqualTo(target(JSON.readTree(DASHBOARD.toFile()), "Mode per policy", "A"));
     }
@@ -399,21 +392,32 @@ public class MonitoringAssetsTest {
                       - series: 'execution_safety_monitor_breaches_total{namespace="fx",policy="carry",monitor="position",action="DeEscalate",instance="a"}'
                         values: '3x10'
                 """;
-        String test = "rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" + series
-                + "    promql_expr_test:\n      - expr: " + JSON.writeValueAsString(state) + "\n        eval_time: 10m\n"
-                + "        exp_samples:\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"momentum\",monitor=\"loss\"}'\n            value: 2\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"momentum\",monitor=\"rate\"}'\n            value: 1\n"
-                + "          - labels: '{namespace=\"fx\",policy=\"carry\",monitor=\"position\"}'\n            value: 0\n"
-                + "      - expr: " + JSON.writeValueAsString(stops.replace("6h", "10m")) + "\n        eval_time: 10m\n"
-                + "        exp_samples:\n"
-                + "          - labels: '{action=\"EmergencyStop\"}'\n            value: 1\n"
-                + "          - labels: '{action=\"DeEscalate\"}'\n            value: 0\n";
-        Path file = dir.resolve("monitors_test.yaml");
-        Files.writeString(file, test);
+        promtoolExprTest(dir, "monitor queries", series, "10m", Map.of(
+                state, Map.of(
+                        "{namespace=\"trading\",policy=\"momentum\",monitor=\"loss\"}", 2,
+                        "{namespace=\"trading\",policy=\"momentum\",monitor=\"rate\"}", 1,
+                        "{namespace=\"fx\",policy=\"carry\",monitor=\"position\"}", 0),
+                stops.replace("6h", "10m"), Map.of("{action=\"EmergencyStop\"}", 1, "{action=\"DeEscalate\"}", 0)));
+    }
 
+    /**
+     * promtool unit tests of PromQL expressions: the input series (YAML list items, interval 1m), and for each
+     * expression the samples (labels to value) it must give at {@code evalTime}.
+     */
+    static void promtoolExprTest(Path dir, String what, String series, String evalTime,
+            Map<String, Map<String, Integer>> expected) throws Exception {
+        StringBuilder test = new StringBuilder("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
+                + "    input_series:\n").append(series).append("    promql_expr_test:\n");
+        for (var e : expected.entrySet()) {
+            test.append("      - expr: ").append(JSON.writeValueAsString(e.getKey())).append("\n        eval_time: ")
+                    .append(evalTime).append("\n        exp_samples:\n");
+            e.getValue().forEach((labels, value) -> test.append("          - labels: '").append(labels)
+                    .append("'\n            value: ").append(value).append('\n'));
+        }
+        Path file = dir.resolve(what.replaceAll("\\W", "_") + "_test.yaml");
+        Files.writeString(file, test);
         Run run = run(Duration.ofMinutes(1), promtool(), "test", "rules", file.toString());
-        assertThat(run.exit()).as("promtool test rules on the monitor queries:%n%s%s%n%s", run.out(), run.err(), test).isZero();
+        assertThat(run.exit()).as("promtool test rules on the %s:%n%s%s%n%s", what, run.out(), run.err(), test).isZero();
     }
 
     // ------------------------------------------------------------------------------------- contract checks
