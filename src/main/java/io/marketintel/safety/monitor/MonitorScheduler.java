@@ -163,7 +163,7 @@ public class MonitorScheduler {
             return interval;
         }
         Instant now = clock.instant();
-        Connection c = connection(settings, now);
+        Connection c = null; // built when a monitor is due: an operator without monitors reads no Secret and says nothing
         Set<String> present = new HashSet<>();
         List<Runnable> apply = new ArrayList<>();
         List<CompletableFuture<?>> queries = new ArrayList<>();
@@ -194,6 +194,9 @@ public class MonitorScheduler {
                     // Re-armed: the monitor starts from scratch (its for runs again from its next evaluation).
                     t.state = MonitorState.initial();
                     t.paused = false;
+                }
+                if (c == null) {
+                    c = connection(settings, now);
                 }
                 Instant asked = clock.instant();
                 CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(t.declared.query(), now)
