@@ -231,11 +231,19 @@ public class MonitorScheduler {
         List<ExecutionPolicyStatus.MonitorStatus> out = new ArrayList<>();
         List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
                 ? List.of() : policy.getStatus().monitors;
+        List<String> problems = new ArrayList<>();
+        Set<String> readable = new HashSet<>();
+        Declared.of(policy.getSpec(), problems).forEach(d -> readable.add(d.rule().name()));
         for (var m : policy.getSpec().monitors) {
             Tracked t = m == null ? null : mine.get(m.name);
             var s = new ExecutionPolicyStatus.MonitorStatus();
             s.name = m == null ? null : m.name;
-            if (t != null) {
+            if (m == null || !readable.contains(m.name)) {
+                // Only an object that bypassed the CRD's validation gets here: never evaluated, and said so.
+                s.phase = MonitorState.Phase.NoData.name();
+                s.message = "never evaluated: " + problems.stream().filter(p -> m != null && p.startsWith("spec.monitors[" + m.name + "]"))
+                        .findFirst().orElse(String.join("; ", problems));
+            } else if (t != null) {
                 s.phase = t.phase;
                 s.since = t.since.toString();
                 s.message = t.message;
