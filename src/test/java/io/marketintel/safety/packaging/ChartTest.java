@@ -36,7 +36,9 @@ class ChartTest {
     void helmLintStrictPasses() {
         for (List<String> values : List.of(List.<String>of(),
                 List.of("--set", "watchNamespaces={trading,research}", "--set", "monitoring.serviceMonitor.enabled=true",
-                        "--set", "executionSafety.create=true", "--set", "replicas=1"))) {
+                        "--set", "executionSafety.create=true", "--set", "replicas=1"),
+                List.of("--set", "shards[0].name=a", "--set", "shards[0].namespaces={desk-a}", "--set", "shards[1].name=b",
+                        "--set", "shards[1].namespaces={desk-b}", "--set", "monitoring.serviceMonitor.enabled=true"))) {
             List<String> args = new ArrayList<>(List.of("lint", Helm.CHART.toString(), "--strict"));
             args.addAll(values);
             Helm.Result lint = Helm.run(args.toArray(String[]::new));
