@@ -107,6 +107,11 @@ public class KillSwitch {
         return watcher.global();
     }
 
+    /** The policies the kill switch watches, as last seen (no request). */
+    public java.util.Collection<ExecutionPolicy> watchedPolicies() {
+        return watcher.watchedPolicies();
+    }
+
     /** Pods of governed workloads wake their policy (one watch of pods in the operator, not two). */
     public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
         return watcher.eventSource();

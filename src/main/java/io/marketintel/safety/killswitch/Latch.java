@@ -14,7 +14,8 @@ import io.marketintel.safety.approval.ApprovalLine;
  * <ul>
  * <li>A stop annotation in force at any scope latches a stop. The latch outlives the annotation: removing it
  * resumes nothing.</li>
- * <li>A tripped circuit breaker latches too (the policy is held in the safest mode, Backtest).</li>
+ * <li>A tripped circuit breaker latches too (the policy is held in the safest mode, Backtest), and so does a risk
+ * monitor's breach with action DeEscalate (held in DryRun at most).</li>
  * <li>Every new latch opens a new <em>epoch</em>. Approvals are bound to the epoch, so none given before a stop
  * ever counts after it.</li>
  * <li>Only a re-arm naming the current epoch releases the latch, and only if no stop annotation is in force anywhere
@@ -54,8 +55,16 @@ public final class Latch {
     }
 
     /** What status records from earlier passes. */
-    public record Recorded(boolean stopped, boolean breakerOpen, long epoch) {
-        public static final Recorded NONE = new Recorded(false, false, 0);
+    public record Recorded(boolean stopped, boolean breakerOpen, boolean held, long epoch) {
+        public static final Recorded NONE = new Recorded(false, false, false, 0);
+
+        public Recorded(boolean stopped, boolean breakerOpen, long epoch) {
+            this(stopped, breakerOpen, false, epoch);
+        }
+
+        public boolean latched() {
+            return stopped || breakerOpen || held;
+        }
     }
 
     public enum Change {
@@ -65,6 +74,8 @@ public final class Latch {
         STOPPED,
         /** The circuit breaker tripped in this pass (new epoch). */
         BREAKER_TRIPPED,
+        /** A risk monitor asked for a step back to DryRun in this pass (new epoch). */
+        HELD,
         /** A re-arm released the latch in this pass. */
         REARMED,
         /** A re-arm of the current epoch met a stop in force: spent, the latch moved to a new epoch in this pass. */
@@ -76,31 +87,46 @@ public final class Latch {
      *
      * @param stopped      every target is held at zero replicas
      * @param breakerOpen  the policy is held in Backtest
+     * @param held         a risk monitor holds the policy in DryRun at most
      * @param epoch        the current epoch (approvals must be bound to it)
      * @param cause        the widest stop annotation in force, if any
      * @param change       what this pass changed
      * @param message      for people: why the latch holds, or what released it
      */
-    public record State(boolean stopped, boolean breakerOpen, long epoch, Optional<Trigger> cause, Change change,
+    public record State(boolean stopped, boolean breakerOpen, boolean held, long epoch, Optional<Trigger> cause, Change change,
             String message) {
+        public State(boolean stopped, boolean breakerOpen, long epoch, Optional<Trigger> cause, Change change, String message) {
+            this(stopped, breakerOpen, false, epoch, cause, change, message);
+        }
+
         public boolean latched() {
-            return stopped || breakerOpen;
+            return stopped || breakerOpen || held;
         }
     }
 
     public static State evaluate(List<Trigger> inForce, boolean breakerTrips, Optional<Rearm> rearm, Recorded recorded) {
+        return evaluate(inForce, breakerTrips, Optional.empty(), rearm, recorded);
+    }
+
+    /**
+     * @param deEscalation a risk monitor's breach asking for a step back to DryRun (its reason), latched like the breaker:
+     *                     a new epoch (no approval given before counts for Live again), released only by a re-arm
+     */
+    public static State evaluate(List<Trigger> inForce, boolean breakerTrips, Optional<String> deEscalation, Optional<Rearm> rearm,
+            Recorded recorded) {
         Optional<Trigger> widest = inForce.stream().max(Comparator.comparing(Trigger::scope));
         long epoch = recorded.epoch();
-        if (recorded.stopped() || recorded.breakerOpen()) {
+        if (recorded.latched()) {
             if (!recorded.stopped() && widest.isPresent()) {
-                // A stop on top of an open breaker is a new event with its own epoch.
-                return new State(true, true, epoch + 1, widest, Change.STOPPED, stoppedMessage(widest.get()));
+                // A stop on top of an open breaker or a monitor's hold is a new event with its own epoch.
+                return new State(true, recorded.breakerOpen(), recorded.held(), epoch + 1, widest, Change.STOPPED,
+                        stoppedMessage(widest.get()));
             }
-            String what = recorded.stopped() ? "emergency stop" : "circuit breaker";
+            String what = recorded.stopped() ? "emergency stop" : recorded.breakerOpen() ? "circuit breaker" : "risk monitor's hold";
             if (rearm.isPresent() && rearm.get().epoch() == epoch) {
                 if (widest.isPresent()) {
                     Trigger t = widest.get();
-                    return new State(recorded.stopped(), recorded.breakerOpen(), epoch + 1, widest, Change.REARM_SPENT,
+                    return new State(recorded.stopped(), recorded.breakerOpen(), recorded.held(), epoch + 1, widest, Change.REARM_SPENT,
                             "the re-arm of epoch " + epoch + " by " + rearm.get().user() + " met the emergency stop in force on "
                                     + t.object() + " and is spent: the latch holds as epoch " + (epoch + 1)
                                     + "; remove the stop first (kubectl annotate " + t.target() + " "
@@ -120,8 +146,9 @@ public final class Latch {
             String held = recorded.stopped()
                     ? "emergency stop latched (epoch " + epoch + ")" + widest.map(t -> "; in force on " + t.object())
                             .orElse("; removing the stop annotation does not resume, a re-arm does")
-                    : "circuit breaker open (epoch " + epoch + "): held in Backtest until re-armed";
-            return new State(recorded.stopped(), recorded.breakerOpen(), epoch, widest, Change.NONE, held + hint);
+                    : recorded.breakerOpen() ? "circuit breaker open (epoch " + epoch + "): held in Backtest until re-armed"
+                    : "a risk monitor breached (epoch " + epoch + "): held in DryRun at most until re-armed";
+            return new State(recorded.stopped(), recorded.breakerOpen(), recorded.held(), epoch, widest, Change.NONE, held + hint);
         }
         if (widest.isPresent()) {
             return new State(true, false, epoch + 1, widest, Change.STOPPED, stoppedMessage(widest.get()));
@@ -129,6 +156,10 @@ public final class Latch {
         if (breakerTrips) {
             return new State(false, true, epoch + 1, Optional.empty(), Change.BREAKER_TRIPPED,
                     "circuit breaker tripped: held in Backtest until re-armed");
+        }
+        if (deEscalation.isPresent()) {
+            return new State(false, false, true, epoch + 1, Optional.empty(), Change.HELD,
+                    deEscalation.get() + ": held in DryRun at most until re-armed");
         }
         return new State(false, false, epoch, Optional.empty(), Change.NONE, "no emergency stop");
     }

@@ -32,16 +32,26 @@ import io.marketintel.safety.killswitch.StopWatcher;
  * @param now              the clock
  * @param stopCounts       the stop counts of the Namespace and the cluster now ({@code emergency-stop-count}), recorded
  *                         in {@code status.stopsSeen}; empty when unknown (then status keeps what it has)
+ * @param monitors         the risk monitors as their evaluation left them, and a breach asking for DryRun; empty when
+ *                         the policy declares none (then status.monitors stays as it is)
  */
 public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
         Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
-        Optional<EscalationReads> escalation, Instant now, Optional<StopWatcher.StopCounts> stopCounts) {
+        Optional<EscalationReads> escalation, Instant now, Optional<StopWatcher.StopCounts> stopCounts, Optional<MonitorReads> monitors) {
+
+    /** An observation without the monitors' reads. */
+    public Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
+            Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
+            Optional<EscalationReads> escalation, Instant now, Optional<StopWatcher.StopCounts> stopCounts) {
+        this(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, escalation, now, stopCounts, Optional.empty());
+    }
 
     /** An observation without stop counts (status.stopsSeen stays as it is). */
     public Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, Optional<List<Latch.Trigger>> stopUnderWay,
             Optional<StopProgress> stop, List<String> blindSpots, List<String> admissionMissing, Actuator.Resolution targets,
             Optional<EscalationReads> escalation, Instant now) {
-        this(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, escalation, now, Optional.empty());
+        this(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, escalation, now, Optional.empty(),
+                Optional.empty());
     }
 
     public Observation {
@@ -84,7 +94,26 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
     /** The same observation with the escalation's reads, and whether the admission policies are installed. */
     public Observation withEscalation(EscalationReads reads, List<String> admissionMissing) {
         return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, Optional.of(reads), now,
-                stopCounts);
+                stopCounts, monitors);
+    }
+
+    /** The same observation with the monitors' reads. */
+    public Observation withMonitors(MonitorReads reads) {
+        return new Observation(policy, triggers, stopUnderWay, stop, blindSpots, admissionMissing, targets, escalation, now,
+                stopCounts, Optional.of(reads));
+    }
+
+    /**
+     * The risk monitors of the policy as their evaluation left them.
+     *
+     * @param monitors     one entry per declared monitor, in spec order
+     * @param deEscalation a breach of a monitor with action DeEscalate not yet latched in status: its reason
+     */
+    public record MonitorReads(List<io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.MonitorStatus> monitors,
+            Optional<String> deEscalation) {
+        public MonitorReads {
+            monitors = List.copyOf(monitors);
+        }
     }
 
 }

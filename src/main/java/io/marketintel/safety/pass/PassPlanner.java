@@ -66,7 +66,7 @@ public final class PassPlanner {
      */
     public static boolean rearmPending(ExecutionPolicy policy) {
         Latch.Recorded recorded = LatchReading.recorded(status(policy));
-        return (recorded.stopped() || recorded.breakerOpen())
+        return recorded.latched()
                 && Latch.parseRearm(LatchReading.rearmedBy(policy)).filter(r -> r.epoch() == recorded.epoch()).isPresent();
     }
 
@@ -84,7 +84,7 @@ public final class PassPlanner {
 
     private static boolean escalating(ExecutionPolicySpec spec, Latch.State latch, ExecutionPolicyStatus start) {
         ExecutionMode base = start.mode != null ? start.mode : ExecutionMode.BACKTEST;
-        ExecutionMode desired = latch.breakerOpen() ? ExecutionMode.BACKTEST : spec.mode;
+        ExecutionMode desired = desired(spec, latch);
         return desired.isRiskierThan(base) && start.transition == null;
     }
 
@@ -103,7 +103,7 @@ public final class PassPlanner {
         decided = StatusWriter.stopRecord(decided, latch, o.stop(), reading.rearm(), now);
 
         // Approvals and guards of an escalation.
-        ExecutionMode desired = latch.breakerOpen() ? ExecutionMode.BACKTEST : spec.mode;
+        ExecutionMode desired = desired(spec, latch);
         boolean escalating = escalating(spec, latch, decided);
         ExecutionSafety global = o.escalation().flatMap(Observation.EscalationReads::global).orElse(null);
         ApprovalView approvals = ApprovalView.of(policy, decided, escalating, global,
@@ -148,6 +148,7 @@ public final class PassPlanner {
                     now, inputProblems));
         }
         decided = StatusWriter.breaker(decided, latch, breaker, now);
+        decided = StatusWriter.monitorHold(decided, latch, o.monitors(), now);
         decided = StatusWriter.latchHistory(decided, before.mode, latch, now);
         problems.addAll(specProblems);
         problems.addAll(inputProblems);
@@ -170,6 +171,14 @@ public final class PassPlanner {
 
         return new PassPlan(o, latch, reading.rearm(), breaker, desired, escalating, approvals, guardProblems, decision, convergence,
                 fenceUp, release, problems, decided);
+    }
+
+    /** The mode wanted: the spec's, but Backtest while the breaker is open and DryRun at most while a risk monitor holds it. */
+    static ExecutionMode desired(ExecutionPolicySpec spec, Latch.State latch) {
+        if (latch.breakerOpen()) {
+            return ExecutionMode.BACKTEST;
+        }
+        return latch.held() && spec.mode.isRiskierThan(ExecutionMode.DRY_RUN) ? ExecutionMode.DRY_RUN : spec.mode;
     }
 
     /**
@@ -283,11 +292,17 @@ public final class PassPlanner {
             Latch.State state) {
 
         static LatchReading of(Observation o) {
-            return of(o.policy(), o.triggers(), o.stopUnderWay(), o.admissionMissing());
+            return of(o.policy(), o.triggers(), o.stopUnderWay(), o.admissionMissing(),
+                    o.monitors().flatMap(Observation.MonitorReads::deEscalation));
         }
 
         static LatchReading of(ExecutionPolicy policy, List<Latch.Trigger> inForce, Optional<List<Latch.Trigger>> underWay,
                 List<String> admissionMissing) {
+            return of(policy, inForce, underWay, admissionMissing, Optional.empty());
+        }
+
+        static LatchReading of(ExecutionPolicy policy, List<Latch.Trigger> inForce, Optional<List<Latch.Trigger>> underWay,
+                List<String> admissionMissing, Optional<String> deEscalation) {
             Latch.Recorded recorded = recorded(status(policy));
             // A stop under way keeps its own triggers when the annotations are gone; a stop the API server counted but
             // whose annotation this operator never saw is one only when nothing better names it (its reason is gone).
@@ -300,15 +315,15 @@ public final class PassPlanner {
             // same: trusted in a later pass, once that stop's annotation is gone, it would release a stop made after it
             // (insider tier: the admission check unreadable for a while after a restart, a Namespace stop set and removed
             // meanwhile, then the old re-arm released it).
-            Optional<Latch.Rearm> spendable = rearm.isPresent() || triggers.isEmpty() || !(recorded.stopped() || recorded.breakerOpen())
+            Optional<Latch.Rearm> spendable = rearm.isPresent() || triggers.isEmpty() || !recorded.latched()
                     ? rearm : Latch.parseRearm(rearmedBy(policy)).filter(r -> r.epoch() == recorded.epoch());
-            return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, spendable, recorded));
+            return new LatchReading(recorded, triggers, rearm, problems, Latch.evaluate(triggers, false, deEscalation, spendable, recorded));
         }
 
         static Latch.Recorded recorded(ExecutionPolicyStatus status) {
             var es = status.emergencyStop;
             return new Latch.Recorded(es != null && Boolean.TRUE.equals(es.active),
-                    ExecutionPolicyStatus.CircuitBreakerState.open(status),
+                    ExecutionPolicyStatus.CircuitBreakerState.open(status), ExecutionPolicyStatus.MonitorHold.active(status),
                     es != null && es.epoch != null ? es.epoch : 0);
         }
 
@@ -324,7 +339,7 @@ public final class PassPlanner {
          */
         private static Optional<Latch.Rearm> rearm(ExecutionPolicy policy, Latch.Recorded recorded, List<String> admissionMissing,
                 List<String> problems) {
-            if (!recorded.stopped() && !recorded.breakerOpen()) {
+            if (!recorded.latched()) {
                 return Optional.empty();
             }
             String line = rearmedBy(policy);

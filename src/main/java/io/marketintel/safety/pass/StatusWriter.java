@@ -219,19 +219,44 @@ public final class StatusWriter {
         return after;
     }
 
+    /**
+     * status.monitorHold: set when a risk monitor's breach holds the policy in DryRun (this pass), kept while the latch
+     * holds, gone once re-armed.
+     */
+    static ExecutionPolicyStatus monitorHold(ExecutionPolicyStatus status, Latch.State latch, Optional<Observation.MonitorReads> monitors,
+            Instant now) {
+        if (latch.change() == Latch.Change.HELD) {
+            ExecutionPolicyStatus after = copy(status);
+            var h = new ExecutionPolicyStatus.MonitorHold();
+            h.active = true;
+            h.reason = monitors.flatMap(Observation.MonitorReads::deEscalation).orElse(latch.message());
+            h.monitor = h.reason.startsWith("monitor ") ? h.reason.substring(8).split("[: ]", 2)[0] : null;
+            h.since = now.toString();
+            after.monitorHold = h;
+            return after;
+        }
+        if (status.monitorHold != null && !latch.held()) {
+            ExecutionPolicyStatus after = copy(status);
+            after.monitorHold = null;
+            return after;
+        }
+        return status;
+    }
+
     /** A stop or a breaker trip latched in this pass goes into history at once (it ends any transition). */
     static ExecutionPolicyStatus latchHistory(ExecutionPolicyStatus status, ExecutionMode stoppedIn, Latch.State latch, Instant now) {
         boolean stopped = latch.change() == Latch.Change.STOPPED;
-        if (!stopped && latch.change() != Latch.Change.BREAKER_TRIPPED) {
+        boolean held = latch.change() == Latch.Change.HELD;
+        if (!stopped && !held && latch.change() != Latch.Change.BREAKER_TRIPPED) {
             return status;
         }
         ExecutionPolicyStatus after = copy(status);
         var h = new ExecutionPolicyStatus.TransitionRecord();
         h.from = stoppedIn;
-        h.to = stopped ? null : ExecutionMode.BACKTEST;
+        h.to = stopped ? null : held ? ExecutionMode.DRY_RUN : ExecutionMode.BACKTEST;
         h.at = now.toString();
-        h.trigger = (stopped ? Trigger.EmergencyStop : Trigger.CircuitBreakerTripped).name();
-        h.outcome = (stopped ? Outcome.Stopped : Outcome.Tripped).name();
+        h.trigger = (stopped ? Trigger.EmergencyStop : held ? Trigger.MonitorBreached : Trigger.CircuitBreakerTripped).name();
+        h.outcome = (stopped ? Outcome.Stopped : held ? Outcome.Held : Outcome.Tripped).name();
         h.requester = latch.cause().flatMap(Latch.Trigger::by).orElse(null);
         after.history = prepend(after.history, h);
         return after;
@@ -331,7 +356,7 @@ public final class StatusWriter {
         boolean reconciling = after.transition != null || !convergence.converged();
         boolean ready = !stalled && !reconciling && after.mode == policy.getSpec().mode;
         String stalledReason = latch.stopped() ? Why.EmergencyStopped.name() : latch.breakerOpen() ? Why.CircuitBreakerOpen.name()
-                : !targetProblems.isEmpty() ? Why.TargetsNotUsable.name()
+                : latch.held() ? Why.MonitorHold.name() : !targetProblems.isEmpty() ? Why.TargetsNotUsable.name()
                 : !writeFailures.isEmpty() ? Why.ActuationFailed.name() : decision.reason().name();
         String stalledMessage = latch.latched() ? latchMessage(latch, after, policy)
                 + (problems.isEmpty() ? "" : "; also: " + String.join("; ", problems))
@@ -349,12 +374,14 @@ public final class StatusWriter {
         after.conditions = Conditions.set(after.conditions, Conditions.READY, ready,
                 ready ? Why.InDesiredMode.name() : stalled ? stalledReason : reconcilingReason,
                 ready ? "every target runs in " + plan.desired() : stalled ? stalledMessage : convergence.message(), generation, now);
-        after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.latched(),
+        after.conditions = Conditions.set(after.conditions, Conditions.EMERGENCY_STOPPED, latch.stopped() || latch.breakerOpen(),
                 latch.stopped() ? latch.cause().map(c -> Why.stopReason(c.scope())).orElse(Why.Latched.name())
                         : (latch.breakerOpen() ? Why.CircuitBreakerOpen : Why.NotStopped).name(),
                 latchMessage(latch, after, policy) + (o.blindSpots().isEmpty() ? ""
                         : "; the kill switch cannot watch " + String.join("; ", o.blindSpots())),
                 generation, now);
+
+        monitors(after, policy, o.monitors(), generation, now);
 
         boolean held = decision.action() == Action.STOP || latch.stopped();
         // A stop is done when the pods are gone, not when replicas are zero: until then the phase says Stopping.
@@ -408,6 +435,8 @@ public final class StatusWriter {
                     + "; every target written to zero replicas"
                     + stop.flatMap(Observation.StopProgress::latency).map(l -> " in " + l.toMillis() + " ms").orElse("")
                     + stop.filter(s -> !s.failures().isEmpty()).map(s -> "; not yet written: " + String.join("; ", s.failures())).orElse("")));
+            case HELD -> said.add(new Report.Announcement(true, Why.MonitorBreached.name(), latchMessage(latch, after,
+                    plan.observed().policy())));
             case BREAKER_TRIPPED -> said.add(new Report.Announcement(true, Why.CircuitBreakerTripped.name(), latch.message() + ": "
                     + String.join("; ", after.circuitBreaker.failures.stream().map(f -> f.message).toList())));
             case REARMED -> said.add(new Report.Announcement(false, Why.Rearmed.name(),
@@ -442,6 +471,42 @@ public final class StatusWriter {
         }
         return said;
     }
+
+    /**
+     * status.monitors and the MonitorsReporting condition, from the monitors' evaluation: present only while the policy
+     * declares monitors. True while every monitor evaluated now has a reading; False naming those without one; Unknown
+     * while none is evaluated (not in one of their modes, or latched).
+     */
+    private static void monitors(ExecutionPolicyStatus after, ExecutionPolicy policy, Optional<Observation.MonitorReads> reads,
+            long generation, Instant now) {
+        boolean declared = policy.getSpec().monitors != null && !policy.getSpec().monitors.isEmpty();
+        if (!declared) {
+            after.monitors = null;
+            after.conditions = Conditions.remove(after.conditions, Conditions.MONITORS_REPORTING);
+            return;
+        }
+        if (reads.isEmpty()) {
+            return; // nothing new from the evaluation: status keeps what it has
+        }
+        after.monitors = reads.get().monitors().isEmpty() ? null : reads.get().monitors();
+        List<ExecutionPolicyStatus.MonitorStatus> evaluated = reads.get().monitors().stream()
+                .filter(m -> !MONITOR_NOT_EVALUATED.equals(m.phase) && !"Unknown".equals(m.phase)).toList();
+        List<String> noData = evaluated.stream().filter(m -> "NoData".equals(m.phase)).map(m -> m.name + ": " + m.message).toList();
+        if (evaluated.isEmpty()) {
+            after.conditions = Conditions.setUnknown(after.conditions, Conditions.MONITORS_REPORTING, Why.NotEvaluated.name(),
+                    "no monitor is evaluated now: each runs only in its modes, and not while the policy is stopped or held",
+                    generation, now);
+        } else {
+            after.conditions = Conditions.set(after.conditions, Conditions.MONITORS_REPORTING, noData.isEmpty(),
+                    (noData.isEmpty() ? Why.Reporting : Why.MonitorNoData).name(),
+                    noData.isEmpty() ? evaluated.size() + " monitor(s) have a reading"
+                            : "no reading from " + String.join("; ", noData),
+                    generation, now);
+        }
+    }
+
+    /** status.monitors[].phase of a monitor not evaluated in the current mode. */
+    public static final String MONITOR_NOT_EVALUATED = "NotEvaluated";
 
     /**
      * What runs, for people ({@code status.effective}, the EFFECTIVE column): {@code Stopped} while an emergency stop

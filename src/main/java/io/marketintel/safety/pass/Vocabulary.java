@@ -20,8 +20,10 @@ public final class Vocabulary {
         InDesiredMode, OperatorError,
         // EmergencyStopped (besides PolicyStop, NamespaceStop, ClusterStop: see stopReason)
         NotStopped, Latched,
+        // Stalled while a risk monitor holds the policy in DryRun; MonitorsReporting
+        MonitorHold, Reporting, MonitorNoData,
         // Events only
-        CircuitBreakerTripped, Rearmed, DriftCorrected, TransitionCompleted;
+        CircuitBreakerTripped, Rearmed, DriftCorrected, TransitionCompleted, MonitorBreached;
 
         /** {@code PolicyStop}, {@code NamespaceStop}, {@code ClusterStop}: the EmergencyStopped reason of a stop of that scope. */
         public static String stopReason(io.marketintel.safety.killswitch.Latch.Scope scope) {
@@ -31,11 +33,11 @@ public final class Vocabulary {
 
     /** {@code status.transition.trigger} and {@code status.history[].trigger} besides the decision reasons. */
     public enum Trigger {
-        EmergencyStop, CircuitBreakerTripped, Rearmed
+        EmergencyStop, CircuitBreakerTripped, Rearmed, MonitorBreached
     }
 
     /** {@code status.history[].outcome}. */
     public enum Outcome {
-        Succeeded, RolledBack, Stopped, Tripped
+        Succeeded, RolledBack, Stopped, Tripped, Held
     }
 }

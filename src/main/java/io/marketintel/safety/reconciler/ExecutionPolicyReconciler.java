@@ -49,6 +49,7 @@ import io.marketintel.safety.killswitch.EgressFences;
 import io.marketintel.safety.killswitch.KillSwitch;
 import io.marketintel.safety.killswitch.Stop;
 import io.marketintel.safety.leadership.Leadership;
+import io.marketintel.safety.monitor.MonitorScheduler;
 import io.marketintel.safety.guard.GuardRunner;
 import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
@@ -131,12 +132,14 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private final LiveRegister register;
     private final StopMarks stopMarks;
     private final FreshReads freshReads;
+    private final MonitorScheduler monitors;
 
     public ExecutionPolicyReconciler(Clock clock, KubernetesSerialization serialization, Actuator workloads,
             EventRecorder events, KubernetesClient client, AdmissionControl admission, GuardRunner guardRunner,
             KillSwitch killSwitch, EgressFences fences, PolicyMetrics metrics, Leadership leadership, LiveRegister register,
-            StopMarks stopMarks, FreshReads freshReads) {
+            StopMarks stopMarks, FreshReads freshReads, MonitorScheduler monitors) {
         this.freshReads = freshReads;
+        this.monitors = monitors;
         this.register = register;
         this.stopMarks = stopMarks;
         this.leadership = leadership;
@@ -161,7 +164,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @Override
     public List<EventSource<?, ExecutionPolicy>> prepareEventSources(EventSourceContext<ExecutionPolicy> context) {
         return List.of(labelled(Deployment.class, Relevance::deployment, context),
-                labelled(StatefulSet.class, Relevance::statefulSet, context), killSwitch.eventSource(),
+                labelled(StatefulSet.class, Relevance::statefulSet, context), killSwitch.eventSource(), monitors.eventSource(),
                 new InformerEventSource<>(StorePerInformer.withoutManagedFields(EgressFences.eventSource()), context));
     }
 
@@ -352,6 +355,10 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         Observation observed = new Observation(policy, stops.triggers(), stops.underWay(),
                 stops.applied().map(ExecutionPolicyReconciler::progress), stops.blindSpots(), admissionMissing, targets,
                 Optional.empty(), now, Optional.of(stops.counts()));
+        Optional<Observation.MonitorReads> monitorReads = monitors.reads(policy);
+        if (monitorReads.isPresent()) {
+            observed = observed.withMonitors(monitorReads.get());
+        }
         if (PassPlanner.escalating(observed)) {
             // One answer per pass: the latch and the approvals read the same one.
             return observed.withEscalation(escalationReads(observed), rearmPending ? admissionMissing : admission.missing());

@@ -21,6 +21,8 @@ public final class Conditions {
     public static final String APPROVED = "Approved";
     public static final String GUARDS_PASSED = "GuardsPassed";
     public static final String EMERGENCY_STOPPED = "EmergencyStopped";
+    /** Present only while a policy declares risk monitors. */
+    public static final String MONITORS_REPORTING = "MonitorsReporting";
 
     public static final String TRUE = "True";
     public static final String FALSE = "False";
@@ -32,7 +34,22 @@ public final class Conditions {
     /** Returns a new list with {@code type} set; other conditions are kept in their order. */
     public static List<Condition> set(List<Condition> current, String type, boolean status, String reason,
             String message, long observedGeneration, Instant now) {
-        String value = status ? TRUE : FALSE;
+        return set(current, type, status ? TRUE : FALSE, reason, message, observedGeneration, now);
+    }
+
+    /** As {@link #set}, with status Unknown. */
+    public static List<Condition> setUnknown(List<Condition> current, String type, String reason, String message,
+            long observedGeneration, Instant now) {
+        return set(current, type, UNKNOWN, reason, message, observedGeneration, now);
+    }
+
+    /** Returns a new list without {@code type}. */
+    public static List<Condition> remove(List<Condition> current, String type) {
+        return current == null ? new ArrayList<>() : new ArrayList<>(current.stream().filter(c -> !type.equals(c.getType())).toList());
+    }
+
+    private static List<Condition> set(List<Condition> current, String type, String value, String reason,
+            String message, long observedGeneration, Instant now) {
         List<Condition> next = new ArrayList<>();
         boolean replaced = false;
         for (Condition c : current == null ? List.<Condition> of() : current) {

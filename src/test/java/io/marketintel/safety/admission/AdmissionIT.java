@@ -198,7 +198,7 @@ class AdmissionIT extends NamespacedTest {
     void aReArmGivenBeforeAStopIsRefused() {
         Kubectl.Result early = as("alice", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=1");
         assertThat(early.exitCode()).as(early.output()).isNotZero();
-        assertThat(early.stderr()).contains("ExecutionPolicy momentum has no emergency stop or open circuit breaker to re-arm")
+        assertThat(early.stderr()).contains("ExecutionPolicy momentum has no emergency stop, open circuit breaker or risk monitor hold to re-arm")
                 .contains("not epoch 1");
         assertThat(annotation("safety.marketintel.io/rearmed-by")).isNull();
 
@@ -218,13 +218,23 @@ class AdmissionIT extends NamespacedTest {
         status("{\"emergencyStop\":{\"active\":false,\"epoch\":3},\"circuitBreaker\":{\"state\":\"Closed\"}}");
         Kubectl.Result after = as("carol", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=3");
         assertThat(after.exitCode()).as(after.output()).isNotZero();
-        assertThat(after.stderr()).contains("has no emergency stop or open circuit breaker to re-arm");
+        assertThat(after.stderr()).contains("has no emergency stop, open circuit breaker or risk monitor hold to re-arm");
 
         // A tripped circuit breaker is re-armed the same way, by its own epoch.
         status("{\"emergencyStop\":{\"active\":false,\"epoch\":4},\"circuitBreaker\":{\"state\":\"Open\"}}");
         Kubectl.Result breaker = as("carol", null, "annotate", "xp", "momentum", "safety.marketintel.io/rearm=4");
         assertThat(breaker.exitCode()).as(breaker.output()).isZero();
         assertThat(annotation("safety.marketintel.io/rearmed-by")).isEqualTo("carol 4");
+
+        // A risk monitor's hold in DryRun (issue 23) too, by its own epoch.
+        status("{\"emergencyStop\":{\"active\":false,\"epoch\":5},\"circuitBreaker\":{\"state\":\"Closed\"},"
+                + "\"monitorHold\":{\"active\":true,\"monitor\":\"order-rate\"}}");
+        Kubectl.Result wrongHold = as("alice", null, "annotate", "--overwrite", "xp", "momentum", "safety.marketintel.io/rearm=4");
+        assertThat(wrongHold.exitCode()).as(wrongHold.output()).isNotZero();
+        assertThat(wrongHold.stderr()).contains("is epoch 5");
+        Kubectl.Result hold = as("alice", null, "annotate", "--overwrite", "xp", "momentum", "safety.marketintel.io/rearm=5");
+        assertThat(hold.exitCode()).as(hold.output()).isZero();
+        assertThat(annotation("safety.marketintel.io/rearmed-by")).isEqualTo("alice 5");
     }
 
     /** Writes status as the operator would (only its ServiceAccount may, through the status subresource). */

@@ -212,7 +212,8 @@ class ModeAdmissionIT extends NamespacedTest {
     void aLivePolicyIsOnlyTightenedWhileLive() {
         policy("fx", "Live", ", riskLimits: {maxOrderNotional: 1000, maxPosition: 500, maxDailyLoss: 100, maxOrdersPerSecond: 5},"
                 + " replicas: {live: 2}, approval: {requiredForLive: 2},"
-                + " guards: [{name: pods-ready, type: WorkloadReady}, {name: limits, type: RiskLimits}]");
+                + " guards: [{name: pods-ready, type: WorkloadReady}, {name: limits, type: RiskLimits}],"
+                + " monitors: [{name: loss, query: 'sum(loss)', comparison: GreaterThan, threshold: 100}]");
         status("fx", "{\"mode\":\"Live\"}");
         String loosens = "ExecutionPolicy fx runs Live (or is on its approved way there), and this change loosens it: ";
         await("frozen").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
@@ -225,6 +226,11 @@ class ModeAdmissionIT extends NamespacedTest {
                 { "{\"spec\":{\"replicas\":{\"live\":20}}}", "replicas.live raised" },
                 { "{\"spec\":{\"guards\":[{\"name\":\"pods-ready\",\"type\":\"WorkloadReady\"}]}}", "guard(s) limits removed or changed" },
                 { "{\"spec\":{\"approval\":{\"requiredForLive\":0}}}", "approval.requiredForLive lowered or approvers changed" },
+                { "{\"spec\":{\"monitors\":null}}", "monitor(s) loss removed or changed" },
+                { "{\"spec\":{\"monitors\":[{\"name\":\"loss\",\"query\":\"sum(loss)\",\"comparison\":\"GreaterThan\",\"threshold\":1e9}]}}",
+                        "monitor(s) loss removed or changed" },
+                { "{\"spec\":{\"monitors\":[{\"name\":\"loss\",\"query\":\"sum(loss)\",\"comparison\":\"GreaterThan\",\"threshold\":100,"
+                        + "\"modes\":[\"DryRun\"]}]}}", "monitor(s) loss removed or changed" },
                 { "{\"spec\":{\"workloads\":{\"refs\":[{\"kind\":\"Deployment\",\"name\":\"other\"}]}}}", "workloads changed" } }) {
             Kubectl.Result r = patch("fx", c[0]);
             assertThat(r.exitCode()).as(c[0] + ": " + r.output()).isNotZero();
@@ -234,7 +240,9 @@ class ModeAdmissionIT extends NamespacedTest {
         for (String tighter : List.of("{\"spec\":{\"riskLimits\":{\"maxDailyLoss\":50}}}",
                 "{\"spec\":{\"guards\":[{\"name\":\"pods-ready\",\"type\":\"WorkloadReady\"},{\"name\":\"limits\",\"type\":\"RiskLimits\"},"
                         + "{\"name\":\"settings\",\"type\":\"Configuration\",\"configuration\":{\"configMaps\":[{\"name\":\"settings\"}]}}]}}",
-                "{\"spec\":{\"approval\":{\"requiredForLive\":3}}}", "{\"spec\":{\"replicas\":{\"live\":1}}}")) {
+                "{\"spec\":{\"approval\":{\"requiredForLive\":3}}}", "{\"spec\":{\"replicas\":{\"live\":1}}}",
+                "{\"spec\":{\"monitors\":[{\"name\":\"loss\",\"query\":\"sum(loss)\",\"comparison\":\"GreaterThan\",\"threshold\":100},"
+                        + "{\"name\":\"rate\",\"query\":\"sum(rate(orders_total[1m]))\",\"comparison\":\"GreaterThan\",\"threshold\":50}]}}")) {
             Kubectl.Result r = patch("fx", tighter);
             assertThat(r.exitCode()).as(tighter + ": " + r.output()).isZero();
         }

@@ -137,17 +137,55 @@ class LatchTest {
         assertThat(Latch.parseRearm("alice 99999999999999999999")).isEmpty();
     }
 
+    @Test
+    void aMonitorsDeEscalationHoldsOnANewEpochUntilARearmOfIt() {
+        State held = Latch.evaluate(List.of(), false, Optional.of("monitor order-rate: 900 > 500 for 10 s"), Optional.empty(),
+                new Recorded(false, false, 2));
+        assertThat(held.held()).isTrue();
+        assertThat(held.stopped()).isFalse();
+        assertThat(held.latched()).isTrue();
+        assertThat(held.epoch()).isEqualTo(3);
+        assertThat(held.change()).isEqualTo(Change.HELD);
+        assertThat(held.message()).isEqualTo("monitor order-rate: 900 > 500 for 10 s: held in DryRun at most until re-armed");
+
+        Recorded recorded = new Recorded(false, false, true, 3);
+        State stillHeld = Latch.evaluate(List.of(), false, Optional.empty(), Optional.of(new Rearm("alice", 2)), recorded);
+        assertThat(stillHeld.held()).isTrue();
+        assertThat(stillHeld.change()).isEqualTo(Change.NONE);
+
+        State stopped = Latch.evaluate(List.of(POLICY), false, Optional.empty(), recorded);
+        assertThat(stopped.stopped()).as("a stop on top of a hold").isTrue();
+        assertThat(stopped.held()).isTrue();
+        assertThat(stopped.epoch()).isEqualTo(4);
+
+        State released = Latch.evaluate(List.of(), false, Optional.empty(), Optional.of(new Rearm("alice", 3)), recorded);
+        assertThat(released.latched()).isFalse();
+        assertThat(released.change()).isEqualTo(Change.REARMED);
+        assertThat(released.message()).isEqualTo("risk monitor's hold of epoch 3 re-armed by alice");
+    }
+
+    @Test
+    void aStopOrATrippedBreakerComesBeforeADeEscalation() {
+        State s = Latch.evaluate(List.of(POLICY), true, Optional.of("monitor x: 1 > 0 for 0 s"), Optional.empty(), Recorded.NONE);
+        assertThat(s.stopped()).isTrue();
+        assertThat(s.held()).isFalse();
+        State b = Latch.evaluate(List.of(), true, Optional.of("monitor x: 1 > 0 for 0 s"), Optional.empty(), Recorded.NONE);
+        assertThat(b.breakerOpen()).isTrue();
+        assertThat(b.held()).isFalse();
+    }
+
     // ---------------------------------------------------------------- properties over random histories
 
     /** One step of a history: annotations in force, a breaker failure, a re-arm (of some epoch offset). */
-    record Step(List<Trigger> inForce, boolean breakerTrips, Optional<Integer> rearmOffset) {
+    record Step(List<Trigger> inForce, boolean breakerTrips, Optional<Integer> rearmOffset, boolean deEscalates) {
     }
 
     @Provide
     Arbitrary<List<Step>> histories() {
         Arbitrary<List<Trigger>> triggers = Arbitraries.of(POLICY, NAMESPACE, CLUSTER).list().uniqueElements().ofMaxSize(3);
         Arbitrary<Optional<Integer>> rearm = Arbitraries.integers().between(-1, 1).optional(0.4);
-        return Combinators.combine(triggers, Arbitraries.of(true, false), rearm).as(Step::new).list().ofMinSize(1).ofMaxSize(30);
+        return Combinators.combine(triggers, Arbitraries.of(true, false), rearm, Arbitraries.of(true, false)).as(Step::new).list()
+                .ofMinSize(1).ofMaxSize(30);
     }
 
     @Property(tries = 2000)
@@ -157,7 +195,8 @@ class LatchTest {
         for (Step step : history) {
             long epoch = recorded.epoch();
             Optional<Rearm> rearm = step.rearmOffset().map(o -> new Rearm("alice", epoch + o));
-            State s = Latch.evaluate(step.inForce(), step.breakerTrips(), rearm, recorded);
+            State s = Latch.evaluate(step.inForce(), step.breakerTrips(),
+                    step.deEscalates() ? Optional.of("monitor loss: 2 > 1 for 0 s") : Optional.empty(), rearm, recorded);
             // Any stop annotation in force means stopped, whatever else happens.
             if (!step.inForce().isEmpty()) {
                 assertThat(s.stopped()).as("stop in force").isTrue();
@@ -165,14 +204,22 @@ class LatchTest {
             // Epochs never go back, and move only by one, only on a new latch or a spent re-arm.
             assertThat(s.epoch()).isGreaterThanOrEqualTo(recorded.epoch());
             assertThat(s.epoch() - recorded.epoch()).isEqualTo(
-                    s.change() == Change.STOPPED || s.change() == Change.BREAKER_TRIPPED || s.change() == Change.REARM_SPENT ? 1 : 0);
+                    s.change() == Change.STOPPED || s.change() == Change.BREAKER_TRIPPED || s.change() == Change.HELD
+                            || s.change() == Change.REARM_SPENT ? 1 : 0);
+            // A monitor's hold only ever comes on a new epoch, and is never lost without a re-arm.
+            if (s.held() && !recorded.held()) {
+                assertThat(s.change()).isEqualTo(Change.HELD);
+            }
+            if (recorded.held() && s.change() != Change.REARMED) {
+                assertThat(s.held()).as("a hold is released only by a re-arm").isTrue();
+            }
             // A re-arm of the latched epoch never survives a stop it meets: the epoch it names is gone.
-            if ((recorded.stopped() || recorded.breakerOpen()) && !step.inForce().isEmpty() && rearm.isPresent()
+            if (recorded.latched() && !step.inForce().isEmpty() && rearm.isPresent()
                     && rearm.get().epoch() == recorded.epoch()) {
                 assertThat(s.epoch()).as("a re-arm that met a stop is spent").isGreaterThan(recorded.epoch());
             }
             // Latched stays latched unless a re-arm of exactly this epoch came with nothing in force.
-            boolean wasLatched = recorded.stopped() || recorded.breakerOpen();
+            boolean wasLatched = recorded.latched();
             if (wasLatched && !s.latched()) {
                 assertThat(rearm).as("released without a re-arm").isPresent();
                 assertThat(rearm.get().epoch()).isEqualTo(recorded.epoch());
@@ -187,7 +234,7 @@ class LatchTest {
                 assertThat(s.stopped()).isTrue();
             }
             states.add(s);
-            recorded = new Recorded(s.stopped(), s.breakerOpen(), s.epoch());
+            recorded = new Recorded(s.stopped(), s.breakerOpen(), s.held(), s.epoch());
         }
         assertThat(states).hasSameSizeAs(history);
     }

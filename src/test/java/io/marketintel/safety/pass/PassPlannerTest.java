@@ -334,6 +334,96 @@ class PassPlannerTest {
         assertThat(json.asJson(second)).isEqualTo(json.asJson(policy.getStatus()));
     }
 
+    /**
+     * Issue 23: a risk monitor's DeEscalate breach holds a Live system in DryRun on a new epoch (its Live approvals are
+     * spent), recorded in status and history; Stalled names the hold and the re-arm command; it is not an emergency stop.
+     */
+    @Test
+    void aMonitorsDeEscalationTakesALiveSystemToDryRunAndHoldsIt() {
+        ExecutionPolicy policy = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
+        policy.getSpec().monitors = List.of(monitor("order-rate"));
+        Observation o = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2))
+                .withMonitors(new Observation.MonitorReads(List.of(monitorStatus("order-rate", "Breached")),
+                        Optional.of("monitor order-rate: 900 > 500 for 10 s")));
+
+        PassPlan plan = PLANNER.plan(o);
+
+        assertThat(plan.latch().change()).isEqualTo(Latch.Change.HELD);
+        assertThat(plan.desired()).isEqualTo(ExecutionMode.DRY_RUN);
+        assertThat(plan.decision().action()).isEqualTo(Action.START);
+        assertThat(plan.decision().target()).contains(ExecutionMode.DRY_RUN);
+        assertThat(plan.fenceUp()).isTrue();
+        assertThat(plan.writes()).allSatisfy(w -> assertThat(w.startsLive()).isFalse());
+        Report report = plan.report(PassPlan.Outcome.CLEAN);
+        ExecutionPolicyStatus after = report.status();
+        assertThat(after.monitorHold.active).isTrue();
+        assertThat(after.monitorHold.monitor).isEqualTo("order-rate");
+        assertThat(after.emergencyStop.epoch).isEqualTo(1L);
+        assertThat(after.emergencyStop.active).isFalse();
+        assertThat(after.history.get(0).trigger).isEqualTo("MonitorBreached");
+        assertThat(Conditions.find(after.conditions, Conditions.STALLED)).hasValueSatisfying(c -> {
+            assertThat(c.getReason()).isEqualTo("MonitorHold");
+            assertThat(c.getMessage()).contains("monitor order-rate: 900 > 500 for 10 s").contains("rearm=1");
+        });
+        assertThat(Conditions.isTrue(after.conditions, Conditions.EMERGENCY_STOPPED)).isFalse();
+        assertThat(report.announcements()).anySatisfy(a -> assertThat(a.reason()).isEqualTo("MonitorBreached"));
+
+        // The next pass: still held, whatever the spec asks; a re-arm of epoch 1 releases it (to DryRun, as any re-arm).
+        ExecutionPolicy held = policy(ExecutionMode.LIVE, after);
+        held.getSpec().monitors = policy.getSpec().monitors;
+        PassPlan next = PLANNER.plan(observe(held, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)));
+        assertThat(next.latch().held()).isTrue();
+        assertThat(next.desired()).isEqualTo(ExecutionMode.DRY_RUN);
+        held.getMetadata().getAnnotations().put(MetadataNames.REARMED_BY_ANNOTATION, "alice 1");
+        PassPlan rearmed = PLANNER.plan(observe(held, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)));
+        assertThat(rearmed.latch().change()).isEqualTo(Latch.Change.REARMED);
+        assertThat(rearmed.report(PassPlan.Outcome.CLEAN).status().monitorHold).isNull();
+    }
+
+    @Test
+    void monitorsReportingNamesTheMonitorsWithoutAReading() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.DRY_RUN));
+        policy.getSpec().monitors = List.of(monitor("loss"), monitor("rate"));
+        ExecutionPolicyStatus.MonitorStatus noData = monitorStatus("rate", "NoData");
+        noData.message = "query failed: bad_data: 1:5: parse error";
+        Observation o = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2))
+                .withMonitors(new Observation.MonitorReads(List.of(monitorStatus("loss", "Ok"), noData), Optional.empty()));
+
+        ExecutionPolicyStatus after = PLANNER.plan(o).report(PassPlan.Outcome.CLEAN).status();
+
+        assertThat(after.monitors).extracting(m -> m.name + "=" + m.phase).containsExactly("loss=Ok", "rate=NoData");
+        assertThat(Conditions.find(after.conditions, Conditions.MONITORS_REPORTING)).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("MonitorNoData");
+            assertThat(c.getMessage()).isEqualTo("no reading from rate: query failed: bad_data: 1:5: parse error");
+        });
+
+        policy.getSpec().monitors = null;
+        policy.setStatus(after);
+        ExecutionPolicyStatus without = PLANNER.plan(observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)))
+                .report(PassPlan.Outcome.CLEAN).status();
+        assertThat(without.monitors).isNull();
+        assertThat(Conditions.find(without.conditions, Conditions.MONITORS_REPORTING)).isEmpty();
+    }
+
+    private static ExecutionPolicySpec.Monitor monitor(String name) {
+        var m = new ExecutionPolicySpec.Monitor();
+        m.name = name;
+        m.query = "x";
+        m.comparison = ExecutionPolicySpec.MonitorComparison.GreaterThan;
+        m.threshold = 1.0;
+        return m;
+    }
+
+    private static ExecutionPolicyStatus.MonitorStatus monitorStatus(String name, String phase) {
+        var m = new ExecutionPolicyStatus.MonitorStatus();
+        m.name = name;
+        m.phase = phase;
+        m.since = NOW.toString();
+        m.message = "value 0";
+        return m;
+    }
+
     // ---------------------------------------------------------------- builders
 
     private static ExecutionPolicy policy(ExecutionMode mode, ExecutionPolicyStatus status) {

@@ -65,6 +65,13 @@ public class ExecutionPolicySpec {
     @JsonPropertyDescription("HTTP endpoint on each pod called on emergency stop to cancel resting orders at the venue.")
     public CancelOrders cancelOrders;
 
+    @Size(max = 16)
+    @ValidationRule(value = "self.all(m, self.filter(n, n.name == m.name).size() == 1)", message = "monitor names must be unique")
+    @JsonPropertyDescription("Risk monitors: PromQL queries against the Prometheus set in ExecutionSafety/global spec.monitoring,"
+            + " evaluated while the system runs in one of each monitor's modes. A breach sets the emergency stop (or holds the"
+            + " policy in DryRun), latched until re-armed.")
+    public List<Monitor> monitors;
+
     /**
      * Every default of this spec, once: the CRD's {@code @Default} (what the API server fills in) and the code's
      * fallback for an object that reached the operator without it (a test fixture, an older CRD) read the same
@@ -108,6 +115,17 @@ public class ExecutionPolicySpec {
         public static final Scheme CANCEL_ORDERS_SCHEME = Scheme.valueOf(CANCEL_ORDERS_SCHEME_TEXT);
         /** spec.cancelOrders.timeout. */
         public static final String CANCEL_ORDERS_TIMEOUT = "5s";
+        /** spec.monitors[].for. */
+        public static final String MONITOR_FOR = "0s";
+        /** spec.monitors[].action. */
+        public static final String MONITOR_ACTION_TEXT = "EmergencyStop";
+        /** spec.monitors[].staleAfter. */
+        public static final String MONITOR_STALE_AFTER = "5m";
+        /** spec.monitors[].onNoData.action. */
+        public static final String MONITOR_ON_NO_DATA_TEXT = "Alert";
+        /** spec.monitors[].onNoData.failuresBeforeStop. */
+        public static final int MONITOR_FAILURES_BEFORE_STOP = 3;
+        public static final String MONITOR_FAILURES_BEFORE_STOP_TEXT = "" + MONITOR_FAILURES_BEFORE_STOP;
 
         private Defaults() {
         }
@@ -378,5 +396,84 @@ public class ExecutionPolicySpec {
 
     public enum Scheme {
         HTTP, HTTPS
+    }
+
+    /** One risk monitor (issue 23): a PromQL query, the side of a threshold that breaches, for how long, and what then. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Monitor {
+        @Required
+        @Size(min = 1, max = 63)
+        @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+        @JsonPropertyDescription("Unique name of this monitor within the policy; it names the monitor in the stop's reason, status and metrics.")
+        public String name;
+
+        @Required
+        @Size(min = 1, max = 4096)
+        @JsonPropertyDescription("A PromQL instant query. When it returns several series the worst one counts. The API server"
+                + " cannot parse PromQL: a query Prometheus refuses is reported by the MonitorsReporting condition.")
+        public String query;
+
+        @Required
+        @JsonPropertyDescription("The side of threshold that breaches: GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual.")
+        public MonitorComparison comparison;
+
+        @Required
+        @JsonPropertyDescription("The value compared with the query's.")
+        public Double threshold;
+
+        @JsonProperty("for")
+        @Pattern(Durations.PATTERN)
+        @Default(Defaults.MONITOR_FOR)
+        @JsonPropertyDescription("The condition must be seen holding at every evaluation for this long before it breaches.")
+        public String holdFor;
+
+        @Default(Defaults.MONITOR_ACTION_TEXT)
+        @JsonPropertyDescription("EmergencyStop: the operator sets this policy's emergency-stop annotation (a latched stop, re-armed as any)."
+                + " DeEscalate: the policy is held in DryRun until re-armed; Live then needs approvals again.")
+        public MonitorAction action;
+
+        @Size(min = 1, max = 2)
+        @ValidationRule(value = "self.all(m, self.filter(n, n == m).size() == 1)", message = "each mode may be listed once")
+        @JsonPropertyDescription("The modes in which this monitor is evaluated (the mode running, or the target of a transition under way). Default [Live].")
+        public List<MonitoredMode> modes;
+
+        @Pattern(Durations.PATTERN)
+        @Default(Defaults.MONITOR_STALE_AFTER)
+        @JsonPropertyDescription("A sample older than this is no reading.")
+        public String staleAfter;
+
+        @JsonPropertyDescription("What an evaluation without a reading does (no series, NaN, a stale sample, a failed query, no Prometheus set).")
+        public OnNoData onNoData;
+    }
+
+    public enum MonitorComparison {
+        GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+    }
+
+    public enum MonitorAction {
+        EmergencyStop, DeEscalate
+    }
+
+    /** Monitors watch running systems: Backtest trades nothing. */
+    public enum MonitoredMode {
+        DryRun, Live
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class OnNoData {
+        @Default(Defaults.MONITOR_ON_NO_DATA_TEXT)
+        @JsonPropertyDescription("Hold: the condition and metric only. Alert: also a Warning Event and the metric the"
+                + " ExecutionSafetyMonitorNoData alert reads. Stop: the emergency stop after failuresBeforeStop evaluations in a row without a reading.")
+        public NoDataAction action;
+
+        @Min(1)
+        @Max(100)
+        @Default(Defaults.MONITOR_FAILURES_BEFORE_STOP_TEXT)
+        @JsonPropertyDescription("With action Stop: evaluations in a row without a reading before the stop.")
+        public Integer failuresBeforeStop;
+    }
+
+    public enum NoDataAction {
+        Hold, Alert, Stop
     }
 }

@@ -46,6 +46,12 @@ public class ExecutionPolicyStatus {
 
     public CircuitBreakerState circuitBreaker;
 
+    @JsonPropertyDescription("Each risk monitor (spec.monitors) as the last evaluation left it.")
+    public List<MonitorStatus> monitors;
+
+    @JsonPropertyDescription("A risk monitor with action DeEscalate breached: the policy is held in DryRun until re-armed.")
+    public MonitorHold monitorHold;
+
     @JsonPropertyDescription("When the effective mode was last reached; the DryRun soak is measured from here.")
     public String modeSince;
 
@@ -230,5 +236,31 @@ public class ExecutionPolicyStatus {
         public String outcome;
         public String requester;
         public List<String> approvers;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class MonitorStatus {
+        public String name;
+        @JsonPropertyDescription("NotEvaluated (not in one of its modes, or the policy is latched), Unknown (not evaluated yet),"
+                + " Ok, Pending (the condition holds, not yet for its for), Breached, NoData.")
+        public String phase;
+        @JsonPropertyDescription("When the monitor entered this phase.")
+        public String since;
+        @JsonPropertyDescription("The value and threshold at that moment, or why there is no reading.")
+        public String message;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class MonitorHold {
+        public Boolean active;
+        @JsonPropertyDescription("The monitor that breached.")
+        public String monitor;
+        @JsonPropertyDescription("The monitor, its value and threshold.")
+        public String reason;
+        public String since;
+
+        public static boolean active(ExecutionPolicyStatus status) {
+            return status.monitorHold != null && Boolean.TRUE.equals(status.monitorHold.active);
+        }
     }
 }

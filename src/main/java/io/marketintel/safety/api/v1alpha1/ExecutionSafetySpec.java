@@ -5,6 +5,7 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
@@ -37,6 +38,89 @@ public class ExecutionSafetySpec {
             + " every pod). A DNS name is matched by a host entry only, an IP address by a cidr entry only; names are"
             + " never resolved to be matched.")
     public List<AllowedDestination> allowedDestinations;
+
+    @JsonPropertyDescription("Where the policies' risk monitors read their values (spec.monitors), and how often. Unset: every"
+            + " monitor has no reading, and does what its onNoData says.")
+    public Monitoring monitoring;
+
+    /** The defaults of spec.monitoring, read by the CRD and by the code. */
+    public static final class Defaults {
+        /** spec.monitoring.interval. */
+        public static final String MONITORING_INTERVAL = "15s";
+        /** spec.monitoring.prometheus.timeout. */
+        public static final String PROMETHEUS_TIMEOUT = "5s";
+        /** spec.monitoring.prometheus.caSecret.key. */
+        public static final String CA_KEY = "ca.crt";
+
+        private Defaults() {
+        }
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Monitoring {
+        @Required
+        public Prometheus prometheus;
+
+        @Pattern(Durations.PATTERN)
+        @Default(Defaults.MONITORING_INTERVAL)
+        @ValidationRule(value = "!self.matches('^0$|^[0-9]+ms$|^0(\\\\.[0-9]+)?s$')", message = "interval must be at least 1s")
+        @JsonPropertyDescription("How often every monitor due is evaluated (all in parallel). At least 1s.")
+        public String interval;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Prometheus {
+        @Required
+        @Size(max = 2048)
+        @ValidationRule(value = "isURL(self) && url(self).getScheme() in ['http', 'https']", message = "url must be an absolute http or https URL")
+        @ValidationRule(value = "!self.contains('@') && !self.contains('?') && !self.contains('#')",
+                message = "url must carry no credentials, query or fragment: use bearerTokenSecret or clientCertificateSecret")
+        @JsonPropertyDescription("Base URL of the Prometheus HTTP API; queries go to <url>/api/v1/query. A path prefix is kept.")
+        public String url;
+
+        @JsonPropertyDescription("A Secret in the operator's namespace whose key holds a bearer token sent with every query.")
+        public SecretKey bearerTokenSecret;
+
+        @JsonPropertyDescription("A kubernetes.io/tls Secret in the operator's namespace (tls.crt, tls.key: an unencrypted PKCS#8"
+                + " key) for mutual TLS; https only.")
+        public SecretName clientCertificateSecret;
+
+        @JsonPropertyDescription("A Secret in the operator's namespace whose key holds the PEM certificate authorities trusted for"
+                + " Prometheus's certificate (only these then); https only. Unset: the JVM's default trust.")
+        public CaSecret caSecret;
+
+        @Pattern(Durations.PATTERN)
+        @Default(Defaults.PROMETHEUS_TIMEOUT)
+        @JsonPropertyDescription("The longest one query may take; a query that takes longer is no reading.")
+        public String timeout;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class SecretKey {
+        @Required
+        @Size(min = 1, max = 253)
+        public String name;
+        @Required
+        @Size(min = 1, max = 253)
+        public String key;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class SecretName {
+        @Required
+        @Size(min = 1, max = 253)
+        public String name;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class CaSecret {
+        @Required
+        @Size(min = 1, max = 253)
+        public String name;
+        @Size(min = 1, max = 253)
+        @Default(Defaults.CA_KEY)
+        public String key;
+    }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RiskCaps {

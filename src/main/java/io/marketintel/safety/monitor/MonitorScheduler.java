@@ -1,0 +1,448 @@
+package io.marketintel.safety.monitor;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.marketintel.safety.api.v1alpha1.Durations;
+import io.marketintel.safety.api.v1alpha1.ExecutionMode;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
+import io.marketintel.safety.api.v1alpha1.ExecutionSafetySpec;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
+import io.marketintel.safety.killswitch.KillSwitch;
+import io.marketintel.safety.leadership.Leadership;
+import io.marketintel.safety.observability.EventRecorder;
+import io.marketintel.safety.observability.MonitorMetrics;
+import io.marketintel.safety.pass.Observation;
+import io.marketintel.safety.pass.StatusWriter;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The risk monitors' evaluation (issue 23, DESIGN §6): the imperative shell around {@link MonitorEvaluation}.
+ * <ul>
+ * <li>Every {@code spec.monitoring.interval} of {@code ExecutionSafety/global}, the leader queries every monitor that is due
+ * ({@link Declared#watchedMode}) of every policy the kill switch watches, all at once; each query is bounded by the
+ * endpoint's timeout ({@link PrometheusQuery} always answers by then).</li>
+ * <li>A breach with action EmergencyStop (or a monitor that stops when it has no reading) sets the policy's stop
+ * annotation, as a person would: the kill switch then zeroes the system, the API server records the operator as the
+ * stopper, and the stop is latched and re-armed as any other. An annotation already there (a person's stop) is never
+ * overwritten: the write is guarded by the version read.</li>
+ * <li>A breach with action DeEscalate is handed to the policy's next pass ({@link #reads}), which latches it in status
+ * (held in DryRun until re-armed); the pass is woken at once.</li>
+ * <li>State lives in memory: after a restart or a fail-over a condition must hold for its {@code for} again. Only the
+ * monitor's phase and the moment it entered it reach status (through the pass, woken when a phase changes); the values
+ * are metrics.</li>
+ * </ul>
+ */
+@ApplicationScoped
+public class MonitorScheduler {
+    private static final Logger LOG = Logger.getLogger(MonitorScheduler.class);
+    /** The credentials are read again this often (a rotated Secret is used within this time). */
+    static final Duration SECRETS_REREAD = Duration.ofMinutes(1);
+
+    private final KubernetesClient client;
+    private final KillSwitch killSwitch;
+    private final Leadership leadership;
+    private final EventRecorder events;
+    private final MonitorMetrics metrics;
+    private final Clock clock;
+    private final String secretNamespace;
+    private final SimpleInboundEventSource<ExecutionPolicy> wake = new SimpleInboundEventSource<>("risk-monitors");
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "risk-monitors");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Per policy uid, per monitor name. */
+    private final Map<String, Map<String, Tracked>> tracked = new ConcurrentHashMap<>();
+    /** Per policy uid: a DeEscalate breach its pass has not latched yet. */
+    private final Map<String, String> deEscalations = new ConcurrentHashMap<>();
+    private volatile Connection connection;
+
+    public MonitorScheduler(KubernetesClient client, KillSwitch killSwitch, Leadership leadership, EventRecorder events,
+            MonitorMetrics metrics, Clock clock,
+            @ConfigProperty(name = "execution-safety.leader-election.lease-namespace") Optional<String> namespace) {
+        this.client = client;
+        this.killSwitch = killSwitch;
+        this.leadership = leadership;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.secretNamespace = namespace.orElseGet(() -> client.getNamespace() != null ? client.getNamespace() : "default");
+    }
+
+    /** Wakes a policy whose monitors changed phase or breached. */
+    public SimpleInboundEventSource<ExecutionPolicy> eventSource() {
+        return wake;
+    }
+
+    /** One monitor: its rule and query, and where its evaluation left it. */
+    private static final class Tracked {
+        final Declared declared;
+        String namespace;
+        String policy;
+        volatile MonitorState state = MonitorState.initial();
+        volatile String phase = StatusWriter.MONITOR_NOT_EVALUATED;
+        volatile Instant since;
+        volatile String message = "not evaluated yet";
+
+        Tracked(Declared declared, Instant now) {
+            this.declared = declared;
+            this.since = now;
+        }
+    }
+
+    /** The Prometheus client built from the settings, or why there is none. */
+    private record Connection(ExecutionSafetySpec.Monitoring settings, Optional<PrometheusEndpoint> endpoint,
+            Optional<PrometheusQuery> query, Optional<String> problem, Instant readAt) {
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        ticker.schedule(this::tick, 1, TimeUnit.SECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        ticker.shutdownNow();
+    }
+
+    private void tick() {
+        Instant began = clock.instant();
+        Duration interval = Durations.parse(ExecutionSafetySpec.Defaults.MONITORING_INTERVAL);
+        try {
+            interval = evaluate();
+        } catch (RuntimeException | Error e) {
+            LOG.errorf(e, "risk monitors: the evaluation failed; trying again in %s", interval);
+        } finally {
+            long wait = Math.max(0, interval.minus(Duration.between(began, clock.instant())).toMillis());
+            if (!ticker.isShutdown()) {
+                ticker.schedule(this::tick, wait, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** One round; returns the interval until the next. */
+    Duration evaluate() {
+        Optional<ExecutionSafetySpec.Monitoring> settings = killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring);
+        Duration interval = interval(settings);
+        if (!leadership.leading()) {
+            forgetAll(); // a standby exports no monitor: the leader's series are the ones to read
+            return interval;
+        }
+        Instant now = clock.instant();
+        Connection c = connection(settings, now);
+        Set<String> present = new HashSet<>();
+        List<Runnable> apply = new ArrayList<>();
+        List<CompletableFuture<?>> queries = new ArrayList<>();
+        for (ExecutionPolicy policy : killSwitch.watchedPolicies()) {
+            String uid = policy.getMetadata().getUid();
+            if (policy.getSpec() == null || policy.getSpec().monitors == null || policy.getSpec().monitors.isEmpty()) {
+                continue;
+            }
+            present.add(uid);
+            List<Declared> declared = Declared.of(policy.getSpec(), new ArrayList<>());
+            Map<String, Tracked> mine = sync(policy, declared, now);
+            ExecutionPolicyStatus status = policy.getStatus();
+            if (status != null && Declared.latched(status)) {
+                deEscalations.remove(uid); // latched: a hold asked for is recorded, or a stop covers it
+            }
+            Optional<ExecutionMode> mode = Declared.watchedMode(policy);
+            for (Tracked t : mine.values()) {
+                if (!t.declared.dueIn(mode)) {
+                    notEvaluated(policy, t, now);
+                    continue;
+                }
+                Instant asked = clock.instant();
+                CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(t.declared.query(), now)
+                        : CompletableFuture.completedFuture(new Reading.Failed(c.problem().orElse("no Prometheus")));
+                queries.add(reading.whenComplete((r, e) -> metrics.evaluation().record(Duration.between(asked, clock.instant()))));
+                apply.add(() -> evaluated(policy, t, reading.join(), now));
+            }
+        }
+        CompletableFuture.allOf(queries.toArray(CompletableFuture[]::new)).join();
+        apply.forEach(Runnable::run);
+        // Policies gone, or without monitors now.
+        for (String uid : new ArrayList<>(tracked.keySet())) {
+            if (!present.contains(uid)) {
+                Map<String, Tracked> gone = tracked.remove(uid);
+                deEscalations.remove(uid);
+                gone.values().forEach(t -> metrics.forget(t.namespace, t.policy, t.declared.rule().name()));
+            }
+        }
+        return interval;
+    }
+
+    /**
+     * What the policy's pass writes to status: every declared monitor's phase and a DeEscalate breach not latched yet.
+     * Empty for a policy without monitors. Reads only.
+     */
+    public Optional<Observation.MonitorReads> reads(ExecutionPolicy policy) {
+        if (policy.getSpec() == null || policy.getSpec().monitors == null || policy.getSpec().monitors.isEmpty()) {
+            return Optional.empty();
+        }
+        String uid = policy.getMetadata().getUid();
+        Map<String, Tracked> mine = tracked.getOrDefault(uid, Map.of());
+        List<ExecutionPolicyStatus.MonitorStatus> out = new ArrayList<>();
+        List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
+                ? List.of() : policy.getStatus().monitors;
+        for (var m : policy.getSpec().monitors) {
+            Tracked t = m == null ? null : mine.get(m.name);
+            var s = new ExecutionPolicyStatus.MonitorStatus();
+            s.name = m == null ? null : m.name;
+            if (t != null) {
+                s.phase = t.phase;
+                s.since = t.since.toString();
+                s.message = t.message;
+            } else {
+                // Not evaluated by this replica yet (just started, or just became leader): what status has, if anything.
+                var before = recorded.stream().filter(r -> r.name != null && r.name.equals(s.name)).findFirst();
+                s.phase = before.map(r -> r.phase).orElse(StatusWriter.MONITOR_NOT_EVALUATED);
+                s.since = before.map(r -> r.since).orElse(null);
+                s.message = before.map(r -> r.message).orElse("not evaluated yet");
+            }
+            out.add(s);
+        }
+        return Optional.of(new Observation.MonitorReads(out, Optional.ofNullable(deEscalations.get(uid))));
+    }
+
+    private Map<String, Tracked> sync(ExecutionPolicy policy, List<Declared> declared, Instant now) {
+        Map<String, Tracked> mine = tracked.computeIfAbsent(policy.getMetadata().getUid(), k -> new ConcurrentHashMap<>());
+        Map<String, Declared> byName = new LinkedHashMap<>();
+        declared.forEach(d -> byName.put(d.rule().name(), d));
+        String ns = policy.getMetadata().getNamespace();
+        String name = policy.getMetadata().getName();
+        for (String n : new ArrayList<>(mine.keySet())) {
+            Declared d = byName.get(n);
+            if (d == null || !d.equals(mine.get(n).declared)) {
+                // Removed or changed: a changed monitor starts over (its for runs from its first evaluation).
+                mine.remove(n);
+                metrics.forget(ns, name, n);
+            }
+        }
+        byName.forEach((n, d) -> mine.computeIfAbsent(n, k -> {
+            Tracked t = new Tracked(d, now);
+            t.namespace = ns;
+            t.policy = name;
+            return t;
+        }));
+        return mine;
+    }
+
+    private void notEvaluated(ExecutionPolicy policy, Tracked t, Instant now) {
+        t.state = MonitorState.initial();
+        metrics.forget(t.namespace, t.policy, t.declared.rule().name());
+        phase(policy, t, StatusWriter.MONITOR_NOT_EVALUATED, "not evaluated: the policy is not running in "
+                + t.declared.modes().stream().map(ExecutionMode::wireName).sorted().toList() + ", or it is stopped or held", now);
+    }
+
+    private void evaluated(ExecutionPolicy policy, Tracked t, Reading reading, Instant now) {
+        MonitorRule rule = t.declared.rule();
+        MonitorEvaluation.Step step = MonitorEvaluation.next(rule, t.state, reading, now);
+        t.state = step.state();
+        MonitorState s = step.state();
+        double value = s.lastValue().orElse(Double.NaN);
+        metrics.observe(t.namespace, t.policy, rule.name(), rule.onNoData().name(), value, rule.threshold(),
+                s.phase() == MonitorState.Phase.Breached, s.phase() == MonitorState.Phase.NoData);
+        String message = switch (s.phase()) {
+            case NoData -> s.detail().orElse("no reading");
+            case Unknown -> "not evaluated yet";
+            default -> "value " + format(value) + " (breaches when " + rule.comparison().symbol + " " + format(rule.threshold())
+                    + " for " + rule.holdFor().toSeconds() + " s)";
+        };
+        phase(policy, t, s.phase().name(), message, now);
+        step.breach().ifPresent(b -> breached(policy, t, b, s));
+    }
+
+    private void breached(ExecutionPolicy policy, Tracked t, MonitorEvaluation.Breach b, MonitorState s) {
+        String ns = t.namespace;
+        String name = t.policy;
+        boolean noData = s.phase() == MonitorState.Phase.NoData;
+        String action = noData ? "NoDataStop" : b.action().name();
+        metrics.breach(ns, name, t.declared.rule().name(), action);
+        if (b.action() == MonitorRule.Action.DeEscalate) {
+            LOG.warnf("%s/%s: %s; holding the policy in DryRun", ns, name, b.reason());
+            events.warning(policy, "MonitorBreached", b.reason() + "; the policy is held in DryRun until re-armed");
+            deEscalations.put(policy.getMetadata().getUid(), b.reason());
+            wake.propagateEvent(ResourceID.fromResource(policy));
+            return;
+        }
+        LOG.warnf("%s/%s: %s; setting the emergency stop", ns, name, b.reason());
+        events.warning(policy, "MonitorBreached", b.reason() + "; emergency stop set on ExecutionPolicy/" + name);
+        stop(policy, b.reason());
+    }
+
+    /**
+     * Sets the stop annotation unless one is there: a merge patch guarded by the version read, read again on a conflict
+     * (a few times: someone else writing the policy at that moment).
+     */
+    private void stop(ExecutionPolicy seen, String reason) {
+        ExecutionPolicy policy = seen;
+        String ns = seen.getMetadata().getNamespace();
+        String name = seen.getMetadata().getName();
+        for (int attempt = 0; attempt < 5 && policy != null; attempt++) {
+            Map<String, String> annotations = policy.getMetadata().getAnnotations();
+            if (annotations != null && annotations.containsKey(MetadataNames.EMERGENCY_STOP_ANNOTATION)) {
+                LOG.infof("%s/%s: a stop is already set (%s); not replaced", ns, name, annotations.get(MetadataNames.EMERGENCY_STOP_ANNOTATION));
+                return;
+            }
+            Map<String, Object> patch = Map.of("metadata", Map.of("resourceVersion", policy.getMetadata().getResourceVersion(),
+                    "annotations", Map.of(MetadataNames.EMERGENCY_STOP_ANNOTATION, reason)));
+            try {
+                client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name)
+                        .patch(PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(patch));
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    LOG.errorf("%s/%s: could not set the emergency stop of a breached monitor (%s): %s", ns, name, reason, e.getMessage());
+                    // Tried again: the monitor stays Breached, so the next evaluation asks again (see evaluated()).
+                    resetDeclared(seen);
+                    return;
+                }
+                policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
+            }
+        }
+    }
+
+    /** After a failed stop write, the monitors of the policy ask again at their next evaluation. */
+    private void resetDeclared(ExecutionPolicy policy) {
+        tracked.getOrDefault(policy.getMetadata().getUid(), Map.of()).values().forEach(t -> {
+            MonitorState s = t.state;
+            t.state = new MonitorState(s.phase(), s.holdingSince(), s.lastValue(), false, s.withoutData() > 0 ? s.withoutData() - 1 : 0,
+                    s.detail());
+        });
+    }
+
+    private void phase(ExecutionPolicy policy, Tracked t, String phase, String message, Instant now) {
+        if (!phase.equals(t.phase)) {
+            boolean wasNoData = "NoData".equals(t.phase);
+            t.phase = phase;
+            t.since = now;
+            t.message = message;
+            if ("NoData".equals(phase) && !wasNoData && t.declared.rule().onNoData() != MonitorRule.OnNoData.Hold) {
+                events.warning(policy, "MonitorNoData", "monitor " + t.declared.rule().name() + " has no reading: " + message);
+            }
+            wake.propagateEvent(ResourceID.fromResource(policy));
+        }
+    }
+
+    private Connection connection(Optional<ExecutionSafetySpec.Monitoring> settings, Instant now) {
+        Connection c = connection;
+        if (c != null && java.util.Objects.equals(json(settings.orElse(null)), json(c.settings()))
+                && Duration.between(c.readAt(), now).compareTo(SECRETS_REREAD) < 0) {
+            return c;
+        }
+        Connection next;
+        try {
+            PrometheusEndpoint endpoint = endpoint(settings);
+            PrometheusQuery query = c != null && c.endpoint().filter(endpoint::equals).isPresent() ? c.query().orElseThrow()
+                    : new PrometheusQuery(endpoint);
+            next = new Connection(settings.orElse(null), Optional.of(endpoint), Optional.of(query), Optional.empty(), now);
+        } catch (IllegalArgumentException | KubernetesClientException e) {
+            String problem = e instanceof KubernetesClientException k ? "could not read a Secret of spec.monitoring: " + k.getMessage()
+                    : e.getMessage();
+            if (c == null || !c.problem().equals(Optional.of(problem))) {
+                LOG.warnf("risk monitors: %s", problem);
+            }
+            next = new Connection(settings.orElse(null), Optional.empty(), Optional.empty(), Optional.of(problem), now);
+        }
+        connection = next;
+        return next;
+    }
+
+    /** The endpoint the settings name, its credentials read from Secrets of the operator's namespace. */
+    private PrometheusEndpoint endpoint(Optional<ExecutionSafetySpec.Monitoring> settings) {
+        var p = settings.map(m -> m.prometheus).orElseThrow(() -> new IllegalArgumentException(
+                "no Prometheus is set: ExecutionSafety/global spec.monitoring.prometheus (a cluster administrator sets it)"));
+        if (p.url == null) {
+            throw new IllegalArgumentException("ExecutionSafety/global spec.monitoring.prometheus.url is not set");
+        }
+        Duration timeout = Durations.parseOr(p.timeout, ExecutionSafetySpec.Defaults.PROMETHEUS_TIMEOUT);
+        PrometheusEndpoint e;
+        try {
+            e = PrometheusEndpoint.of(URI.create(p.url), timeout);
+        } catch (IllegalArgumentException bad) {
+            throw new IllegalArgumentException("spec.monitoring.prometheus.url of ExecutionSafety/global: " + bad.getMessage());
+        }
+        if (p.bearerTokenSecret != null) {
+            e = e.withBearerToken(secretKey(p.bearerTokenSecret.name, p.bearerTokenSecret.key, "bearerTokenSecret").strip());
+        }
+        if (p.clientCertificateSecret != null) {
+            e = e.withClientCertificate(secretKey(p.clientCertificateSecret.name, "tls.crt", "clientCertificateSecret"),
+                    secretKey(p.clientCertificateSecret.name, "tls.key", "clientCertificateSecret"));
+        }
+        if (p.caSecret != null) {
+            e = e.withCaBundle(secretKey(p.caSecret.name, p.caSecret.key == null ? ExecutionSafetySpec.Defaults.CA_KEY : p.caSecret.key,
+                    "caSecret"));
+        }
+        return e;
+    }
+
+    private String secretKey(String name, String key, String field) {
+        Secret s = client.secrets().inNamespace(secretNamespace).withName(name).get();
+        String where = "spec.monitoring.prometheus." + field + " of ExecutionSafety/global: Secret " + secretNamespace + "/" + name;
+        if (s == null) {
+            throw new IllegalArgumentException(where + " does not exist");
+        }
+        if (s.getData() != null && s.getData().get(key) != null) {
+            return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+        }
+        if (s.getStringData() != null && s.getStringData().get(key) != null) {
+            return s.getStringData().get(key);
+        }
+        throw new IllegalArgumentException(where + " has no key " + key);
+    }
+
+    private static Duration interval(Optional<ExecutionSafetySpec.Monitoring> settings) {
+        Duration d;
+        try {
+            d = Durations.parseOr(settings.map(m -> m.interval).orElse(null), ExecutionSafetySpec.Defaults.MONITORING_INTERVAL);
+        } catch (IllegalArgumentException e) {
+            d = Durations.parse(ExecutionSafetySpec.Defaults.MONITORING_INTERVAL);
+        }
+        return d.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : d;
+    }
+
+    private void forgetAll() {
+        tracked.forEach((uid, mine) -> mine.values().forEach(t -> metrics.forget(t.namespace, t.policy, t.declared.rule().name())));
+        tracked.clear();
+        deEscalations.clear();
+    }
+
+    private String json(Object o) {
+        return o == null ? "" : client.getKubernetesSerialization().asJson(o);
+    }
+
+    private static String format(double v) {
+        return Double.isNaN(v) ? "none" : v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+}
