@@ -8,7 +8,8 @@
 #   SCRAPE_INTERVAL=5s EVAL_INTERVAL=15s bench/monitor-breach.sh
 #                                                             other intervals (EVAL_INTERVAL is ExecutionSafety/global
 #                                                             spec.monitoring.interval, at least 1s; 15s is its default)
-#   PODS=2 DEADLINE=60 JVM_OPTS=... OPERATOR_JAVA=...         pods of the Deployment; seconds a run waits; the operator's JVM
+#   PODS=2 DEADLINE=60 SEED=N JVM_OPTS=... OPERATOR_JAVA=...  pods of the Deployment; seconds a run waits; the seed of each
+#                                                             change's random phase against the two intervals; the operator's JVM
 # Starts its own control plane, Prometheus and the packaged operator as a process; all stopped at the end. Table on stdout
 # and in target/monitor-breach-bench.txt, every figure in target/bench/monitor-breach.json. A benchmark prints figures;
 # nothing here asserts a speed (MonitorStopIT bounds the same figure).

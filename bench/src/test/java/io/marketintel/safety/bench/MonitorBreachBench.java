@@ -39,7 +39,8 @@ import io.marketintel.safety.testing.TradingSystem;
  * EVAL_INTERVAL, the packaged operator as its own process, one DryRun policy over one Deployment of PODS pods with one
  * monitor ({@code max(trading_daily_loss_usd{desk="bench"}) > 100}, {@code modes: [DryRun]}). RUNS times after a
  * warm-up run: the exporter's value raised above the threshold; measured from that change: the first scrape that served
- * it, the stop annotation on the policy, {@code replicas: 0}, no pod left. Between runs (untimed): the value back under
+ * it, the stop annotation on the policy, {@code replicas: 0}, no pod left. Each change waits a random time (below the longer
+ * interval, seeded by SEED) after the system is armed, so that it falls at any point of the scrape and evaluation cycles. Between runs (untimed): the value back under
  * the threshold, the stop removed and re-armed as a risk officer does, the pods back and the monitor Ok again.
  * Prints figures; asserts nothing.
  */
@@ -75,6 +76,9 @@ public final class MonitorBreachBench {
         Duration evaluation = duration(Bench.env("EVAL_INTERVAL", "1s"));
         int pods = Integer.parseInt(Bench.env("PODS", "2"));
         Duration deadline = Duration.ofSeconds(Long.parseLong(Bench.env("DEADLINE", "60")));
+        long seed = Long.parseLong(Bench.env("SEED", Long.toString(System.nanoTime() % 1_000_000)));
+        java.util.Random random = new java.util.Random(seed);
+        long period = Math.max(scrape.toMillis(), evaluation.toMillis());
         List<String> jvm = Bench.operatorJvm();
         Path out = Path.of("target", "monitor-breach-bench").toAbsolutePath();
         Map<String, Object> at = Figures.params("scrape", scrape.toMillis(), "evaluation", evaluation.toMillis(), "pods", pods);
@@ -111,9 +115,9 @@ public final class MonitorBreachBench {
                     """.formatted(OperatorProcess.LABEL, SERIES), ExecutionPolicy.class)).create();
             text.append("""
                     Monitor breach to no pod: a real Prometheus (%s) scraping every %s, monitoring.interval %s, one DryRun policy of
-                    one Deployment of %d pods, %d runs after a warm-up; from the exporter's change (ms)
+                    one Deployment of %d pods, %d runs after a warm-up, each change at a random phase (SEED=%d); from the exporter's change (ms)
                     machine: nproc %d, kube-apiserver %s; operator: %s %s
-                    """.formatted(PrometheusServer.version(), PrometheusServer.duration(scrape), PrometheusServer.duration(evaluation), pods, runs,
+                    """.formatted(PrometheusServer.version(), PrometheusServer.duration(scrape), PrometheusServer.duration(evaluation), pods, runs, seed,
                     Runtime.getRuntime().availableProcessors(), plane.serverVersion(), OperatorProcess.java(), String.join(" ", jvm)));
             f.context("kubeApiserver", plane.serverVersion()).context("prometheus", PrometheusServer.version())
                     .context("operatorJava", OperatorProcess.java()).context("operatorJvmOptions", String.join(" ", jvm));
@@ -125,6 +129,9 @@ public final class MonitorBreachBench {
                 operator.awaitReady(Duration.ofMinutes(3));
                 for (int r = 0; r <= runs; r++) {
                     awaitArmed(client, ns, pods, deadline);
+                    // A random phase against the scrape and evaluation clocks: "armed" is seen just after an evaluation,
+                    // and a change made at once would always land at the same point of both cycles.
+                    Thread.sleep(random.nextLong(period));
                     GaugeExporter.Change change = exporter.set(SERIES, 1000 + r);
                     long[] seen = new long[Step.values().length];
                     BooleanSupplier gone = () -> {
