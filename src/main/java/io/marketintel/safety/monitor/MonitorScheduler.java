@@ -116,6 +116,8 @@ public class MonitorScheduler {
         volatile String phase = StatusWriter.MONITOR_NOT_EVALUATED;
         volatile Instant since;
         volatile String message = "not evaluated yet";
+        /** Latched when last seen: evaluated again from scratch once released. */
+        volatile boolean paused;
 
         Tracked(Declared declared, Instant now) {
             this.declared = declared;
@@ -128,8 +130,9 @@ public class MonitorScheduler {
             Optional<PrometheusQuery> query, Optional<String> problem, Instant readAt) {
     }
 
-    void onStart(@Observes StartupEvent event) {
-        ticker.schedule(this::tick, 1, TimeUnit.SECONDS);
+    /** After the kill switch's start-up (a later priority than its observer's default): its watches are running then. */
+    void onStart(@Observes @jakarta.annotation.Priority(5000) StartupEvent event) {
+        ticker.schedule(this::tick, 0, TimeUnit.SECONDS);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -160,7 +163,7 @@ public class MonitorScheduler {
             return interval;
         }
         Instant now = clock.instant();
-        Connection c = connection(settings, now);
+        Connection c = null; // built when a monitor is due: an operator without monitors reads no Secret and says nothing
         Set<String> present = new HashSet<>();
         List<Runnable> apply = new ArrayList<>();
         List<CompletableFuture<?>> queries = new ArrayList<>();
@@ -173,14 +176,27 @@ public class MonitorScheduler {
             List<Declared> declared = Declared.of(policy.getSpec(), new ArrayList<>());
             Map<String, Tracked> mine = sync(policy, declared, now);
             ExecutionPolicyStatus status = policy.getStatus();
-            if (status != null && Declared.latched(status)) {
+            boolean latched = status != null && Declared.latched(status);
+            if (latched) {
                 deEscalations.remove(uid); // latched: a hold asked for is recorded, or a stop covers it
             }
             Optional<ExecutionMode> mode = Declared.watchedMode(policy);
             for (Tracked t : mine.values()) {
+                if (latched) {
+                    paused(t);
+                    continue;
+                }
                 if (!t.declared.dueIn(mode)) {
                     notEvaluated(policy, t, now);
                     continue;
+                }
+                if (t.paused) {
+                    // Re-armed: the monitor starts from scratch (its for runs again from its next evaluation).
+                    t.state = MonitorState.initial();
+                    t.paused = false;
+                }
+                if (c == null) {
+                    c = connection(settings, now);
                 }
                 Instant asked = clock.instant();
                 CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(t.declared.query(), now)
@@ -215,11 +231,19 @@ public class MonitorScheduler {
         List<ExecutionPolicyStatus.MonitorStatus> out = new ArrayList<>();
         List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
                 ? List.of() : policy.getStatus().monitors;
+        List<String> problems = new ArrayList<>();
+        Set<String> readable = new HashSet<>();
+        Declared.of(policy.getSpec(), problems).forEach(d -> readable.add(d.rule().name()));
         for (var m : policy.getSpec().monitors) {
             Tracked t = m == null ? null : mine.get(m.name);
             var s = new ExecutionPolicyStatus.MonitorStatus();
             s.name = m == null ? null : m.name;
-            if (t != null) {
+            if (m == null || !readable.contains(m.name)) {
+                // Only an object that bypassed the CRD's validation gets here: never evaluated, and said so.
+                s.phase = MonitorState.Phase.NoData.name();
+                s.message = "never evaluated: " + problems.stream().filter(p -> m != null && p.startsWith("spec.monitors[" + m.name + "]"))
+                        .findFirst().orElse(String.join("; ", problems));
+            } else if (t != null) {
                 s.phase = t.phase;
                 s.since = t.since.toString();
                 s.message = t.message;
@@ -249,13 +273,33 @@ public class MonitorScheduler {
                 metrics.forget(ns, name, n);
             }
         }
+        List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
+                ? List.of() : policy.getStatus().monitors;
         byName.forEach((n, d) -> mine.computeIfAbsent(n, k -> {
             Tracked t = new Tracked(d, now);
             t.namespace = ns;
             t.policy = name;
+            // A new leader (or a restarted one) starts from what status recorded: a breach that latched the policy stays
+            // Breached until re-armed. The evaluation itself starts over.
+            recorded.stream().filter(r -> n.equals(r.name) && r.phase != null).findFirst().ifPresent(r -> {
+                t.phase = r.phase;
+                t.since = io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since).orElse(now);
+                t.message = r.message == null ? "" : r.message;
+            });
             return t;
         }));
         return mine;
+    }
+
+    /**
+     * The policy is latched (stopped, breaker open, held): nothing is evaluated, and each monitor keeps its phase and its
+     * series until a re-arm, so the breach that latched it stays visible (status, the breached gauge and its alert).
+     * No reading is expected meanwhile, so none is reported missing.
+     */
+    private void paused(Tracked t) {
+        t.paused = true;
+        metrics.observe(t.namespace, t.policy, t.declared.rule().name(), t.declared.rule().onNoData().name(),
+                t.state.lastValue().orElse(Double.NaN), t.declared.rule().threshold(), "Breached".equals(t.phase), false);
     }
 
     private void notEvaluated(ExecutionPolicy policy, Tracked t, Instant now) {

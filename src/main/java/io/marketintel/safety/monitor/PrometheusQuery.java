@@ -34,7 +34,7 @@ import io.marketintel.safety.http.JsonPost;
 /**
  * One instant query to Prometheus' HTTP API ({@code GET <url>/api/v1/query?query=...&time=...&timeout=...}), turned
  * into a {@link Reading}. The imperative shell of the risk monitors: {@link MonitorEvaluation} decides on what this
- * returns. Not wired to the reconciler yet.
+ * returns; {@link MonitorScheduler} sends the queries.
  *
  * <p>
  * The answer, by Prometheus' {@code resultType}:

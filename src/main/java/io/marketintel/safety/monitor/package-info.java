@@ -11,7 +11,9 @@
  * and CA bundle, timeout) and turns the answer into a {@link io.marketintel.safety.monitor.Reading}; every failure is a
  * {@link io.marketintel.safety.monitor.Reading.Failed} within the timeout, never an exception.
  * <p>
- * Not wired to the reconciler yet: no policy declares monitors and nothing fills an endpoint from
- * {@code ExecutionSafety/global} so far.
+ * The shell: {@link io.marketintel.safety.monitor.MonitorScheduler} evaluates, on the leader, every monitor that is due
+ * ({@link io.marketintel.safety.monitor.Declared}) against the Prometheus {@code ExecutionSafety/global} names, sets the
+ * stop annotation of a policy whose monitor breached, and hands a de-escalation and each monitor's phase to the policy's
+ * pass.
  */
 package io.marketintel.safety.monitor;

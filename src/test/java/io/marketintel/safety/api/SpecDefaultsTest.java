@@ -36,7 +36,15 @@ class SpecDefaultsTest {
             Map.entry("EgressPort.protocol", Defaults.EGRESS_PROTOCOL.name()),
             Map.entry("CancelOrders.path", Defaults.CANCEL_ORDERS_PATH),
             Map.entry("CancelOrders.scheme", Defaults.CANCEL_ORDERS_SCHEME.name()),
-            Map.entry("CancelOrders.timeout", Defaults.CANCEL_ORDERS_TIMEOUT));
+            Map.entry("CancelOrders.timeout", Defaults.CANCEL_ORDERS_TIMEOUT),
+            Map.entry("Monitor.holdFor", Defaults.MONITOR_FOR),
+            Map.entry("Monitor.action", Defaults.MONITOR_ACTION_TEXT),
+            Map.entry("Monitor.staleAfter", Defaults.MONITOR_STALE_AFTER),
+            Map.entry("OnNoData.action", Defaults.MONITOR_ON_NO_DATA_TEXT),
+            Map.entry("OnNoData.failuresBeforeStop", Integer.toString(Defaults.MONITOR_FAILURES_BEFORE_STOP)),
+            Map.entry("Monitoring.interval", ExecutionSafetySpec.Defaults.MONITORING_INTERVAL),
+            Map.entry("Prometheus.timeout", ExecutionSafetySpec.Defaults.PROMETHEUS_TIMEOUT),
+            Map.entry("CaSecret.key", ExecutionSafetySpec.Defaults.CA_KEY));
 
     @Test
     void everyCrdDefaultIsTheCodesConstant() {
@@ -49,7 +57,8 @@ class SpecDefaultsTest {
     @Test
     void theDefaultsParse() {
         for (String duration : new String[] { Defaults.TRANSITION_TIMEOUT, Defaults.DRY_RUN_SOAK, Defaults.APPROVAL_VALIDITY,
-                Defaults.GUARD_TIMEOUT, Defaults.BREAKER_WINDOW, Defaults.CANCEL_ORDERS_TIMEOUT }) {
+                Defaults.GUARD_TIMEOUT, Defaults.BREAKER_WINDOW, Defaults.CANCEL_ORDERS_TIMEOUT, Defaults.MONITOR_FOR,
+                Defaults.MONITOR_STALE_AFTER, ExecutionSafetySpec.Defaults.MONITORING_INTERVAL, ExecutionSafetySpec.Defaults.PROMETHEUS_TIMEOUT }) {
             assertThat(Durations.parse(duration).isNegative()).as(duration).isFalse();
         }
         assertThat(Durations.parse(Defaults.DRY_RUN_SOAK)).isZero();

@@ -371,15 +371,16 @@ class PrometheusQueryTest {
     @Test
     void withoutAClientCertificateTheServerRefuses() throws IOException {
         var endpoint = PrometheusEndpoint.of(URI.create(httpsBase), Duration.ofSeconds(10)).withCaBundle(pki.pem("ca.crt"));
-        // TLS 1.3: the server refuses after the client's side of the handshake is done, so the client sees the connection
-        // end, as an EOF or a reset (each seen here); tried 10 times for both.
+        // TLS 1.3: the server refuses after the client's side of the handshake is done, so the client usually sees the
+        // connection end, as an EOF or a reset; when the server's alert arrives while the client still reads the
+        // handshake, it is a handshake failure (seen on a loaded machine). Either is a refusal; tried 10 times.
         var query = new PrometheusQuery(endpoint);
         Set<String> details = new TreeSet<>();
         for (int i = 0; i < 10; i++) {
             details.add(failure(read(query)));
         }
-        assertThat(details).containsExactly("Prometheus at " + httpsBase + ": connection closed without a reply (also how a TLS 1.3 server"
-                + " refuses a missing or untrusted client certificate)");
+        assertThat(details).isNotEmpty().isSubsetOf("Prometheus at " + httpsBase + ": connection closed without a reply (also how a TLS 1.3"
+                + " server refuses a missing or untrusted client certificate)", "Prometheus at " + httpsBase + ": TLS failed (SSLHandshakeException)");
     }
 
     // ---------------------------------------------------------------- settings refused when built

@@ -86,7 +86,8 @@ public class MonitoringAssetsTest {
             "condition", Set.of("Ready", "Stalled", "Reconciling"),
             "outcome", Set.of("Started", "Succeeded", "RolledBack", "Refused"),
             "result", Set.of("Pass", "Fail", "Error"),
-            "scope", Set.of("Policy", "Namespace", "Cluster"));
+            "scope", Set.of("Policy", "Namespace", "Cluster"),
+            "on_no_data", Set.of("Hold", "Alert", "Stop"));
 
     static {
         // The operator's own meters (Micrometer execution.safety.* through the Prometheus naming convention).
@@ -105,6 +106,13 @@ public class MonitoringAssetsTest {
         series("execution_safety_circuit_breaker_failures", "namespace", "policy");
         series("execution_safety_kill_switch_blind");
         series("execution_safety_leader");
+        // Risk monitors (issue 23; docs/operations.md): series per monitor of a policy, only while a policy declares one.
+        series("execution_safety_monitor_value", "namespace", "policy", "monitor");
+        series("execution_safety_monitor_threshold", "namespace", "policy", "monitor");
+        series("execution_safety_monitor_breached", "namespace", "policy", "monitor");
+        series("execution_safety_monitor_no_data", "namespace", "policy", "monitor", "on_no_data");
+        series("execution_safety_monitor_breaches_total", "namespace", "policy", "monitor", "action");
+        timer("execution_safety_monitor_evaluation_seconds");
         // JOSDK 5.3.2 MicrometerMetricsV2, as observability.OperatorSdkMetrics installs it (the same meters as
         // Quarkus Operator SDK 7.7.3's default): meters reconciliations.started.total, ... tagged
         // controller.name; no namespace tag (withNamespaceAsTag() is not called). Counters appear on their
@@ -122,11 +130,13 @@ public class MonitoringAssetsTest {
 
     /**
      * The contract series missing from a real scrape, leaving out those that appear only on their first increment
-     * (guard series, the SDK's failure and retry counters) and those {@code alsoExempt} names.
+     * (guard series, the SDK's failure and retry counters), the risk monitors' (only while a policy declares a monitor,
+     * the query timer from the first query) and those {@code alsoExempt} names.
      */
     public static java.util.List<String> missingFrom(String scrape, java.util.function.Predicate<String> alsoExempt) {
         return CONTRACT.keySet().stream()
-                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.equals("reconciliations_failure_total")
+                .filter(n -> !n.startsWith("execution_safety_guard_") && !n.startsWith("execution_safety_monitor_")
+                        && !n.equals("reconciliations_failure_total")
                         && !n.equals("reconciliations_retries_total") && !alsoExempt.test(n))
                 .filter(n -> !Pattern.compile("^" + Pattern.quote(n) + "[ {]", Pattern.MULTILINE).matcher(scrape).find())
                 .toList();
@@ -168,13 +178,17 @@ public class MonitoringAssetsTest {
         SEVERITIES.put("PolicyStalledTooLong", "warning");
         SEVERITIES.put("GuardFailing", "warning");
         SEVERITIES.put("TransitionTimedOut", "warning");
+        SEVERITIES.put("ExecutionSafetyMonitorBreached", "critical");
+        SEVERITIES.put("ExecutionSafetyMonitorNoData", "warning");
         SEVERITIES.put("KillSwitchBlind", "critical");
         SEVERITIES.put("OperatorDown", "critical");
         SEVERITIES.put("OperatorNoLeader", "critical");
     }
     /** Alerts about one policy: their descriptions must name it. */
     static final Set<String> PER_POLICY = Set.of("EmergencyStopActive", "EmergencyStopIncomplete", "CircuitBreakerOpen",
-            "PolicyStalledTooLong");
+            "PolicyStalledTooLong", "ExecutionSafetyMonitorBreached", "ExecutionSafetyMonitorNoData");
+    /** Per-policy alerts about one risk monitor: their descriptions name it too. */
+    static final Set<String> PER_MONITOR = Set.of("ExecutionSafetyMonitorBreached", "ExecutionSafetyMonitorNoData");
 
     @Test
     void promtoolAcceptsTheRules() throws Exception {
@@ -221,6 +235,14 @@ public class MonitoringAssetsTest {
             if (PER_POLICY.contains(name)) {
                 assertThat(description).as("description of %s names the policy", name)
                         .contains("{{ $labels.namespace }}", "{{ $labels.policy }}");
+            }
+            if (PER_MONITOR.contains(name)) {
+                assertThat(description).as("description of %s names the monitor", name).contains("{{ $labels.monitor }}");
+            }
+            // Metrics an annotation queries (the breach's value and threshold) are in the contract too.
+            Matcher metric = Pattern.compile("execution_safety_[a-z_]+").matcher(annotations.toString());
+            while (metric.find()) {
+                assertThat(CONTRACT).as("metric %s queried by an annotation of %s", metric.group(), name).containsKey(metric.group());
             }
         });
         assertThat(alerts.get("EmergencyStopActive").path("for").asText()).isEqualTo("0m");
@@ -331,19 +353,71 @@ public class MonitoringAssetsTest {
                 }
             }
         }
-        String test = "rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" + series
-                + "    promql_expr_test:\n      - expr: " + JSON.writeValueAsString(expr) + "\n        eval_time: 5m\n"
-                + "        exp_samples:\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"bt\"}'\n            value: 0\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"dry\"}'\n            value: 1\n"
-                + "          - labels: '{namespace=\"trading\",policy=\"live\"}'\n            value: 2\n";
-        Path file = dir.resolve("mode_test.yaml");
-        Files.writeString(file, test);
-
-        Run run = run(Duration.ofMinutes(1), promtool(), "test", "rules", file.toString());
-        assertThat(run.exit()).as("promtool test rules on the mode query:%n%s%s%n%s", run.out(), run.err(), test).isZero();
+        promtoolExprTest(dir, "mode query", series.toString(), "5m", Map.of(expr, Map.of(
+                "{namespace=\"trading\",policy=\"bt\"}", 0,
+                "{namespace=\"trading\",policy=\"dry\"}", 1,
+                "{namespace=\"trading\",policy=\"live\"}", 2)));
         assertThat(target(JSON.readTree(DASHBOARD.toFile()), "Policies", "A")).as("the Policies table's mode column")
                 .isEqualTo(target(JSON.readTree(DASHBOARD.toFile()), "Mode per policy", "A"));
+    }
+
+    /**
+     * The risk monitors' state (2 breached, 1 no data, 0 otherwise: one value per monitor, across replicas and the
+     * on_no_data label), and the stops they caused counted from the counter's first increment on.
+     */
+    @Test
+    void dashboardMonitorQueriesGiveOneStatePerMonitorAndCountTheFirstStop(@TempDir Path dir) throws Exception {
+        JsonNode dashboard = JSON.readTree(DASHBOARD.toFile());
+        String state = grafanaSubstituted(target(dashboard, "Monitor state", "A"));
+        assertThat(target(dashboard, "Monitors now", "C")).as("the Monitors now table's state column")
+                .isEqualTo(target(dashboard, "Monitor state", "A"));
+        String stops = grafanaSubstituted(target(dashboard, "Stops caused by monitors (range)", "A"));
+        String series = """
+                      - series: 'execution_safety_monitor_breached{namespace="trading",policy="momentum",monitor="loss",instance="a"}'
+                        values: '1x10'
+                      - series: 'execution_safety_monitor_breached{namespace="trading",policy="momentum",monitor="loss",instance="b"}'
+                        values: '1x10'
+                      - series: 'execution_safety_monitor_no_data{namespace="trading",policy="momentum",monitor="loss",on_no_data="Stop",instance="a"}'
+                        values: '1x10'
+                      - series: 'execution_safety_monitor_breached{namespace="trading",policy="momentum",monitor="rate",instance="a"}'
+                        values: '0x10'
+                      - series: 'execution_safety_monitor_no_data{namespace="trading",policy="momentum",monitor="rate",on_no_data="Alert",instance="a"}'
+                        values: '1x10'
+                      - series: 'execution_safety_monitor_breached{namespace="fx",policy="carry",monitor="position",instance="a"}'
+                        values: '0x10'
+                      - series: 'execution_safety_monitor_no_data{namespace="fx",policy="carry",monitor="position",on_no_data="Hold",instance="a"}'
+                        values: '0x10'
+                      - series: 'execution_safety_monitor_breaches_total{namespace="trading",policy="momentum",monitor="loss",action="EmergencyStop",instance="a"}'
+                        values: '_x4 1x6'
+                      - series: 'execution_safety_monitor_breaches_total{namespace="fx",policy="carry",monitor="position",action="DeEscalate",instance="a"}'
+                        values: '3x10'
+                """;
+        promtoolExprTest(dir, "monitor queries", series, "10m", Map.of(
+                state, Map.of(
+                        "{namespace=\"trading\",policy=\"momentum\",monitor=\"loss\"}", 2,
+                        "{namespace=\"trading\",policy=\"momentum\",monitor=\"rate\"}", 1,
+                        "{namespace=\"fx\",policy=\"carry\",monitor=\"position\"}", 0),
+                stops.replace("6h", "10m"), Map.of("{action=\"EmergencyStop\"}", 1, "{action=\"DeEscalate\"}", 0)));
+    }
+
+    /**
+     * promtool unit tests of PromQL expressions: the input series (YAML list items, interval 1m), and for each
+     * expression the samples (labels to value) it must give at {@code evalTime}.
+     */
+    static void promtoolExprTest(Path dir, String what, String series, String evalTime,
+            Map<String, Map<String, Integer>> expected) throws Exception {
+        StringBuilder test = new StringBuilder("rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
+                + "    input_series:\n").append(series).append("    promql_expr_test:\n");
+        for (var e : expected.entrySet()) {
+            test.append("      - expr: ").append(JSON.writeValueAsString(e.getKey())).append("\n        eval_time: ")
+                    .append(evalTime).append("\n        exp_samples:\n");
+            e.getValue().forEach((labels, value) -> test.append("          - labels: '").append(labels)
+                    .append("'\n            value: ").append(value).append('\n'));
+        }
+        Path file = dir.resolve(what.replaceAll("\\W", "_") + "_test.yaml");
+        Files.writeString(file, test);
+        Run run = run(Duration.ofMinutes(1), promtool(), "test", "rules", file.toString());
+        assertThat(run.exit()).as("promtool test rules on the %s:%n%s%s%n%s", what, run.out(), run.err(), test).isZero();
     }
 
     // ------------------------------------------------------------------------------------- contract checks
@@ -366,7 +440,9 @@ public class MonitoringAssetsTest {
                 "execution_safety_emergency_stop_latency_seconds_bucket", "execution_safety_transitions_total",
                 "execution_safety_pending_approvals", "execution_safety_circuit_breaker_open",
                 "execution_safety_guard_evaluations_total", "execution_safety_guard_duration_seconds_sum",
-                "execution_safety_kill_switch_blind", "execution_safety_leader", "up");
+                "execution_safety_kill_switch_blind", "execution_safety_leader", "up", "execution_safety_monitor_breached",
+                "execution_safety_monitor_no_data", "execution_safety_monitor_value", "execution_safety_monitor_threshold",
+                "execution_safety_monitor_breaches_total");
         assertThat(readBy.keySet()).as("Operator SDK series the dashboard reads").containsAll(List.of(
                 "reconciliations_started_total", "reconciliations_failure_total",
                 "reconciliations_execution_duration_seconds_bucket")).allMatch(n -> n.startsWith("execution_safety_")
