@@ -4,6 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,8 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 import org.awaitility.Awaitility;
@@ -85,6 +91,7 @@ class MonitorStopIT extends NamespacedTest {
     static final String LOSS = "trading_daily_loss_usd";
     static final String CONDITION = "MonitorsReporting";
     static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static GaugeExporter exporter;
     static PrometheusServer prometheus;
@@ -189,6 +196,9 @@ class MonitorStopIT extends NamespacedTest {
         assertThat(stopped.getStatus().emergencyStop.reason).contains("daily-loss");
         awaitEvent("MonitorBreached", "desk", "daily-loss");
         assertThat(deploymentReplicas("desk")).isZero();
+        assertThat(metric("execution_safety_monitor_breaches_total", "policy", "desk", "monitor", "daily-loss", "action", "EmergencyStop"))
+                .as("breaches_total of daily-loss, action EmergencyStop").hasValue(1.0);
+        assertThat(metric("execution_safety_monitor_threshold", "policy", "desk", "monitor", "daily-loss")).hasValue(100.0);
 
         // A trader (the namespace's edit role) removes the stop the operator set: the latch holds, nothing resumes.
         Users users = new Users(client, kubectl, ns).bind("tom", "edit");
@@ -299,6 +309,17 @@ class MonitorStopIT extends NamespacedTest {
         awaitPolicy("hold", "Live and Ready after the re-arm", p -> p.getStatus().mode == ExecutionMode.LIVE && PolicyTestSupport.ready(p)
                 && !ExecutionPolicyStatus.MonitorHold.active(p.getStatus()));
         awaitMonitor("hold", "reject-rate", "Ok");
+        assertThat(metric("execution_safety_monitor_breaches_total", "policy", "hold", "monitor", "reject-rate", "action", "DeEscalate"))
+                .as("breaches_total of reject-rate, action DeEscalate").hasValue(1.0);
+
+        // Out of Live (a Live policy cannot be deleted), then deleted: its monitor's gauges go. The contract says its series
+        // go; what the breach counter does is reported.
+        PolicyTestSupport.setMode(client, ns, "hold", ExecutionMode.DRY_RUN);
+        awaitPolicy("hold", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("hold").delete();
+        awaitGaugesGone("hold");
+        summary.add("  policy deleted: its monitor gauges gone; execution_safety_monitor_breaches_total{policy=hold} "
+                + metric("execution_safety_monitor_breaches_total", "policy", "hold"));
     }
 
     @Test
@@ -324,6 +345,8 @@ class MonitorStopIT extends NamespacedTest {
         Stop stop = breach("nodata", "nodata", 2, () -> exporter.remove(series));
         record("DryRun, series gone, onNoData Stop after 2", stop, 2);
         assertThat(annotation("nodata", STOP).orElseThrow()).as("the stop's reason").contains("position");
+        assertThat(metric("execution_safety_monitor_breaches_total", "policy", "nodata", "monitor", "position", "action", "NoDataStop"))
+                .as("breaches_total of position, action NoDataStop").hasValue(1.0);
         awaitPolicy("nodata", "EmergencyStopped", p -> p.getStatus().phase == Phase.EmergencyStopped);
     }
 
@@ -350,6 +373,13 @@ class MonitorStopIT extends NamespacedTest {
                         && PolicyTestSupport.get(client, ns, "typo").getStatus().phase != Phase.EmergencyStopped);
         summary.add("  unparsable query: MonitorsReporting False, " + condition.path("reason").asText() + ": "
                 + condition.path("message").asText());
+        assertThat(metric("execution_safety_monitor_no_data", "policy", "typo", "monitor", "broken-loss", "on_no_data", "Alert"))
+                .hasValue(1.0);
+        assertThat(metric("execution_safety_monitor_breached", "policy", "typo", "monitor", "broken-loss")).hasValue(0.0);
+
+        // The policy deleted: its monitor's series go with it.
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName("typo").delete();
+        awaitGaugesGone("typo");
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -475,6 +505,36 @@ class MonitorStopIT extends NamespacedTest {
                 .stream().filter(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
                         && policy.equals(e.getInvolvedObject().getName()) && e.getMessage() != null && e.getMessage().contains(monitor))
                 .findFirst().orElse(null), e -> true);
+    }
+
+    /**
+     * The operator's metric {@code name} (its /q/metrics) of this namespace whose labels include {@code labels} (pairs);
+     * empty when there is no such series, the sum when several match.
+     */
+    OptionalDouble metric(String name, String... labels) {
+        HttpResponse<String> r;
+        try {
+            r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + operator.httpPort() + "/q/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        List<String> wanted = new ArrayList<>(List.of("namespace=\"" + ns + "\""));
+        for (int i = 0; i < labels.length; i += 2) {
+            wanted.add(labels[i] + "=\"" + labels[i + 1] + "\"");
+        }
+        List<Double> values = r.body().lines().filter(l -> l.startsWith(name + "{") && wanted.stream().allMatch(l::contains))
+                .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).toList();
+        return values.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(values.stream().mapToDouble(Double::doubleValue).sum());
+    }
+
+    /** Until none of the monitor gauges of {@code policy} is exposed. */
+    void awaitGaugesGone(String policy) {
+        within(policy + ": its monitors' gauges removed", () -> Stream.of("value", "threshold", "breached", "no_data")
+                .allMatch(g -> metric("execution_safety_monitor_" + g, "policy", policy).isEmpty()) ? Boolean.TRUE : null, x -> true);
     }
 
     Optional<String> annotation(String policy, String key) {
