@@ -168,20 +168,13 @@ class MonitorStopIT extends NamespacedTest {
 
     @Test
     void aBreachOfADryRunMonitorStopsTheSystemWithinAScrapeAndAnEvaluationAndStaysLatched() throws Exception {
-        String series = series("desk");
-        exporter.set(series, 50);
-        awaitScraped(series, 50);
-        TradingSystem.deployment(client, ns, "desk", "desk", 2);
-        apply(processPolicy("desk", "DryRun", "{refs: [{kind: Deployment, name: desk}]}", """
-                monitors:
-                  - name: daily-loss
-                    query: 'max(%s)'
-                    comparison: GreaterThan
-                    threshold: 100
-                    modes: [DryRun]
-                """.formatted(series)));
-        startOperator();
-        awaitPolicy("desk", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        String series = scraped("desk", 50);
+        dryRunSystem("desk", "", """
+                name: daily-loss
+                query: 'max(%s)'
+                comparison: GreaterThan
+                threshold: 100
+                modes: [DryRun]""".formatted(series));
         awaitMonitor("desk", "daily-loss", "Ok");
         awaitCondition("desk", "True", null);
 
@@ -221,20 +214,12 @@ class MonitorStopIT extends NamespacedTest {
 
     @Test
     void aBreachOfALiveMonitorStopsTheLiveSystem() throws Exception {
-        String series = series("live");
-        exporter.set(series, 20);
-        awaitScraped(series, 20);
-        TradingSystem.deployment(client, ns, "live", "live", 2);
-        apply(processPolicy("live", "DryRun", "{refs: [{kind: Deployment, name: live}]}", """
-                approval: {requiredForLive: 0}
-                monitors:
-                  - name: order-rate
-                    query: 'max(%s)'
-                    comparison: GreaterThanOrEqual
-                    threshold: 40
-                """.formatted(series)));
-        startOperator();
-        awaitPolicy("live", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        String series = scraped("live", 20);
+        dryRunSystem("live", "approval: {requiredForLive: 0}", """
+                name: order-rate
+                query: 'max(%s)'
+                comparison: GreaterThanOrEqual
+                threshold: 40""".formatted(series));
         // modes defaults to [Live]: in DryRun the monitor is not evaluated.
         awaitMonitor("live", "order-rate", "NotEvaluated");
         awaitCondition("live", "Unknown", null);
@@ -250,21 +235,13 @@ class MonitorStopIT extends NamespacedTest {
 
     @Test
     void aDeEscalateMonitorHoldsALiveSystemInDryRunWithoutAStop() throws Exception {
-        String series = series("hold");
-        exporter.set(series, 0.05);
-        awaitScraped(series, 0.05);
-        TradingSystem.deployment(client, ns, "hold", "hold", 2);
-        apply(processPolicy("hold", "DryRun", "{refs: [{kind: Deployment, name: hold}]}", """
-                approval: {requiredForLive: 0}
-                monitors:
-                  - name: reject-rate
-                    query: 'max(%s)'
-                    comparison: GreaterThan
-                    threshold: 0.2
-                    action: DeEscalate
-                """.formatted(series)));
-        startOperator();
-        awaitPolicy("hold", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        String series = scraped("hold", 0.05);
+        dryRunSystem("hold", "approval: {requiredForLive: 0}", """
+                name: reject-rate
+                query: 'max(%s)'
+                comparison: GreaterThan
+                threshold: 0.2
+                action: DeEscalate""".formatted(series));
         PolicyTestSupport.setMode(client, ns, "hold", ExecutionMode.LIVE);
         awaitPolicy("hold", "Live and Ready", p -> p.getStatus().mode == ExecutionMode.LIVE && PolicyTestSupport.ready(p));
         awaitMonitor("hold", "reject-rate", "Ok");
@@ -324,21 +301,14 @@ class MonitorStopIT extends NamespacedTest {
 
     @Test
     void aSeriesThatDisappearsStopsAMonitorWithOnNoDataStopAfterTwoEvaluations() throws Exception {
-        String series = series("nodata");
-        exporter.set(series, 10);
-        awaitScraped(series, 10);
-        TradingSystem.deployment(client, ns, "nodata", "nodata", 2);
-        apply(processPolicy("nodata", "DryRun", "{refs: [{kind: Deployment, name: nodata}]}", """
-                monitors:
-                  - name: position
-                    query: 'max(%s)'
-                    comparison: GreaterThan
-                    threshold: 100
-                    modes: [DryRun]
-                    onNoData: {action: Stop, failuresBeforeStop: 2}
-                """.formatted(series)));
-        startOperator();
-        awaitPolicy("nodata", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        String series = scraped("nodata", 10);
+        dryRunSystem("nodata", "", """
+                name: position
+                query: 'max(%s)'
+                comparison: GreaterThan
+                threshold: 100
+                modes: [DryRun]
+                onNoData: {action: Stop, failuresBeforeStop: 2}""".formatted(series));
         awaitMonitor("nodata", "position", "Ok");
 
         // The stale marker at the next scrape, then two evaluations without a reading.
@@ -352,17 +322,12 @@ class MonitorStopIT extends NamespacedTest {
 
     @Test
     void aQueryThatDoesNotParseIsReportedAndStopsNothing() throws Exception {
-        TradingSystem.deployment(client, ns, "typo", "typo", 2);
-        apply(processPolicy("typo", "DryRun", "{refs: [{kind: Deployment, name: typo}]}", """
-                monitors:
-                  - name: broken-loss
-                    query: 'max(%s{desk="typo"}'
-                    comparison: GreaterThan
-                    threshold: 100
-                    modes: [DryRun]
-                """.formatted(LOSS)));
-        startOperator();
-        awaitPolicy("typo", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+        dryRunSystem("typo", "", """
+                name: broken-loss
+                query: 'max(%s{desk="typo"}'
+                comparison: GreaterThan
+                threshold: 100
+                modes: [DryRun]""".formatted(LOSS));
         JsonNode condition = awaitCondition("typo", "False", "MonitorNoData");
         assertThat(condition.path("message").asText()).as("MonitorsReporting %s", condition).contains("broken-loss");
         awaitMonitor("typo", "broken-loss", "NoData");
@@ -435,6 +400,27 @@ class MonitorStopIT extends NamespacedTest {
                 + " -> replicas 0 %s".formatted(ms(s.toReplicasZero()));
         System.out.println("MonitorStopIT" + line);
         summary.add(line);
+    }
+
+    /**
+     * A trading system {@code name} (a Deployment of two pods) under a DryRun policy of that name with {@code extra} in
+     * its spec and one monitor ({@code monitor}: its fields, one a line), the operator started: DryRun and Ready.
+     */
+    void dryRunSystem(String name, String extra, String monitor) {
+        TradingSystem.deployment(client, ns, name, name, 2);
+        String item = monitor.strip().lines().map(l -> "    " + l).collect(java.util.stream.Collectors.joining("\n"));
+        apply(processPolicy(name, "DryRun", "{refs: [{kind: Deployment, name: " + name + "}]}",
+                (extra.isEmpty() ? "" : extra + "\n") + "monitors:\n  - " + item.substring(4) + "\n"));
+        startOperator();
+        awaitPolicy(name, "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
+    }
+
+    /** The series of desk {@code desk} set to {@code value}, and Prometheus serving it: a monitor reads it at once. */
+    String scraped(String desk, double value) {
+        String series = series(desk);
+        exporter.set(series, value);
+        awaitScraped(series, value);
+        return series;
     }
 
     void startOperator() {
