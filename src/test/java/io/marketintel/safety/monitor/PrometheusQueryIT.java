@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,8 +13,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,15 +21,14 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
-import com.sun.net.httpserver.HttpServer;
-
+import io.marketintel.safety.testing.GaugeExporter;
 import io.marketintel.safety.testing.Listeners;
+import io.marketintel.safety.testing.PrometheusServer;
 
 /**
- * {@link PrometheusQuery} against a real Prometheus ({@code /usr/bin/prometheus}, Debian's {@code prometheus}
- * package, 2.42 when written) scraping, every second, a loopback exporter whose value the test sets. Proves what the
+ * {@link PrometheusQuery} against a real Prometheus ({@link PrometheusServer}: Debian's {@code prometheus} package, 2.42
+ * when written) scraping, every second, a loopback exporter whose value the test sets ({@link GaugeExporter}). Proves what the
  * client makes of Prometheus' own answers: a scraped value, a change (the time until a query sees it is measured and
  * written to {@code target/prometheus-query/summary.txt}), an aggregate, one sample per series, NaN and +Inf as
  * exposed, a missing series, a query that does not parse, a range vector, and a Prometheus that is gone. No Kubernetes.
@@ -43,81 +36,37 @@ import io.marketintel.safety.testing.Listeners;
 @Timeout(120)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PrometheusQueryIT {
-    static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
     static final Path OUT = Path.of("target", "prometheus-query");
     static final String MOMENTUM = "trading_daily_loss_usd{strategy=\"momentum\"}";
     static final int CHANGES = 5;
 
-    @TempDir
-    static Path tsdb;
-    static HttpServer exporter;
-    static Process prometheus;
+    static GaugeExporter exporter;
+    static PrometheusServer prometheus;
     static PrometheusQuery query;
     static String url;
-    /** The momentum strategy's daily loss, as the exporter shows it; the carry strategy's stays at 10. */
-    static final AtomicReference<String> momentum = new AtomicReference<>("1234.5");
-    /** The value a change set, and when a scrape first served it (System.nanoTime), 0 until then. */
-    static final AtomicReference<String> changedTo = new AtomicReference<>("");
-    static final AtomicLong firstScrapeOfChange = new AtomicLong();
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Files.isExecutable(PROMETHEUS))
-                .as("%s is missing: this test needs a real Prometheus; install Debian's prometheus package"
-                        + " (apt-get install -y prometheus, as .ci/run does; the service it installs may stay stopped)", PROMETHEUS)
-                .isTrue();
-        Files.createDirectories(OUT);
-        exporter = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        exporter.createContext("/metrics", ex -> {
-            String value = momentum.get();
-            byte[] body = ("# HELP trading_daily_loss_usd Loss of the trading day so far, per strategy.\n"
-                    + "# TYPE trading_daily_loss_usd gauge\n"
-                    + MOMENTUM + " " + value + "\n"
-                    + "trading_daily_loss_usd{strategy=\"carry\"} 10\n"
-                    + "# TYPE trading_fill_ratio gauge\n"
-                    + "trading_fill_ratio{strategy=\"momentum\"} NaN\n"
-                    + "# TYPE trading_order_limit gauge\n"
-                    + "trading_order_limit{strategy=\"momentum\"} +Inf\n").getBytes(StandardCharsets.UTF_8);
-            if (value.equals(changedTo.get())) {
-                firstScrapeOfChange.compareAndSet(0, System.nanoTime());
-            }
-            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        exporter.start();
-
-        int port = Listeners.freeLoopbackPort();
-        Path config = tsdb.resolve("prometheus.yml");
-        Files.writeString(config, """
-                global:
-                  scrape_interval: 1s
-                  scrape_timeout: 1s
-                  evaluation_interval: 1s
-                scrape_configs:
-                  - job_name: trading
-                    static_configs:
-                      - targets: ['127.0.0.1:%d']
-                """.formatted(exporter.getAddress().getPort()));
-        prometheus = new ProcessBuilder(PROMETHEUS.toString(), "--config.file=" + config, "--storage.tsdb.path=" + tsdb.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
-                .redirectErrorStream(true).redirectOutput(OUT.resolve("prometheus.log").toFile()).start();
-        url = "http://127.0.0.1:" + port;
+        PrometheusServer.binary(); // fails (never skips) at once, saying how to install it
+        exporter = GaugeExporter.start().help("trading_daily_loss_usd", "Loss of the trading day so far, per strategy.");
+        // The momentum strategy's daily loss, which the test changes; the carry strategy's stays at 10.
+        exporter.set(MOMENTUM, "1234.5");
+        exporter.set("trading_daily_loss_usd{strategy=\"carry\"}", "10");
+        exporter.set("trading_fill_ratio{strategy=\"momentum\"}", "NaN");
+        exporter.set("trading_order_limit{strategy=\"momentum\"}", "+Inf");
+        prometheus = PrometheusServer.config().scrapeInterval(Duration.ofSeconds(1)).logLevel("warn")
+                .job("trading", exporter.target()).start(OUT);
+        url = prometheus.url();
         query = new PrometheusQuery(PrometheusEndpoint.of(URI.create(url), Duration.ofSeconds(5)));
     }
 
     @AfterAll
-    static void stop() throws InterruptedException {
-        if (prometheus != null && prometheus.isAlive()) {
-            prometheus.destroy();
-            if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
-                prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+    static void stop() {
+        if (prometheus != null) {
+            prometheus.close();
         }
         if (exporter != null) {
-            exporter.stop(0);
+            exporter.close();
         }
     }
 
@@ -133,7 +82,7 @@ class PrometheusQueryIT {
     @Test
     @Order(1)
     void theScrapedValueIsReadAtTheTimeOfItsScrape() {
-        await("Prometheus serves the exporter's value (log: " + OUT.resolve("prometheus.log") + ")").atMost(Duration.ofSeconds(30))
+        await("Prometheus serves the exporter's value (log: " + prometheus.log() + ")").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200)).until(() -> read(MOMENTUM) instanceof Reading.Samples s && s.samples().size() == 1
                         && s.samples().get(0).value() == 1234.5);
         Instant now = Instant.now();
@@ -151,19 +100,17 @@ class PrometheusQueryIT {
         List<Long> scrapeToQuery = new ArrayList<>();
         for (int i = 1; i <= CHANGES; i++) {
             double next = 2000 + i * 111.25;
-            firstScrapeOfChange.set(0);
-            changedTo.set(Double.toString(next));
-            long changed = System.nanoTime();
-            momentum.set(changedTo.get());
+            GaugeExporter.Change change = exporter.set(MOMENTUM, next);
             await().atMost(Duration.ofSeconds(15)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(25))
                     .until(() -> values(read(MOMENTUM)).equals(List.of(next)));
             long seen = System.nanoTime();
-            changeToQuery.add(TimeUnit.NANOSECONDS.toMillis(seen - changed));
-            changeToScrape.add(TimeUnit.NANOSECONDS.toMillis(firstScrapeOfChange.get() - changed));
-            scrapeToQuery.add(TimeUnit.NANOSECONDS.toMillis(seen - firstScrapeOfChange.get()));
+            long scraped = exporter.firstScrapeOf(change).orElseThrow();
+            changeToQuery.add(TimeUnit.NANOSECONDS.toMillis(seen - change.nanos()));
+            changeToScrape.add(TimeUnit.NANOSECONDS.toMillis(scraped - change.nanos()));
+            scrapeToQuery.add(TimeUnit.NANOSECONDS.toMillis(seen - scraped));
         }
         String summary = "PrometheusQueryIT: " + CHANGES + " changes of the exporter's value, Prometheus "
-                + version() + ", scrape_interval 1s, polled every 25 ms\n"
+                + PrometheusServer.version().replace("prometheus, version ", "") + ", scrape_interval 1s, polled every 25 ms\n"
                 + "  change -> first scrape that served it (ms): " + changeToScrape
                 + " (after the first, each change follows a scrape closely: the previous one was seen just after it)\n"
                 + "  that scrape -> first query that returned it (ms): " + scrapeToQuery + " (median " + median(scrapeToQuery) + ", max "
@@ -220,23 +167,8 @@ class PrometheusQueryIT {
     @Test
     @Order(8)
     void aPrometheusThatIsGoneIsConnectionRefused() throws InterruptedException {
-        prometheus.destroy();
-        assertThat(prometheus.waitFor(30, TimeUnit.SECONDS)).as("Prometheus stops on SIGTERM").isTrue();
+        assertThat(prometheus.stop()).as("Prometheus stops on SIGTERM").isTrue();
         assertThat(read(MOMENTUM)).isEqualTo(new Reading.Failed("Prometheus at " + url + ": connection refused"));
-    }
-
-    static String version() {
-        try {
-            Process p = new ProcessBuilder(PROMETHEUS.toString(), "--version").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(10, TimeUnit.SECONDS);
-            return out.lines().findFirst().orElse("?").replace("prometheus, version ", "");
-        } catch (IOException e) {
-            return "?";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "?";
-        }
     }
 
     static long median(List<Long> values) {

@@ -6,38 +6,32 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-
-import org.awaitility.Awaitility;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 
 import io.marketintel.safety.testing.Listeners;
-import com.sun.net.httpserver.HttpServer;
+import io.marketintel.safety.testing.LoopbackDaemon;
+import io.marketintel.safety.testing.PrometheusServer;
 
 /**
  * The alert path outside the operator, as a site runs it: Debian's Prometheus scraping the operator's {@code /q/metrics}
  * and evaluating a rules file, Debian's Alertmanager routing what fires to a webhook, and the webhook itself, a JDK HTTP
  * server in the test that records every alert of every notification with the time it arrived. Everything listens on
- * loopback; the two daemons are this JVM's children and are ended by {@link #close()}. Their configuration and logs
- * are written to {@code dir} (read them when a test fails); their storage is a temporary directory, deleted at the end.
+ * loopback; the two daemons are this JVM's children ({@link PrometheusServer}, {@link LoopbackDaemon}) and are ended by
+ * {@link #close()}. Their configuration and logs are written to {@code dir} (read them when a test fails); their storage
+ * is there too, deleted at the end.
  */
 final class AlertPath implements AutoCloseable {
     static final String PROMETHEUS = "prometheus";
@@ -62,23 +56,19 @@ final class AlertPath implements AutoCloseable {
     }
 
     private final Path dir;
-    private final Path storage;
-    private final List<Process> daemons = new ArrayList<>();
     private final List<Received> received = new CopyOnWriteArrayList<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private HttpServer webhook;
-    private int prometheusPort;
+    private LoopbackDaemon alertmanager;
+    private PrometheusServer prometheus;
     private int alertmanagerPort;
 
-    private AlertPath(Path dir) throws IOException {
+    private AlertPath(Path dir) {
         this.dir = dir;
-        this.storage = Files.createTempDirectory("alert-path-");
     }
 
     /** The binary named {@code name} on PATH; an AssertionError that names the packages when it is missing (tests fail, never skip). */
     static Path binary(String name) {
-        return MonitoringAssetsTest.onPath(name).map(Path::of)
-                .orElseThrow(() -> new AssertionError(name + " not found on PATH: " + INSTALL));
+        return LoopbackDaemon.binary(name, INSTALL);
     }
 
     /**
@@ -87,14 +77,16 @@ final class AlertPath implements AutoCloseable {
      * {@code metricsTarget} (host:port) as job {@code job} every second.
      */
     static AlertPath start(Path dir, Path rules, String job, String metricsTarget) throws Exception {
-        Path prometheus = binary(PROMETHEUS);
+        binary(PROMETHEUS);
         Path alertmanager = binary(ALERTMANAGER);
         Files.createDirectories(dir);
         AlertPath path = new AlertPath(dir);
         try {
             path.startWebhook();
             path.startAlertmanager(alertmanager);
-            path.startPrometheus(prometheus, rules, job, metricsTarget);
+            // honor_labels: the operator's own namespace label (the policy's) wins, as the chart's ServiceMonitor has it.
+            path.prometheus = PrometheusServer.config().scrapeInterval(Duration.ofSeconds(1)).evaluationInterval(Duration.ofSeconds(1))
+                    .rules(rules).alertmanager(path.alertmanagerTarget()).job(job, "/q/metrics", true, metricsTarget).start(dir);
             return path;
         } catch (Exception | Error e) {
             path.close();
@@ -132,7 +124,8 @@ final class AlertPath implements AutoCloseable {
     }
 
     private void startAlertmanager(Path binary) throws Exception {
-        alertmanagerPort = Listeners.freeLoopbackPort();
+        int port = Listeners.freeLoopbackPort();
+        alertmanagerPort = port;
         Path config = dir.resolve("alertmanager.yml");
         // group_by '...': every alert is a group of its own. group_wait 0s and group_interval 1s: a new alert is sent at
         // once and a change (resolved) within a second, so what is measured is Prometheus and the operator, not batching.
@@ -149,54 +142,23 @@ final class AlertPath implements AutoCloseable {
                       - url: http://127.0.0.1:%d/alerts
                         send_resolved: true
                 """.formatted(webhook.getAddress().getPort()));
-        daemons.add(new ProcessBuilder(binary.toString(), "--config.file=" + config,
-                "--storage.path=" + storage.resolve("alertmanager"),
-                "--web.listen-address=127.0.0.1:" + alertmanagerPort,
+        Path storage = dir.resolve("alertmanager-data");
+        LoopbackDaemon.deleteTree(storage);
+        alertmanager = LoopbackDaemon.start("Alertmanager", List.of(binary.toString(), "--config.file=" + config,
+                "--storage.path=" + storage,
+                "--web.listen-address=127.0.0.1:" + port,
                 "--cluster.listen-address=", // no gossip: a single instance, and no port beyond loopback
-                "--log.level=debug")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.log").toFile()).start());
-        awaitReady("Alertmanager", alertmanagerPort, dir.resolve("alertmanager.log"));
+                "--log.level=debug"), dir.resolve("alertmanager.log"), URI.create("http://127.0.0.1:" + port + "/-/ready"),
+                PrometheusServer.READY_DEADLINE);
     }
 
-    private void startPrometheus(Path binary, Path rules, String job, String target) throws Exception {
-        prometheusPort = Listeners.freeLoopbackPort();
-        Path config = dir.resolve("prometheus.yml");
-        // honor_labels: the operator's own namespace label (the policy's) wins, as the chart's ServiceMonitor has it.
-        Files.writeString(config, """
-                global:
-                  scrape_interval: 1s
-                  scrape_timeout: 1s
-                  evaluation_interval: 1s
-                rule_files: ['%s']
-                alerting:
-                  alertmanagers:
-                    - static_configs: [{targets: ['127.0.0.1:%d']}]
-                scrape_configs:
-                  - job_name: %s
-                    honor_labels: true
-                    metrics_path: /q/metrics
-                    static_configs: [{targets: ['%s']}]
-                """.formatted(rules.toAbsolutePath(), alertmanagerPort, job, target));
-        daemons.add(new ProcessBuilder(binary.toString(), "--config.file=" + config,
-                "--storage.tsdb.path=" + storage.resolve("prometheus"),
-                "--web.listen-address=127.0.0.1:" + prometheusPort)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start());
-        awaitReady("Prometheus", prometheusPort, dir.resolve("prometheus.log"));
+    private String alertmanagerTarget() {
+        return "127.0.0.1:" + alertmanagerPort;
     }
-
-    private void awaitReady(String what, int port, Path log) {
-        Process process = daemons.get(daemons.size() - 1);
-        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready")).timeout(Duration.ofSeconds(5)).build();
-        Awaitility.await(what + " ready on 127.0.0.1:" + port + " (log " + log + ")").atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .failFast(what + " exited; log " + log, () -> !process.isAlive())
-                .until(() -> http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-    }
-
 
     /** The process ids of Alertmanager and Prometheus. */
     List<Long> pids() {
-        return daemons.stream().map(Process::pid).toList();
+        return List.of(alertmanager.pid(), prometheus.pid());
     }
 
     /** Every alert the webhook received so far, in order of arrival. */
@@ -213,9 +175,7 @@ final class AlertPath implements AutoCloseable {
 
     /** GET on Prometheus' HTTP API ({@code /api/v1/...}), parsed. */
     JsonNode prometheusApi(String pathAndQuery) throws Exception {
-        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + prometheusPort + pathAndQuery))
-                .timeout(Duration.ofSeconds(10)).build();
-        return JSON.readTree(http.send(get, HttpResponse.BodyHandlers.ofString()).body());
+        return prometheus.api(pathAndQuery);
     }
 
     /** Prometheus' own view of its alerts (pending and firing), for a failure message. */
@@ -229,44 +189,24 @@ final class AlertPath implements AutoCloseable {
 
     /** The version line each daemon prints. */
     static String versions() {
-        return Stream.of(PROMETHEUS, ALERTMANAGER).map(name -> {
-            try {
-                Process p = new ProcessBuilder(binary(name).toString(), "--version").redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), UTF_8);
-                p.waitFor(10, TimeUnit.SECONDS);
-                return out.lines().findFirst().orElse(name);
-            } catch (IOException e) {
-                return name + ": " + e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return name;
-            }
-        }).reduce((a, b) -> a + "; " + b).orElse("");
+        return LoopbackDaemon.version(binary(PROMETHEUS)) + "; " + LoopbackDaemon.version(binary(ALERTMANAGER));
     }
 
     /** Ends Prometheus, then Alertmanager (SIGTERM, SIGKILL after 10 s), then the webhook; deletes their storage. */
     @Override
     public void close() {
-        for (int i = daemons.size() - 1; i >= 0; i--) {
-            Process p = daemons.get(i);
-            p.destroy();
-            try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                p.destroyForcibly();
-                Thread.currentThread().interrupt();
+        try {
+            if (prometheus != null) {
+                prometheus.close();
             }
-        }
-        if (webhook != null) {
-            webhook.stop(0);
-        }
-        try (Stream<Path> files = Files.walk(storage)) {
-            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException e) {
-            // a temporary directory left behind is harmless
+            if (alertmanager != null) {
+                alertmanager.close();
+            }
+        } finally {
+            if (webhook != null) {
+                webhook.stop(0);
+            }
+            LoopbackDaemon.deleteTree(dir.resolve("alertmanager-data"));
         }
     }
 }

@@ -76,29 +76,40 @@ public final class PolicyTestSupport {
     }
 
     /**
-     * Sets {@code ExecutionSafety/global} {@code spec.allowedDestinations} to {@code json} (a JSON list), creating the
-     * singleton if it does not exist, as a cluster administrator would; closing the result puts back the list that was
-     * there (or deletes the singleton this made). Merge patches without a resourceVersion: they cannot conflict with
-     * the operator's status writes or another writer of the singleton's other fields.
+     * Sets {@code ExecutionSafety/global} {@code spec.allowedDestinations} to {@code json} (a JSON list), as
+     * {@link #setGlobal} does.
      */
     public static AutoCloseable allowDestinations(KubernetesClient client, Kubectl kubectl, String json) {
+        return setGlobal(client, kubectl, "allowedDestinations", json);
+    }
+
+    /**
+     * Sets the field {@code field} of {@code ExecutionSafety/global}'s spec to {@code json}, creating the singleton if it
+     * does not exist, as a cluster administrator would; closing the result puts back what was there (or deletes the
+     * singleton this made). Merge patches without a resourceVersion: they cannot conflict with the operator's status
+     * writes or another writer of the singleton's other fields. The field is read as JSON, so a field the API types do not
+     * know yet (a CRD ahead of this code, or behind it) is put back as it was.
+     */
+    public static AutoCloseable setGlobal(KubernetesClient client, Kubectl kubectl, String field, String json) {
         boolean existed = ensureGlobal(client, kubectl);
-        var global = client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
-        String before = global == null || global.getSpec() == null || global.getSpec().allowedDestinations == null ? "null"
-                : client.getKubernetesSerialization().asJson(global.getSpec().allowedDestinations);
-        patchDestinations(kubectl, json);
+        var global = client.genericKubernetesResources("safety.marketintel.io/v1alpha1", "ExecutionSafety")
+                .withName(ExecutionSafety.SINGLETON_NAME).get();
+        Object spec = global == null ? null : global.getAdditionalProperties().get("spec");
+        Object value = spec instanceof java.util.Map<?, ?> m ? m.get(field) : null;
+        String before = value == null ? "null" : client.getKubernetesSerialization().asJson(value);
+        patchGlobal(kubectl, field, json);
         return () -> {
             if (existed) {
-                patchDestinations(kubectl, before);
+                patchGlobal(kubectl, field, before);
             } else {
                 kubectl.run("delete", "executionsafety", ExecutionSafety.SINGLETON_NAME, "--ignore-not-found");
             }
         };
     }
 
-    private static void patchDestinations(Kubectl kubectl, String json) {
+    private static void patchGlobal(Kubectl kubectl, String field, String json) {
         Kubectl.Result patched = kubectl.run("patch", "executionsafety", ExecutionSafety.SINGLETON_NAME, "--type=merge",
-                "-p", "{\"spec\":{\"allowedDestinations\":" + json + "}}");
+                "-p", "{\"spec\":{\"" + field + "\":" + json + "}}");
         assertThat(patched.exitCode()).as(patched.output()).isZero();
     }
 }

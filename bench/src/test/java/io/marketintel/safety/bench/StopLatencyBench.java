@@ -993,13 +993,7 @@ public final class StopLatencyBench {
      */
     static void figures(Figures f, int n, String workloads, String method, Metric metric, Series s, Series operator) {
         Map<String, Object> at = Figures.params("size", n, "workloads", workloads, "method", method);
-        f.add(metric.key, Figures.with(at, "stat", "runs"), s.count(), "count");
-        f.add(metric.key, Figures.with(at, "stat", "timeouts"), s.timeouts, "count");
-        ms(f, metric.key, Figures.with(at, "stat", "first"), s.first);
-        for (double q : new double[] { 0, 0.5, 0.95, 0.99, 1 }) {
-            String stat = q == 0 ? "min" : q == 1 ? "max" : "p" + Math.round(q * 100);
-            ms(f, metric.key, Figures.with(at, "stat", stat), s.p(q));
-        }
+        stats(f, metric.key, at, s);
         if (operator != null && operator.count() > 0 && s.count() > 0) {
             for (double q : new double[] { 0.5, 0.99 }) {
                 double base = s.p(q), op = operator.p(q);
@@ -1007,6 +1001,21 @@ public final class StopLatencyBench {
                     f.add(metric.key, Figures.with(at, "stat", "ratio-p" + Math.round(q * 100)), base / op, "x");
                 }
             }
+        }
+    }
+
+    /**
+     * A series' figures named {@code name} with {@code at} and {@code stat}: {@code runs} and {@code timeouts} (count),
+     * {@code first}, {@code min}, {@code p50}, {@code p95}, {@code p99}, {@code max} (ms; null with note "timeout" where a
+     * table prints timeout, left out where it prints "-").
+     */
+    static void stats(Figures f, String name, Map<String, Object> at, Series s) {
+        f.add(name, Figures.with(at, "stat", "runs"), s.count(), "count");
+        f.add(name, Figures.with(at, "stat", "timeouts"), s.timeouts, "count");
+        ms(f, name, Figures.with(at, "stat", "first"), s.first);
+        for (double q : new double[] { 0, 0.5, 0.95, 0.99, 1 }) {
+            String stat = q == 0 ? "min" : q == 1 ? "max" : "p" + Math.round(q * 100);
+            ms(f, name, Figures.with(at, "stat", stat), s.p(q));
         }
     }
 
