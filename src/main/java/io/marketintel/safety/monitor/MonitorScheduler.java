@@ -212,7 +212,7 @@ public class MonitorScheduler {
             if (!present.contains(uid)) {
                 Map<String, Tracked> gone = tracked.remove(uid);
                 deEscalations.remove(uid);
-                gone.values().forEach(t -> metrics.forget(t.namespace, t.policy, t.declared.rule().name()));
+                gone.values().forEach(t -> metrics.removed(t.namespace, t.policy, t.declared.rule().name()));
             }
         }
         return interval;
@@ -270,7 +270,7 @@ public class MonitorScheduler {
             if (d == null || !d.equals(mine.get(n).declared)) {
                 // Removed or changed: a changed monitor starts over (its for runs from its first evaluation).
                 mine.remove(n);
-                metrics.forget(ns, name, n);
+                metrics.removed(ns, name, n);
             }
         }
         List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
@@ -477,7 +477,7 @@ public class MonitorScheduler {
     }
 
     private void forgetAll() {
-        tracked.forEach((uid, mine) -> mine.values().forEach(t -> metrics.forget(t.namespace, t.policy, t.declared.rule().name())));
+        tracked.forEach((uid, mine) -> mine.values().forEach(t -> metrics.removed(t.namespace, t.policy, t.declared.rule().name())));
         tracked.clear();
         deEscalations.clear();
     }

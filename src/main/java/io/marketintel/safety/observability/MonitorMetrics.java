@@ -76,12 +76,19 @@ public class MonitorMetrics {
         return evaluation;
     }
 
-    /** The monitor is gone (removed from its policy, the policy deleted, this replica not leading): its gauges go. */
+    /** The monitor is not evaluated now (its policy is in none of its modes): its gauges go, its breach count stays. */
     public void forget(String namespace, String policy, String monitor) {
         Series s = monitors.remove(key(namespace, policy, monitor));
         if (s != null) {
             s.ids.forEach(registry::remove);
         }
+    }
+
+    /** The monitor is gone (removed from its policy, the policy deleted, this replica not leading): every series goes. */
+    public void removed(String namespace, String policy, String monitor) {
+        forget(namespace, policy, monitor);
+        registry.find("execution.safety.monitor.breaches").tags("namespace", namespace, "policy", policy, "monitor", monitor)
+                .counters().forEach(registry::remove);
     }
 
     private Series register(String namespace, String policy, String monitor, String onNoData) {
