@@ -295,8 +295,9 @@ class MonitorStopIT extends NamespacedTest {
         awaitPolicy("hold", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("hold").delete();
         awaitGaugesGone("hold");
-        summary.add("  policy deleted: its monitor gauges gone; execution_safety_monitor_breaches_total{policy=hold} "
-                + metric("execution_safety_monitor_breaches_total", "policy", "hold"));
+        OptionalDouble breaches = metric("execution_safety_monitor_breaches_total", "policy", "hold");
+        summary.add("  policy deleted: its monitor gauges gone; execution_safety_monitor_breaches_total{policy=\"hold\"} "
+                + (breaches.isPresent() ? "still exposed (" + breaches.getAsDouble() + ")" : "gone too"));
     }
 
     @Test
