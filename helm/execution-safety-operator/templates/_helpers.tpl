@@ -81,3 +81,42 @@ quarkus.operator-sdk.controllers.executionpolicy.namespaces: a comma list, or JO
   name: {{ include "execution-safety-operator.serviceAccountName" . }}
   namespace: {{ .Release.Namespace }}
 {{- end }}
+
+{{/*
+Refuses shard values the schema cannot: shards together with watchNamespaces, two shards of one name, a namespace
+in two shards (each namespace's policies must have exactly one owner). Renders nothing.
+*/}}
+{{- define "execution-safety-operator.checkShards" -}}
+{{- if .Values.shards }}
+{{- if .Values.watchNamespaces }}
+{{- fail "shards and watchNamespaces are exclusive: with shards, the namespaces governed are the shards' (shards[].namespaces); set watchNamespaces=[]" }}
+{{- end }}
+{{- $names := dict }}
+{{- $owner := dict }}
+{{- range $shard := .Values.shards }}
+{{- if hasKey $names $shard.name }}
+{{- fail (printf "shards: two shards are named %q (shards[].name must be unique: it names the shard's Deployment and Lease)" $shard.name) }}
+{{- end }}
+{{- $_ := set $names $shard.name true }}
+{{- range $ns := $shard.namespaces }}
+{{- if hasKey $owner $ns }}
+{{- fail (printf "shards: namespace %q is in shards %q and %q (a namespace's policies must have exactly one shard)" $ns (get $owner $ns) $shard.name) }}
+{{- end }}
+{{- $_ := set $owner $ns $shard.name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Every namespace governed by this release, as a list: watchNamespaces, or the shards' namespaces (empty: all). */}}
+{{- define "execution-safety-operator.governedNamespaces" -}}
+{{- $all := list }}
+{{- if .Values.shards }}
+{{- range .Values.shards }}
+{{- $all = concat $all .namespaces }}
+{{- end }}
+{{- else }}
+{{- $all = .Values.watchNamespaces }}
+{{- end }}
+{{- toJson (uniq $all) }}
+{{- end }}

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -38,6 +39,12 @@ import io.quarkus.runtime.StartupEvent;
  * the object is read once more from the API server, so a cache that has not caught up with the last write does
  * not count a stop twice). Only the leader writes, with server-side apply of the status subresource (RBAC:
  * {@code patch} on {@code executionsafeties/status}, nothing else).
+ * <p>
+ * {@code execution-safety.cluster-status.enabled=false} turns the writer off. A sharded install (the chart's
+ * {@code shards}) sets it on every shard but the first: each shard sees only its own namespaces' policies, and two
+ * leaders writing what each sees would overwrite each other every second (and count a new cluster epoch whenever
+ * one shard's policies were all re-armed before another's). The status then counts the first shard's policies only;
+ * each policy's own {@code status.emergencyStop} is complete in every shard.
  */
 @ApplicationScoped
 public class ClusterStatus {
@@ -49,19 +56,27 @@ public class ClusterStatus {
     private final Leadership leadership;
     private final Clock clock;
     private final KubernetesSerialization serialization;
+    private final boolean enabled;
     private ScheduledExecutorService timer;
     private volatile String lastFailure;
 
     public ClusterStatus(KubernetesClient client, StopWatcher stopWatcher, Leadership leadership, Clock clock,
-            KubernetesSerialization serialization) {
+            KubernetesSerialization serialization,
+            @ConfigProperty(name = "execution-safety.cluster-status.enabled", defaultValue = "true") boolean enabled) {
         this.client = client;
         this.stopWatcher = stopWatcher;
         this.leadership = leadership;
         this.clock = clock;
         this.serialization = serialization;
+        this.enabled = enabled;
     }
 
     void onStart(@Observes StartupEvent event) {
+        if (!enabled) {
+            LOG.infof("the status of ExecutionSafety/%s is written by another shard (execution-safety.cluster-status.enabled=false)",
+                    ExecutionSafety.SINGLETON_NAME);
+            return;
+        }
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cluster-status");
             t.setDaemon(true);

@@ -85,6 +85,25 @@ class ChartServerDryRunIT extends NamespacedTest {
         assertThat(roleBindings).extracting(o -> o.path("metadata").path("namespace").asText()).contains(trading, research);
     }
 
+    /** Issue 22, item 6: a sharded install (one Deployment, Lease and budget per shard) passes as the default one does. */
+    @Test
+    void shardsPassServerSideDryRun() {
+        restricted(ns);
+        String deskA = Namespaces.create(client, "desk-a");
+        String deskB = Namespaces.create(client, "desk-b");
+        String rendered = Helm.template("eso", ns, "--set", "shards[0].name=a", "--set", "shards[0].namespaces={" + deskA + "}",
+                "--set", "shards[1].name=b", "--set", "shards[1].namespaces={" + deskB + "}",
+                "--set", "monitoring.serviceMonitor.enabled=true", "--set", "monitoring.operatorJob=execution-safety-operator");
+        Kubectl.Result applied = dryRun(rendered);
+        assertThat(applied.stdout()).contains("deployment.apps/eso-execution-safety-operator-a created (server dry run)")
+                .contains("deployment.apps/eso-execution-safety-operator-b created (server dry run)")
+                .contains("poddisruptionbudget.policy/eso-execution-safety-operator-a created (server dry run)")
+                .contains("poddisruptionbudget.policy/eso-execution-safety-operator-b created (server dry run)")
+                .contains("servicemonitor.monitoring.coreos.com/eso-execution-safety-operator");
+        assertThat(Helm.parse(rendered).stream().filter(o -> o.path("kind").asText().equals("RoleBinding")))
+                .extracting(o -> o.path("metadata").path("namespace").asText()).contains(deskA, deskB);
+    }
+
     /**
      * The narrowed RBAC of watchNamespaces, applied for real and asked of the API server's authorizer as the
      * chart's ServiceAccount: the watched namespaces' objects yes, the others no; the Namespace objects only by

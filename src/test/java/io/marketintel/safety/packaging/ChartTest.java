@@ -36,7 +36,9 @@ class ChartTest {
     void helmLintStrictPasses() {
         for (List<String> values : List.of(List.<String>of(),
                 List.of("--set", "watchNamespaces={trading,research}", "--set", "monitoring.serviceMonitor.enabled=true",
-                        "--set", "executionSafety.create=true", "--set", "replicas=1"))) {
+                        "--set", "executionSafety.create=true", "--set", "replicas=1"),
+                List.of("--set", "shards[0].name=a", "--set", "shards[0].namespaces={desk-a}", "--set", "shards[1].name=b",
+                        "--set", "shards[1].namespaces={desk-b}", "--set", "monitoring.serviceMonitor.enabled=true"))) {
             List<String> args = new ArrayList<>(List.of("lint", Helm.CHART.toString(), "--strict"));
             args.addAll(values);
             Helm.Result lint = Helm.run(args.toArray(String[]::new));
@@ -170,6 +172,106 @@ class ChartTest {
         Helm.Result wrong = Helm.run("template", "x", Helm.CHART.toString(), "--set", "leaderElection.leaseDuration=soon");
         assertThat(wrong.exitCode()).isNotZero();
         assertThat(wrong.stderr()).contains("leaseDuration");
+    }
+
+    static final String[] SHARDS = {"--set", "shards[0].name=a", "--set", "shards[0].namespaces={desk-a,desk-b}", "--set",
+            "shards[1].name=b", "--set", "shards[1].namespaces={desk-c}"};
+
+    /** Issue 22, item 6: one Deployment per shard, each with its own Lease and namespaces, all behind one Service. */
+    @Test
+    void shardsAreDeploymentsWithTheirOwnLeaseAndNamespaces() {
+        List<String> args = new ArrayList<>(List.of(SHARDS));
+        args.addAll(List.of("--set", "monitoring.serviceMonitor.enabled=true"));
+        List<JsonNode> objects = Helm.objects(args.toArray(String[]::new));
+        List<JsonNode> deployments = objects.stream().filter(o -> o.path("kind").asText().equals("Deployment")).toList();
+        assertThat(deployments).extracting(ChartTest::name)
+                .containsExactly("execution-safety-operator-a", "execution-safety-operator-b");
+        Map<String, String> namespaces = new TreeMap<>();
+        Map<String, String> leases = new TreeMap<>();
+        Map<String, String> clusterStatus = new TreeMap<>();
+        JsonNode service = only(objects, "Service");
+        for (JsonNode d : deployments) {
+            JsonNode pod = d.path("spec").path("template");
+            Map<String, JsonNode> env = env(pod.path("spec").path("containers").get(0));
+            namespaces.put(name(d), env.get("QUARKUS_OPERATOR_SDK_CONTROLLERS_EXECUTIONPOLICY_NAMESPACES").path("value").asText());
+            leases.put(name(d), env.get("EXECUTION_SAFETY_LEADER_ELECTION_LEASE_NAME").path("value").asText());
+            clusterStatus.put(name(d), env.containsKey("EXECUTION_SAFETY_CLUSTER_STATUS_ENABLED")
+                    ? env.get("EXECUTION_SAFETY_CLUSTER_STATUS_ENABLED").path("value").asText() : "default");
+            assertThat(d.path("spec").path("replicas").asInt()).as("replicas of each shard").isEqualTo(2);
+            String shard = name(d).substring(name(d).length() - 1);
+            assertThat(pod.path("metadata").path("labels").path("app.kubernetes.io/component").asText()).isEqualTo("shard-" + shard);
+            assertThat(d.path("spec").path("selector").path("matchLabels").path("app.kubernetes.io/component").asText())
+                    .as("the shards' selectors do not overlap").isEqualTo("shard-" + shard);
+            assertThat(matches(d.path("spec").path("selector").path("matchLabels"), pod.path("metadata").path("labels"))).isTrue();
+            assertThat(matches(service.path("spec").path("selector"), pod.path("metadata").path("labels")))
+                    .as("the metrics Service selects every shard's pods").isTrue();
+            pod.path("spec").path("topologySpreadConstraints").forEach(c -> assertThat(c.path("labelSelector").path("matchLabels")
+                    .path("app.kubernetes.io/component").asText()).as("spread within the shard").isEqualTo("shard-" + shard));
+        }
+        assertThat(namespaces).containsExactlyEntriesOf(new TreeMap<>(Map.of("execution-safety-operator-a", "desk-a,desk-b",
+                "execution-safety-operator-b", "desk-c")));
+        assertThat(leases).containsExactlyEntriesOf(new TreeMap<>(Map.of("execution-safety-operator-a", "execution-safety-operator-a",
+                "execution-safety-operator-b", "execution-safety-operator-b")));
+        assertThat(clusterStatus).as("only the first shard writes the status of ExecutionSafety/global")
+                .containsExactlyEntriesOf(new TreeMap<>(Map.of("execution-safety-operator-a", "default",
+                        "execution-safety-operator-b", "false")));
+
+        List<JsonNode> budgets = objects.stream().filter(o -> o.path("kind").asText().equals("PodDisruptionBudget")).toList();
+        assertThat(budgets).extracting(ChartTest::name).containsExactly("execution-safety-operator-a", "execution-safety-operator-b");
+        for (int i = 0; i < 2; i++) {
+            JsonNode selector = budgets.get(i).path("spec").path("selector").path("matchLabels");
+            assertThat(matches(selector, deployments.get(i).path("spec").path("template").path("metadata").path("labels"))).isTrue();
+            assertThat(matches(selector, deployments.get(1 - i).path("spec").path("template").path("metadata").path("labels")))
+                    .as("a shard's budget counts only its own pods").isFalse();
+        }
+
+        assertThat(objects).filteredOn(o -> o.path("kind").asText().equals("RoleBinding"))
+                .extracting(o -> o.path("metadata").path("namespace").asText() + "/" + name(o))
+                .as("the operator's rules are bound in every shard's namespaces, as with watchNamespaces")
+                .containsExactlyInAnyOrder("desk-a/execution-safety-operator", "desk-b/execution-safety-operator",
+                        "desk-c/execution-safety-operator", "execution-safety/execution-safety-operator-leader-election");
+        assertThat(objects).filteredOn(o -> o.path("kind").asText().equals("ClusterRoleBinding")).extracting(ChartTest::name)
+                .containsExactly("execution-safety-operator-cluster");
+        JsonNode namespaceRule = objects.stream().filter(o -> name(o).equals("execution-safety-operator-cluster")
+                && o.path("kind").asText().equals("ClusterRole")).findFirst().orElseThrow().path("rules").get(0);
+        assertThat(namespaceRule.path("resources").get(0).asText()).isEqualTo("namespaces");
+        assertThat(namespaceRule.path("resourceNames")).extracting(JsonNode::asText).containsExactly("desk-a", "desk-b", "desk-c");
+
+        JsonNode relabel = only(objects, "ServiceMonitor").path("spec").path("endpoints").get(0).path("relabelings").get(0);
+        assertThat(relabel.path("sourceLabels").get(0).asText()).isEqualTo("__meta_kubernetes_pod_label_app_kubernetes_io_component");
+        assertThat(relabel.path("targetLabel").asText()).as("the label the alerts group by").isEqualTo("shard");
+        assertThat("shard-a".replaceAll("^" + relabel.path("regex").asText() + "$", relabel.path("replacement").asText()))
+                .as("Prometheus' anchored regex and $1 replacement, which Java's replaceAll shares").isEqualTo("a");
+        assertThat(only(Helm.objects("--set", "monitoring.serviceMonitor.enabled=true"), "ServiceMonitor").path("spec")
+                .path("endpoints").get(0).has("relabelings")).as("no relabeling without shards").isFalse();
+
+        JsonNode lease = only(Helm.objects("--set", "leaderElection.leaseName=trading-lease", "--set", "shards[0].name=x",
+                "--set", "shards[0].namespaces={desk-x}", "--set", "replicas=1"), "Deployment");
+        assertThat(env(lease.path("spec").path("template").path("spec").path("containers").get(0))
+                .get("EXECUTION_SAFETY_LEADER_ELECTION_LEASE_NAME").path("value").asText()).isEqualTo("trading-lease-x");
+    }
+
+    static Stream<Arguments> badShards() {
+        return Stream.of(
+                Arguments.of(List.of("shards[0].name=a", "shards[0].namespaces={x,y}", "shards[1].name=b", "shards[1].namespaces={y}"),
+                        "namespace \"y\" is in shards \"a\" and \"b\""),
+                Arguments.of(List.of("shards[0].name=a", "shards[0].namespaces={x}", "shards[1].name=a", "shards[1].namespaces={y}"),
+                        "two shards are named \"a\""),
+                Arguments.of(List.of("shards[0].name=Desk_A", "shards[0].namespaces={x}"), "/shards/0/name"),
+                Arguments.of(List.of("shards[0].name=a-very-long-shard-name-1", "shards[0].namespaces={x}"), "/shards/0/name"),
+                Arguments.of(List.of("shards[0].name=a"), "namespaces"),
+                Arguments.of(List.of("shards[0].name=a", "shards[0].namespaces={x}", "watchNamespaces={z}"),
+                        "shards and watchNamespaces are exclusive"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badShards")
+    void badShardsAreRefused(List<String> sets, String message) {
+        List<String> args = new ArrayList<>(List.of("template", "x", Helm.CHART.toString()));
+        sets.forEach(set -> args.addAll(List.of("--set", set)));
+        Helm.Result r = Helm.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as("helm template %s must fail", sets).isNotZero();
+        assertThat(r.stderr()).contains(message);
     }
 
     @Test

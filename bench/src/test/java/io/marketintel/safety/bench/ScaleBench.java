@@ -63,11 +63,7 @@ public final class ScaleBench {
         OperatorProcess operator = null;
         StringBuilder out = new StringBuilder();
         try (KubernetesClient client = plane.client()) {
-            Writes.editStatus(client.nodes().withName(ControlPlane.FAKE_NODE), node -> {
-                node.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(n + 100)));
-                node.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(n + 100)));
-                return node;
-            });
+            podCapacity(client, n + 100);
             List<String> namespaces = new java.util.ArrayList<>();
             for (int k = 0; k < spread; k++) {
                 namespaces.add(Namespaces.create(client, "scale"));
@@ -105,15 +101,7 @@ public final class ScaleBench {
                 Map<String, Double> requestsBefore = Bench.requests(client);
                 progress("creating %d policies", n);
                 long t0 = System.nanoTime();
-                Bench.parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(namespaces.get(i % spread)).resource(client.getKubernetesSerialization()
-                        .unmarshal("""
-                                apiVersion: safety.marketintel.io/v1alpha1
-                                kind: ExecutionPolicy
-                                metadata: {name: p%d, labels: {%s: process}}
-                                spec:
-                                  mode: DryRun
-                                  workloads: {refs: [{kind: Deployment, name: d%d}]}
-                                """.formatted(i, OperatorProcess.LABEL, i), ExecutionPolicy.class)).create());
+                createPolicies(client, n, namespaces);
                 double created = ms(t0);
                 await("every policy Ready in DryRun").atMost(SETUP).pollInterval(Duration.ofMillis(200))
                         .until(() -> ready(xp) == n);
@@ -205,16 +193,43 @@ public final class ScaleBench {
                 f.add("restart-ready", at, restartReady, "ms").add("restart-all-reconciled", at, restartAll, "ms");
             }
             out.append("operator log: ").append(operator.log()).append('\n');
-            out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(Bench.loadAverage()).append('\n');
-            System.out.println();
-            System.out.print(out);
-            Files.writeString(Path.of("target", "scale-bench.txt"), out);
+            print(out, load, "scale-bench.txt");
         } finally {
             if (operator != null) {
                 operator.close();
             }
             plane.close();
         }
+    }
+
+    /** The fake node takes {@code pods} pods (kwok's default is 110). */
+    static void podCapacity(KubernetesClient client, int pods) {
+        Writes.editStatus(client.nodes().withName(ControlPlane.FAKE_NODE), node -> {
+            node.getStatus().getCapacity().put("pods", new Quantity(String.valueOf(pods)));
+            node.getStatus().getAllocatable().put("pods", new Quantity(String.valueOf(pods)));
+            return node;
+        });
+    }
+
+    /** Policies p0 .. p(n-1), DryRun, for the operator process, each naming Deployment d(i), round robin over namespaces. */
+    static void createPolicies(KubernetesClient client, int n, List<String> namespaces) throws Exception {
+        Bench.parallel(n, i -> client.resources(ExecutionPolicy.class).inNamespace(namespaces.get(i % namespaces.size()))
+                .resource(client.getKubernetesSerialization().unmarshal("""
+                        apiVersion: safety.marketintel.io/v1alpha1
+                        kind: ExecutionPolicy
+                        metadata: {name: p%d, labels: {%s: process}}
+                        spec:
+                          mode: DryRun
+                          workloads: {refs: [{kind: Deployment, name: d%d}]}
+                        """.formatted(i, OperatorProcess.LABEL, i), ExecutionPolicy.class)).create());
+    }
+
+    /** The load averages at start and now appended, the table printed and written to target/{@code file}. */
+    static void print(StringBuilder out, String load, String file) throws Exception {
+        out.append("load average (1/5/15 min) at start: ").append(load).append(", at end: ").append(Bench.loadAverage()).append('\n');
+        System.out.println();
+        System.out.print(out);
+        Files.writeString(Path.of("target", file), out);
     }
 
     static long ready(SharedIndexInformer<ExecutionPolicy> xp) {
