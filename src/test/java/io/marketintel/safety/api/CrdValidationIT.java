@@ -131,7 +131,57 @@ class CrdValidationIT {
                 Arguments.of("allowed destination host that is a URL", safety("{host: \"http://risk.example.com\"}"),
                         new String[] { "spec.allowedDestinations[0].host", "should match" }),
                 Arguments.of("allowed destination port out of range", safety("{cidr: 10.0.0.0/8, ports: [0]}"),
-                        new String[] { "spec.allowedDestinations[0].ports", "ports are 1 to 65535" }));
+                        new String[] { "spec.allowedDestinations[0].ports", "ports are 1 to 65535" }),
+                // Risk monitors (issue 23).
+                Arguments.of("duplicate monitor names", policy("dup-monitors", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: GreaterThan, threshold: 1}
+                        - {name: loss, query: "sum(rate)", comparison: GreaterThan, threshold: 2}
+                        """), new String[] { "spec.monitors", "monitor names must be unique" }),
+                Arguments.of("monitor comparison that is not one", policy("bad-comparison", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: Above, threshold: 1}
+                        """), new String[] { "spec.monitors[0].comparison", "Unsupported value" }),
+                Arguments.of("monitor without a query", policy("no-query", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, comparison: GreaterThan, threshold: 1}
+                        """), new String[] { "spec.monitors[0].query", "Required value" }),
+                Arguments.of("monitor for that is not a duration", policy("bad-for", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: GreaterThan, threshold: 1, for: soon}
+                        """), new String[] { "spec.monitors[0].for", "should match" }),
+                Arguments.of("monitor mode listed twice", policy("dup-modes", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: GreaterThan, threshold: 1, modes: [Live, Live]}
+                        """), new String[] { "spec.monitors[0].modes", "each mode may be listed once" }),
+                Arguments.of("monitor in Backtest", policy("backtest-monitor", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: GreaterThan, threshold: 1, modes: [Backtest]}
+                        """), new String[] { "spec.monitors[0].modes[0]", "Unsupported value" }),
+                Arguments.of("monitor stopping after zero failures", policy("zero-failures", "mode: DryRun\n" + WORKLOADS + """
+                        monitors:
+                        - {name: loss, query: "sum(loss)", comparison: GreaterThan, threshold: 1, onNoData: {action: Stop, failuresBeforeStop: 0}}
+                        """), new String[] { "spec.monitors[0].onNoData.failuresBeforeStop", "should be greater than or equal to 1" }),
+                Arguments.of("monitoring interval under a second", monitoring("interval: 500ms\n    prometheus: {url: \"http://prometheus:9090\"}"),
+                        new String[] { "spec.monitoring.interval", "interval must be at least 1s" }),
+                Arguments.of("monitoring without a Prometheus", monitoring("interval: 15s"),
+                        new String[] { "spec.monitoring.prometheus", "Required value" }),
+                Arguments.of("Prometheus URL with credentials", monitoring("prometheus: {url: \"https://user:secret@prometheus:9090\"}"),
+                        new String[] { "spec.monitoring.prometheus.url", "url must carry no credentials, query or fragment" }),
+                Arguments.of("Prometheus URL that is not http", monitoring("prometheus: {url: \"ftp://prometheus:9090\"}"),
+                        new String[] { "spec.monitoring.prometheus.url", "url must be an absolute http or https URL" }));
+    }
+
+    static String monitoring(String block) {
+        return """
+                apiVersion: safety.marketintel.io/v1alpha1
+                kind: ExecutionSafety
+                metadata:
+                  name: production
+                spec:
+                  monitoring:
+                    %s
+                """.formatted(block);
     }
 
     static String safety(String destination) {
@@ -170,6 +220,24 @@ class CrdValidationIT {
             assertThat(stored.getSpec().approval.validity).isEqualTo("1h");
             assertThat(stored.getSpec().circuitBreaker.maxFailures).isEqualTo(3);
             assertThat(stored.getSpec().riskLimits.currency).isEqualTo("USD");
+        }
+    }
+
+    @Test
+    void aMonitorIsAcceptedWithItsDefaults() {
+        Kubectl.Result r = kubectl.runWithInput(policy("monitored", "mode: DryRun\n" + WORKLOADS + """
+                monitors:
+                - {name: loss, query: "sum(trading_loss)", comparison: GreaterThanOrEqual, threshold: -5e4, onNoData: {}}
+                """), "apply", "-n", ns, "-f", "-");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        try (KubernetesClient client = ControlPlane.shared().client()) {
+            var m = client.resources(ExecutionPolicy.class).inNamespace(ns).withName("monitored").get().getSpec().monitors.get(0);
+            assertThat(m.holdFor).isEqualTo("0s");
+            assertThat(m.action).isEqualTo(io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.MonitorAction.EmergencyStop);
+            assertThat(m.staleAfter).isEqualTo("5m");
+            assertThat(m.threshold).isEqualTo(-50000.0);
+            assertThat(m.onNoData.action).isEqualTo(io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.NoDataAction.Alert);
+            assertThat(m.onNoData.failuresBeforeStop).isEqualTo(3);
         }
     }
 
