@@ -404,6 +404,26 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(stalled.exitCode()).as(stalled.output()).isZero();
     }
 
+    /** Issue 23: a policy a risk monitor holds in DryRun is latched like a stopped one: not deleted until re-armed. */
+    @Test
+    void aPolicyHeldInDryRunByAMonitorIsNotDeletedUntilReleased() {
+        policy("held", "DryRun");
+        status("held", "{\"mode\":\"DryRun\",\"emergencyStop\":{\"active\":false,\"epoch\":4},"
+                + "\"monitorHold\":{\"active\":true,\"monitor\":\"order-rate\"}}");
+        String refused = "ExecutionPolicy held is latched (held in DryRun by a risk monitor, epoch 4) and cannot be deleted";
+        await("delete refused").atMost(ENFORCED).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Kubectl.Result r = as("tom", null, "delete", "xp", "held", "--dry-run=server");
+            return r.exitCode() != 0 && r.stderr().contains(refused);
+        });
+        Kubectl.Result trader = as("tom", null, "delete", "xp", "held", "--wait=false");
+        assertThat(trader.exitCode()).as(trader.output()).isNotZero();
+        assertThat(trader.stderr()).contains(refused).contains("safety.marketintel.io/rearm=4");
+
+        status("held", "{\"monitorHold\":null}");
+        Kubectl.Result released = as("tom", null, "delete", "xp", "held", "--wait=false");
+        assertThat(released.exitCode()).as(released.output()).isZero();
+    }
+
     // --- helpers
 
     private void policy(String name, String mode) {
