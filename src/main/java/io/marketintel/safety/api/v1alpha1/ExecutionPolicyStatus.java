@@ -27,7 +27,8 @@ public class ExecutionPolicyStatus {
 
     public Phase phase;
 
-    @JsonPropertyDescription("kstatus conditions (Ready, Reconciling, Stalled) and domain ones (Approved, GuardsPassed, EmergencyStopped).")
+    @JsonPropertyDescription("kstatus conditions (Ready, Reconciling, Stalled) and domain ones (Approved, GuardsPassed, EmergencyStopped;"
+            + " MonitorsReporting while the policy declares monitors).")
     public List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The transition in flight, if any.")
