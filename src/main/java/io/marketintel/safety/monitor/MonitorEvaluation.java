@@ -88,7 +88,8 @@ public final class MonitorEvaluation {
                 : "stale: the newest sample is older than " + rule.staleAfter().toSeconds() + " s";
     }
 
-    private static String format(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    /** A value as messages show it: whole numbers without ".0", no value as "none". */
+    static String format(double v) {
+        return Double.isNaN(v) ? "none" : v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 }

@@ -320,7 +320,7 @@ public class MonitorScheduler {
         String message = switch (s.phase()) {
             case NoData -> s.detail().orElse("no reading");
             case Unknown -> "not evaluated yet";
-            default -> "value " + format(value) + " (breaches when " + rule.comparison().symbol + " " + format(rule.threshold())
+            default -> "value " + MonitorEvaluation.format(value) + " (breaches when " + rule.comparison().symbol + " " + MonitorEvaluation.format(rule.threshold())
                     + " for " + rule.holdFor().toSeconds() + " s)";
         };
         phase(policy, t, s.phase().name(), message, now);
@@ -486,7 +486,4 @@ public class MonitorScheduler {
         return o == null ? "" : client.getKubernetesSerialization().asJson(o);
     }
 
-    private static String format(double v) {
-        return Double.isNaN(v) ? "none" : v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
-    }
 }
