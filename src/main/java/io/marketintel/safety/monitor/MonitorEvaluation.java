@@ -63,6 +63,21 @@ public final class MonitorEvaluation {
                 + rule.comparison().symbol + " " + format(rule.threshold()) + " for " + rule.holdFor().toSeconds() + " s")));
     }
 
+    /**
+     * Whether this monitor lets its policy enter a mode it watches: empty when it does, else why not. Its query must answer
+     * (a monitor that cannot be queried could never act: no Prometheus set, one that cannot be reached, a query it
+     * refuses), and a value it reads must not breach now. No series, NaN or a stale sample holds nothing back: many series
+     * exist only once the system runs in that mode, and from its first evaluation on the monitor's onNoData decides.
+     */
+    public static Optional<String> preflight(MonitorRule rule, Reading reading, Instant now) {
+        if (reading instanceof Reading.Failed failed) {
+            return Optional.of("monitor " + rule.name() + " cannot be queried: " + failed.detail());
+        }
+        return value(rule, reading, now).filter(v -> rule.comparison().holds(v, rule.threshold()))
+                .map(v -> "monitor " + rule.name() + " is in breach now: " + format(v) + " " + rule.comparison().symbol + " "
+                        + format(rule.threshold()));
+    }
+
     /** The worst fresh sample that is a number (infinities included, NaN not); empty when there is none. */
     static Optional<Double> value(MonitorRule rule, Reading reading, Instant now) {
         if (!(reading instanceof Reading.Samples samples)) {

@@ -87,7 +87,7 @@ public class MonitorScheduler {
     /** Per policy uid, per monitor name. */
     private final Map<String, Map<String, Tracked>> tracked = new ConcurrentHashMap<>();
     /** Per policy uid: a DeEscalate breach its pass has not latched yet. */
-    private final Map<String, String> deEscalations = new ConcurrentHashMap<>();
+    private final Map<String, Observation.DeEscalation> deEscalations = new ConcurrentHashMap<>();
     private volatile Connection connection;
 
     public MonitorScheduler(KubernetesClient client, KillSwitch killSwitch, Leadership leadership, EventRecorder events,
@@ -259,6 +259,35 @@ public class MonitorScheduler {
         return Optional.of(new Observation.MonitorReads(out, Optional.ofNullable(deEscalations.get(uid))));
     }
 
+    /**
+     * Before an escalation to {@code to}: every monitor that watches {@code to} is read once, all at once, and each that
+     * cannot be queried or breaches now is named (the escalation waits, as for a failing guard; DESIGN §6). Monitors that
+     * do not watch {@code to} are not read. Completes within the endpoint's timeout.
+     */
+    public CompletableFuture<List<String>> preflight(ExecutionPolicy policy, ExecutionMode to) {
+        List<String> problems = new ArrayList<>();
+        List<Declared> watching = Declared.of(policy.getSpec(), problems).stream().filter(d -> d.modes().contains(to)).toList();
+        // A monitor that cannot be read (only an object that bypassed the CRD's validation) holds it back as well.
+        problems.replaceAll(p -> p + " (it watches nothing, so " + to.wireName() + " waits)");
+        if (watching.isEmpty()) {
+            return CompletableFuture.completedFuture(problems);
+        }
+        Instant now = clock.instant();
+        Connection c = connection(killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring), now);
+        List<CompletableFuture<Optional<String>>> checks = watching.stream().map(d -> {
+            CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(d.query(), now)
+                    : CompletableFuture.completedFuture(new Reading.Failed(c.problem().orElse("no Prometheus")));
+            return reading.exceptionally(e -> new Reading.Failed(String.valueOf(e.getMessage())))
+                    .thenApply(r -> MonitorEvaluation.preflight(d.rule(), r, now));
+        }).toList();
+        return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<String> all = new ArrayList<>(problems);
+            checks.forEach(check -> check.join().ifPresent(p -> all.add(p + " (a monitor of " + to.wireName()
+                    + " must be readable and not in breach before the system enters it)")));
+            return all;
+        });
+    }
+
     private Map<String, Tracked> sync(ExecutionPolicy policy, List<Declared> declared, Instant now) {
         Map<String, Tracked> mine = tracked.computeIfAbsent(policy.getMetadata().getUid(), k -> new ConcurrentHashMap<>());
         Map<String, Declared> byName = new LinkedHashMap<>();
@@ -336,20 +365,20 @@ public class MonitorScheduler {
         if (b.action() == MonitorRule.Action.DeEscalate) {
             LOG.warnf("%s/%s: %s; holding the policy in DryRun", ns, name, b.reason());
             events.warning(policy, "MonitorBreached", b.reason() + "; the policy is held in DryRun until re-armed");
-            deEscalations.put(policy.getMetadata().getUid(), b.reason());
+            deEscalations.put(policy.getMetadata().getUid(), new Observation.DeEscalation(t.declared.rule().name(), b.reason()));
             wake.propagateEvent(ResourceID.fromResource(policy));
             return;
         }
         LOG.warnf("%s/%s: %s; setting the emergency stop", ns, name, b.reason());
         events.warning(policy, "MonitorBreached", b.reason() + "; emergency stop set on ExecutionPolicy/" + name);
-        stop(policy, b.reason());
+        stop(policy, t, b.reason());
     }
 
     /**
      * Sets the stop annotation unless one is there: a merge patch guarded by the version read, read again on a conflict
      * (a few times: someone else writing the policy at that moment).
      */
-    private void stop(ExecutionPolicy seen, String reason) {
+    private void stop(ExecutionPolicy seen, Tracked breached, String reason) {
         ExecutionPolicy policy = seen;
         String ns = seen.getMetadata().getNamespace();
         String name = seen.getMetadata().getName();
@@ -368,8 +397,8 @@ public class MonitorScheduler {
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409) {
                     LOG.errorf("%s/%s: could not set the emergency stop of a breached monitor (%s): %s", ns, name, reason, e.getMessage());
-                    // Tried again: the monitor stays Breached, so the next evaluation asks again (see evaluated()).
-                    resetDeclared(seen);
+                    // Tried again: the monitor stays Breached, and its next evaluation asks again.
+                    askAgain(breached);
                     return;
                 }
                 policy = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).get();
@@ -377,13 +406,14 @@ public class MonitorScheduler {
         }
     }
 
-    /** After a failed stop write, the monitors of the policy ask again at their next evaluation. */
-    private void resetDeclared(ExecutionPolicy policy) {
-        tracked.getOrDefault(policy.getMetadata().getUid(), Map.of()).values().forEach(t -> {
-            MonitorState s = t.state;
-            t.state = new MonitorState(s.phase(), s.holdingSince(), s.lastValue(), false, s.withoutData() > 0 ? s.withoutData() - 1 : 0,
-                    s.detail());
-        });
+    /**
+     * After a failed stop write, the monitor that asked for it asks again at its next evaluation (a breach by value: not
+     * declared yet; without a reading: one failure short of its count). The policy's other monitors are left as they are.
+     */
+    private static void askAgain(Tracked t) {
+        MonitorState s = t.state;
+        t.state = new MonitorState(s.phase(), s.holdingSince(), s.lastValue(), false, s.withoutData() > 0 ? s.withoutData() - 1 : 0,
+                s.detail());
     }
 
     private void phase(ExecutionPolicy policy, Tracked t, String phase, String message, Instant now) {
@@ -399,7 +429,8 @@ public class MonitorScheduler {
         }
     }
 
-    private Connection connection(Optional<ExecutionSafetySpec.Monitoring> settings, Instant now) {
+    /** Synchronized: the evaluation and the escalations' pre-flight reads share one client. */
+    private synchronized Connection connection(Optional<ExecutionSafetySpec.Monitoring> settings, Instant now) {
         Connection c = connection;
         if (c != null && java.util.Objects.equals(json(settings.orElse(null)), json(c.settings()))
                 && Duration.between(c.readAt(), now).compareTo(SECRETS_REREAD) < 0) {

@@ -65,14 +65,21 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
     }
 
     /**
-     * What an escalation needs besides the policy: the cluster settings and the guards' answers.
+     * What an escalation needs besides the policy: the cluster settings, the guards' answers and the risk monitors'.
      *
-     * @param global ExecutionSafety/global, if it exists
-     * @param guards each guard's result; empty when no guard ran (none declared, or the latch holds)
+     * @param global   ExecutionSafety/global, if it exists
+     * @param guards   each guard's result; empty when no guard ran (none declared, or the latch holds)
+     * @param monitors why a risk monitor that watches the mode asked for holds the escalation back (it cannot be queried,
+     *                 or breaches now); empty when none does
      */
-    public record EscalationReads(Optional<ExecutionSafety> global, List<GuardRunner.Evaluated> guards) {
+    public record EscalationReads(Optional<ExecutionSafety> global, List<GuardRunner.Evaluated> guards, List<String> monitors) {
         public EscalationReads {
             guards = List.copyOf(guards);
+            monitors = List.copyOf(monitors);
+        }
+
+        public EscalationReads(Optional<ExecutionSafety> global, List<GuardRunner.Evaluated> guards) {
+            this(global, guards, List.of());
         }
     }
 
@@ -107,13 +114,22 @@ public record Observation(ExecutionPolicy policy, List<Latch.Trigger> triggers, 
      * The risk monitors of the policy as their evaluation left them.
      *
      * @param monitors     one entry per declared monitor, in spec order
-     * @param deEscalation a breach of a monitor with action DeEscalate not yet latched in status: its reason
+     * @param deEscalation a breach of a monitor with action DeEscalate not yet latched in status
      */
     public record MonitorReads(List<io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.MonitorStatus> monitors,
-            Optional<String> deEscalation) {
+            Optional<DeEscalation> deEscalation) {
         public MonitorReads {
             monitors = List.copyOf(monitors);
         }
+    }
+
+    /**
+     * A risk monitor's breach asking for a step back to DryRun.
+     *
+     * @param monitor the monitor's name (status.monitorHold.monitor)
+     * @param reason  the sentence naming the monitor, the value and the threshold
+     */
+    public record DeEscalation(String monitor, String reason) {
     }
 
 }

@@ -117,6 +117,8 @@ public final class PassPlanner {
             guards.stream().filter(r -> !r.passed())
                     .map(r -> r.name() + " (" + r.type() + ", " + r.outcome().result() + "): " + r.outcome().message())
                     .forEach(guardProblems::add);
+            // A risk monitor that watches the mode asked for must be readable and not in breach before the system enters it.
+            o.escalation().map(Observation.EscalationReads::monitors).orElse(List.of()).forEach(guardProblems::add);
         }
         if (escalating) {
             o.blindSpots().forEach(b -> guardProblems.add("the kill switch cannot watch " + b));
@@ -293,7 +295,7 @@ public final class PassPlanner {
 
         static LatchReading of(Observation o) {
             return of(o.policy(), o.triggers(), o.stopUnderWay(), o.admissionMissing(),
-                    o.monitors().flatMap(Observation.MonitorReads::deEscalation));
+                    o.monitors().flatMap(Observation.MonitorReads::deEscalation).map(Observation.DeEscalation::reason));
         }
 
         static LatchReading of(ExecutionPolicy policy, List<Latch.Trigger> inForce, Optional<List<Latch.Trigger>> underWay,

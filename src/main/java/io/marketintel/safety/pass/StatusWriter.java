@@ -229,8 +229,9 @@ public final class StatusWriter {
             ExecutionPolicyStatus after = copy(status);
             var h = new ExecutionPolicyStatus.MonitorHold();
             h.active = true;
-            h.reason = monitors.flatMap(Observation.MonitorReads::deEscalation).orElse(latch.message());
-            h.monitor = h.reason.startsWith("monitor ") ? h.reason.substring(8).split("[: ]", 2)[0] : null;
+            var asked = monitors.flatMap(Observation.MonitorReads::deEscalation);
+            h.reason = asked.map(Observation.DeEscalation::reason).orElse(latch.message());
+            h.monitor = asked.map(Observation.DeEscalation::monitor).orElse(null);
             h.since = now.toString();
             after.monitorHold = h;
             return after;

@@ -448,14 +448,22 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return client.resources(ExecutionSafety.class).withName(ExecutionSafety.SINGLETON_NAME).get();
     }
 
-    /** Only in front of an escalation: the cluster settings, and the guards unless the latch holds. */
+    /**
+     * Only in front of an escalation: the cluster settings, and unless the latch holds the guards and a read of every risk
+     * monitor that watches the mode asked for.
+     */
     private Observation.EscalationReads escalationReads(Observation observed) {
         ExecutionPolicy policy = observed.policy();
         ExecutionSafety global = clusterSettings(observed);
         boolean latched = PassPlanner.latch(policy, observed.triggers(), observed.stopUnderWay(), observed.admissionMissing()).latched();
         ExecutionPolicySpec spec = policy.getSpec();
-        if (latched || spec.guards == null || spec.guards.isEmpty()) {
+        if (latched) {
             return new Observation.EscalationReads(Optional.ofNullable(global), List.of());
+        }
+        // Read while the guards run; both are bounded by their timeouts.
+        java.util.concurrent.CompletableFuture<List<String>> monitorProblems = monitors.preflight(policy, spec.mode);
+        if (spec.guards == null || spec.guards.isEmpty()) {
+            return new Observation.EscalationReads(Optional.ofNullable(global), List.of(), monitorProblems.join());
         }
         ExecutionMode from = policy.getStatus() == null || policy.getStatus().mode == null ? ExecutionMode.BACKTEST
                 : policy.getStatus().mode;
@@ -465,7 +473,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return new Observation.EscalationReads(Optional.ofNullable(global), guardRunner.evaluate(spec.guards.stream()
                 .map(g -> new GuardContext(policy, g, from, spec.mode, observed.targets().workloads(), labels,
                         Optional.ofNullable(global), observed.now()))
-                .toList()));
+                .toList()), monitorProblems.join());
     }
 
     private static Observation.StopProgress progress(Stop stop) {

@@ -37,6 +37,7 @@ import io.marketintel.safety.api.v1alpha1.ExecutionSafety;
 import io.marketintel.safety.faults.OperatorFleet;
 import io.marketintel.safety.testing.ControlPlane;
 import io.marketintel.safety.testing.Kubectl;
+import io.marketintel.safety.testing.PrometheusServer;
 import io.marketintel.safety.testing.SafetyInvariants;
 import io.marketintel.safety.testing.SafetyRules;
 import io.marketintel.safety.testing.Users;
@@ -88,6 +89,7 @@ class InsiderSequencesIT {
     static KubernetesClient admin;
     static Kubectl kubectl;
     static OperatorFleet fleet;
+    static PrometheusServer prometheus;
     static SafetyInvariants invariants;
     static final Map<Actor, KubernetesClient> clients = new java.util.EnumMap<>(Actor.class);
     /** Whether the aggregation controller put execution-policy-editor into edit on this control plane. */
@@ -98,7 +100,7 @@ class InsiderSequencesIT {
     static final Tally tally = new Tally();
 
     @BeforeAll
-    static void startCluster() {
+    static void startCluster() throws java.io.IOException {
         long t0 = System.nanoTime();
         plane = ControlPlane.start(Path.of("target", "insider-plane").toAbsolutePath(), true);
         admin = plane.client();
@@ -121,6 +123,8 @@ class InsiderSequencesIT {
         // endpoint (EDIT_GUARD listed) and not another (EDIT_GUARD unlisted); both answer with a secret.
         LISTED.start();
         UNLISTED.start();
+        // A real Prometheus for the risk monitors of EDIT_MONITOR (their query, vector(0), needs no scrape).
+        prometheus = PrometheusServer.config().start(Path.of("target", "insider-prometheus").toAbsolutePath());
         Kubectl.Result global = kubectl.apply("""
                 apiVersion: safety.marketintel.io/v1alpha1
                 kind: ExecutionSafety
@@ -128,7 +132,8 @@ class InsiderSequencesIT {
                 spec:
                   minLiveApprovals: %d
                   allowedDestinations: [{cidr: 127.0.0.1/32, ports: [%d]}]
-                """.formatted(LIVE_APPROVAL_FLOOR, LISTED.port()));
+                  monitoring: {prometheus: {url: "%s"}, interval: 2s}
+                """.formatted(LIVE_APPROVAL_FLOOR, LISTED.port(), prometheus.url()));
         assertThat(global.exitCode()).as(global.output()).isZero();
         for (Actor a : Actor.values()) {
             clients.put(a, impersonating(a));
@@ -160,6 +165,9 @@ class InsiderSequencesIT {
             }
             LISTED.stop();
             UNLISTED.stop();
+            if (prometheus != null) {
+                prometheus.close();
+            }
             if (plane != null) {
                 plane.close();
             }

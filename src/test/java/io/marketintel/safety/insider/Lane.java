@@ -337,6 +337,7 @@ final class Lane {
                         .patch(PatchContext.of(PatchType.JSON_MERGE), json(Map.of("spec", Map.of("guards", List.of(Map.of("name", "peek",
                                 "type", "Http", "http", Map.of("url", "http://127.0.0.1:" + port + "/admin/users"))))))));
             }
+            case EDIT_MONITOR -> editMonitors(step, before, i);
             case SCALE_WORKLOAD -> {
                 String[] dn = v.split(":");
                 yield write(step, () -> client(a).apps().deployments().inNamespace(ns).withName(dn[0]).scale(Integer.parseInt(dn[1])));
@@ -733,6 +734,46 @@ final class Lane {
         return sequence + "\n  played:\n    " + String.join("\n    ", log) + "\n  model: latched " + latched + " (epoch before "
                 + epochBefore + ", re-armed " + rearmed + "), stop annotations policy " + policyStopOn + " namespace " + namespaceStopOn
                 + ", stop events " + stopEvents + " (stop writes " + stopWrites + "), stoppers " + stoppers;
+    }
+
+    /**
+     * Adds, loosens or removes p's risk monitors, guarded by the version read so that the check below judges exactly what
+     * was written over: a loosening or a removal accepted while p was Live (or on its approved way there, as the Live
+     * freeze reads status) fails the sequence.
+     */
+    private String editMonitors(Move.Step step, ExecutionPolicy before, int i) {
+        List<Map<String, Object>> now = new ArrayList<>();
+        if (before != null && before.getSpec().monitors != null) {
+            before.getSpec().monitors.forEach(m -> now.add(new LinkedHashMap<>(Map.of("name", m.name, "query", m.query,
+                    "comparison", m.comparison.name(), "threshold", m.threshold))));
+        }
+        List<Map<String, Object>> next = switch (step.variant()) {
+            case "add" -> {
+                List<Map<String, Object>> more = new ArrayList<>(now);
+                more.add(Map.of("name", "m" + now.size(), "query", "vector(0)", "comparison", "GreaterThan", "threshold", 100));
+                yield more;
+            }
+            case "loosen" -> now.stream().peek(m -> m.put("threshold", ((Number) m.get("threshold")).doubleValue() * 10)).toList();
+            default -> null;
+        };
+        boolean loosens = !now.isEmpty() && !"add".equals(step.variant());
+        boolean frozen = before != null && before.getSpec().mode == ExecutionMode.LIVE && before.getStatus() != null
+                && (before.getStatus().transition != null && before.getStatus().transition.to == ExecutionMode.LIVE
+                        || before.getStatus().mode == ExecutionMode.LIVE
+                                && (before.getStatus().transition == null || before.getStatus().transition.to == null));
+        Map<String, Object> spec = new HashMap<>();
+        spec.put("monitors", next);
+        Map<String, Object> patch = new HashMap<>(Map.of("spec", spec));
+        if (before != null) {
+            patch.put("metadata", Map.of("resourceVersion", before.getMetadata().getResourceVersion()));
+        }
+        String outcome = write(step, () -> client(step.actor()).resources(ExecutionPolicy.class).inNamespace(ns).withName(POLICY)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), json(patch)));
+        if (outcome.equals("ok") && loosens && frozen) {
+            throw failure(i, step.actor().user + " " + step.variant() + "d the risk monitors of p while it ran Live (or was on its"
+                    + " approved way there), and the API server accepted it", null);
+        }
+        return outcome;
     }
 
     // ---------------------------------------------------------------- writes as the actor

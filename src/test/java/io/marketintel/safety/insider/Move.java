@@ -31,6 +31,12 @@ public enum Move {
      * one may never be called (issue 21, item 4). Refused while p is Live (a guard change loosens it).
      */
     EDIT_GUARD(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "listed", "unlisted"),
+    /**
+     * Risk monitors (issue 23) on a query the tier's Prometheus answers with 0, never a breach: {@code add} one more,
+     * {@code loosen} raises every threshold tenfold, {@code remove} drops them all. Loosening or removing while p is Live
+     * (or on its approved way there) must be refused (the Live freeze); an escalation reads p's Live monitors first.
+     */
+    EDIT_MONITOR(Set.of(POLICY_PATCH, POLICY_CONFIGURE), "add", "loosen", "remove"),
     // policy annotations
     EDIT_REQUESTED_BY(Set.of(POLICY_PATCH), "alice", "nobody"),
     APPROVE(Set.of(POLICY_PATCH, POLICY_APPROVE), "current", "current", "stale", "forged-name", "made-up"),

@@ -221,6 +221,38 @@ class MonitorEvaluationTest {
         }
     }
 
+    /**
+     * Before an escalation (DESIGN §6): a monitor holds it back exactly when its query fails or a fresh reading breaches
+     * now, whatever its for and onNoData; no series, NaN or a stale sample holds nothing back.
+     */
+    @Property
+    void anEscalationWaitsExactlyForAMonitorThatCannotBeQueriedOrBreachesNow(@ForAll("runs") List<Tick> ticks,
+            @ForAll("comparisons") Comparison comparison, @ForAll("onNoData") OnNoData onNoData) {
+        MonitorRule rule = new MonitorRule("m", comparison, 10, Duration.ofSeconds(60), Action.EmergencyStop, onNoData, 3,
+                Duration.ofSeconds(30));
+        Tick t = ticks.get(0);
+        Optional<String> held = MonitorEvaluation.preflight(rule, t.reading(T0), T0);
+        boolean reading = !t.failed() && t.value() != null && !Double.isNaN(t.value()) && t.ageSeconds() <= 30;
+        assertThat(held.isPresent()).as("%s", t).isEqualTo(t.failed() || reading && comparison.holds(t.value(), 10));
+        held.ifPresent(h -> assertThat(h).startsWith("monitor m "));
+    }
+
+    @Test
+    void thePreflightNamesTheMonitorAndWhy() {
+        MonitorRule rule = dailyLoss(OnNoData.Hold, 0);
+        assertThat(MonitorEvaluation.preflight(rule, new Reading.Failed("bad_data: 1:5: parse error: unclosed left parenthesis"), T0))
+                .contains("monitor daily-loss cannot be queried: bad_data: 1:5: parse error: unclosed left parenthesis");
+        assertThat(MonitorEvaluation.preflight(rule, sample(-64_000, T0), T0)).contains("monitor daily-loss is in breach now: -64000 < -50000");
+        assertThat(MonitorEvaluation.preflight(rule, sample(-10_000, T0), T0)).isEmpty();
+        assertThat(MonitorEvaluation.preflight(rule, new Reading.Samples(List.of()), T0)).as("no series yet").isEmpty();
+        assertThat(MonitorEvaluation.preflight(rule, sample(-64_000, T0.minusSeconds(61)), T0)).as("stale").isEmpty();
+    }
+
+    @Provide
+    Arbitrary<OnNoData> onNoData() {
+        return Arbitraries.of(OnNoData.class);
+    }
+
     @Provide
     Arbitrary<Comparison> comparisons() {
         return Arbitraries.of(Comparison.class);

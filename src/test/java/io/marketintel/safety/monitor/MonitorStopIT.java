@@ -71,7 +71,9 @@ import io.marketintel.safety.testing.Users;
  * <li>{@code action: DeEscalate} on a Live system: held in DryRun (Ready False, Stalled MonitorHold, a new epoch), no stop
  * annotation; it stays in DryRun when the value is back under the line, and a re-arm of that epoch takes it back to Live;</li>
  * <li>{@code onNoData: {action: Stop, failuresBeforeStop: 2}} and the series gone from the exporter: the stop;</li>
- * <li>a query that does not parse: {@code MonitorsReporting} False naming the monitor, and nothing stops.</li>
+ * <li>a query that does not parse: {@code MonitorsReporting} False naming the monitor, and nothing stops; an escalation to a
+ * mode it watches waits (Stalled, GuardsNotPassing, with Prometheus' words) until it is mended; so does one while a
+ * monitor's value is in breach.</li>
  * </ul>
  * Figures and each test's operator log go to {@code target/monitor-stop/}; Prometheus' configuration and log too.
  */
@@ -223,8 +225,17 @@ class MonitorStopIT extends NamespacedTest {
         // modes defaults to [Live]: in DryRun the monitor is not evaluated.
         awaitMonitor("live", "order-rate", "NotEvaluated");
         awaitCondition("live", "Unknown", null);
+        // Live is asked for while the order rate is over the line: the escalation waits, naming the monitor (DESIGN §6).
+        exporter.set(series, 45);
+        awaitScraped(series, 45);
         PolicyTestSupport.setMode(client, ns, "live", ExecutionMode.LIVE);
-        awaitPolicy("live", "Live and Ready", p -> p.getStatus().mode == ExecutionMode.LIVE && PolicyTestSupport.ready(p));
+        JsonNode waits = awaitCondition("live", "Stalled", "True", "GuardsNotPassing");
+        assertThat(waits.path("message").asText()).as("Stalled %s", waits).contains("monitor order-rate is in breach now: 45 >= 40");
+        assertThat(annotation("live", STOP)).as("a monitor that holds an escalation back stops nothing").isEmpty();
+        assertThat(pods()).as("still DryRun").hasSize(2).noneMatch(MonitorStopIT::live);
+        exporter.set(series, 20);
+        awaitPolicy("live", "Live and Ready once the rate is back under the line", p -> p.getStatus().mode == ExecutionMode.LIVE
+                && PolicyTestSupport.ready(p));
         awaitMonitor("live", "order-rate", "Ok");
 
         Stop stop = breach("live", "live", 1, () -> exporter.set(series, 40));
@@ -324,13 +335,18 @@ class MonitorStopIT extends NamespacedTest {
     }
 
     @Test
-    void aQueryThatDoesNotParseIsReportedAndStopsNothing() throws Exception {
-        dryRunSystem("typo", "", """
+    void aQueryThatDoesNotParseIsReportedStopsNothingAndHoldsAnEscalationBack() throws Exception {
+        String series = scraped("typo", 10);
+        String good = "max(" + series + ")";
+        dryRunSystem("typo", "approval: {requiredForLive: 0}", """
                 name: broken-loss
-                query: 'max(%s{desk="typo"}'
+                query: '%s'
                 comparison: GreaterThan
                 threshold: 100
-                modes: [DryRun]""".formatted(LOSS));
+                modes: [DryRun, Live]""".formatted(good));
+        awaitMonitor("typo", "broken-loss", "Ok");
+        // A typo made while the policy is not Live (the freeze allows it): the monitor cannot be evaluated any more.
+        patchMonitorQuery("typo", "max(" + series);
         JsonNode condition = awaitCondition("typo", "False", "MonitorNoData");
         assertThat(condition.path("message").asText()).as("MonitorsReporting %s", condition).contains("broken-loss");
         awaitMonitor("typo", "broken-loss", "NoData");
@@ -345,9 +361,35 @@ class MonitorStopIT extends NamespacedTest {
                 .hasValue(1.0);
         assertThat(metric("execution_safety_monitor_breached", "policy", "typo", "monitor", "broken-loss")).hasValue(0.0);
 
-        // The policy deleted: its monitor's series go with it.
+        // Live asked for: the escalation waits with Prometheus' own words, and nothing runs Live.
+        PolicyTestSupport.setMode(client, ns, "typo", ExecutionMode.LIVE);
+        JsonNode waits = awaitCondition("typo", "Stalled", "True", "GuardsNotPassing");
+        assertThat(waits.path("message").asText()).as("Stalled %s", waits).contains("monitor broken-loss cannot be queried")
+                .contains("parse error");
+        assertThat(pods()).as("still DryRun").hasSize(2).noneMatch(MonitorStopIT::live);
+        summary.add("  unparsable query, Live asked for: Stalled GuardsNotPassing: " + waits.path("message").asText());
+        // Mended (the policy is not Live yet, so the change is allowed): it goes Live.
+        patchMonitorQuery("typo", good);
+        awaitPolicy("typo", "Live and Ready once the query is mended", p -> p.getStatus().mode == ExecutionMode.LIVE && PolicyTestSupport.ready(p));
+        awaitCondition("typo", "True", null);
+
+        // Out of Live and deleted: its monitor's series go with it.
+        PolicyTestSupport.setMode(client, ns, "typo", ExecutionMode.DRY_RUN);
+        awaitPolicy("typo", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("typo").delete();
         awaitGaugesGone("typo");
+    }
+
+    /** Sets the query of the policy's one monitor (a JSON merge patch replaces the list: the other fields kept). */
+    void patchMonitorQuery(String policy, String query) {
+        ExecutionPolicy p = PolicyTestSupport.get(client, ns, policy);
+        var monitors = client.getKubernetesSerialization().convertValue(p.getSpec().monitors, List.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> first = (Map<String, Object>) monitors.get(0);
+        first.put("query", query);
+        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--type=merge", "-p",
+                client.getKubernetesSerialization().asJson(Map.of("spec", Map.of("monitors", monitors))));
+        assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -344,7 +344,7 @@ class PassPlannerTest {
         policy.getSpec().monitors = List.of(monitor("order-rate"));
         Observation o = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2))
                 .withMonitors(new Observation.MonitorReads(List.of(monitorStatus("order-rate", "Breached")),
-                        Optional.of("monitor order-rate: 900 > 500 for 10 s")));
+                        Optional.of(new Observation.DeEscalation("order-rate", "monitor order-rate: 900 > 500 for 10 s"))));
 
         PassPlan plan = PLANNER.plan(o);
 
@@ -404,6 +404,33 @@ class PassPlannerTest {
                 .report(PassPlan.Outcome.CLEAN).status();
         assertThat(without.monitors).isNull();
         assertThat(Conditions.find(without.conditions, Conditions.MONITORS_REPORTING)).isEmpty();
+    }
+
+    /**
+     * Issue 23, DESIGN §6: an escalation waits while a risk monitor of the mode asked for cannot be queried or breaches
+     * now, named in Ready as a failing guard is; once the read is clean it starts. A de-escalation never reads monitors.
+     */
+    @Test
+    void anEscalationWaitsForAMonitorOfTheTargetModeThatCannotBeRead() {
+        ExecutionPolicy policy = policy(ExecutionMode.DRY_RUN, status(ExecutionMode.BACKTEST));
+        policy.getSpec().monitors = List.of(monitor("loss"));
+        String problem = "monitor loss cannot be queried: no Prometheus is set";
+        Observation blocked = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.BACKTEST, 2))
+                .withEscalation(new Observation.EscalationReads(Optional.empty(), List.of(), List.of(problem)), List.of());
+
+        PassPlan plan = PLANNER.plan(blocked);
+        assertThat(plan.escalating()).isTrue();
+        assertThat(plan.decision().action()).isNotEqualTo(Action.START);
+        assertThat(plan.decision().reason()).isEqualTo(Reason.GuardsNotPassing);
+        assertThat(plan.writes()).isEmpty();
+        assertThat(Conditions.find(plan.report(PassPlan.Outcome.CLEAN).status().conditions, Conditions.READY))
+                .hasValueSatisfying(c -> assertThat(c.getMessage()).contains(problem));
+
+        Observation clean = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.BACKTEST, 2))
+                .withEscalation(new Observation.EscalationReads(Optional.empty(), List.of(), List.of()), List.of());
+        PassPlan starts = PLANNER.plan(clean);
+        assertThat(starts.decision().action()).isEqualTo(Action.START);
+        assertThat(starts.decision().target()).contains(ExecutionMode.DRY_RUN);
     }
 
     private static ExecutionPolicySpec.Monitor monitor(String name) {
