@@ -60,9 +60,9 @@ import io.quarkus.runtime.StartupEvent;
  * overwritten: the write is guarded by the version read.</li>
  * <li>A breach with action DeEscalate is handed to the policy's next pass ({@link #reads}), which latches it in status
  * (held in DryRun until re-armed); the pass is woken at once.</li>
- * <li>State lives in memory: after a restart or a fail-over a condition must hold for its {@code for} again. Only the
- * monitor's phase and the moment it entered it reach status (through the pass, woken when a phase changes); the values
- * are metrics.</li>
+ * <li>State lives in memory, and the monitor's phase and the moment it entered it reach status (through the pass, woken
+ * when a phase changes); the values are metrics. After a restart or a fail-over a run status shows Pending goes on from
+ * when it began ({@link MonitorState#resumed}); every other monitor starts over.</li>
  * </ul>
  */
 @ApplicationScoped
@@ -289,6 +289,9 @@ public class MonitorScheduler {
     }
 
     private Map<String, Tracked> sync(ExecutionPolicy policy, List<Declared> declared, Instant now) {
+        // Taking over (first sight of this policy on this replica): a run status recorded as Pending goes on. A monitor
+        // this replica already tracked and that changed starts over.
+        boolean takingOver = !tracked.containsKey(policy.getMetadata().getUid());
         Map<String, Tracked> mine = tracked.computeIfAbsent(policy.getMetadata().getUid(), k -> new ConcurrentHashMap<>());
         Map<String, Declared> byName = new LinkedHashMap<>();
         declared.forEach(d -> byName.put(d.rule().name(), d));
@@ -309,11 +312,14 @@ public class MonitorScheduler {
             t.namespace = ns;
             t.policy = name;
             // A new leader (or a restarted one) starts from what status recorded: a breach that latched the policy stays
-            // Breached until re-armed. The evaluation itself starts over.
+            // Breached until re-armed, and a Pending run goes on from when it began (MonitorState.resumed).
             recorded.stream().filter(r -> n.equals(r.name) && r.phase != null).findFirst().ifPresent(r -> {
                 t.phase = r.phase;
                 t.since = io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since).orElse(now);
                 t.message = r.message == null ? "" : r.message;
+                if (takingOver) {
+                    t.state = MonitorState.resumed(r.phase, io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since));
+                }
             });
             return t;
         }));

@@ -35,4 +35,18 @@ public record MonitorState(Phase phase, Optional<Instant> holdingSince, Optional
     public static MonitorState initial() {
         return new MonitorState(Phase.Unknown, Optional.empty(), Optional.empty(), false, 0, Optional.empty());
     }
+
+    /**
+     * Where a monitor starts on a replica that takes over (a restart, a fail-over), from the phase status recorded and since
+     * when: a run that was {@code Pending} goes on from the moment it began, since the time no replica evaluated counts as
+     * evaluations without a reading, which never reset a run; its next reading decides as usual (one that does not hold
+     * starts over). Anything else starts from scratch: a {@code Breached} monitor asked for its action already, and its
+     * policy is latched (or was re-armed, which starts it over).
+     */
+    public static MonitorState resumed(String recordedPhase, Optional<Instant> recordedSince) {
+        if (Phase.Pending.name().equals(recordedPhase) && recordedSince.isPresent()) {
+            return new MonitorState(Phase.Pending, recordedSince, Optional.empty(), false, 0, Optional.empty());
+        }
+        return initial();
+    }
 }

@@ -237,6 +237,34 @@ class MonitorEvaluationTest {
         held.ifPresent(h -> assertThat(h).startsWith("monitor m "));
     }
 
+    /**
+     * A replica that takes over resumes a run status recorded as Pending from when it began: a reading that holds breaches
+     * exactly when for has passed since then, one that does not hold starts over, none keeps the run. Any other recorded
+     * phase starts from scratch.
+     */
+    @Property
+    void aTakeOverResumesAPendingRunFromWhenItBegan(@ForAll("runs") List<Tick> ticks, @ForAll @IntRange(min = 0, max = 120) int ageSeconds,
+            @ForAll @IntRange(min = 0, max = 90) int holdSeconds, @ForAll("comparisons") Comparison comparison) {
+        MonitorRule rule = new MonitorRule("m", comparison, 10, Duration.ofSeconds(holdSeconds), Action.EmergencyStop, OnNoData.Hold, 0,
+                Duration.ofSeconds(30));
+        Instant began = T0.minusSeconds(ageSeconds);
+        MonitorState resumed = MonitorState.resumed("Pending", Optional.of(began));
+        Tick t = ticks.get(0);
+        Step step = MonitorEvaluation.next(rule, resumed, t.reading(T0), T0);
+        boolean reading = !t.failed() && t.value() != null && !Double.isNaN(t.value()) && t.ageSeconds() <= 30;
+        boolean holds = reading && comparison.holds(t.value(), 10);
+        assertThat(step.breach().isPresent()).as("%s after %d s of %d", t, ageSeconds, holdSeconds).isEqualTo(holds && ageSeconds >= holdSeconds);
+        if (!reading) {
+            assertThat(step.state().holdingSince()).as("no reading keeps the run").contains(began);
+        } else if (!holds) {
+            assertThat(step.state().phase()).isEqualTo(Phase.Ok);
+        }
+        for (String other : List.of("Ok", "Breached", "NoData", "Unknown", "NotEvaluated")) {
+            assertThat(MonitorState.resumed(other, Optional.of(began))).isEqualTo(MonitorState.initial());
+        }
+        assertThat(MonitorState.resumed("Pending", Optional.empty())).isEqualTo(MonitorState.initial());
+    }
+
     @Test
     void thePreflightNamesTheMonitorAndWhy() {
         MonitorRule rule = dailyLoss(OnNoData.Hold, 0);

@@ -71,6 +71,7 @@ import io.marketintel.safety.testing.Users;
  * <li>{@code action: DeEscalate} on a Live system: held in DryRun (Ready False, Stalled MonitorHold, a new epoch), no stop
  * annotation; it stays in DryRun when the value is back under the line, and a re-arm of that epoch takes it back to Live;</li>
  * <li>{@code onNoData: {action: Stop, failuresBeforeStop: 2}} and the series gone from the exporter: the stop;</li>
+ * <li>a monitor Pending when the operator restarts: its run goes on, and the stop comes {@code for} after it began;</li>
  * <li>a query that does not parse: {@code MonitorsReporting} False naming the monitor, and nothing stops; an escalation to a
  * mode it watches waits (Stalled, GuardsNotPassing, with Prometheus' words) until it is mended; so does one while a
  * monitor's value is in breach.</li>
@@ -332,6 +333,42 @@ class MonitorStopIT extends NamespacedTest {
         assertThat(metric("execution_safety_monitor_breaches_total", "policy", "nodata", "monitor", "position", "action", "NoDataStop"))
                 .as("breaches_total of position, action NoDataStop").hasValue(1.0);
         awaitPolicy("nodata", "EmergencyStopped", p -> p.getStatus().phase == Phase.EmergencyStopped);
+    }
+
+    /**
+     * A run that was Pending when the operator restarted goes on from when it began (status.monitors[].since): the stop
+     * comes for after that moment, before a run started afresh by the new process could have held for as long.
+     */
+    @Test
+    void aPendingRunGoesOnAcrossAnOperatorRestart() throws Exception {
+        String series = scraped("resume", 10);
+        Duration holdFor = Duration.ofSeconds(20);
+        dryRunSystem("resume", "", """
+                name: position
+                query: 'max(%s)'
+                comparison: GreaterThan
+                threshold: 100
+                for: %ds
+                modes: [DryRun]""".formatted(series, holdFor.toSeconds()));
+        awaitMonitor("resume", "position", "Ok");
+        exporter.set(series, 250);
+        java.time.Instant began = java.time.Instant.parse(awaitMonitor("resume", "position", "Pending").path("since").asText());
+
+        operator.terminate();
+        Files.copy(operator.log(), OUT.resolve("aPendingRunGoesOnAcrossAnOperatorRestart-first-operator.log"),
+                StandardCopyOption.REPLACE_EXISTING);
+        startOperator();
+        java.time.Instant ready = java.time.Instant.now();
+        String reason = within("resume: the stop annotation", () -> annotation("resume", STOP).orElse(null), r -> true,
+                Duration.ofMillis(50));
+        java.time.Instant stoppedAt = java.time.Instant.now();
+        assertThat(reason).contains("position").contains("250");
+        assertThat(stoppedAt).as("the run began %s; the new process was ready %s", began, ready)
+                .isAfterOrEqualTo(began.plus(holdFor).minusSeconds(1))
+                .isBefore(ready.plus(holdFor));
+        summary.add("  Pending across a restart: run began %s, new process ready %s later, stop %s after the run began (for %d s)"
+                .formatted(began, ms(Duration.between(began, ready).toMillis()), ms(Duration.between(began, stoppedAt).toMillis()),
+                        holdFor.toSeconds()));
     }
 
     @Test
