@@ -423,8 +423,13 @@ class PassPlannerTest {
         assertThat(plan.decision().action()).isNotEqualTo(Action.START);
         assertThat(plan.decision().reason()).isEqualTo(Reason.GuardsNotPassing);
         assertThat(plan.writes()).isEmpty();
-        assertThat(Conditions.find(plan.report(PassPlan.Outcome.CLEAN).status().conditions, Conditions.READY))
-                .hasValueSatisfying(c -> assertThat(c.getMessage()).contains(problem));
+        var conditions = plan.report(PassPlan.Outcome.CLEAN).status().conditions;
+        assertThat(Conditions.find(conditions, Conditions.READY)).hasValueSatisfying(c -> assertThat(c.getMessage()).contains(problem));
+        assertThat(Conditions.find(conditions, Conditions.GUARDS_PASSED)).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("GuardsFailing");
+            assertThat(c.getMessage()).contains(problem);
+        });
 
         Observation clean = observe(policy, List.of(), Optional.empty(), List.of(), running(ExecutionMode.BACKTEST, 2))
                 .withEscalation(new Observation.EscalationReads(Optional.empty(), List.of(), List.of()), List.of());
