@@ -74,9 +74,9 @@ final class AlertPath implements AutoCloseable {
     /**
      * Starts the webhook, then Alertmanager routing every alert to it on its own (grouped by all labels: one alert per
      * notification, so each arrival is timed), then Prometheus with {@code rules} (a plain rules file) scraping
-     * {@code metricsTarget} (host:port) as job {@code job} every second.
+     * {@code metricsTarget} (host:port) as job {@code job} every second, listening on {@code prometheusPort} (0: a free port).
      */
-    static AlertPath start(Path dir, Path rules, String job, String metricsTarget) throws Exception {
+    static AlertPath start(Path dir, Path rules, String job, String metricsTarget, int prometheusPort) throws Exception {
         binary(PROMETHEUS);
         Path alertmanager = binary(ALERTMANAGER);
         Files.createDirectories(dir);
@@ -85,7 +85,7 @@ final class AlertPath implements AutoCloseable {
             path.startWebhook();
             path.startAlertmanager(alertmanager);
             // honor_labels: the operator's own namespace label (the policy's) wins, as the chart's ServiceMonitor has it.
-            path.prometheus = PrometheusServer.config().scrapeInterval(Duration.ofSeconds(1)).evaluationInterval(Duration.ofSeconds(1))
+            path.prometheus = PrometheusServer.config().port(prometheusPort).scrapeInterval(Duration.ofSeconds(1)).evaluationInterval(Duration.ofSeconds(1))
                     .rules(rules).alertmanager(path.alertmanagerTarget()).job(job, "/q/metrics", true, metricsTarget).start(dir);
             return path;
         } catch (Exception | Error e) {

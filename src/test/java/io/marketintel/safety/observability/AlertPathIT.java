@@ -52,20 +52,28 @@ import io.marketintel.safety.testing.TradingSystem;
  * a real Prometheus (Debian's {@code prometheus}) that evaluates the rules the chart renders (helm template, the
  * PrometheusRule's groups written to a plain rules file, with shorter {@code for} and {@code window} values set the way
  * a site sets them), and a real Alertmanager (Debian's {@code prometheus-alertmanager}) that delivers to a webhook in
- * this test. Real actions on the real control plane make four alerts fire and resolve:
+ * this test. The same Prometheus is the risk monitors' ({@code ExecutionSafety/global spec.monitoring}, evaluated every
+ * second). Real actions on the real control plane make six alerts fire and resolve:
  * <ul>
  * <li>{@code EmergencyStopActive}: a policy stop; resolved by the re-arm;</li>
  * <li>{@code GuardFailing}: an escalation held by a Configuration guard whose ConfigMap is missing; resolved one window
  * after the ConfigMap exists;</li>
  * <li>{@code EmergencyStopIncomplete}: a stop whose pod a finalizer holds; resolved once the finalizer goes;</li>
- * <li>{@code OperatorDown}: the operator SIGKILLed; resolved once it runs again. A second stop stays in force through
- * the outage: its {@code EmergencyStopActive} must keep firing (it resolved at the kill before the rules held the last
- * value reported while no replica leads) and resolve only at its re-arm after the restart.</li>
+ * <li>{@code ExecutionSafetyMonitorNoData}: a DryRun policy whose monitor ({@code modes: [DryRun]}, onNoData Alert by
+ * default) queries a series that does not exist; resolved once its query is changed to one that answers;</li>
+ * <li>{@code ExecutionSafetyMonitorBreached}: a DryRun policy's monitor changed to read 5 against a threshold of 1, so the
+ * operator sets the policy's stop annotation itself ({@code EmergencyStopActive} fires for it too). Its query is mended
+ * while the policy is stopped, which resolves nothing: both alerts are latched and resolve only at the re-arm after the
+ * operator's restart below;</li>
+ * <li>{@code OperatorDown}: the operator SIGKILLed; resolved once it runs again. Two stops stay in force through the
+ * outage (one by a person, one by the monitor): their {@code EmergencyStopActive} and the monitor's
+ * {@code ExecutionSafetyMonitorBreached} must keep firing (a stop's alert resolved at the kill before the rules held the
+ * last value reported while no replica leads) and resolve only at their re-arm after the restart.</li>
  * </ul>
- * Each arrival must carry the labels that name what it is about (namespace and policy for the per-policy alerts; the
- * guard metrics have no policy label by design) and the chart's runbook link; no other alert may arrive, and none may
- * resolve before its cause is gone. The time from each action to the webhook is printed and written to
- * {@code target/alert-path/summary.txt}, with the daemons' configuration and logs beside it.
+ * Each arrival must carry the labels that name what it is about (namespace and policy for the per-policy alerts, and the
+ * monitor for the monitors' alerts; the guard metrics have no policy label by design) and the chart's runbook link; no
+ * other alert may arrive, and none may resolve before its cause is gone. The time from each action to the webhook is
+ * printed and written to {@code target/alert-path/summary.txt}, with the daemons' configuration and logs beside it.
  * <p>
  * The safety-invariant checker stays off: the held pod runs on through a stop on purpose.
  */
@@ -84,16 +92,23 @@ class AlertPathIT extends NamespacedTest {
         // Longer than the 10 s between evaluations of a held guard, so a guard that keeps failing stays firing.
         VALUES.put("monitoring.prometheusRule.alerts.GuardFailing.window", "20s");
         VALUES.put("monitoring.prometheusRule.alerts.OperatorDown.for", "10s");
+        VALUES.put("monitoring.prometheusRule.alerts.ExecutionSafetyMonitorNoData.for", "5s");
     }
     /** The labels each alert carries, besides alertname: what an on-call engineer routes and reads by. */
     static final Map<String, Set<String>> LABELS = Map.of(
             "EmergencyStopActive", Set.of("namespace", "policy", "severity"),
             "EmergencyStopIncomplete", Set.of("namespace", "policy", "severity"),
             "GuardFailing", Set.of("type", "result", "severity"),
-            "OperatorDown", Set.of("job", "severity"));
+            "OperatorDown", Set.of("job", "severity"),
+            "ExecutionSafetyMonitorBreached", Set.of("namespace", "policy", "monitor", "severity"),
+            "ExecutionSafetyMonitorNoData", Set.of("namespace", "policy", "monitor", "on_no_data", "severity"));
+    /** A query that selects no series (Prometheus answers with an empty vector): a monitor without a reading. */
+    static final String NO_SERIES = "absent_series_for_alertpath{x=\"y\"}";
 
     final List<OperatorProcess> operators = new ArrayList<>();
     AlertPath path;
+    /** Puts ExecutionSafety/global spec.monitoring back as it was. */
+    AutoCloseable monitoring;
     Map<String, JsonNode> rules;
 
     /** One alert followed from the action that should raise it to the one that should clear it. */
@@ -155,15 +170,21 @@ class AlertPathIT extends NamespacedTest {
     }
 
     @AfterEach
-    void stopEverything() throws IOException {
+    void stopEverything() throws Exception {
         try {
             if (path != null) {
                 path.close();
             }
         } finally {
-            for (int i = 0; i < operators.size(); i++) {
-                operators.get(i).close();
-                Files.copy(operators.get(i).log(), OUT.resolve("operator-" + (i + 1) + ".log"), StandardCopyOption.REPLACE_EXISTING);
+            try {
+                for (int i = 0; i < operators.size(); i++) {
+                    operators.get(i).close();
+                    Files.copy(operators.get(i).log(), OUT.resolve("operator-" + (i + 1) + ".log"), StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                if (monitoring != null) {
+                    monitoring.close();
+                }
             }
         }
     }
@@ -177,22 +198,34 @@ class AlertPathIT extends NamespacedTest {
         AlertPath.binary(AlertPath.ALERTMANAGER);
         Path rulesFile = renderRules();
 
-        // Three trading systems: one to stop, one whose escalation a guard holds, one whose stop a finalizer holds up.
+        // Five trading systems: one to stop, one whose escalation a guard holds, one whose stop a finalizer holds up, and
+        // two watched by risk monitors (their policies come once the monitors' Prometheus runs, below).
         TradingSystem.deployment(client, ns, "stop-desk", "stop-desk", 1);
         TradingSystem.deployment(client, ns, "guarded", "guarded", 1);
         TradingSystem.deployment(client, ns, "held", "held", 1);
+        TradingSystem.deployment(client, ns, "feed-desk", "feed-desk", 1);
+        TradingSystem.deployment(client, ns, "risk-desk", "risk-desk", 1);
         apply(processPolicy("stop-desk", "DryRun", "{refs: [{kind: Deployment, name: stop-desk}]}", ""));
         apply(processPolicy("guarded", "Backtest", "{refs: [{kind: Deployment, name: guarded}]}", ""));
         apply(processPolicy("held", "DryRun", "{refs: [{kind: Deployment, name: held}]}", ""));
 
         // A fixed port: Prometheus' target must be the same address after the restart below, as a pod's would be.
         int port = Listeners.freeLoopbackPort();
+        // The risk monitors query the Prometheus started below, every second, as a cluster administrator sets it: set before
+        // the operator starts, so that its monitors' ticker runs every second from the start (a changed interval applies
+        // from the tick after the one already scheduled). No policy has a monitor before that Prometheus runs.
+        int prometheusPort = Listeners.freeLoopbackPort();
+        while (prometheusPort == port) {
+            prometheusPort = Listeners.freeLoopbackPort();
+        }
+        monitoring = PolicyTestSupport.setGlobal(client, kubectl, "monitoring", """
+                {"prometheus": {"url": "http://127.0.0.1:%d", "timeout": "5s"}, "interval": "1s"}""".formatted(prometheusPort));
         startOperator(port);
         awaitPolicy("stop-desk", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
         awaitPolicy("guarded", "Backtest and Ready", p -> p.getStatus().mode == ExecutionMode.BACKTEST && PolicyTestSupport.ready(p));
         awaitPolicy("held", "DryRun and Ready", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
 
-        path = AlertPath.start(OUT, rulesFile, JOB, "127.0.0.1:" + port);
+        path = AlertPath.start(OUT, rulesFile, JOB, "127.0.0.1:" + port, prometheusPort);
         for (long pid : path.pids()) {
             assertThat(Listeners.beyondLoopback(pid)).as("sockets of pid %d beyond loopback", pid).isEmpty();
         }
@@ -204,6 +237,14 @@ class AlertPathIT extends NamespacedTest {
                 () -> path.prometheusApi("/api/v1/query?query=up").path("data").path("result"),
                 result -> result.size() == 1 && JOB.equals(result.get(0).path("metric").path("job").asText())
                         && "1".equals(result.get(0).path("value").path(1).asText()));
+
+        // feed-desk: a DryRun monitor whose query selects no series: phase NoData, onNoData Alert (the default). No series
+        // does not hold the adoption into DryRun back (MonitorEvaluation.preflight); from the first evaluation it is NoData.
+        Episode noData = new Episode("ExecutionSafetyMonitorNoData", Map.of("namespace", ns, "policy", "feed-desk", "monitor", "feed",
+                "on_no_data", "Alert"), "a DryRun monitor whose query selects no series").caused();
+        apply(processPolicy("feed-desk", "DryRun", "{refs: [{kind: Deployment, name: feed-desk}]}", monitors("feed", NO_SERIES)));
+        // risk-desk: a DryRun monitor that reads 0 against a threshold of 1 (one in breach would hold the adoption back).
+        apply(processPolicy("risk-desk", "DryRun", "{refs: [{kind: Deployment, name: risk-desk}]}", monitors("daily-loss", "vector(0)")));
 
         // An escalation Backtest -> DryRun held by a Configuration guard whose ConfigMap does not exist. Guard
         // metrics carry type and result, not the policy (their cardinality stays fixed): the alert cannot name it.
@@ -222,11 +263,40 @@ class AlertPathIT extends NamespacedTest {
         incomplete.caused = heldStop.caused;
         annotate("held", STOP + "=venue halted");
 
+        // risk-desk's monitor made to read 5 (> 1, for 0s): the operator sets the policy's stop annotation itself.
+        awaitPolicy("risk-desk", "DryRun, its monitor Ok", p -> p.getStatus().mode == ExecutionMode.DRY_RUN
+                && "Ok".equals(monitorPhase(p, "daily-loss")));
+        Episode breach = new Episode("ExecutionSafetyMonitorBreached", Map.of("namespace", ns, "policy", "risk-desk", "monitor",
+                "daily-loss"), "the monitor's query changed to vector(5)").caused();
+        Episode riskStop = new Episode("EmergencyStopActive", Map.of("namespace", ns, "policy", "risk-desk"),
+                "the monitor's query changed to vector(5) (the operator's stop)");
+        riskStop.caused = breach.caused;
+        setQuery("risk-desk", "daily-loss", "vector(5)");
+
         stop.awaitFiring();
         assertThat(stop.fired.annotations().get("runbook_url")).as("the runbook of EmergencyStopActive")
                 .isEqualTo("https://github.com/marketintel/execution-safety-operator/blob/main/docs/operations.md#emergencystopactive");
         assertThat(stop.fired.annotations().get("summary")).contains(ns + "/stop-desk");
         heldStop.awaitFiring();
+
+        breach.awaitFiring();
+        assertThat(breach.fired.annotations().get("summary")).contains("daily-loss").contains(ns + "/risk-desk");
+        assertThat(breach.fired.annotations().get("description")).as("the value and threshold the monitor reported")
+                .contains("Last value reported 5, threshold 1.");
+        riskStop.awaitFiring();
+        ExecutionPolicy riskStopped = awaitPolicy("risk-desk", "stopped by its monitor, the monitor Breached", p -> p.getStatus().emergencyStop != null
+                && Boolean.TRUE.equals(p.getStatus().emergencyStop.active) && "Breached".equals(monitorPhase(p, "daily-loss")));
+        assertThat(riskStopped.getMetadata().getAnnotations().get(STOP)).as("the operator's stop reason")
+                .contains("monitor daily-loss: 5 > 1");
+        // The query mended while the policy is stopped (allowed: it is not Live). The breach stays latched, and so does its
+        // alert, until the re-arm after the operator's restart below.
+        setQuery("risk-desk", "daily-loss", "vector(0)");
+
+        noData.awaitFiring();
+        assertThat(noData.toFire()).as("ExecutionSafetyMonitorNoData waits its `for`").isGreaterThanOrEqualTo(forOf("ExecutionSafetyMonitorNoData"));
+        assertThat(noData.fired.annotations().get("summary")).contains("feed").contains(ns + "/feed-desk");
+        noData.cured("the monitor's query changed to vector(0)");
+        setQuery("feed-desk", "feed", "vector(0)");
 
         guard.awaitFiring();
         assertThat(guard.fired.labels()).as("guard metrics have no policy label").doesNotContainKeys("policy", "namespace");
@@ -238,6 +308,9 @@ class AlertPathIT extends NamespacedTest {
 
         rearm(stop);
         stop.awaitResolved();
+
+        noData.awaitResolved();
+        awaitPolicy("feed-desk", "its monitor Ok", p -> "Ok".equals(monitorPhase(p, "feed")));
 
         incomplete.awaitFiring();
         assertThat(incomplete.toFire()).as("EmergencyStopIncomplete waits its `for`").isGreaterThanOrEqualTo(forOf("EmergencyStopIncomplete"));
@@ -255,46 +328,62 @@ class AlertPathIT extends NamespacedTest {
         operators.get(operators.size() - 1).kill();
         down.awaitFiring();
         assertThat(down.toFire()).as("OperatorDown waits its `for`").isGreaterThanOrEqualTo(forOf("OperatorDown"));
-        // held is still stopped, and nothing reports it now: its alert holds the last value reported (files/alerts.yaml).
-        assertThat(path.prometheusApi("/api/v1/alerts").path("data").path("alerts")).as("Prometheus' alerts while the operator is down")
-                .anyMatch(a -> "EmergencyStopActive".equals(a.path("labels").path("alertname").asText())
-                        && "held".equals(a.path("labels").path("policy").asText()) && "firing".equals(a.path("state").asText()));
+        // held and risk-desk are still stopped, and nothing reports them now: their latched alerts hold the last value
+        // reported (files/alerts.yaml).
+        JsonNode whileDown = path.prometheusApi("/api/v1/alerts").path("data").path("alerts");
+        for (Episode e : List.of(heldStop, riskStop, breach)) {
+            assertThat(whileDown).as("Prometheus' alerts while the operator is down: %s", e)
+                    .anyMatch(a -> e.alert.equals(a.path("labels").path("alertname").asText())
+                            && e.labels.get("policy").equals(a.path("labels").path("policy").asText()) && "firing".equals(a.path("state").asText()));
+        }
         down.cured("the operator started again");
         OperatorProcess restarted = startOperator(port);
         Duration ready = Duration.between(down.cured, Instant.now());
         down.awaitResolved();
 
-        // held stayed stopped through the outage: its alert fires until the re-arm, not until the operator is gone (the
-        // check below that nothing resolved before its cure covers the outage and the restart).
+        // held and risk-desk stayed stopped through the outage: their alerts fire until the re-arm, not until the operator is
+        // gone (the check below that nothing resolved before its cure covers the outage and the restart). risk-desk's
+        // monitor, re-armed, starts from scratch on its mended query: Ok, so its breach alert resolves with the stop's.
         rearm(heldStop);
+        rearm(riskStop);
+        breach.cure = "the query changed to vector(0) while stopped, then the re-arm";
+        breach.cured = riskStop.cured;
         heldStop.awaitResolved();
+        riskStop.awaitResolved();
+        breach.awaitResolved();
 
-        List<Episode> episodes = List.of(stop, heldStop, guard, incomplete, down);
+        List<Episode> episodes = List.of(stop, heldStop, guard, incomplete, noData, breach, riskStop, down);
         // None resolved before its cause was gone (a flapping rule), and nothing else arrived.
         for (Episode e : episodes) {
             assertThat(path.received()).as("%s: resolved before %s", e, e.cure)
                     .noneMatch(r -> e.matches(r) && "resolved".equals(r.status()) && r.at().isBefore(e.cured));
         }
-        // stop-desk's pod is not held: its stop is incomplete only if that pod took longer than the `for` to go (a
-        // loaded machine), and then EmergencyStopIncomplete for it is right.
-        Long deskCompleted = PolicyTestSupport.get(client, ns, "stop-desk").getStatus().emergencyStop.completedMillis;
-        Episode deskIncomplete = new Episode("EmergencyStopIncomplete", Map.of("namespace", ns, "policy", "stop-desk"), "");
-        boolean deskSlow = deskCompleted == null || deskCompleted >= forOf("EmergencyStopIncomplete").toMillis();
-        assertThat(path.received()).as("alerts nobody caused (stop-desk's stop complete after %s ms)", deskCompleted)
-                .allMatch(r -> episodes.stream().anyMatch(e -> e.matches(r)) || deskSlow && deskIncomplete.matches(r));
+        // stop-desk's and risk-desk's pods are not held: such a stop is incomplete only if the pod took longer than the `for`
+        // to go (a loaded machine), and then EmergencyStopIncomplete for it is right.
+        Map<String, Long> completed = new TreeMap<>();
+        List<Episode> slow = new ArrayList<>();
+        for (String policy : List.of("stop-desk", "risk-desk")) {
+            Long millis = PolicyTestSupport.get(client, ns, policy).getStatus().emergencyStop.completedMillis;
+            completed.put(policy, millis);
+            if (millis == null || millis >= forOf("EmergencyStopIncomplete").toMillis()) {
+                slow.add(new Episode("EmergencyStopIncomplete", Map.of("namespace", ns, "policy", policy), ""));
+            }
+        }
+        assertThat(path.received()).as("alerts nobody caused (stops complete after %s ms)", completed)
+                .allMatch(r -> episodes.stream().anyMatch(e -> e.matches(r)) || slow.stream().anyMatch(e -> e.matches(r)));
 
         Duration wall = Duration.ofNanos(System.nanoTime() - began);
         List<String> lines = new ArrayList<>();
         lines.add("alert path: " + AlertPath.versions() + "; scrape and rule evaluation every 1s; Alertmanager group_wait 0s,"
-                + " group_interval 1s; chart values " + VALUES.entrySet().stream().map(e -> e.getKey().replace(
+                + " group_interval 1s; risk monitors evaluated every 1s; chart values " + VALUES.entrySet().stream().map(e -> e.getKey().replace(
                         "monitoring.prometheusRule.alerts.", "") + "=" + e.getValue()).collect(Collectors.joining(", ")));
         for (Episode e : episodes) {
             lines.add("%s: firing at the webhook %s after %s; resolved %s after %s".formatted(e, seconds(e.toFire()), e.cause,
                     seconds(e.toResolve()), e.cure));
         }
-        lines.add("operator restart to ready: " + seconds(ready) + " (pid " + restarted.pid() + "); " + heldStop
-                + " kept firing through the outage, no resolved notification until its re-arm");
-        lines.add("stop-desk's stop complete (no pod left) " + deskCompleted + " ms after the operator saw it (status.emergencyStop.completedMillis)");
+        lines.add("operator restart to ready: " + seconds(ready) + " (pid " + restarted.pid() + "); " + heldStop + ", " + riskStop
+                + " and " + breach + " kept firing through the outage, no resolved notification until their re-arm");
+        lines.add("stops complete (no pod left) after the operator saw them, in ms (status.emergencyStop.completedMillis): " + completed);
         lines.add("notifications received: " + path.received().size() + "; test wall time " + seconds(wall)
                 + " (operator, Prometheus and Alertmanager started and stopped within it; the control plane not)");
         lines.forEach(System.out::println);
@@ -351,6 +440,31 @@ class AlertPathIT extends NamespacedTest {
     void annotate(String policy, String annotation) {
         Kubectl.Result r = kubectl.run("annotate", "--overwrite", "xp", policy, "-n", ns, annotation);
         assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    /** spec.monitors of one monitor ({@code modes: [DryRun]}, breaching when its value is greater than 1), as policy YAML. */
+    static String monitors(String name, String query) {
+        return """
+                monitors:
+                - {name: %s, query: '%s', comparison: GreaterThan, threshold: 1, modes: [DryRun]}""".formatted(name, query);
+    }
+
+    /** The policy's one monitor with another query (a merge patch replaces the list), as its owner edits it. */
+    void setQuery(String policy, String monitor, String query) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", monitor);
+        m.put("query", query);
+        m.put("comparison", "GreaterThan");
+        m.put("threshold", 1);
+        m.put("modes", List.of("DryRun"));
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).patch(PatchContext.of(PatchType.JSON_MERGE),
+                client.getKubernetesSerialization().asJson(Map.of("spec", Map.of("monitors", List.of(m)))));
+    }
+
+    /** The phase status.monitors records for the monitor, null if none. */
+    static String monitorPhase(ExecutionPolicy p, String monitor) {
+        return p.getStatus().monitors == null ? null : p.getStatus().monitors.stream().filter(m -> monitor.equals(m.name))
+                .map(m -> m.phase).findFirst().orElse(null);
     }
 
     /** As a risk officer resumes: the stop annotation removed, seen by the operator, then a re-arm of the stop's epoch. */

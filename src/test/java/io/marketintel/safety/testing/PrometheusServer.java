@@ -44,8 +44,18 @@ public final class PrometheusServer implements AutoCloseable {
         private final List<Path> ruleFiles = new ArrayList<>();
         private final List<String> alertmanagers = new ArrayList<>();
         private String logLevel = "info";
+        private int port;
 
         private Config() {
+        }
+
+        /**
+         * The loopback port to listen on (default 0: a free one), for a test that must name Prometheus' URL before it starts
+         * (reserve it with {@link Listeners#freeLoopbackPort()}).
+         */
+        public Config port(int port) {
+            this.port = port;
+            return this;
         }
 
         /** How often every target is scraped (default 1 s); the scrape timeout is the same. */
@@ -132,7 +142,7 @@ public final class PrometheusServer implements AutoCloseable {
             Files.writeString(config, yaml());
             Path data = home.resolve("data");
             LoopbackDaemon.deleteTree(data);
-            int port = Listeners.freeLoopbackPort();
+            int port = this.port > 0 ? this.port : Listeners.freeLoopbackPort();
             String url = "http://127.0.0.1:" + port;
             LoopbackDaemon daemon = LoopbackDaemon.start("Prometheus", List.of(binary.toString(), "--config.file=" + config,
                     "--storage.tsdb.path=" + data, "--web.listen-address=127.0.0.1:" + port, "--log.level=" + logLevel),
