@@ -70,6 +70,10 @@ public class MonitorScheduler {
     private static final Logger LOG = Logger.getLogger(MonitorScheduler.class);
     /** The credentials are read again this often (a rotated Secret is used within this time). */
     static final Duration SECRETS_REREAD = Duration.ofMinutes(1);
+    /** How often the ticker looks whether an evaluation is due. */
+    static final Duration TICK = Duration.ofSeconds(1);
+    /** An evaluation this close to due runs now rather than a tick later. */
+    static final Duration TICK_SLACK = Duration.ofMillis(20);
 
     private final KubernetesClient client;
     private final KillSwitch killSwitch;
@@ -89,6 +93,8 @@ public class MonitorScheduler {
     /** Per policy uid: a DeEscalate breach its pass has not latched yet. */
     private final Map<String, Observation.DeEscalation> deEscalations = new ConcurrentHashMap<>();
     private volatile Connection connection;
+    /** When the last evaluation began (the ticker's thread only). */
+    private Instant lastEvaluation;
 
     public MonitorScheduler(KubernetesClient client, KillSwitch killSwitch, Leadership leadership, EventRecorder events,
             MonitorMetrics metrics, Clock clock,
@@ -116,6 +122,8 @@ public class MonitorScheduler {
         volatile String phase = StatusWriter.MONITOR_NOT_EVALUATED;
         volatile Instant since;
         volatile String message = "not evaluated yet";
+        /** The value when it entered its phase (status.monitors[].value), null without a reading. */
+        volatile Double value;
         /** Latched when last seen: evaluated again from scratch once released. */
         volatile boolean paused;
 
@@ -139,15 +147,24 @@ public class MonitorScheduler {
         ticker.shutdownNow();
     }
 
+    /**
+     * Every second: an evaluation when {@code interval} has passed since the last one began. Looking each second, not
+     * once per interval, lets a changed interval (or monitoring set for the first time) apply within a second instead of
+     * after the interval in force when the last evaluation ran.
+     */
     private void tick() {
-        Instant began = clock.instant();
-        Duration interval = Durations.parse(ExecutionSafetySpec.Defaults.MONITORING_INTERVAL);
+        Instant now = clock.instant();
+        Duration interval = interval(killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring));
         try {
-            interval = evaluate();
+            if (lastEvaluation == null || !Duration.between(lastEvaluation, now).plus(TICK_SLACK).minus(interval).isNegative()) {
+                lastEvaluation = now;
+                interval = evaluate();
+            }
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "risk monitors: the evaluation failed; trying again in %s", interval);
         } finally {
-            long wait = Math.max(0, interval.minus(Duration.between(began, clock.instant())).toMillis());
+            Duration left = interval.minus(Duration.between(lastEvaluation == null ? now : lastEvaluation, clock.instant()));
+            long wait = Math.max(0, Math.min(TICK.toMillis(), left.toMillis()));
             if (!ticker.isShutdown()) {
                 ticker.schedule(this::tick, wait, TimeUnit.MILLISECONDS);
             }
@@ -174,9 +191,9 @@ public class MonitorScheduler {
             }
             present.add(uid);
             List<Declared> declared = Declared.of(policy.getSpec(), new ArrayList<>());
-            Map<String, Tracked> mine = sync(policy, declared, now);
             ExecutionPolicyStatus status = policy.getStatus();
             boolean latched = status != null && Declared.latched(status);
+            Map<String, Tracked> mine = sync(policy, declared, latched, now);
             if (latched) {
                 deEscalations.remove(uid); // latched: a hold asked for is recorded, or a stop covers it
             }
@@ -247,12 +264,14 @@ public class MonitorScheduler {
                 s.phase = t.phase;
                 s.since = t.since.toString();
                 s.message = t.message;
+                s.value = t.value;
             } else {
                 // Not evaluated by this replica yet (just started, or just became leader): what status has, if anything.
                 var before = recorded.stream().filter(r -> r.name != null && r.name.equals(s.name)).findFirst();
                 s.phase = before.map(r -> r.phase).orElse(StatusWriter.MONITOR_NOT_EVALUATED);
                 s.since = before.map(r -> r.since).orElse(null);
                 s.message = before.map(r -> r.message).orElse("not evaluated yet");
+                s.value = before.map(r -> r.value).orElse(null);
             }
             out.add(s);
         }
@@ -288,7 +307,13 @@ public class MonitorScheduler {
         });
     }
 
-    private Map<String, Tracked> sync(ExecutionPolicy policy, List<Declared> declared, Instant now) {
+    /**
+     * The tracked monitors of the policy brought in line with its spec. A monitor removed from the spec goes, with every
+     * series. One changed starts over, its series kept (no scrape may find them missing in between); while the policy is
+     * latched a changed monitor is kept as it was until the re-arm, so the breach that latched it stays what status,
+     * the gauges and the alert show.
+     */
+    private Map<String, Tracked> sync(ExecutionPolicy policy, List<Declared> declared, boolean latched, Instant now) {
         // Taking over (first sight of this policy on this replica): a run status recorded as Pending goes on. A monitor
         // this replica already tracked and that changed starts over.
         boolean takingOver = !tracked.containsKey(policy.getMetadata().getUid());
@@ -297,12 +322,15 @@ public class MonitorScheduler {
         declared.forEach(d -> byName.put(d.rule().name(), d));
         String ns = policy.getMetadata().getNamespace();
         String name = policy.getMetadata().getName();
+        Map<String, Tracked> changed = new LinkedHashMap<>();
         for (String n : new ArrayList<>(mine.keySet())) {
             Declared d = byName.get(n);
-            if (d == null || !d.equals(mine.get(n).declared)) {
-                // Removed or changed: a changed monitor starts over (its for runs from its first evaluation).
+            if (d == null) {
                 mine.remove(n);
                 metrics.removed(ns, name, n);
+            } else if (!d.equals(mine.get(n).declared) && !latched) {
+                // Changed: it starts over (its for runs from its first evaluation); what it last showed is kept meanwhile.
+                changed.put(n, mine.remove(n));
             }
         }
         List<ExecutionPolicyStatus.MonitorStatus> recorded = policy.getStatus() == null || policy.getStatus().monitors == null
@@ -313,12 +341,20 @@ public class MonitorScheduler {
             t.policy = name;
             // A new leader (or a restarted one) starts from what status recorded: a breach that latched the policy stays
             // Breached until re-armed, and a Pending run goes on from when it began (MonitorState.resumed).
+            Tracked before = changed.get(n);
+            if (before != null) {
+                t.phase = before.phase;
+                t.since = before.since;
+                t.message = before.message;
+                return t;
+            }
             recorded.stream().filter(r -> n.equals(r.name) && r.phase != null).findFirst().ifPresent(r -> {
                 t.phase = r.phase;
                 t.since = io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since).orElse(now);
                 t.message = r.message == null ? "" : r.message;
                 if (takingOver) {
-                    t.state = MonitorState.resumed(r.phase, io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since));
+                    t.state = MonitorState.resumed(r.phase, io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since),
+                            Optional.ofNullable(r.value));
                 }
             });
             return t;
@@ -341,7 +377,7 @@ public class MonitorScheduler {
         t.state = MonitorState.initial();
         metrics.forget(t.namespace, t.policy, t.declared.rule().name());
         phase(policy, t, StatusWriter.MONITOR_NOT_EVALUATED, "not evaluated: the policy is not running in "
-                + t.declared.modes().stream().map(ExecutionMode::wireName).sorted().toList() + ", or it is stopped or held", now);
+                + t.declared.modes().stream().map(ExecutionMode::wireName).sorted().toList() + ", or it is stopped or held", null, now);
     }
 
     private void evaluated(ExecutionPolicy policy, Tracked t, Reading reading, Instant now) {
@@ -358,7 +394,7 @@ public class MonitorScheduler {
             default -> "value " + MonitorEvaluation.format(value) + " (breaches when " + rule.comparison().symbol + " " + MonitorEvaluation.format(rule.threshold())
                     + " for " + rule.holdFor().toSeconds() + " s)";
         };
-        phase(policy, t, s.phase().name(), message, now);
+        phase(policy, t, s.phase().name(), message, s.lastValue().filter(v -> !v.isNaN() && !v.isInfinite()).orElse(null), now);
         step.breach().ifPresent(b -> breached(policy, t, b, s));
     }
 
@@ -422,12 +458,13 @@ public class MonitorScheduler {
                 s.detail());
     }
 
-    private void phase(ExecutionPolicy policy, Tracked t, String phase, String message, Instant now) {
+    private void phase(ExecutionPolicy policy, Tracked t, String phase, String message, Double value, Instant now) {
         if (!phase.equals(t.phase)) {
             boolean wasNoData = "NoData".equals(t.phase);
             t.phase = phase;
             t.since = now;
             t.message = message;
+            t.value = value;
             if ("NoData".equals(phase) && !wasNoData && t.declared.rule().onNoData() != MonitorRule.OnNoData.Hold) {
                 events.warning(policy, "MonitorNoData", "monitor " + t.declared.rule().name() + " has no reading: " + message);
             }

@@ -41,12 +41,13 @@ public record MonitorState(Phase phase, Optional<Instant> holdingSince, Optional
      * when: a run that was {@code Pending} goes on from the moment it began, since the time no replica evaluated counts as
      * evaluations without a reading, which never reset a run; its next reading decides as usual (one that does not hold
      * starts over). Anything else starts from scratch: a {@code Breached} monitor asked for its action already, and its
-     * policy is latched (or was re-armed, which starts it over).
+     * policy is latched (or was re-armed, which starts it over). The value status recorded is kept as the last one seen.
      */
-    public static MonitorState resumed(String recordedPhase, Optional<Instant> recordedSince) {
+    public static MonitorState resumed(String recordedPhase, Optional<Instant> recordedSince, Optional<Double> recordedValue) {
         if (Phase.Pending.name().equals(recordedPhase) && recordedSince.isPresent()) {
-            return new MonitorState(Phase.Pending, recordedSince, Optional.empty(), false, 0, Optional.empty());
+            return new MonitorState(Phase.Pending, recordedSince, recordedValue, false, 0, Optional.empty());
         }
-        return initial();
+        // The value is kept for what a latched policy's monitor shows until the re-arm (the breach that latched it).
+        return new MonitorState(Phase.Unknown, Optional.empty(), recordedValue, false, 0, Optional.empty());
     }
 }

@@ -248,7 +248,7 @@ class MonitorEvaluationTest {
         MonitorRule rule = new MonitorRule("m", comparison, 10, Duration.ofSeconds(holdSeconds), Action.EmergencyStop, OnNoData.Hold, 0,
                 Duration.ofSeconds(30));
         Instant began = T0.minusSeconds(ageSeconds);
-        MonitorState resumed = MonitorState.resumed("Pending", Optional.of(began));
+        MonitorState resumed = MonitorState.resumed("Pending", Optional.of(began), Optional.of(250.0));
         Tick t = ticks.get(0);
         Step step = MonitorEvaluation.next(rule, resumed, t.reading(T0), T0);
         boolean reading = !t.failed() && t.value() != null && !Double.isNaN(t.value()) && t.ageSeconds() <= 30;
@@ -260,9 +260,13 @@ class MonitorEvaluationTest {
             assertThat(step.state().phase()).isEqualTo(Phase.Ok);
         }
         for (String other : List.of("Ok", "Breached", "NoData", "Unknown", "NotEvaluated")) {
-            assertThat(MonitorState.resumed(other, Optional.of(began))).isEqualTo(MonitorState.initial());
+            assertThat(MonitorState.resumed(other, Optional.of(began), Optional.empty())).isEqualTo(MonitorState.initial());
+            MonitorState kept = MonitorState.resumed(other, Optional.of(began), Optional.of(5.0));
+            assertThat(kept.lastValue()).as("the value status recorded, shown until the next reading").contains(5.0);
+            assertThat(kept.holdingSince()).isEmpty();
+            assertThat(kept.declared()).isFalse();
         }
-        assertThat(MonitorState.resumed("Pending", Optional.empty())).isEqualTo(MonitorState.initial());
+        assertThat(MonitorState.resumed("Pending", Optional.empty(), Optional.empty())).isEqualTo(MonitorState.initial());
     }
 
     @Test

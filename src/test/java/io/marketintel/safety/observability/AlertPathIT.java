@@ -291,6 +291,10 @@ class AlertPathIT extends NamespacedTest {
         // The query mended while the policy is stopped (allowed: it is not Live). The breach stays latched, and so does its
         // alert, until the re-arm after the operator's restart below.
         setQuery("risk-desk", "daily-loss", "vector(0)");
+        // Mended while latched, the monitor takes the new query at the re-arm: until then it shows the breach that latched
+        // the policy (a monitor started afresh would report NaN, and the firing alert's description with it).
+        Awaitility.await("risk-desk's monitor value stays the breach's after the edit").during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> "5".equals(monitorValue("risk-desk")));
 
         noData.awaitFiring();
         assertThat(noData.toFire()).as("ExecutionSafetyMonitorNoData waits its `for`").isGreaterThanOrEqualTo(forOf("ExecutionSafetyMonitorNoData"));
@@ -340,6 +344,9 @@ class AlertPathIT extends NamespacedTest {
         OperatorProcess restarted = startOperator(port);
         Duration ready = Duration.between(down.cured, Instant.now());
         down.awaitResolved();
+        // The restarted operator shows the value status recorded for the latched breach, not NaN.
+        Awaitility.await("risk-desk's monitor value after the restart").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> "5".equals(monitorValue("risk-desk")));
 
         // held and risk-desk stayed stopped through the outage: their alerts fire until the re-arm, not until the operator is
         // gone (the check below that nothing resolved before its cure covers the outage and the restart). risk-desk's
@@ -419,6 +426,13 @@ class AlertPathIT extends NamespacedTest {
     }
 
     /** Labels exactly those the rule gives this alert, and the runbook link the chart renders for it. */
+    /** Prometheus' current value of the policy's execution_safety_monitor_value, as it prints it ("5", "NaN"); null if none. */
+    String monitorValue(String policy) throws Exception {
+        String q = "execution_safety_monitor_value{namespace=\"" + ns + "\",policy=\"" + policy + "\"}";
+        JsonNode result = path.prometheusApi("/api/v1/query?query=" + java.net.URLEncoder.encode(q, UTF_8)).path("data").path("result");
+        return result.size() == 1 ? result.get(0).path("value").path(1).asText() : null;
+    }
+
     void checkLabelsAndRunbook(Received r) {
         Set<String> keys = new TreeSet<>(r.labels().keySet());
         keys.remove("alertname");

@@ -249,6 +249,8 @@ public class ExecutionPolicyStatus {
         public String since;
         @JsonPropertyDescription("The value and threshold at that moment, or why there is no reading.")
         public String message;
+        @JsonPropertyDescription("The value at that moment (the worst series); absent without a reading.")
+        public Double value;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
