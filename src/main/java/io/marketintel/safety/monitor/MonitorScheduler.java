@@ -346,6 +346,7 @@ public class MonitorScheduler {
                 t.phase = before.phase;
                 t.since = before.since;
                 t.message = before.message;
+                t.value = before.value;
                 return t;
             }
             recorded.stream().filter(r -> n.equals(r.name) && r.phase != null).findFirst().ifPresent(r -> {
