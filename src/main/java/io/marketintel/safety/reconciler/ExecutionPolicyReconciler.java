@@ -280,6 +280,15 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                     decideAgain++;
                     continue;
                 }
+                if (write.startsLive() && notYetRegistered(e, name)) {
+                    // The API server judges a Live write by its own cache of the Namespace, which may not show yet the
+                    // register this pass has just made name the policy (seen on a loaded machine): decided again in a
+                    // moment, when the next pass holds the register again and writes again.
+                    LOG.infof("%s: the API server does not see %s/%s in the Namespace's register of Live policies yet; deciding"
+                            + " again", write.workload().id(), ns, name);
+                    decideAgain++;
+                    continue;
+                }
                 writeFailures.add("could not write " + write.workload().id() + ": " + message(e));
             }
         }
@@ -431,6 +440,16 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     private static boolean allowsLive(ExecutionPolicyStatus status) {
         return status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
                 Optional.ofNullable(status.transition).map(t -> t.to));
+    }
+
+    /**
+     * Whether the API server refused a write because the Namespace's register of Live policies does not name the policy
+     * (execution-safety-mode-integrity), although this pass made it name it.
+     */
+    static boolean notYetRegistered(KubernetesClientException e, String policy) {
+        String m = message(e);
+        return (e.getCode() == 403 || e.getCode() == 422) && m != null && m.contains("execution-safety-mode-integrity")
+                && m.contains("ExecutionPolicy " + policy + " is not Live in Namespace") && m.contains(MetadataNames.LIVE_POLICIES_ANNOTATION);
     }
 
     private static String message(KubernetesClientException e) {
