@@ -156,19 +156,29 @@ public class MonitorScheduler {
         Instant now = clock.instant();
         Duration interval = interval(killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring));
         try {
-            if (lastEvaluation == null || !Duration.between(lastEvaluation, now).plus(TICK_SLACK).minus(interval).isNegative()) {
+            if (due(lastEvaluation, now, interval)) {
                 lastEvaluation = now;
                 interval = evaluate();
             }
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "risk monitors: the evaluation failed; trying again in %s", interval);
         } finally {
-            Duration left = interval.minus(Duration.between(lastEvaluation == null ? now : lastEvaluation, clock.instant()));
-            long wait = Math.max(0, Math.min(TICK.toMillis(), left.toMillis()));
             if (!ticker.isShutdown()) {
-                ticker.schedule(this::tick, wait, TimeUnit.MILLISECONDS);
+                ticker.schedule(this::tick, nextTick(lastEvaluation == null ? now : lastEvaluation, clock.instant(), interval).toMillis(),
+                        TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    /** Whether an evaluation is due: none yet, or {@code interval} (less the slack) since the last one began. */
+    static boolean due(Instant last, Instant now, Duration interval) {
+        return last == null || !Duration.between(last, now).plus(TICK_SLACK).minus(interval).isNegative();
+    }
+
+    /** How long the ticker sleeps: until the next evaluation is due, at most {@link #TICK}, so a new interval applies soon. */
+    static Duration nextTick(Instant last, Instant now, Duration interval) {
+        Duration left = interval.minus(Duration.between(last, now));
+        return left.isNegative() ? Duration.ZERO : left.compareTo(TICK) > 0 ? TICK : left;
     }
 
     /** One round; returns the interval until the next. */
