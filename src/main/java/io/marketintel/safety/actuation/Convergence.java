@@ -61,6 +61,11 @@ public final class Convergence {
             return transitionTo.map(t -> t == ExecutionMode.LIVE)
                     .orElse(statusMode.filter(m -> m == ExecutionMode.LIVE).isPresent());
         }
+
+        /** {@link #liveAllowedBy(Optional, Optional)} of a policy's status; false without one. */
+        public static boolean liveAllowedBy(io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus status) {
+            return status != null && liveAllowedBy(Optional.ofNullable(status.mode), Optional.ofNullable(status.transition).map(t -> t.to));
+        }
     }
 
     /**

@@ -136,6 +136,12 @@ public class MonitorScheduler {
     /** The Prometheus client built from the settings, or why there is none. */
     private record Connection(ExecutionSafetySpec.Monitoring settings, Optional<PrometheusEndpoint> endpoint,
             Optional<PrometheusQuery> query, Optional<String> problem, Instant readAt) {
+
+        /** The query's reading, or, without a client, a failed one that says why there is none. */
+        CompletableFuture<Reading> read(String promql, Instant now) {
+            return query.map(q -> q.query(promql, now))
+                    .orElseGet(() -> CompletableFuture.completedFuture(new Reading.Failed(problem.orElse("no Prometheus"))));
+        }
     }
 
     /** After the kill switch's start-up (a later priority than its observer's default): its watches are running then. */
@@ -154,11 +160,12 @@ public class MonitorScheduler {
      */
     private void tick() {
         Instant now = clock.instant();
-        Duration interval = interval(killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring));
+        Optional<ExecutionSafetySpec.Monitoring> settings = settings();
+        Duration interval = interval(settings);
         try {
             if (due(lastEvaluation, now, interval)) {
                 lastEvaluation = now;
-                interval = evaluate();
+                evaluate(settings);
             }
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "risk monitors: the evaluation failed; trying again in %s", interval);
@@ -181,13 +188,16 @@ public class MonitorScheduler {
         return left.isNegative() ? Duration.ZERO : left.compareTo(TICK) > 0 ? TICK : left;
     }
 
-    /** One round; returns the interval until the next. */
-    Duration evaluate() {
-        Optional<ExecutionSafetySpec.Monitoring> settings = killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring);
-        Duration interval = interval(settings);
+    /** ExecutionSafety/global's spec.monitoring, as the kill switch's watch holds it. */
+    private Optional<ExecutionSafetySpec.Monitoring> settings() {
+        return killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring);
+    }
+
+    /** One round with these settings. */
+    void evaluate(Optional<ExecutionSafetySpec.Monitoring> settings) {
         if (!leadership.leading()) {
             forgetAll(); // a standby exports no monitor: the leader's series are the ones to read
-            return interval;
+            return;
         }
         Instant now = clock.instant();
         Connection c = null; // built when a monitor is due: an operator without monitors reads no Secret and says nothing
@@ -226,8 +236,7 @@ public class MonitorScheduler {
                     c = connection(settings, now);
                 }
                 Instant asked = clock.instant();
-                CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(t.declared.query(), now)
-                        : CompletableFuture.completedFuture(new Reading.Failed(c.problem().orElse("no Prometheus")));
+                CompletableFuture<Reading> reading = c.read(t.declared.query(), now);
                 queries.add(reading.whenComplete((r, e) -> metrics.evaluation().record(Duration.between(asked, clock.instant()))));
                 apply.add(() -> evaluated(policy, t, reading.join(), now));
             }
@@ -242,7 +251,6 @@ public class MonitorScheduler {
                 gone.values().forEach(t -> metrics.removed(t.namespace, t.policy, t.declared.rule().name()));
             }
         }
-        return interval;
     }
 
     /**
@@ -302,13 +310,11 @@ public class MonitorScheduler {
             return CompletableFuture.completedFuture(problems);
         }
         Instant now = clock.instant();
-        Connection c = connection(killSwitch.global().map(ExecutionSafety::getSpec).map(s -> s.monitoring), now);
-        List<CompletableFuture<Optional<String>>> checks = watching.stream().map(d -> {
-            CompletableFuture<Reading> reading = c.query().isPresent() ? c.query().get().query(d.query(), now)
-                    : CompletableFuture.completedFuture(new Reading.Failed(c.problem().orElse("no Prometheus")));
-            return reading.exceptionally(e -> new Reading.Failed(String.valueOf(e.getMessage())))
-                    .thenApply(r -> MonitorEvaluation.preflight(d.rule(), r, now));
-        }).toList();
+        Connection c = connection(settings(), now);
+        List<CompletableFuture<Optional<String>>> checks = watching.stream()
+                .map(d -> c.read(d.query(), now).exceptionally(e -> new Reading.Failed(String.valueOf(e.getMessage())))
+                        .thenApply(r -> MonitorEvaluation.preflight(d.rule(), r, now)))
+                .toList();
         return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(done -> {
             List<String> all = new ArrayList<>(problems);
             checks.forEach(check -> check.join().ifPresent(p -> all.add(p + " (a monitor of " + to.wireName()
@@ -360,12 +366,12 @@ public class MonitorScheduler {
                 return t;
             }
             recorded.stream().filter(r -> n.equals(r.name) && r.phase != null).findFirst().ifPresent(r -> {
+                Optional<Instant> since = io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since);
                 t.phase = r.phase;
-                t.since = io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since).orElse(now);
+                t.since = since.orElse(now);
                 t.message = r.message == null ? "" : r.message;
                 if (takingOver) {
-                    t.state = MonitorState.resumed(r.phase, io.marketintel.safety.api.v1alpha1.Timestamps.parse(r.since),
-                            Optional.ofNullable(r.value));
+                    t.state = MonitorState.resumed(r.phase, since, Optional.ofNullable(r.value));
                 }
             });
             return t;

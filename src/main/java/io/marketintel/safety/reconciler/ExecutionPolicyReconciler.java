@@ -248,7 +248,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         List<String> writeFailures = new ArrayList<>();
         int decideAgain = 0;
         ExecutionPolicyStatus read = policy.getStatus();
-        boolean liveAllowed = allowsLive(read);
+        boolean liveAllowed = Convergence.Write.liveAllowedBy(read);
         // The Namespace's register names the policy while its status allows Live, so that the API server admits its Live
         // pods and templates (and nobody else's): added once that status is written, before any Live write.
         // Its env var, in the register beside it, before any template is configured with it; entries of policies gone
@@ -316,7 +316,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
             decisionLog(policy, plan.decision(), a.reason(), a.message());
         }
         metrics.observe(ns, name, policy.getMetadata().getUid(), report.status(), report.approvalsAwaited());
-        if (!allowsLive(report.status())) {
+        if (!Convergence.Write.liveAllowedBy(report.status())) {
             // Before a status that leaves Live is written: the register never allows more than status does. If this
             // fails, the pass fails and the status is not written (the next pass decides again).
             try {
@@ -437,11 +437,6 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     }
 
     /** Whether a status lets the policy's pods run Live: Live with no transition away, or on the approved way there. */
-    private static boolean allowsLive(ExecutionPolicyStatus status) {
-        return status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
-                Optional.ofNullable(status.transition).map(t -> t.to));
-    }
-
     /**
      * Whether the API server refused a write because the Namespace's register of Live policies does not name the policy
      * (execution-safety-mode-integrity), although this pass made it name it.

@@ -212,5 +212,12 @@ class ConvergenceTest {
         assertThat(Convergence.Write.liveAllowedBy(live, dryRun)).as("on its way out of Live").isFalse();
         assertThat(Convergence.Write.liveAllowedBy(dryRun, Optional.empty())).isFalse();
         assertThat(Convergence.Write.liveAllowedBy(Optional.empty(), Optional.empty())).isFalse();
+        var status = new io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus();
+        status.mode = ExecutionMode.LIVE;
+        assertThat(Convergence.Write.liveAllowedBy(status)).as("a status: Live and staying").isTrue();
+        status.transition = new io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Transition();
+        status.transition.to = ExecutionMode.DRY_RUN;
+        assertThat(Convergence.Write.liveAllowedBy(status)).as("a status on its way out of Live").isFalse();
+        assertThat(Convergence.Write.liveAllowedBy((io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus) null)).isFalse();
     }
 }

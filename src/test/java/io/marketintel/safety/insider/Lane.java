@@ -753,14 +753,16 @@ final class Lane {
                 more.add(Map.of("name", "m" + now.size(), "query", "vector(0)", "comparison", "GreaterThan", "threshold", 100));
                 yield more;
             }
-            case "loosen" -> now.stream().peek(m -> m.put("threshold", ((Number) m.get("threshold")).doubleValue() * 10)).toList();
+            case "loosen" -> {
+                now.forEach(m -> m.put("threshold", ((Number) m.get("threshold")).doubleValue() * 10));
+                yield now;
+            }
             default -> null;
         };
         boolean loosens = !now.isEmpty() && !"add".equals(step.variant());
-        boolean frozen = before != null && before.getSpec().mode == ExecutionMode.LIVE && before.getStatus() != null
-                && (before.getStatus().transition != null && before.getStatus().transition.to == ExecutionMode.LIVE
-                        || before.getStatus().mode == ExecutionMode.LIVE
-                                && (before.getStatus().transition == null || before.getStatus().transition.to == null));
+        // As the freeze reads it: p stays Live in spec, and its status lets Live run (the operator's own predicate).
+        boolean frozen = before != null && before.getSpec().mode == ExecutionMode.LIVE
+                && io.marketintel.safety.actuation.Convergence.Write.liveAllowedBy(before.getStatus());
         Map<String, Object> spec = new HashMap<>();
         spec.put("monitors", next);
         Map<String, Object> patch = new HashMap<>(Map.of("spec", spec));

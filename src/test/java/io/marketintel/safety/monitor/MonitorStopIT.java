@@ -383,7 +383,7 @@ class MonitorStopIT extends NamespacedTest {
                 modes: [DryRun, Live]""".formatted(good));
         awaitMonitor("typo", "broken-loss", "Ok");
         // A typo made while the policy is not Live (the freeze allows it): the monitor cannot be evaluated any more.
-        patchMonitorQuery("typo", "max(" + series);
+        PolicyTestSupport.setMonitorQuery(client, ns, "typo", "broken-loss", "max(" + series);
         JsonNode condition = awaitCondition("typo", "False", "MonitorNoData");
         assertThat(condition.path("message").asText()).as("MonitorsReporting %s", condition).contains("broken-loss");
         awaitMonitor("typo", "broken-loss", "NoData");
@@ -406,7 +406,7 @@ class MonitorStopIT extends NamespacedTest {
         assertThat(pods()).as("still DryRun").hasSize(2).noneMatch(MonitorStopIT::live);
         summary.add("  unparsable query, Live asked for: Stalled GuardsNotPassing: " + waits.path("message").asText());
         // Mended (the policy is not Live yet, so the change is allowed): it goes Live.
-        patchMonitorQuery("typo", good);
+        PolicyTestSupport.setMonitorQuery(client, ns, "typo", "broken-loss", good);
         awaitPolicy("typo", "Live and Ready once the query is mended", p -> p.getStatus().mode == ExecutionMode.LIVE && PolicyTestSupport.ready(p));
         awaitCondition("typo", "True", null);
 
@@ -415,18 +415,6 @@ class MonitorStopIT extends NamespacedTest {
         awaitPolicy("typo", "DryRun", p -> p.getStatus().mode == ExecutionMode.DRY_RUN && PolicyTestSupport.ready(p));
         client.resources(ExecutionPolicy.class).inNamespace(ns).withName("typo").delete();
         awaitGaugesGone("typo");
-    }
-
-    /** Sets the query of the policy's one monitor (a JSON merge patch replaces the list: the other fields kept). */
-    void patchMonitorQuery(String policy, String query) {
-        ExecutionPolicy p = PolicyTestSupport.get(client, ns, policy);
-        var monitors = client.getKubernetesSerialization().convertValue(p.getSpec().monitors, List.class);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> first = (Map<String, Object>) monitors.get(0);
-        first.put("query", query);
-        Kubectl.Result r = kubectl.run("patch", "xp", policy, "-n", ns, "--type=merge", "-p",
-                client.getKubernetesSerialization().asJson(Map.of("spec", Map.of("monitors", monitors))));
-        assertThat(r.exitCode()).as(r.output()).isZero();
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ class AlertPathIT extends NamespacedTest {
         Episode riskStop = new Episode("EmergencyStopActive", Map.of("namespace", ns, "policy", "risk-desk"),
                 "the monitor's query changed to vector(5) (the operator's stop)");
         riskStop.caused = breach.caused;
-        setQuery("risk-desk", "daily-loss", "vector(5)");
+        PolicyTestSupport.setMonitorQuery(client, ns, "risk-desk", "daily-loss", "vector(5)");
 
         stop.awaitFiring();
         assertThat(stop.fired.annotations().get("runbook_url")).as("the runbook of EmergencyStopActive")
@@ -290,7 +290,7 @@ class AlertPathIT extends NamespacedTest {
                 .contains("monitor daily-loss: 5 > 1");
         // The query mended while the policy is stopped (allowed: it is not Live). The breach stays latched, and so does its
         // alert, until the re-arm after the operator's restart below.
-        setQuery("risk-desk", "daily-loss", "vector(0)");
+        PolicyTestSupport.setMonitorQuery(client, ns, "risk-desk", "daily-loss", "vector(0)");
         // Mended while latched, the monitor takes the new query at the re-arm: until then it shows the breach that latched
         // the policy (a monitor started afresh would report NaN, and the firing alert's description with it).
         Awaitility.await("risk-desk's monitor value stays the breach's after the edit").during(Duration.ofSeconds(3))
@@ -300,7 +300,7 @@ class AlertPathIT extends NamespacedTest {
         assertThat(noData.toFire()).as("ExecutionSafetyMonitorNoData waits its `for`").isGreaterThanOrEqualTo(forOf("ExecutionSafetyMonitorNoData"));
         assertThat(noData.fired.annotations().get("summary")).contains("feed").contains(ns + "/feed-desk");
         noData.cured("the monitor's query changed to vector(0)");
-        setQuery("feed-desk", "feed", "vector(0)");
+        PolicyTestSupport.setMonitorQuery(client, ns, "feed-desk", "feed", "vector(0)");
 
         guard.awaitFiring();
         assertThat(guard.fired.labels()).as("guard metrics have no policy label").doesNotContainKeys("policy", "namespace");
@@ -463,17 +463,6 @@ class AlertPathIT extends NamespacedTest {
                 - {name: %s, query: '%s', comparison: GreaterThan, threshold: 1, modes: [DryRun]}""".formatted(name, query);
     }
 
-    /** The policy's one monitor with another query (a merge patch replaces the list), as its owner edits it. */
-    void setQuery(String policy, String monitor, String query) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", monitor);
-        m.put("query", query);
-        m.put("comparison", "GreaterThan");
-        m.put("threshold", 1);
-        m.put("modes", List.of("DryRun"));
-        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).patch(PatchContext.of(PatchType.JSON_MERGE),
-                client.getKubernetesSerialization().asJson(Map.of("spec", Map.of("monitors", List.of(m)))));
-    }
 
     /** The phase status.monitors records for the monitor, null if none. */
     static String monitorPhase(ExecutionPolicy p, String monitor) {

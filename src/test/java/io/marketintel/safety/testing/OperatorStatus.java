@@ -3,7 +3,6 @@ package io.marketintel.safety.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
-import java.util.Optional;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.actuation.Convergence;
@@ -32,8 +31,7 @@ public final class OperatorStatus {
         assertThat(r.exitCode()).as(r.output()).isZero();
         ExecutionPolicy written = client.resources(ExecutionPolicy.class).inNamespace(ns).withName(policy).get();
         ExecutionPolicyStatus status = written.getStatus();
-        boolean live = status != null && Convergence.Write.liveAllowedBy(Optional.ofNullable(status.mode),
-                Optional.ofNullable(status.transition).map(t -> t.to));
+        boolean live = Convergence.Write.liveAllowedBy(status);
         register(client, kubectl, ns, policy, live);
         // The stop marks (StopMarks): the policy's stop label while the status latches a stop, and the Namespace's count of
         // the stops every policy has recorded.

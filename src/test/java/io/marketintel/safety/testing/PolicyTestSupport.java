@@ -41,6 +41,26 @@ public final class PolicyTestSupport {
                 "{\"spec\":{\"mode\":\"" + mode.wireName() + "\"}}");
     }
 
+    /**
+     * Sets the query of the policy's monitor {@code monitor}, its other fields and the other monitors kept: a merge patch of
+     * spec.monitors (a list is replaced whole), without a resourceVersion, as for {@link #setMode}.
+     */
+    public static void setMonitorQuery(KubernetesClient client, String ns, String name, String monitor, String query) {
+        ExecutionPolicy p = get(client, ns, name);
+        java.util.List<java.util.Map<String, Object>> monitors = p.getSpec().monitors.stream().map(m -> {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> fields = client.getKubernetesSerialization().convertValue(m, java.util.Map.class);
+            if (monitor.equals(m.name)) {
+                fields.put("query", query);
+            }
+            return fields;
+        }).toList();
+        assertThat(monitors).as("monitor " + monitor + " of " + name).anyMatch(m -> monitor.equals(m.get("name")));
+        client.resources(ExecutionPolicy.class).inNamespace(ns).withName(name).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                client.getKubernetesSerialization().asJson(java.util.Map.of("spec", java.util.Map.of("monitors", monitors))));
+    }
+
     /** kubectl wait --for=condition=Ready, as a person would. */
     public static void kubectlWaitReady(Kubectl kubectl, String ns, String name) {
         Kubectl.Result wait = kubectl.run("wait", "-n", ns, "--for=condition=Ready", "xp/" + name, "--timeout=90s");
