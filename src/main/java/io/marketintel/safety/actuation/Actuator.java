@@ -253,8 +253,10 @@ public class Actuator {
      * count, spec.replicas and, when given, the template mode (annotation, label, env var per container).
      * A write that could start pods carries the resourceVersion it was decided from: if the workload changed
      * since, the API server refuses it (409) and the next pass decides again from what is there.
+     *
+     * @return the workload as the API server answered the write (a Deployment or a StatefulSet)
      */
-    public void apply(String namespace, String policy, String envVar, Convergence.Write write) {
+    public HasMetadata apply(String namespace, String policy, String envVar, Convergence.Write write) {
         ObservedWorkload w = write.workload();
         int original = w.originalReplicas().orElse(w.replicas());
         Map<String, Object> spec = new LinkedHashMap<>();
@@ -275,8 +277,12 @@ public class Actuator {
                 .withResourceVersion(write.onlyIfUnchanged() ? w.resourceVersion() : null)
                 .build());
         body.setAdditionalProperty("spec", spec);
-        client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace).resource(body)
-                .fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
+        GenericKubernetesResource answer = client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace)
+                .resource(body).fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
+        Class<? extends HasMetadata> type = w.kind() == WorkloadKind.DEPLOYMENT ? Deployment.class : StatefulSet.class;
+        HasMetadata typed = client.getKubernetesSerialization().convertValue(answer, type);
+        typed.getMetadata().setManagedFields(null); // as the informers keep them
+        return typed;
     }
 
     /** The env var on every container and init container: one literal entry each (ModeMarks reads nothing less). */

@@ -411,7 +411,10 @@ public final class StatusWriter {
 
         List<Report.TransitionCount> counts = new ArrayList<>();
         List<Report.Announcement> said = announcements(plan, before, after, started, completed, counts);
-        Duration resync = completed || outcome.decideAgain() > 0 ? Resync.NEXT_DECISION
+        // A completed transition is decided again at once only if the mode wanted is further on (a rollback ended, the
+        // spec changed meanwhile): a pass that would find nothing to do is not worth one per adoption (issue 22).
+        boolean further = completed && plan.desired() != after.mode;
+        Duration resync = further || outcome.decideAgain() > 0 ? Resync.NEXT_DECISION
                 : !writeFailures.isEmpty() ? Resync.BUSY
                 : after.transition != null || !convergence.converged()
                         ? Resync.busy(after.transition == null ? Duration.ZERO

@@ -270,7 +270,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 continue;
             }
             try {
-                if (!gate.write(write.replicas(), () -> workloads.apply(ns, name, envVar, write))) {
+                if (!gate.write(write.replicas(), () -> ownWrite(context, write, () -> workloads.apply(ns, name, envVar, write)))) {
                     decideAgain++; // held back by a stop seen since this pass read the policy
                 }
             } catch (KubernetesClientException e) {
@@ -403,6 +403,27 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 return context.getPrimaryCache().get(new ResourceID(name, namespace));
             }
         };
+    }
+
+    /**
+     * A workload write of this pass through the informer that watches the workload (JOSDK's event filtering): the watch
+     * event of the write itself wakes no pass, since the pass that made it has decided already, and the informer shows
+     * the API server's answer at once. Events of anyone else's write, before or after it, wake the policy as always.
+     * Half the passes of an adoption were woken by the operator's own two writes (issue 22).
+     */
+    @SuppressWarnings("unchecked")
+    private static void ownWrite(Context<ExecutionPolicy> context, Convergence.Write write, java.util.function.Supplier<HasMetadata> apply) {
+        Class<? extends HasMetadata> type = write.workload().kind() == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class
+                : StatefulSet.class;
+        var source = context == null ? null : context.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase());
+        if (!(source instanceof InformerEventSource<?, ?> informer)) {
+            apply.get();
+            return;
+        }
+        HasMetadata id = write.workload().kind() == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? new Deployment() : new StatefulSet();
+        id.setMetadata(new ObjectMetaBuilder().withName(write.workload().name())
+                .withNamespace(context.getPrimaryResource().getMetadata().getNamespace()).build());
+        ((InformerEventSource<HasMetadata, ExecutionPolicy>) informer).eventFilteringUpdateAndCacheResource(id, ignored -> apply.get());
     }
 
     /**
