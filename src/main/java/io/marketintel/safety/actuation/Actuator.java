@@ -218,13 +218,7 @@ public class Actuator {
                     : client.pods().inNamespace(ns).withLabelSelector(selector).list().getItems();
             podModes = pods.stream().map(p -> ModeMarks.modeOf(p.getMetadata(), p.getSpec(), envVar)).toList();
             observedPods = pods.stream().map(p -> ObservedPod.of(p, owner)).toList();
-            crashLoops = pods.stream().flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
-                    ? java.util.stream.Stream.<String> empty()
-                    : p.getStatus().getContainerStatuses().stream()
-                            .filter(c -> c.getState() != null && c.getState().getWaiting() != null
-                                    && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
-                            .map(c -> p.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount()))
-                    .toList();
+            crashLoops = pods.stream().flatMap(p -> ObservedPod.crashLoops(p).stream()).toList();
         }
         String original = annotations(w).get(MetadataNames.ORIGINAL_REPLICAS_ANNOTATION);
         Optional<Integer> originalReplicas = Optional.empty();

@@ -1,5 +1,6 @@
 package io.marketintel.safety.actuation;
 
+import java.util.List;
 import java.util.Optional;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -45,6 +46,21 @@ public record ObservedPod(String name, Optional<String> terminating, boolean rea
                         : "ReplicaSet".equals(o.getKind()) && o.getName() != null
                                 // <deployment>-<pod-template-hash>: "d1-extra-5c9" is Deployment d1-extra's, not d1's
                                 && o.getName().startsWith(name + "-") && o.getName().substring(name.length() + 1).matches("[a-z0-9]+"));
+    }
+
+    /**
+     * Its containers in CrashLoopBackOff, {@code pod/container restart N} each: what the circuit breaker counts, and so
+     * all a pod's container statuses tell a policy ({@link Relevance#pod} wakes it for nothing else in them).
+     */
+    static List<String> crashLoops(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return List.of();
+        }
+        return pod.getStatus().getContainerStatuses().stream()
+                .filter(c -> c.getState() != null && c.getState().getWaiting() != null
+                        && "CrashLoopBackOff".equals(c.getState().getWaiting().getReason()))
+                .map(c -> pod.getMetadata().getName() + "/" + c.getName() + " restart " + c.getRestartCount())
+                .toList();
     }
 
     /** Nobody has deleted it yet: a stop deletes it directly. */

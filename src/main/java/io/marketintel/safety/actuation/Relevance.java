@@ -1,13 +1,14 @@
 package io.marketintel.safety.actuation;
 
-import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.marketintel.safety.api.v1alpha1.MetadataNames;
 
 /**
  * Whether a change to a workload or pod could change what {@link Actuator} observes, and so whether it is
@@ -21,28 +22,36 @@ public final class Relevance {
     }
 
     /**
-     * Spec (generation), labels, annotations, deletion, and the replica counts the policy reads: ready
-     * replicas (scaling up) and replicas (scaling down: a pod of another mode went away).
+     * Spec (generation), labels, the operator's annotations, deletion, and the replica counts the policy reads: ready
+     * replicas (scaling up) and replicas (scaling down: a pod of another mode went away). Not the controller's own
+     * annotations (a rollout's revision number): a policy reads no other annotation of a workload.
      */
     public static boolean deployment(Deployment now, Deployment before) {
-        return metadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
+        return workloadMetadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
     }
 
     /** As for a Deployment. */
     public static boolean statefulSet(StatefulSet now, StatefulSet before) {
-        return metadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
+        return workloadMetadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
     }
 
     /**
-     * The pod's mode (labels, annotations, container env), its deletion, and its containers' waiting
-     * reasons and restart counts (the circuit breaker counts crash loops). Scheduling and readiness are
-     * not: a pod's readiness reaches the policy through its workload's ready replicas.
+     * The pod's mode (labels, annotations, container env), its deletion, and its containers in CrashLoopBackOff with
+     * their restart counts (what the circuit breaker counts, {@link ObservedPod#crashLoops}). Scheduling, start and
+     * readiness are not: a pod's readiness reaches the policy through its workload's ready replicas.
      */
     public static boolean pod(Pod now, Pod before) {
         return metadata(now, before)
                 || !Objects.equals(now.getSpec() == null ? null : now.getSpec().getContainers(),
                         before.getSpec() == null ? null : before.getSpec().getContainers())
-                || !crashSignature(now).equals(crashSignature(before));
+                || !ObservedPod.crashLoops(now).equals(ObservedPod.crashLoops(before));
+    }
+
+    private static boolean workloadMetadata(HasMetadata now, HasMetadata before) {
+        return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+                || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
+                || !operators(now.getMetadata().getAnnotations()).equals(operators(before.getMetadata().getAnnotations()))
+                || !Objects.equals(now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
     }
 
     private static boolean metadata(HasMetadata now, HasMetadata before) {
@@ -52,15 +61,17 @@ public final class Relevance {
                 || !Objects.equals(now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
     }
 
-    private static List<String> crashSignature(Pod pod) {
-        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-            return List.of();
+    /** The annotations in the operator's domain ({@code safety.marketintel.io/}). */
+    private static Map<String, String> operators(Map<String, String> annotations) {
+        if (annotations == null) {
+            return Map.of();
         }
-        return pod.getStatus().getContainerStatuses().stream().map(Relevance::crashSignature).toList();
-    }
-
-    private static String crashSignature(ContainerStatus c) {
-        String waiting = c.getState() == null || c.getState().getWaiting() == null ? "" : c.getState().getWaiting().getReason();
-        return c.getName() + "/" + waiting + "/" + c.getRestartCount();
+        Map<String, String> ours = new TreeMap<>();
+        annotations.forEach((k, v) -> {
+            if (k.startsWith(MetadataNames.DOMAIN)) {
+                ours.put(k, v);
+            }
+        });
+        return ours;
     }
 }
