@@ -18,6 +18,9 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  * wake; the periodic resync is the safety net for anything missed.
  */
 public final class Relevance {
+    /** The prefix of every label and annotation the operator defines. */
+    private static final String DOMAIN = MetadataNames.POLICY_LABEL.substring(0, MetadataNames.POLICY_LABEL.indexOf('/') + 1);
+
     private Relevance() {
     }
 
@@ -68,7 +71,7 @@ public final class Relevance {
         }
         Map<String, String> ours = new TreeMap<>();
         annotations.forEach((k, v) -> {
-            if (k.startsWith(MetadataNames.DOMAIN)) {
+            if (k.startsWith(DOMAIN)) {
                 ours.put(k, v);
             }
         });

@@ -146,6 +146,24 @@ class PassPlannerTest {
         Report report = arrived.report(PassPlan.Outcome.CLEAN);
         assertThat(report.status().mode).isEqualTo(ExecutionMode.LIVE);
         assertThat(Conditions.isTrue(report.status().conditions, Conditions.READY)).isTrue();
+        // Arrived where the spec wants it: nothing to decide at once (issue 22: that pass found nothing to do).
+        assertThat(report.resync()).isEqualTo(Resync.IDLE);
+    }
+
+    /** A completed transition is decided again at once only when the mode wanted is further on: after a rollback. */
+    @Test
+    void aCompletedRollbackIsDecidedAgainAtOnce() {
+        ExecutionPolicy rolledBack = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
+        rolledBack.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        rolledBack.getStatus().transition.from = ExecutionMode.LIVE;
+        rolledBack.getStatus().transition.to = ExecutionMode.DRY_RUN;
+        rolledBack.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
+        rolledBack.getStatus().transition.trigger = "TransitionTimedOut";
+        Report report = PLANNER.plan(observe(rolledBack, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)))
+                .report(PassPlan.Outcome.CLEAN);
+        assertThat(report.status().mode).isEqualTo(ExecutionMode.DRY_RUN);
+        assertThat(report.status().history.get(0).outcome).isEqualTo("RolledBack");
+        assertThat(report.resync()).isEqualTo(Resync.NEXT_DECISION);
     }
 
     /**

@@ -9,9 +9,6 @@ package io.marketintel.safety.api.v1alpha1;
 public final class MetadataNames {
     // --- Written by people (kubectl annotate); read by the operator and the admission policies.
 
-    /** The prefix of every label and annotation the operator defines. */
-    public static final String DOMAIN = "safety.marketintel.io/";
-
     /** Person, on an ExecutionPolicy, Namespace or ExecutionSafety/global: emergency stop, value = reason (DESIGN §6). */
     public static final String EMERGENCY_STOP_ANNOTATION = "safety.marketintel.io/emergency-stop";
     /** Person (an approver), on an ExecutionPolicy: the approval token; admission turns it into a line of {@link #APPROVALS_ANNOTATION}. */
