@@ -73,15 +73,29 @@ public final class Convergence {
      *                  deleted yet; its controller may never do it (a StatefulSet with OrderedReady waits for unready pods)
      * @param running   what still runs of a stopped system, one entry per pod with why (empty otherwise)
      */
-    public record Plan(Step step, List<Write> writes, String message, List<String> deletions, List<String> running) {
+    public record Plan(Step step, List<Write> writes, String message, List<String> deletions, List<String> running,
+            boolean watched) {
         public Plan {
             writes = List.copyOf(writes);
             deletions = List.copyOf(deletions);
             running = List.copyOf(running);
         }
 
+        public Plan(Step step, List<Write> writes, String message, List<String> deletions, List<String> running) {
+            this(step, writes, message, deletions, running, false);
+        }
+
         public Plan(Step step, List<Write> writes, String message) {
             this(step, writes, message, List.of(), List.of());
+        }
+
+        /**
+         * A wait whose end the operator's watches report (the controller's count and ready replicas, the policy's own
+         * pods): no poll is needed besides a slow safety net. Not so for the pods of a template the policy found, which no
+         * watch of the operator holds (issue 22).
+         */
+        static Plan waitingOnWatches(Step step, String message) {
+            return new Plan(step, List.of(), message, List.of(), List.of(), true);
         }
 
         public boolean converged() {
@@ -135,11 +149,15 @@ public final class Convergence {
         long counted = old.stream().mapToLong(w -> Math.max(0, w.countedReplicas())).sum();
         List<String> behind = old.stream().filter(w -> w.countedReplicas() < 0).map(ObservedWorkload::id).toList();
         if (wrongPods > 0 || counted > 0) {
-            return new Plan(Step.Draining, List.of(), "waiting for " + Math.max(wrongPods, counted)
-                    + " pod(s) of another mode to terminate before starting " + target);
+            String message = "waiting for " + Math.max(wrongPods, counted) + " pod(s) of another mode to terminate before starting "
+                    + target;
+            // The controller's count falls with a status event; pods of the policy's own templates carry its label and
+            // are watched; those of a template it found are not, and are polled for.
+            boolean watched = counted > 0 || old.stream().allMatch(w -> w.templateMode().isPresent());
+            return watched ? Plan.waitingOnWatches(Step.Draining, message) : new Plan(Step.Draining, List.of(), message);
         }
         if (!behind.isEmpty()) {
-            return new Plan(Step.Draining, List.of(), "waiting for the controller of " + String.join(", ", behind)
+            return Plan.waitingOnWatches(Step.Draining, "waiting for the controller of " + String.join(", ", behind)
                     + " to see its zero before starting " + target);
         }
         // Nothing of another mode runs. A system of one workload gets the target mode and the mode's count in one write
@@ -172,7 +190,7 @@ public final class Convergence {
             return new Plan(Step.ScalingUp, writes, "starting " + target);
         }
         if (!waiting.isEmpty()) {
-            return new Plan(Step.ScalingUp, List.of(), "waiting for " + String.join(", ", waiting));
+            return Plan.waitingOnWatches(Step.ScalingUp, "waiting for " + String.join(", ", waiting));
         }
         return new Plan(Step.Converged, List.of(), "every target runs in " + target);
     }

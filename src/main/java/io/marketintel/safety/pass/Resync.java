@@ -8,7 +8,10 @@ public final class Resync {
     public static final Duration NEXT_DECISION = Duration.ofMillis(100);
     /** Targets are moving: poll besides the pod and workload events (see {@link #busy}). */
     public static final Duration BUSY = Duration.ofSeconds(2);
-    /** The slowest poll of a long transition: events still wake the policy at once. */
+    /**
+     * The slowest poll of a long transition, and the only one of a wait whose end a watch reports
+     * ({@code Convergence.Plan#watched}): events still wake the policy at once.
+     */
     public static final Duration BUSY_MAX = Duration.ofSeconds(15);
     /** Waiting on a person or on time (soak): re-evaluate now and then. */
     public static final Duration STALLED = Duration.ofSeconds(10);

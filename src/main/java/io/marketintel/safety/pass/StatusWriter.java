@@ -417,7 +417,8 @@ public final class StatusWriter {
         Duration resync = further || outcome.decideAgain() > 0 ? Resync.NEXT_DECISION
                 : !writeFailures.isEmpty() ? Resync.BUSY
                 : after.transition != null || !convergence.converged()
-                        ? Resync.busy(after.transition == null ? Duration.ZERO
+                        ? decision.action() != Action.STOP && convergence.watched() ? Resync.BUSY_MAX
+                        : Resync.busy(after.transition == null ? Duration.ZERO
                                 : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now))
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? Resync.STALLED : Resync.IDLE;
         int awaited = approvals.pending() && !latch.latched() ? approvals.required() - approvals.valid() : 0;

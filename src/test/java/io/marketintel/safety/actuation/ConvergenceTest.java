@@ -220,4 +220,36 @@ class ConvergenceTest {
         assertThat(Convergence.Write.liveAllowedBy(status)).as("a status on its way out of Live").isFalse();
         assertThat(Convergence.Write.liveAllowedBy((io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus) null)).isFalse();
     }
+
+    /**
+     * A wait is left to the watches (a slow safety-net poll only) exactly when what it waits for sends a watch event: the
+     * controller's count and observed generation, the policy's own labelled pods, ready replicas. The pods of a template the
+     * policy found carry no label of its, no watch of the operator holds them, and they are polled for (issue 22).
+     */
+    @Test
+    void aWaitIsLeftToTheWatchesOnlyWhenAWatchReportsItsEnd() {
+        Optional<ExecutionMode> none = Optional.empty();
+        Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
+        Optional<ExecutionMode> live = Optional.of(ExecutionMode.LIVE);
+        // Found template, zeroed: the controller behind; still counting; counting none while one pod terminates.
+        Convergence.Plan behind = Convergence.toMode(List.of(workload(none, 0, List.of(), -1)), ExecutionMode.DRY_RUN, w -> 1);
+        Convergence.Plan counting = Convergence.toMode(List.of(workload(none, 0, List.of(none), 1)), ExecutionMode.DRY_RUN, w -> 1);
+        Convergence.Plan terminating = Convergence.toMode(List.of(workload(none, 0, List.of(none), 0)), ExecutionMode.DRY_RUN, w -> 1);
+        assertThat(List.of(behind.step(), counting.step(), terminating.step())).containsOnly(Step.Draining);
+        assertThat(behind.watched()).isTrue();
+        assertThat(counting.watched()).isTrue();
+        assertThat(terminating.watched()).as("unlabelled pods: no event when they go").isFalse();
+        // The policy's own template in another mode: its pods are labelled, and watched.
+        assertThat(Convergence.toMode(List.of(workload(dryRun, 0, List.of(dryRun), 0)), ExecutionMode.LIVE, w -> 1).watched()).isTrue();
+        // Waiting for ready replicas.
+        ObservedWorkload starting = new ObservedWorkload(WorkloadKind.DEPLOYMENT, "d1", live, 1, 0, Optional.empty(), List.of(live),
+                List.of("strategy"), List.of("registry.example/d1:1.0"), List.of(), 1, "42");
+        Convergence.Plan scalingUp = Convergence.toMode(List.of(starting), ExecutionMode.LIVE, w -> 1);
+        assertThat(scalingUp.step()).isEqualTo(Step.ScalingUp);
+        assertThat(scalingUp.writes()).isEmpty();
+        assertThat(scalingUp.watched()).isTrue();
+        // Writes, stops and convergence are not waits.
+        assertThat(Convergence.toMode(List.of(workload(none, 1, List.of(none), 1)), ExecutionMode.DRY_RUN, w -> 1).watched()).isFalse();
+        assertThat(Convergence.toZero(List.of(starting), List.of()).watched()).isFalse();
+    }
 }

@@ -139,6 +139,8 @@ class PassPlannerTest {
         PassPlan scalingUp = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)));
         assertThat(scalingUp.convergence().converged()).isFalse();
         assertThat(scalingUp.fenceUp()).isTrue();
+        // Waiting for a ready replica, which the workload's watch reports: only the slow safety-net poll (issue 22).
+        assertThat(scalingUp.report(PassPlan.Outcome.CLEAN).resync()).isEqualTo(Resync.BUSY_MAX);
 
         PassPlan arrived = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2)));
         assertThat(arrived.convergence().converged()).isTrue();
