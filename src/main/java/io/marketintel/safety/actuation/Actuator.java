@@ -203,17 +203,12 @@ public class Actuator {
         List<Optional<ExecutionMode>> podModes;
         List<ObservedPod> observedPods;
         List<String> crashLoops;
-        if (cache.isPresent() && !ours && !caughtUp) {
-            // Pods of a template not (yet) the policy's are in no informer. Until its controller has seen the workload's
-            // spec (the zero just written) the pass waits for that whatever pods there are (Convergence: "waiting for
-            // the controller"), and the controller's status event wakes it: no listing (issue 22).
-            podModes = List.of();
-            observedPods = List.of();
-            crashLoops = List.of();
-        } else if (cache.isPresent() && !ours && counted != null && counted > 0) {
-            // While its controller still counts some, the pass knows enough to wait: that many pods of no mode. A pass that
-            // could then start pods reads them (CacheFirst).
-            podModes = java.util.Collections.nCopies(counted, Optional.<ExecutionMode> empty());
+        if (cache.isPresent() && !ours && (!caughtUp || counted != null && counted > 0)) {
+            // Pods of a template not (yet) the policy's are in no informer. While its controller still counts some, or has
+            // not yet seen the workload's spec (the zero just written), the pass waits whatever pods there are, and knows
+            // enough to say so: as many pods of no mode as the controller last counted. The controller's status events
+            // wake it; no listing (issue 22). A pass that could then start pods reads them (CacheFirst).
+            podModes = java.util.Collections.nCopies(counted == null ? 0 : counted, Optional.<ExecutionMode> empty());
             observedPods = List.of();
             crashLoops = List.of();
         } else {

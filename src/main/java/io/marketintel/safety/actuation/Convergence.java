@@ -151,9 +151,9 @@ public final class Convergence {
         if (wrongPods > 0 || counted > 0) {
             String message = "waiting for " + Math.max(wrongPods, counted) + " pod(s) of another mode to terminate before starting "
                     + target;
-            // The controller's count falls with a status event; pods of the policy's own templates carry its label and
-            // are watched; those of a template it found are not, and are polled for.
-            boolean watched = counted > 0 || old.stream().allMatch(w -> w.templateMode().isPresent());
+            // The controller's count falls, and its observed generation rises, with a status event; pods of the policy's
+            // own templates carry its label and are watched; those of a template it found are not, and are polled for.
+            boolean watched = counted > 0 || !behind.isEmpty() || old.stream().allMatch(w -> w.templateMode().isPresent());
             return watched ? Plan.waitingOnWatches(Step.Draining, message) : new Plan(Step.Draining, List.of(), message);
         }
         if (!behind.isEmpty()) {

@@ -86,9 +86,10 @@ class ActuatorCacheTest {
         Actuator.Resolution r = ACTUATOR.resolve(policy(), "TRADING_MODE", false, List.of(), Optional.of(holding(found(1, 1))));
         ObservedWorkload w = r.workloads().get(0);
         assertThat(w.countedReplicas()).as("the controller is behind").isEqualTo(-1);
-        assertThat(w.podModes()).isEmpty();
-        assertThat(Convergence.toMode(r.workloads(), List.of(), io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN, x -> 1).message())
-                .contains("waiting for the controller of Deployment/d");
+        assertThat(w.podModes()).as("as many pods as it last counted").hasSize(1).allMatch(Optional::isEmpty);
+        Convergence.Plan plan = Convergence.toMode(r.workloads(), io.marketintel.safety.api.v1alpha1.ExecutionMode.DRY_RUN, x -> 1);
+        assertThat(plan.message()).isEqualTo("waiting for 1 pod(s) of another mode to terminate before starting DryRun");
+        assertThat(plan.watched()).as("its controller's next status event ends it").isTrue();
     }
 
     @Test

@@ -231,12 +231,14 @@ class ConvergenceTest {
         Optional<ExecutionMode> none = Optional.empty();
         Optional<ExecutionMode> dryRun = Optional.of(ExecutionMode.DRY_RUN);
         Optional<ExecutionMode> live = Optional.of(ExecutionMode.LIVE);
-        // Found template, zeroed: the controller behind; still counting; counting none while one pod terminates.
+        // Found template, zeroed: the controller behind (with the pod it last counted, or none); still counting; counting
+        // none while one pod terminates.
         Convergence.Plan behind = Convergence.toMode(List.of(workload(none, 0, List.of(), -1)), ExecutionMode.DRY_RUN, w -> 1);
         Convergence.Plan counting = Convergence.toMode(List.of(workload(none, 0, List.of(none), 1)), ExecutionMode.DRY_RUN, w -> 1);
         Convergence.Plan terminating = Convergence.toMode(List.of(workload(none, 0, List.of(none), 0)), ExecutionMode.DRY_RUN, w -> 1);
         assertThat(List.of(behind.step(), counting.step(), terminating.step())).containsOnly(Step.Draining);
         assertThat(behind.watched()).isTrue();
+        assertThat(Convergence.toMode(List.of(workload(none, 0, List.of(none), -1)), ExecutionMode.DRY_RUN, w -> 1).watched()).isTrue();
         assertThat(counting.watched()).isTrue();
         assertThat(terminating.watched()).as("unlabelled pods: no event when they go").isFalse();
         // The policy's own template in another mode: its pods are labelled, and watched.
