@@ -155,12 +155,8 @@ class PassPlannerTest {
     /** A completed transition is decided again at once only when the mode wanted is further on: after a rollback. */
     @Test
     void aCompletedRollbackIsDecidedAgainAtOnce() {
-        ExecutionPolicy rolledBack = policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE));
-        rolledBack.getStatus().transition = new ExecutionPolicyStatus.Transition();
-        rolledBack.getStatus().transition.from = ExecutionMode.LIVE;
-        rolledBack.getStatus().transition.to = ExecutionMode.DRY_RUN;
-        rolledBack.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
-        rolledBack.getStatus().transition.trigger = "TransitionTimedOut";
+        ExecutionPolicy rolledBack = inFlight(policy(ExecutionMode.LIVE, status(ExecutionMode.LIVE)), ExecutionMode.DRY_RUN,
+                "TransitionTimedOut");
         Report report = PLANNER.plan(observe(rolledBack, List.of(), Optional.empty(), List.of(), running(ExecutionMode.DRY_RUN, 2)))
                 .report(PassPlan.Outcome.CLEAN);
         assertThat(report.status().mode).isEqualTo(ExecutionMode.DRY_RUN);
@@ -492,15 +488,21 @@ class PassPlannerTest {
 
     /** Wants Live, in DryRun, on its approved way to Live for 20 s. */
     private static ExecutionPolicy arrivingLive() {
-        ExecutionPolicy arriving = policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN));
-        arriving.getStatus().transition = new ExecutionPolicyStatus.Transition();
-        arriving.getStatus().transition.from = ExecutionMode.DRY_RUN;
-        arriving.getStatus().transition.to = ExecutionMode.LIVE;
-        arriving.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
-        arriving.getStatus().transition.trigger = "EscalationAllowed";
+        ExecutionPolicy arriving = inFlight(policy(ExecutionMode.LIVE, status(ExecutionMode.DRY_RUN)), ExecutionMode.LIVE,
+                "EscalationAllowed");
         arriving.getStatus().transition.requester = "tom";
         arriving.getStatus().transition.approvers = List.of("alice", "rita");
         return arriving;
+    }
+
+    /** {@code p} on its way from its status's mode to {@code to} for 20 s, by {@code trigger}. */
+    private static ExecutionPolicy inFlight(ExecutionPolicy p, ExecutionMode to, String trigger) {
+        p.getStatus().transition = new ExecutionPolicyStatus.Transition();
+        p.getStatus().transition.from = p.getStatus().mode;
+        p.getStatus().transition.to = to;
+        p.getStatus().transition.startedAt = NOW.minusSeconds(20).toString();
+        p.getStatus().transition.trigger = trigger;
+        return p;
     }
 
     private static ExecutionPolicyStatus status(ExecutionMode mode) {
