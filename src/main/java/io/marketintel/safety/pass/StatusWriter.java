@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -414,12 +415,18 @@ public final class StatusWriter {
         // A completed transition is decided again at once only if the mode wanted is further on (a rollback ended, the
         // spec changed meanwhile): a pass that would find nothing to do is not worth one per adoption (issue 22).
         boolean further = completed && plan.desired() != after.mode;
+        Duration elapsed = after.transition == null ? Duration.ZERO
+                : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now);
         Duration resync = further || outcome.decideAgain() > 0 ? Resync.NEXT_DECISION
                 : !writeFailures.isEmpty() ? Resync.BUSY
                 : after.transition != null || !convergence.converged()
-                        ? decision.action() != Action.STOP && convergence.watched() ? Resync.BUSY_MAX
-                        : Resync.busy(after.transition == null ? Duration.ZERO
-                                : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now))
+                        ? decision.action() == Action.STOP ? Resync.busy(elapsed)
+                        : convergence.watched() ? Resync.watched(after.transition == null ? Optional.empty()
+                                : Optional.of(PassPlanner.duration(policy.getSpec() == null ? null : policy.getSpec().transitionTimeout,
+                                        ExecutionPolicySpec.Defaults.TRANSITION_TIMEOUT, "transitionTimeout", new ArrayList<>())
+                                        .minus(elapsed)))
+                        : !convergence.writes().isEmpty() ? Resync.BUSY_MAX
+                        : Resync.busy(elapsed)
                         : Conditions.isTrue(after.conditions, Conditions.STALLED) ? Resync.STALLED : Resync.IDLE;
         int awaited = approvals.pending() && !latch.latched() ? approvals.required() - approvals.valid() : 0;
         Optional<Latch.Scope> stopCounted = latch.change() == Latch.Change.STOPPED

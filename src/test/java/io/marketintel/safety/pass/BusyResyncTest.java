@@ -24,4 +24,19 @@ class BusyResyncTest {
         assertThat(Resync.busy(Duration.ofSeconds(20))).isEqualTo(Duration.ofSeconds(5));
         assertThat(Resync.busy(Duration.ofMinutes(10))).isEqualTo(Duration.ofSeconds(15));
     }
+
+    /**
+     * A wait a watch reports is looked at again at rest's pace, never later than a second past the transition's deadline,
+     * and never in a hot loop once the deadline has passed.
+     */
+    @Property
+    void aWatchedWaitIsLookedAtByTheDeadlineAtTheLatest(@ForAll @LongRange(min = -600_000, max = 3_600_000) long leftMs) {
+        Duration left = Duration.ofMillis(leftMs);
+        Duration poll = Resync.watched(java.util.Optional.of(left));
+        assertThat(poll).isBetween(Resync.BUSY, Resync.IDLE);
+        if (left.plusSeconds(1).compareTo(Resync.BUSY) >= 0) {
+            assertThat(poll).isLessThanOrEqualTo(left.plusSeconds(1));
+        }
+        assertThat(Resync.watched(java.util.Optional.empty())).isEqualTo(Resync.IDLE);
+    }
 }

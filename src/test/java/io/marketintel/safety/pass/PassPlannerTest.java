@@ -139,8 +139,13 @@ class PassPlannerTest {
         PassPlan scalingUp = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)));
         assertThat(scalingUp.convergence().converged()).isFalse();
         assertThat(scalingUp.fenceUp()).isTrue();
-        // Waiting for a ready replica, which the workload's watch reports: only the slow safety-net poll (issue 22).
-        assertThat(scalingUp.report(PassPlan.Outcome.CLEAN).resync()).isEqualTo(Resync.BUSY_MAX);
+        // Waiting for a ready replica, which the workload's watch reports: only the safety net of a policy at rest, the
+        // transition's deadline (5 minutes, 20 s of them gone) being further away (issue 22).
+        assertThat(scalingUp.report(PassPlan.Outcome.CLEAN).resync()).isEqualTo(Resync.IDLE);
+        ExecutionPolicy late = arrivingLive();
+        late.getStatus().transition.startedAt = NOW.minusSeconds(290).toString();
+        assertThat(PLANNER.plan(observe(late, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 1)))
+                .report(PassPlan.Outcome.CLEAN).resync()).as("just past the deadline").isEqualTo(Duration.ofSeconds(11));
 
         PassPlan arrived = PLANNER.plan(observe(arriving, List.of(), Optional.empty(), List.of(), running(ExecutionMode.LIVE, 2)));
         assertThat(arrived.convergence().converged()).isTrue();
