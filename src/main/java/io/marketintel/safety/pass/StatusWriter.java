@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -15,6 +14,7 @@ import io.marketintel.safety.actuation.Convergence;
 import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicy;
+import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicyStatus.Phase;
 import io.marketintel.safety.api.v1alpha1.MetadataNames;
@@ -412,27 +412,41 @@ public final class StatusWriter {
 
         List<Report.TransitionCount> counts = new ArrayList<>();
         List<Report.Announcement> said = announcements(plan, before, after, started, completed, counts);
-        // A completed transition is decided again at once only if the mode wanted is further on (a rollback ended, the
-        // spec changed meanwhile): a pass that would find nothing to do is not worth one per adoption (issue 22).
-        boolean further = completed && plan.desired() != after.mode;
-        Duration elapsed = after.transition == null ? Duration.ZERO
-                : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now);
-        Duration resync = further || outcome.decideAgain() > 0 ? Resync.NEXT_DECISION
-                : !writeFailures.isEmpty() ? Resync.BUSY
-                : after.transition != null || !convergence.converged()
-                        ? decision.action() == Action.STOP ? Resync.busy(elapsed)
-                        : convergence.watched() ? Resync.watched(after.transition == null ? Optional.empty()
-                                : Optional.of(PassPlanner.duration(policy.getSpec() == null ? null : policy.getSpec().transitionTimeout,
-                                        ExecutionPolicySpec.Defaults.TRANSITION_TIMEOUT, "transitionTimeout", new ArrayList<>())
-                                        .minus(elapsed)))
-                        : !convergence.writes().isEmpty() ? Resync.BUSY_MAX
-                        : Resync.busy(elapsed)
-                        : Conditions.isTrue(after.conditions, Conditions.STALLED) ? Resync.STALLED : Resync.IDLE;
+        Duration resync = nextLook(plan, outcome, after, completed, now);
         int awaited = approvals.pending() && !latch.latched() ? approvals.required() - approvals.valid() : 0;
         Optional<Latch.Scope> stopCounted = latch.change() == Latch.Change.STOPPED
                 ? Optional.of(latch.cause().map(Latch.Trigger::scope).orElse(Latch.Scope.Policy))
                 : Optional.empty();
         return new Report(printable(after), said, counts, stopCounted, awaited, resync);
+    }
+
+    /** When to look again if no event comes first (design §7, "When the next pass runs"). */
+    private static Duration nextLook(PassPlan plan, PassPlan.Outcome outcome, ExecutionPolicyStatus after, boolean completed,
+            Instant now) {
+        Convergence.Plan convergence = plan.convergence();
+        // A completed transition is decided again at once only if the mode wanted is further on (a rollback ended): a pass
+        // that would find nothing to do is not worth one per adoption (issue 22).
+        if (completed && plan.desired() != after.mode || outcome.decideAgain() > 0) {
+            return Resync.NEXT_DECISION;
+        }
+        if (!outcome.writeFailures().isEmpty()) {
+            return Resync.BUSY;
+        }
+        if (after.transition == null && convergence.converged()) {
+            return Conditions.isTrue(after.conditions, Conditions.STALLED) ? Resync.STALLED : Resync.IDLE;
+        }
+        Duration elapsed = after.transition == null ? Duration.ZERO
+                : Duration.between(Timestamps.parse(after.transition.startedAt).orElse(now), now);
+        if (plan.decision().action() == Action.STOP) {
+            return Resync.busy(elapsed);
+        }
+        if (convergence.watched()) {
+            ExecutionPolicySpec spec = plan.observed().policy().getSpec();
+            return Resync.watched(after.transition == null ? Optional.empty()
+                    : Optional.of(PassPlanner.duration(spec == null ? null : spec.transitionTimeout,
+                            ExecutionPolicySpec.Defaults.TRANSITION_TIMEOUT, "transitionTimeout", new ArrayList<>()).minus(elapsed)));
+        }
+        return convergence.writes().isEmpty() ? Resync.busy(elapsed) : Resync.BUSY_MAX;
     }
 
     /** One Event per change: a stop, a trip, a re-arm, a new transition, a completion, a refusal, a drift fix. */

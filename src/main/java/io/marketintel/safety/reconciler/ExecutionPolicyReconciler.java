@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -270,7 +271,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
                 continue;
             }
             try {
-                if (!gate.write(write.replicas(), () -> ownWrite(context, write, () -> workloads.apply(ns, name, envVar, write)))) {
+                if (!gate.write(write.replicas(), () -> ownWrite(context, ns, write, () -> workloads.apply(ns, name, envVar, write)))) {
                     decideAgain++; // held back by a stop seen since this pass read the policy
                 }
             } catch (KubernetesClientException e) {
@@ -385,12 +386,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return new Actuator.Cache() {
             @Override
             public Optional<HasMetadata> workload(ExecutionPolicySpec.WorkloadKind kind, String namespace, String name) {
-                Class<? extends HasMetadata> type = kind == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class
-                        : StatefulSet.class;
-                var source = context.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase());
-                return source instanceof InformerEventSource<?, ?> informer
-                        ? informer.get(new ResourceID(name, namespace)).map(HasMetadata.class::cast)
-                        : Optional.empty();
+                return informer(context, kind).flatMap(i -> i.get(new ResourceID(name, namespace)));
             }
 
             @Override
@@ -405,25 +401,32 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         };
     }
 
-    /**
-     * A workload write of this pass through the informer that watches the workload (JOSDK's event filtering): the watch
-     * event of the write itself wakes no pass, since the pass that made it has decided already, and the informer shows
-     * the API server's answer at once. Events of anyone else's write, before or after it, wake the policy as always.
-     * Half the passes of an adoption were woken by the operator's own two writes (issue 22).
-     */
+    /** The reconciler's informer of workloads of that kind (those carrying the policy label), if it runs. */
     @SuppressWarnings("unchecked")
-    private static void ownWrite(Context<ExecutionPolicy> context, Convergence.Write write, java.util.function.Supplier<HasMetadata> apply) {
-        Class<? extends HasMetadata> type = write.workload().kind() == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class
-                : StatefulSet.class;
+    private static Optional<InformerEventSource<HasMetadata, ExecutionPolicy>> informer(Context<ExecutionPolicy> context,
+            ExecutionPolicySpec.WorkloadKind kind) {
+        Class<? extends HasMetadata> type = kind == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class : StatefulSet.class;
         var source = context == null ? null : context.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase());
-        if (!(source instanceof InformerEventSource<?, ?> informer)) {
+        return source instanceof InformerEventSource<?, ?> informer
+                ? Optional.of((InformerEventSource<HasMetadata, ExecutionPolicy>) informer)
+                : Optional.empty();
+    }
+
+    /**
+     * A workload write of this pass through the informer that watches the workload (the SDK's event filtering): the watch
+     * event of the write itself wakes no pass, since the pass that made it has decided already, and the informer holds the
+     * API server's answer at once. Events of anyone else's write, before or after it, wake the policy as always. Two
+     * passes of every adoption were woken by the operator's own two writes (issue 22).
+     */
+    private static void ownWrite(Context<ExecutionPolicy> context, String ns, Convergence.Write write, Supplier<HasMetadata> apply) {
+        Optional<InformerEventSource<HasMetadata, ExecutionPolicy>> informer = informer(context, write.workload().kind());
+        if (informer.isEmpty()) {
             apply.get();
             return;
         }
         HasMetadata id = write.workload().kind() == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? new Deployment() : new StatefulSet();
-        id.setMetadata(new ObjectMetaBuilder().withName(write.workload().name())
-                .withNamespace(context.getPrimaryResource().getMetadata().getNamespace()).build());
-        ((InformerEventSource<HasMetadata, ExecutionPolicy>) informer).eventFilteringUpdateAndCacheResource(id, ignored -> apply.get());
+        id.setMetadata(new ObjectMetaBuilder().withName(write.workload().name()).withNamespace(ns).build());
+        informer.get().eventFilteringUpdateAndCacheResource(id, ignored -> apply.get());
     }
 
     /**
