@@ -26,16 +26,30 @@ public final class Relevance {
 
     /**
      * Spec (generation), labels, the operator's annotations, deletion, and the replica counts the policy reads: ready
-     * replicas (scaling up) and replicas (scaling down: a pod of another mode went away). Not the controller's own
-     * annotations (a rollout's revision number): a policy reads no other annotation of a workload.
+     * replicas (scaling up), replicas (scaling down: a pod of another mode went away), and the generation the controller
+     * has seen once it counts no pod ({@link #counts}). Not the controller's own annotations (a rollout's revision
+     * number): a policy reads no other annotation of a workload.
      */
     public static boolean deployment(Deployment now, Deployment before) {
-        return workloadMetadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
+        return workloadMetadata(now, before) || counts(WorkloadStatus.of(now), WorkloadStatus.of(before));
     }
 
     /** As for a Deployment. */
     public static boolean statefulSet(StatefulSet now, StatefulSet before) {
-        return workloadMetadata(now, before) || !WorkloadStatus.of(now).equals(WorkloadStatus.of(before));
+        return workloadMetadata(now, before) || counts(WorkloadStatus.of(now), WorkloadStatus.of(before));
+    }
+
+    /**
+     * Whether the status changed in a way a pass can act on. The controller having seen a new generation matters to a pass
+     * only once it counts no pod: until then the pass waits for the pods it counts, seen or not (Convergence: a found
+     * template's pods are waited for by their count either way), and the count's fall is an event of its own.
+     */
+    static boolean counts(WorkloadStatus now, WorkloadStatus before) {
+        if (now.equals(before)) {
+            return false;
+        }
+        boolean onlySeen = Objects.equals(now.replicas(), before.replicas()) && Objects.equals(now.readyReplicas(), before.readyReplicas());
+        return !(onlySeen && now.replicas() != null && now.replicas() > 0);
     }
 
     /**

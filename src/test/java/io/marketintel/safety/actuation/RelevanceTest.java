@@ -80,6 +80,42 @@ class RelevanceTest {
         assertThat(Relevance.pod(deletingPod, p)).as("terminating").isTrue();
     }
 
+    /**
+     * The controller having seen a new generation wakes the policy only once it counts no pod: while it counts some the
+     * pass waits for them either way, and their going is an event of its own (Convergence: a count of pods of another
+     * mode holds the new mode back whether or not the controller has seen the zero).
+     */
+    @Test
+    void theControllerSeeingTheZeroWakesOnlyWhenItCountsNoPod() {
+        Deployment zeroed = new DeploymentBuilder(deployment(2, 1, 1, 1, 1)).editStatus().withObservedGeneration(1L).endStatus().build();
+        assertThat(Relevance.deployment(deployment(2, 1, 1, 1, 1), zeroed)).as("still counts 1").isFalse();
+        Deployment gone = new DeploymentBuilder(zeroed).editStatus().withReplicas((Integer) null).withReadyReplicas((Integer) null)
+                .endStatus().build();
+        Deployment goneSeen = new DeploymentBuilder(gone).editStatus().withObservedGeneration(2L).endStatus().build();
+        assertThat(Relevance.deployment(goneSeen, gone)).as("counts none: the new mode may start").isTrue();
+        assertThat(Relevance.deployment(deployment(2, 0, 0, 0, 0), new DeploymentBuilder(deployment(2, 0, 0, 0, 0)).editStatus()
+                .withObservedGeneration(1L).endStatus().build())).isTrue();
+    }
+
+    /**
+     * Whatever the counts, a change the policy would observe differently in its decision wakes it: the counts and ready
+     * replicas always; the observed generation when the count is none.
+     */
+    @Property
+    void aCountOrReadinessChangeAlwaysWakes(@ForAll("counts") Integer replicas, @ForAll("counts") Integer ready,
+            @ForAll("counts") Integer replicasBefore, @ForAll("counts") Integer readyBefore, @ForAll boolean seen) {
+        WorkloadStatus now = new WorkloadStatus(replicas, ready, seen ? 3L : 2L);
+        WorkloadStatus before = new WorkloadStatus(replicasBefore, readyBefore, 2L);
+        boolean countsChanged = !java.util.Objects.equals(replicas, replicasBefore) || !java.util.Objects.equals(ready, readyBefore);
+        boolean countsNone = replicas == null || replicas == 0;
+        assertThat(Relevance.counts(now, before)).isEqualTo(countsChanged || seen && countsNone);
+    }
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<Integer> counts() {
+        return net.jqwik.api.Arbitraries.integers().between(0, 3).injectNull(0.2);
+    }
+
     @Test
     void statefulSetsLikeDeployments() {
         StatefulSet s = new StatefulSetBuilder().withNewMetadata().withName("s").withGeneration(1L).endMetadata()
