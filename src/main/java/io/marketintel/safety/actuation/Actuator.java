@@ -275,8 +275,7 @@ public class Actuator {
         body.setAdditionalProperty("spec", spec);
         GenericKubernetesResource answer = client.genericKubernetesResources("apps/v1", body.getKind()).inNamespace(namespace)
                 .resource(body).fieldManager(MetadataNames.FIELD_MANAGER).forceConflicts().serverSideApply();
-        Class<? extends HasMetadata> type = w.kind() == WorkloadKind.DEPLOYMENT ? Deployment.class : StatefulSet.class;
-        HasMetadata typed = client.getKubernetesSerialization().convertValue(answer, type);
+        HasMetadata typed = client.getKubernetesSerialization().convertValue(answer, ObservedWorkload.type(w.kind()));
         typed.getMetadata().setManagedFields(null); // as the informers keep them
         return typed;
     }

@@ -3,6 +3,9 @@ package io.marketintel.safety.actuation;
 import java.util.List;
 import java.util.Optional;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.marketintel.safety.api.v1alpha1.ExecutionMode;
 import io.marketintel.safety.api.v1alpha1.ExecutionPolicySpec.WorkloadKind;
 
@@ -70,6 +73,11 @@ public record ObservedWorkload(WorkloadKind kind, String name, Optional<Executio
 
     public static String kindName(WorkloadKind kind) {
         return kind == WorkloadKind.DEPLOYMENT ? "Deployment" : "StatefulSet";
+    }
+
+    /** The Fabric8 model of a workload of that kind. */
+    public static Class<? extends HasMetadata> type(WorkloadKind kind) {
+        return kind == WorkloadKind.DEPLOYMENT ? Deployment.class : StatefulSet.class;
     }
 
     /** Pods that do not run in {@code mode}: unknown counts as wrong. */

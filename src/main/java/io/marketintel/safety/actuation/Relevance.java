@@ -3,6 +3,7 @@ package io.marketintel.safety.actuation;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -64,17 +65,21 @@ public final class Relevance {
                 || !ObservedPod.crashLoops(now).equals(ObservedPod.crashLoops(before));
     }
 
+    /** For a workload: its metadata with only the operator's annotations. */
     private static boolean workloadMetadata(HasMetadata now, HasMetadata before) {
-        return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
-                || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
-                || !operators(now.getMetadata().getAnnotations()).equals(operators(before.getMetadata().getAnnotations()))
-                || !Objects.equals(now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
+        return metadata(now, before, Relevance::operators);
     }
 
+    /** For a pod: its metadata with every annotation (the mode may be one). */
     private static boolean metadata(HasMetadata now, HasMetadata before) {
+        return metadata(now, before, annotations -> annotations);
+    }
+
+    /** Generation, labels, the annotations {@code read} keeps, deletion. */
+    private static boolean metadata(HasMetadata now, HasMetadata before, UnaryOperator<Map<String, String>> read) {
         return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
                 || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
-                || !Objects.equals(now.getMetadata().getAnnotations(), before.getMetadata().getAnnotations())
+                || !Objects.equals(read.apply(now.getMetadata().getAnnotations()), read.apply(before.getMetadata().getAnnotations()))
                 || !Objects.equals(now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
     }
 

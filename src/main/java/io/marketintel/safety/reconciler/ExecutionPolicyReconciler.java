@@ -41,6 +41,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.marketintel.safety.actuation.Convergence;
+import io.marketintel.safety.actuation.ObservedWorkload;
 import io.marketintel.safety.actuation.Targets;
 import io.marketintel.safety.admission.AdmissionControl;
 import io.marketintel.safety.admission.LiveRegister;
@@ -405,7 +406,7 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
     @SuppressWarnings("unchecked")
     private static Optional<InformerEventSource<HasMetadata, ExecutionPolicy>> informer(Context<ExecutionPolicy> context,
             ExecutionPolicySpec.WorkloadKind kind) {
-        Class<? extends HasMetadata> type = kind == ExecutionPolicySpec.WorkloadKind.DEPLOYMENT ? Deployment.class : StatefulSet.class;
+        Class<? extends HasMetadata> type = ObservedWorkload.type(kind);
         var source = context == null ? null : context.eventSourceRetriever().getEventSourceFor(type, type.getSimpleName().toLowerCase());
         return source instanceof InformerEventSource<?, ?> informer
                 ? Optional.of((InformerEventSource<HasMetadata, ExecutionPolicy>) informer)
@@ -460,7 +461,6 @@ public class ExecutionPolicyReconciler implements Reconciler<ExecutionPolicy> {
         return context == null ? null : policy -> context.getPrimaryCache().get(new ResourceID(policy, ns)).isPresent();
     }
 
-    /** Whether a status lets the policy's pods run Live: Live with no transition away, or on the approved way there. */
     /**
      * Whether the API server refused a write because the Namespace's register of Live policies does not name the policy
      * (execution-safety-mode-integrity), although this pass made it name it.
