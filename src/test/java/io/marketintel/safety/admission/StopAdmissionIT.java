@@ -368,7 +368,7 @@ class StopAdmissionIT extends NamespacedTest {
         Kubectl.Result trader = as("tom", null, "delete", "xp", "live", "--wait=false");
         assertThat(trader.exitCode()).as(trader.output()).isNotZero();
         assertThat(trader.stderr()).contains(refused).contains("execution-safety-latch")
-                .contains("\"spec\":{\"mode\":\"DryRun\"}").contains("wait until status.mode is DryRun, then delete");
+                .contains("\"spec\":{\"mode\":\"DryRun\"}").contains("wait until status.mode is DryRun with no transition in flight, then delete");
         Kubectl.Result admin = kubectl.run("delete", "xp", "live", "-n", ns, "--wait=false");
         assertThat(admin.exitCode()).as("nor by the cluster admin: " + admin.output()).isNotZero();
 
@@ -382,8 +382,27 @@ class StopAdmissionIT extends NamespacedTest {
         assertThat(whileEscalating.exitCode()).as(whileEscalating.output()).isNotZero();
         assertThat(whileEscalating.stderr()).contains("ExecutionPolicy live is on its way to Live (spec.mode Live, status.mode DryRun) and cannot be deleted");
 
+        // An approved escalation turned back: spec says DryRun again and so does status.mode, but the transition to Live
+        // is still in flight and may have written Live templates (insider tier, seed 1796645398426:359).
+        status("live", "{\"mode\":\"DryRun\",\"transition\":{\"from\":\"DryRun\",\"to\":\"Live\",\"step\":\"ScalingDown\"}}");
         Kubectl.Result back = as("bob", null, "patch", "xp", "live", "--type=merge", "-p", "{\"spec\":{\"mode\":\"DryRun\"}}");
         assertThat(back.exitCode()).as(back.output()).isZero();
+        Kubectl.Result turnedBack = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(turnedBack.exitCode()).as(turnedBack.output()).isNotZero();
+        assertThat(turnedBack.stderr()).contains("ExecutionPolicy live has a transition from DryRun to Live in flight"
+                + " (status.transition) and cannot be deleted");
+        // Rolling back from Live: not done until the Live pods are gone.
+        status("live", "{\"transition\":{\"from\":\"Live\",\"to\":\"DryRun\",\"step\":\"ScalingDown\"}}");
+        Kubectl.Result rollingBack = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(rollingBack.exitCode()).as(rollingBack.output()).isNotZero();
+        assertThat(rollingBack.stderr()).contains("has a transition from Live to DryRun in flight");
+        // No transition, but a target the last pass found configured for Live.
+        status("live", "{\"transition\":null,\"workloads\":[{\"kind\":\"Deployment\",\"name\":\"live\",\"mode\":\"Live\"},"
+                + "{\"kind\":\"StatefulSet\",\"name\":\"book\",\"mode\":\"DryRun\"}]}");
+        Kubectl.Result template = as("tom", null, "delete", "xp", "live", "--wait=false");
+        assertThat(template.exitCode()).as(template.output()).isNotZero();
+        assertThat(template.stderr()).contains("has targets configured for Live (status.workloads: Deployment/live)");
+        status("live", "{\"workloads\":[{\"kind\":\"Deployment\",\"name\":\"live\",\"mode\":\"DryRun\"}]}");
         Kubectl.Result deleted = as("tom", null, "delete", "xp", "live", "--wait=false");
         assertThat(deleted.exitCode()).as(deleted.output()).isZero();
 
