@@ -15,8 +15,6 @@ import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.marketintel.safety.actuation.ModeMarks;
 import io.marketintel.safety.actuation.Targets;
@@ -31,8 +29,8 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  * template carries a mode, and deletes every such pod nobody deleted yet; whatever an existing policy governs (its
  * label names the policy) is left to that policy's own stop, which the same stop triggers, so nothing is written twice.
  * The API server creates no new pod that carries a mode while the stop is in force ({@code execution-safety-stopped-pods}).
- * At most one sweep a second per namespace; the stopped passes of the namespace's policies repeat it until nothing is
- * left.
+ * One sweep at a time per namespace, at most one a second; the stopped passes of the namespace's policies repeat it until
+ * nothing is left. Each reads the namespace a page at a time ({@link Pages}).
  */
 final class ScopeSweep {
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -42,7 +40,7 @@ final class ScopeSweep {
     private final ZeroWrites zero;
     private final StopWatcher watcher;
     private final Clock clock;
-    private final Map<String, Instant> last = new ConcurrentHashMap<>();
+    private final Map<String, Sweeping> sweeps = new ConcurrentHashMap<>();
 
     ScopeSweep(KubernetesClient client, ZeroWrites zero, StopWatcher watcher, Clock clock) {
         this.client = client;
@@ -51,18 +49,32 @@ final class ScopeSweep {
         this.clock = clock;
     }
 
-    /** Whether a sweep of {@code ns} may start now; if so, it counts as started. */
+    /**
+     * Whether a sweep of {@code ns} may start now: none is running there, and the last one ended at least
+     * {@link #MIN_INTERVAL} ago. If so, it counts as running until {@link #ended}. Never two at once: each holds a page
+     * of the namespace's objects, and a sweep slower than the interval (a large namespace, a loaded API server) would
+     * otherwise start another beside it on every stopped pass.
+     */
     boolean due(String ns) {
         Instant now = clock.instant();
         AtomicBoolean due = new AtomicBoolean();
-        last.compute(ns, (k, at) -> {
-            if (at == null || !at.plus(MIN_INTERVAL).isAfter(now)) {
+        sweeps.compute(ns, (k, last) -> {
+            if (last == null || !last.running() && !last.endedAt().plus(MIN_INTERVAL).isAfter(now)) {
                 due.set(true);
-                return now;
+                return new Sweeping(true, now);
             }
-            return at;
+            return last;
         });
         return due.get();
+    }
+
+    /** The sweep of {@code ns} that {@link #due} let start has ended (done or failed). */
+    void ended(String ns) {
+        sweeps.put(ns, new Sweeping(false, clock.instant()));
+    }
+
+    /** Whether a sweep of a namespace runs, and when the last one ended (began, while it runs). */
+    private record Sweeping(boolean running, Instant endedAt) {
     }
 
     /** Sweeps {@code ns}; returns what could not be done ({@code Kind/name: why}). */
@@ -77,21 +89,24 @@ final class ScopeSweep {
             }
         }
         List<Targets.Workload> workloads = new ArrayList<>();
-        for (Deployment d : client.apps().deployments().inNamespace(ns).list().getItems()) {
+        Pages.each(client.apps().deployments().inNamespace(ns), d -> {
             if (ungoverned(d, d.getSpec().getTemplate(), d.getSpec().getReplicas(), governing, envVars)) {
                 workloads.add(Targets.Workload.of(d));
             }
-        }
-        for (StatefulSet s : client.apps().statefulSets().inNamespace(ns).list().getItems()) {
+        });
+        Pages.each(client.apps().statefulSets().inNamespace(ns), s -> {
             if (ungoverned(s, s.getSpec().getTemplate(), s.getSpec().getReplicas(), governing, envVars)) {
                 workloads.add(Targets.Workload.of(s));
             }
-        }
+        });
         List<String> failures = new ArrayList<>(zero.zero(ns, workloads));
-        List<String> pods = client.pods().inNamespace(ns).list().getItems().stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-                .filter(p -> !governing.contains(label(p)) && ModeMarks.carriesMode(p.getMetadata(), p.getSpec(), envVars))
-                .map(p -> p.getMetadata().getName()).toList();
+        List<String> pods = new ArrayList<>();
+        Pages.each(client.pods().inNamespace(ns), p -> {
+            if (p.getMetadata().getDeletionTimestamp() == null && !governing.contains(label(p))
+                    && ModeMarks.carriesMode(p.getMetadata(), p.getSpec(), envVars)) {
+                pods.add(p.getMetadata().getName());
+            }
+        });
         failures.addAll(zero.deletePods(ns, pods));
         if (!workloads.isEmpty() || !pods.isEmpty() || !failures.isEmpty()) {
             LOG.infof("emergency stop of namespace %s: %d workload(s) no policy governs written to zero, %d pod(s) that carry a mode"

@@ -72,6 +72,7 @@ public class StopExecutor {
     private final ZeroWrites zero;
     private final WorkloadListings listings;
     private final ScopeSweep scope;
+    private final ZeroBarrier barrier = new ZeroBarrier();
 
     public StopExecutor(KubernetesClient client, StopWatcher watcher, StopLedger ledger, WriteGate gate,
             OrderCancellation cancelOrders, Clock clock, MeterRegistry registry) {
@@ -107,7 +108,10 @@ public class StopExecutor {
     /** The new stop, or empty when one was already under way. */
     private Optional<Stop> begin(ExecutionPolicy p, List<Trigger> triggers) {
         Optional<Stop> created = ledger.enter(ResourceID.fromResource(p), () -> new Stop(clock.instant(), triggers, StopLedger.epochOf(p)));
-        created.ifPresent(stop -> stops.execute(() -> execute(p, stop)));
+        created.ifPresent(stop -> {
+            barrier.started(stop.zeroed());
+            stops.execute(() -> execute(p, stop));
+        });
         return created;
     }
 
@@ -141,7 +145,7 @@ public class StopExecutor {
 
     /**
      * A namespace- or cluster-wide stop is in force on {@code ns}: sweep it for workloads and pods that carry a mode but
-     * that no policy governs ({@link ScopeSweep}), in the background, at most once a second.
+     * that no policy governs ({@link ScopeSweep}), in the background, one at a time and at most once a second.
      */
     public void sweepScope(String ns) {
         if (scope.due(ns)) {
@@ -150,6 +154,8 @@ public class StopExecutor {
                     scope.sweep(ns);
                 } catch (RuntimeException e) {
                     LOG.errorf(e, "emergency stop of namespace %s: the sweep of pods that carry a mode failed; it is repeated", ns);
+                } finally {
+                    scope.ended(ns);
                 }
             });
         }
@@ -235,9 +241,9 @@ public class StopExecutor {
                 }, stops);
     }
 
-    /** Done when every stop in flight now has written its zeros. */
+    /** Done when every stop in flight now has written its zeros; a copy, the caller's own to time out. */
     private CompletableFuture<Void> allZeroed() {
-        return CompletableFuture.allOf(ledger.all().stream().map(Stop::zeroed).toArray(CompletableFuture[]::new));
+        return barrier.all().copy();
     }
 
     /**

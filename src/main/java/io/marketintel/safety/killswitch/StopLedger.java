@@ -1,7 +1,5 @@
 package io.marketintel.safety.killswitch;
 
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,11 +43,6 @@ public class StopLedger {
             return stop.get();
         });
         return created[0] ? Optional.of(s) : Optional.empty();
-    }
-
-    /** Every stop in force. */
-    public Collection<Stop> all() {
-        return List.copyOf(inForce.values());
     }
 
     /** The reconciler recorded a re-arm of {@code epoch}: writes may scale up again. */

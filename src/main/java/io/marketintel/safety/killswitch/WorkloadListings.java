@@ -42,8 +42,8 @@ final class WorkloadListings {
         if (used == mine) {
             try {
                 List<Targets.Workload> all = new ArrayList<>();
-                client.apps().deployments().inNamespace(ns).list().getItems().forEach(d -> all.add(Targets.Workload.of(d)));
-                client.apps().statefulSets().inNamespace(ns).list().getItems().forEach(s -> all.add(Targets.Workload.of(s)));
+                Pages.each(client.apps().deployments().inNamespace(ns), d -> all.add(Targets.Workload.of(d)));
+                Pages.each(client.apps().statefulSets().inNamespace(ns), s -> all.add(Targets.Workload.of(s)));
                 mine.workloads().complete(List.copyOf(all));
             } catch (RuntimeException e) {
                 mine.workloads().completeExceptionally(e);
