@@ -34,6 +34,8 @@ import io.marketintel.safety.api.v1alpha1.MetadataNames;
  */
 final class ScopeSweep {
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
+    /** A sweep still running after this is taken for lost (each request is bounded far below it), and another may start. */
+    static final Duration LOST = Duration.ofSeconds(60);
     private static final Logger LOG = Logger.getLogger(ScopeSweep.class);
 
     private final KubernetesClient client;
@@ -51,7 +53,7 @@ final class ScopeSweep {
 
     /**
      * Whether a sweep of {@code ns} may start now: none is running there, and the last one ended at least
-     * {@link #MIN_INTERVAL} ago. If so, it counts as running until {@link #ended}. Never two at once: each holds a page
+     * {@link #MIN_INTERVAL} ago. If so, it counts as running until {@link #ended} (or until {@link #LOST}). Never two at once: each holds a page
      * of the namespace's objects, and a sweep slower than the interval (a large namespace, a loaded API server) would
      * otherwise start another beside it on every stopped pass.
      */
@@ -59,7 +61,8 @@ final class ScopeSweep {
         Instant now = clock.instant();
         AtomicBoolean due = new AtomicBoolean();
         sweeps.compute(ns, (k, last) -> {
-            if (last == null || !last.running() && !last.endedAt().plus(MIN_INTERVAL).isAfter(now)) {
+            if (last == null || !last.running() && !last.endedAt().plus(MIN_INTERVAL).isAfter(now)
+                    || last.running() && !last.endedAt().plus(LOST).isAfter(now)) {
                 due.set(true);
                 return new Sweeping(true, now);
             }

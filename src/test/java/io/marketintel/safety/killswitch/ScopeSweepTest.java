@@ -49,4 +49,13 @@ class ScopeSweepTest {
         assertThat(sweep.due("a")).isTrue();
         assertThat(sweep.due("a")).as("and counts as running again").isFalse();
     }
+
+    @Test
+    void aSweepThatNeverEndsDoesNotBlockTheNamespaceForever() {
+        assertThat(sweep.due("a")).isTrue();
+        later(ScopeSweep.LOST.minusMillis(1));
+        assertThat(sweep.due("a")).isFalse();
+        later(Duration.ofMillis(1));
+        assertThat(sweep.due("a")).as("taken for lost").isTrue();
+    }
 }
