@@ -53,16 +53,15 @@ final class ScopeSweep {
 
     /**
      * Whether a sweep of {@code ns} may start now: none is running there, and the last one ended at least
-     * {@link #MIN_INTERVAL} ago. If so, it counts as running until {@link #ended} (or until {@link #LOST}). Never two at once: each holds a page
-     * of the namespace's objects, and a sweep slower than the interval (a large namespace, a loaded API server) would
-     * otherwise start another beside it on every stopped pass.
+     * {@link #MIN_INTERVAL} ago. If so, it counts as running until {@link #ended} (or until {@link #LOST}). Never two at
+     * once: each holds a page of the namespace's objects, and a sweep slower than the interval (a large namespace, a
+     * loaded API server) would otherwise start another beside it on every stopped pass.
      */
     boolean due(String ns) {
         Instant now = clock.instant();
         AtomicBoolean due = new AtomicBoolean();
         sweeps.compute(ns, (k, last) -> {
-            if (last == null || !last.running() && !last.endedAt().plus(MIN_INTERVAL).isAfter(now)
-                    || last.running() && !last.endedAt().plus(LOST).isAfter(now)) {
+            if (last == null || !last.since().plus(last.running() ? LOST : MIN_INTERVAL).isAfter(now)) {
                 due.set(true);
                 return new Sweeping(true, now);
             }
@@ -76,8 +75,8 @@ final class ScopeSweep {
         sweeps.put(ns, new Sweeping(false, clock.instant()));
     }
 
-    /** Whether a sweep of a namespace runs, and when the last one ended (began, while it runs). */
-    private record Sweeping(boolean running, Instant endedAt) {
+    /** Whether a sweep of a namespace runs, and since when: when it began while it runs, when it ended after. */
+    private record Sweeping(boolean running, Instant since) {
     }
 
     /** Sweeps {@code ns}; returns what could not be done ({@code Kind/name: why}). */
